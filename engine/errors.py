@@ -1,0 +1,90 @@
+"""One error root for everything the engine reports, split by what the engine should do about it.
+
+Third-party exceptions (plexapi, requests, graphql) are translated into these at one boundary each
+(`plex_client.py`, `stash_client.py`); retry and breaker decisions test only these types.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorClass(StrEnum):
+    """What kind of failure happened; decides retry, breaker and DLQ behaviour."""
+
+    UNREACHABLE = "unreachable"  # connection refused/reset, DNS, timeouts: an outage
+    TRANSIENT = "transient"  # 5xx, 429, malformed answer: retry with backoff
+    NOT_FOUND = "not_found"  # the scene's file is not (yet) in Plex
+    AMBIGUOUS = "ambiguous"  # more than one Plex item matches
+    AUTH = "auth"  # 401/403: pause, never dead-letter
+    PERMANENT = "permanent"  # other 4xx, bad data: dead-letter at once
+
+
+class SyncError(Exception):
+    """Root of engine errors: a short title and a message a user can read."""
+
+    error_class: ErrorClass = ErrorClass.PERMANENT
+
+    def __init__(self, title: str, message: str = "") -> None:
+        super().__init__(f"{title}: {message}" if message else title)
+        self.title = title
+        self.message = message
+
+
+class TransientError(SyncError):
+    """Worth retrying later; `retry_after` is the server's own hint in seconds."""
+
+    error_class = ErrorClass.TRANSIENT
+
+    def __init__(self, title: str, message: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(title, message)
+        self.retry_after = retry_after
+
+
+class UnreachableError(TransientError):
+    """The service could not be reached at all. Counts for the breaker, never for a job."""
+
+    error_class = ErrorClass.UNREACHABLE
+
+
+class NotFoundError(SyncError):
+    """The scene has no matching item in Plex (yet)."""
+
+    error_class = ErrorClass.NOT_FOUND
+
+
+class PermanentError(SyncError):
+    """Retrying will not help: dead-letter at once."""
+
+    error_class = ErrorClass.PERMANENT
+
+
+class AmbiguousMatchError(PermanentError):
+    """More than one Plex item could be the scene's file."""
+
+    error_class = ErrorClass.AMBIGUOUS
+
+    def __init__(self, title: str, message: str = "", *, candidates: list[str]) -> None:
+        super().__init__(title, message)
+        self.candidates = candidates
+
+
+class AuthError(SyncError):
+    """The service rejected our credentials; syncing pauses until the config changes."""
+
+    error_class = ErrorClass.AUTH
+
+    def __init__(self, title: str, message: str = "", *, service: str) -> None:
+        super().__init__(title, message)
+        self.service = service
+
+
+class ConfigError(SyncError):
+    """The configuration is missing or invalid."""
+
+
+def classify(exc: BaseException) -> ErrorClass:
+    """The error class of any exception; unknown exceptions are transient (retry, then DLQ)."""
+    if isinstance(exc, SyncError):
+        return exc.error_class
+    return ErrorClass.TRANSIENT

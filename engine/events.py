@@ -1,0 +1,137 @@
+"""What the engine tells the outside world: immutable snapshots and a listener protocol.
+
+The engine calls the listener from its own worker thread; the tray's bridge turns the calls into
+Qt signals. Listeners must return quickly and must not call back into the engine synchronously.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from engine.breaker import CircuitState
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A bulk sync in flight (for example the first full sync of a big library)."""
+
+    done: int
+    total: int
+    rate: float  # scenes per second, smoothed; 0 until known
+
+    @property
+    def seconds_left(self) -> float | None:
+        if self.rate <= 0 or self.total <= self.done:
+            return None
+        return (self.total - self.done) / self.rate
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """Everything the tray shows at a glance. Times are epoch seconds (UTC)."""
+
+    breaker_state: CircuitState
+    opened_at: float | None
+    retry_at: float | None
+    pending: int
+    in_progress: int
+    waiting: int
+    dlq: int
+    last_sync_at: float | None
+    synced_today: int
+    configured: bool
+    paused: bool
+    paused_until: float | None  # None while paused means "until restart"
+    auth_error: str | None  # e.g. "Plex rejected the token"; syncing is paused meanwhile
+    last_error: str | None
+    progress: Progress | None
+    running: bool = True
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """One scene's result."""
+
+    scene_id: str
+    title: str
+    ok: bool
+    error_class: str | None = None
+    message: str | None = None
+    retry_at: float | None = None
+    dead_lettered: bool = False
+
+
+class SyncListener(Protocol):
+    """Hooks the engine calls; every one is optional in `NullListener`."""
+
+    def status_changed(self, status: EngineStatus) -> None: ...
+
+    def breaker_changed(self, old: CircuitState, new: CircuitState) -> None: ...
+
+    def job_finished(self, outcome: JobOutcome) -> None: ...
+
+    def dead_lettered(self, outcomes: list[JobOutcome]) -> None: ...
+
+    def progress_changed(self, progress: Progress | None) -> None: ...
+
+    def auth_failed(self, service: str, message: str) -> None: ...
+
+
+class NullListener:
+    """A listener that ignores everything; subclass it and override what you need."""
+
+    def status_changed(self, status: EngineStatus) -> None:
+        pass
+
+    def breaker_changed(self, old: CircuitState, new: CircuitState) -> None:
+        pass
+
+    def job_finished(self, outcome: JobOutcome) -> None:
+        pass
+
+    def dead_lettered(self, outcomes: list[JobOutcome]) -> None:
+        pass
+
+    def progress_changed(self, progress: Progress | None) -> None:
+        pass
+
+    def auth_failed(self, service: str, message: str) -> None:
+        pass
+
+
+NULL_LISTENER = NullListener()
+
+
+class EngineCommands(Protocol):
+    """What a host (tray, CLI) may ask of a running engine, from any thread.
+
+    Commands are queued and carried out on the engine's own thread at its next tick, so they
+    never race the job in hand; `wake()` makes that tick happen at once.
+    """
+
+    def sync_now(self) -> None:
+        """Poll Stash now and process every ready job; clears an auth pause."""
+
+    def retry_now(self) -> None:
+        """Open breaker: probe Plex now. Jobs waiting for a backoff become ready now."""
+
+    def reset_breaker(self) -> None:
+        """Force the breaker CLOSED (manual reset)."""
+
+    def pause(self, until: float | None) -> None:
+        """Stop syncing until an epoch time, or until resume()/restart when None."""
+
+    def resume(self) -> None: ...
+
+    def apply_config(self, config: object) -> None:
+        """Use a new `PlexSyncConfig` without a restart (clients are rebuilt)."""
+
+    def dlq_retry(self, entry_ids: list[int] | None) -> None:
+        """Send DLQ entries back to the queue (None = all)."""
+
+    def dlq_delete(self, entry_ids: list[int] | None) -> None: ...
+
+    def status(self) -> EngineStatus:
+        """The latest snapshot (cheap; safe from any thread)."""
+        ...

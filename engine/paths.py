@@ -1,0 +1,54 @@
+"""Where the app keeps its files: platformdirs per user, or one directory for everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from engine.config import APP_NAME, CONFIG_FILE, config_dir
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    config_dir: Path
+    data_dir: Path
+    log_dir: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / CONFIG_FILE
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "plexsync.sqlite3"
+
+    @property
+    def control_file(self) -> Path:
+        """Address and secret of the running engine's control channel."""
+        return self.data_dir / "control.json"
+
+    @classmethod
+    def default(cls) -> AppPaths:
+        """The per-user directories (XDG variables honoured on Linux)."""
+        return cls(
+            config_dir=config_dir(),
+            data_dir=platformdirs.user_data_path(APP_NAME, appauthor=False),
+            log_dir=platformdirs.user_log_path(APP_NAME, appauthor=False),
+        )
+
+    @classmethod
+    def in_dir(cls, directory: Path) -> AppPaths:
+        """`--config-dir DIR`: config, data and logs together (tests and the demo use it)."""
+        directory = directory.expanduser().resolve()
+        return cls(config_dir=directory, data_dir=directory / "data", log_dir=directory / "logs")
+
+    @classmethod
+    def resolve(cls, directory: Path | str | None) -> AppPaths:
+        return cls.default() if directory is None else cls.in_dir(Path(directory))
+
+    def ensure(self) -> AppPaths:
+        for directory in (self.config_dir, self.data_dir, self.log_dir):
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self

@@ -1,0 +1,552 @@
+"""The persistent job store: one SQLite file with the queue, the DLQ and the engine's memory.
+
+One row per Stash scene in `jobs`; a newer change replaces the queued payload. Dequeue honours
+`not_before`, so a job waiting for its retry never blocks others or spins. A job in progress when
+the process died is pending again when the store is opened. Each thread gets its own connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.clock import SYSTEM_CLOCK, Clock
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    scene_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    payload TEXT NOT NULL,
+    payload_hash TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before REAL NOT NULL DEFAULT 0,
+    enqueued_at REAL NOT NULL,
+    first_failure_at REAL,
+    last_error TEXT,
+    error_class TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (status, not_before, seq);
+CREATE TABLE IF NOT EXISTS dlq (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    scene_id TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL DEFAULT '',
+    error_class TEXT NOT NULL,
+    message TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    first_failure_at REAL NOT NULL,
+    last_failure_at REAL NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dlq_last_failure ON dlq (last_failure_at);
+CREATE TABLE IF NOT EXISTS pushed (
+    scene_id TEXT PRIMARY KEY,
+    payload_hash TEXT NOT NULL,
+    poster_hash TEXT,
+    rating_key TEXT,
+    synced_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at REAL NOT NULL,
+    ended_at REAL
+);
+CREATE TABLE IF NOT EXISTS sync_minutes (
+    minute INTEGER PRIMARY KEY,
+    synced INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+STATS_RETENTION_DAYS = 31
+DAY = 86400.0
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    """A stable fingerprint of a payload (key order does not matter)."""
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Job:
+    scene_id: str
+    title: str
+    payload: dict[str, Any]
+    payload_hash: str
+    attempts: int
+    not_before: float
+    enqueued_at: float
+    first_failure_at: float | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: int
+    scene_id: str
+    title: str
+    error_class: str
+    message: str
+    attempts: int
+    first_failure_at: float
+    last_failure_at: float
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outage:
+    id: int
+    started_at: float
+    ended_at: float | None
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.ended_at is None else self.ended_at - self.started_at
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    pending: int
+    in_progress: int
+    waiting: int  # pending but not before a future time (backoff)
+    dlq: int
+
+
+class JobStore:
+    """SQLite in WAL mode; short explicit transactions; one connection per thread."""
+
+    def __init__(self, path: Path, *, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.path = path
+        self._clock = clock
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._tx() as db:
+            db.executescript(SCHEMA)
+        recovered = self._recover_in_progress()
+        if recovered:
+            logger.warning(
+                "%d job(s) were in progress when the app stopped; queued again", recovered
+            )
+
+    # --- connections ---------------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            self._local.db = db
+            with self._connections_lock:
+                self._connections.append(db)
+        return db
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every thread's connection (call once, at shutdown)."""
+        with self._connections_lock:
+            for db in self._connections:
+                try:
+                    db.close()
+                except sqlite3.ProgrammingError:
+                    pass  # created in a thread that has ended; sqlite closes it with the object
+            self._connections.clear()
+        self._local = threading.local()
+
+    def _recover_in_progress(self) -> int:
+        with self._tx() as db:
+            return db.execute(
+                "UPDATE jobs SET status='pending' WHERE status='in_progress'"
+            ).rowcount
+
+    # --- queue ---------------------------------------------------------------------------------
+
+    def enqueue(self, scene_id: str, payload: dict[str, Any], *, title: str = "") -> bool:
+        """Queue a scene's desired state; a queued job for the scene gets the newer payload.
+
+        Returns False when the same payload is already queued (nothing changed).
+        """
+        digest = payload_hash(payload)
+        now = self._clock.now()
+        text = json.dumps(payload, ensure_ascii=False)
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT payload_hash FROM jobs WHERE scene_id=?", (scene_id,)
+            ).fetchone()
+            if row is not None and row["payload_hash"] == digest:
+                return False
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
+            if row is None:
+                db.execute(
+                    "INSERT INTO jobs (scene_id, seq, title, payload, payload_hash, enqueued_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (scene_id, seq, title, text, digest, now),
+                )
+            else:
+                # A newer change supersedes the queued one; its retry budget starts afresh,
+                # but a pending backoff (not_before) is kept so a failing Plex is not hammered.
+                db.execute(
+                    "UPDATE jobs SET title=?, payload=?, payload_hash=?, attempts=0,"
+                    " enqueued_at=? WHERE scene_id=?",
+                    (title, text, digest, now, scene_id),
+                )
+        return True
+
+    def dequeue(self, limit: int = 1) -> list[Job]:
+        """Claim up to `limit` ready jobs (not_before passed), oldest first."""
+        now = self._clock.now()
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT * FROM jobs WHERE status='pending' AND not_before<=?"
+                " ORDER BY not_before, seq LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            db.executemany(
+                "UPDATE jobs SET status='in_progress' WHERE scene_id=?",
+                [(row["scene_id"],) for row in rows],
+            )
+        return [_job(row) for row in rows]
+
+    def complete(self, job: Job) -> bool:
+        """The job's payload reached Plex: remove it, unless a newer payload arrived meanwhile."""
+        with self._tx() as db:
+            removed = db.execute(
+                "DELETE FROM jobs WHERE scene_id=? AND payload_hash=?",
+                (job.scene_id, job.payload_hash),
+            ).rowcount
+            if not removed:
+                db.execute("UPDATE jobs SET status='pending' WHERE scene_id=?", (job.scene_id,))
+        return bool(removed)
+
+    def release(
+        self,
+        job: Job,
+        *,
+        not_before: float,
+        attempts: int,
+        error: str | None = None,
+        error_class: str | None = None,
+    ) -> None:
+        """Put a claimed job back to wait until `not_before`."""
+        now = self._clock.now()
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET status='pending', not_before=?, attempts=?, last_error=?,"
+                " error_class=?, first_failure_at=COALESCE(first_failure_at, ?)"
+                " WHERE scene_id=?",
+                (not_before, attempts, error, error_class, now if error else None, job.scene_id),
+            )
+
+    def drop(self, job: Job) -> None:
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM jobs WHERE scene_id=? AND payload_hash=?",
+                (job.scene_id, job.payload_hash),
+            )
+
+    def release_all_waiting(self) -> int:
+        """Make every pending job ready now ("Retry now")."""
+        with self._tx() as db:
+            return db.execute(
+                "UPDATE jobs SET not_before=0 WHERE status='pending' AND not_before>0"
+            ).rowcount
+
+    def next_ready_at(self) -> float | None:
+        row = (
+            self._db().execute("SELECT MIN(not_before) FROM jobs WHERE status='pending'").fetchone()
+        )
+        return None if row[0] is None else float(row[0])
+
+    def get_job(self, scene_id: str) -> Job | None:
+        row = self._db().execute("SELECT * FROM jobs WHERE scene_id=?", (scene_id,)).fetchone()
+        return None if row is None else _job(row)
+
+    def list_jobs(self, limit: int = 100, offset: int = 0) -> list[Job]:
+        rows = self._db().execute(
+            "SELECT * FROM jobs ORDER BY not_before, seq LIMIT ? OFFSET ?", (limit, offset)
+        )
+        return [_job(row) for row in rows]
+
+    def counts(self) -> QueueCounts:
+        now = self._clock.now()
+        db = self._db()
+        row = db.execute(
+            "SELECT"
+            " COALESCE(SUM(status='pending'), 0) AS pending,"
+            " COALESCE(SUM(status='in_progress'), 0) AS in_progress,"
+            " COALESCE(SUM(status='pending' AND not_before>?), 0) AS waiting"
+            " FROM jobs",
+            (now,),
+        ).fetchone()
+        dlq = db.execute("SELECT COUNT(*) FROM dlq").fetchone()[0]
+        return QueueCounts(row["pending"], row["in_progress"], row["waiting"], dlq)
+
+    # --- dead-letter queue ---------------------------------------------------------------------
+
+    def dead_letter(self, job: Job, *, error_class: str, message: str, attempts: int) -> int:
+        """Move a claimed job to the DLQ (one row per scene: a newer failure replaces it)."""
+        now = self._clock.now()
+        first = job.first_failure_at or now
+        with self._tx() as db:
+            db.execute(
+                "DELETE FROM jobs WHERE scene_id=? AND payload_hash=?",
+                (job.scene_id, job.payload_hash),
+            )
+            db.execute(
+                "UPDATE jobs SET status='pending' WHERE scene_id=? AND status='in_progress'",
+                (job.scene_id,),
+            )
+            cursor = db.execute(
+                "INSERT INTO dlq (scene_id, title, error_class, message, attempts,"
+                " first_failure_at, last_failure_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(scene_id) DO UPDATE SET title=excluded.title,"
+                " error_class=excluded.error_class, message=excluded.message,"
+                " attempts=excluded.attempts, last_failure_at=excluded.last_failure_at,"
+                " payload=excluded.payload",
+                (
+                    job.scene_id,
+                    job.title,
+                    error_class,
+                    message,
+                    attempts,
+                    first,
+                    now,
+                    json.dumps(job.payload, ensure_ascii=False),
+                ),
+            )
+            row = db.execute("SELECT id FROM dlq WHERE scene_id=?", (job.scene_id,)).fetchone()
+        del cursor
+        return int(row["id"])
+
+    def dlq_list(self, limit: int = 100, offset: int = 0) -> list[DeadLetter]:
+        rows = self._db().execute(
+            "SELECT * FROM dlq ORDER BY last_failure_at DESC, id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [_dead_letter(row) for row in rows]
+
+    def dlq_get(self, entry_id: int) -> DeadLetter | None:
+        row = self._db().execute("SELECT * FROM dlq WHERE id=?", (entry_id,)).fetchone()
+        return None if row is None else _dead_letter(row)
+
+    def dlq_count(self) -> int:
+        return int(self._db().execute("SELECT COUNT(*) FROM dlq").fetchone()[0])
+
+    def dlq_retry(self, entry_ids: list[int] | None = None) -> int:
+        """Send entries back to the queue with a fresh budget; None means all. Returns how many."""
+        now = self._clock.now()
+        with self._tx() as db:
+            if entry_ids is None:
+                rows = db.execute("SELECT * FROM dlq").fetchall()
+            else:
+                marks = ",".join("?" * len(entry_ids))
+                rows = db.execute(f"SELECT * FROM dlq WHERE id IN ({marks})", entry_ids).fetchall()
+            seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM jobs").fetchone()[0]
+            for row in rows:
+                seq += 1
+                payload = json.loads(row["payload"])
+                # A queued newer change for the same scene wins over the dead-lettered payload.
+                db.execute(
+                    "INSERT INTO jobs (scene_id, seq, title, payload, payload_hash, enqueued_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(scene_id) DO NOTHING",
+                    (
+                        row["scene_id"],
+                        seq,
+                        row["title"],
+                        row["payload"],
+                        payload_hash(payload),
+                        now,
+                    ),
+                )
+                db.execute("DELETE FROM dlq WHERE id=?", (row["id"],))
+        return len(rows)
+
+    def dlq_delete(self, entry_ids: list[int] | None = None) -> int:
+        with self._tx() as db:
+            if entry_ids is None:
+                return db.execute("DELETE FROM dlq").rowcount
+            marks = ",".join("?" * len(entry_ids))
+            return db.execute(f"DELETE FROM dlq WHERE id IN ({marks})", entry_ids).rowcount
+
+    def dlq_purge(self, older_than_days: float) -> int:
+        """Delete entries whose last failure is older than the retention period."""
+        cutoff = self._clock.now() - older_than_days * DAY
+        with self._tx() as db:
+            return db.execute("DELETE FROM dlq WHERE last_failure_at<?", (cutoff,)).rowcount
+
+    # --- what reached Plex ---------------------------------------------------------------------
+
+    def pushed_hash(self, scene_id: str) -> tuple[str, str | None] | None:
+        row = (
+            self._db()
+            .execute("SELECT payload_hash, poster_hash FROM pushed WHERE scene_id=?", (scene_id,))
+            .fetchone()
+        )
+        return None if row is None else (row["payload_hash"], row["poster_hash"])
+
+    def record_pushed(
+        self, scene_id: str, digest: str, poster_hash: str | None, rating_key: str | None
+    ) -> None:
+        now = self._clock.now()
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO pushed (scene_id, payload_hash, poster_hash, rating_key, synced_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(scene_id) DO UPDATE SET"
+                " payload_hash=excluded.payload_hash, poster_hash=excluded.poster_hash,"
+                " rating_key=excluded.rating_key, synced_at=excluded.synced_at",
+                (scene_id, digest, poster_hash, rating_key, now),
+            )
+
+    def forget_pushed(self) -> None:
+        """Forget what was pushed, so the next sync rewrites everything (e.g. a new Plex)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM pushed")
+
+    # --- key/value memory: watermark, client id, breaker, pause --------------------------------
+
+    def get_value(self, key: str) -> Any:
+        row = self._db().execute("SELECT value FROM kv WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return json.loads(row["value"])
+        except ValueError:
+            logger.warning("Stored value %r is damaged; ignoring it", key)
+            return None
+
+    def set_value(self, key: str, value: Any) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO kv (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, json.dumps(value)),
+            )
+
+    def load_breaker(self) -> dict[str, Any] | None:
+        value = self.get_value("breaker")
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise ValueError("stored breaker state is not an object")
+        return value
+
+    def save_breaker(self, data: dict[str, Any]) -> None:
+        self.set_value("breaker", data)
+
+    # --- outages and statistics ----------------------------------------------------------------
+
+    def outage_started(self, at: float) -> None:
+        """Open an outage record unless one is open already (a restart continues the outage)."""
+        with self._tx() as db:
+            open_row = db.execute("SELECT id FROM outages WHERE ended_at IS NULL").fetchone()
+            if open_row is None:
+                db.execute("INSERT INTO outages (started_at) VALUES (?)", (at,))
+
+    def outage_ended(self, at: float) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE outages SET ended_at=? WHERE ended_at IS NULL", (at,))
+
+    def outages(self, since: float) -> list[Outage]:
+        rows = self._db().execute(
+            "SELECT * FROM outages WHERE ended_at IS NULL OR ended_at>=? ORDER BY started_at",
+            (since,),
+        )
+        return [Outage(row["id"], row["started_at"], row["ended_at"]) for row in rows]
+
+    def record_outcome(self, *, synced: int = 0, failed: int = 0) -> None:
+        """Count synced/failed scenes per minute (for throughput and "synced today")."""
+        now = self._clock.now()
+        minute = int(now // 60)
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO sync_minutes (minute, synced, failed) VALUES (?, ?, ?)"
+                " ON CONFLICT(minute) DO UPDATE SET synced=synced+excluded.synced,"
+                " failed=failed+excluded.failed",
+                (minute, synced, failed),
+            )
+            if synced:
+                db.execute(
+                    "INSERT INTO kv (key, value) VALUES ('last_sync_at', ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                    (json.dumps(now),),
+                )
+
+    def synced_per_minute(self, since: float) -> list[tuple[float, int]]:
+        rows = self._db().execute(
+            "SELECT minute, synced FROM sync_minutes WHERE minute>=? ORDER BY minute",
+            (int(since // 60),),
+        )
+        return [(row["minute"] * 60.0, int(row["synced"])) for row in rows]
+
+    def synced_since(self, since: float) -> int:
+        row = (
+            self._db()
+            .execute(
+                "SELECT COALESCE(SUM(synced), 0) FROM sync_minutes WHERE minute>=?",
+                (int(since // 60),),
+            )
+            .fetchone()
+        )
+        return int(row[0])
+
+    def prune_history(self) -> None:
+        """Keep statistics and closed outages for a month; the store never grows unbounded."""
+        cutoff = self._clock.now() - STATS_RETENTION_DAYS * DAY
+        with self._tx() as db:
+            db.execute("DELETE FROM sync_minutes WHERE minute<?", (int(cutoff // 60),))
+            db.execute("DELETE FROM outages WHERE ended_at IS NOT NULL AND ended_at<?", (cutoff,))
+
+
+def _job(row: sqlite3.Row) -> Job:
+    return Job(
+        scene_id=row["scene_id"],
+        title=row["title"],
+        payload=json.loads(row["payload"]),
+        payload_hash=row["payload_hash"],
+        attempts=row["attempts"],
+        not_before=row["not_before"],
+        enqueued_at=row["enqueued_at"],
+        first_failure_at=row["first_failure_at"],
+        last_error=row["last_error"],
+    )
+
+
+def _dead_letter(row: sqlite3.Row) -> DeadLetter:
+    return DeadLetter(
+        id=row["id"],
+        scene_id=row["scene_id"],
+        title=row["title"],
+        error_class=row["error_class"],
+        message=row["message"],
+        attempts=row["attempts"],
+        first_failure_at=row["first_failure_at"],
+        last_failure_at=row["last_failure_at"],
+        payload=json.loads(row["payload"]),
+    )
