@@ -130,6 +130,10 @@ class PlexSyncConfig(BaseModel):
             return value.get_secret_value()
         return mask_secret(value.get_secret_value())
 
+    def with_changes(self, **changes: Any) -> PlexSyncConfig:
+        """A validated copy with some fields changed (model_copy would skip validation)."""
+        return PlexSyncConfig.model_validate({**self.model_dump(), **changes})
+
     @property
     def is_configured(self) -> bool:
         """Plex URL and token are set: the engine has somewhere to write."""
@@ -202,8 +206,13 @@ def config_path() -> Path:
     return config_dir() / CONFIG_FILE
 
 
-def load_config_report(path: Path | None = None, *, clock: Clock = SYSTEM_CLOCK) -> ConfigLoad:
-    """Read the config. A broken file is kept as a timestamped .bak and defaults are returned."""
+def load_config_report(
+    path: Path | None = None, *, clock: Clock = SYSTEM_CLOCK, keep_backup: bool = True
+) -> ConfigLoad:
+    """Read the config. A broken file is kept as a timestamped .bak and defaults are returned.
+
+    `keep_backup=False` only reports (for `config check`): the file stays where it is.
+    """
     path = path or config_path()
     try:
         raw = path.read_bytes()
@@ -217,13 +226,13 @@ def load_config_report(path: Path | None = None, *, clock: Clock = SYSTEM_CLOCK)
         if not isinstance(data, dict):
             raise ValueError("the file does not hold a JSON object")
     except (ValueError, UnicodeDecodeError) as exc:
-        backup = _keep_backup(path, clock)
+        backup = _keep_backup(path, clock) if keep_backup else None
         summary = f"The config file is not valid JSON ({_first_line(exc)})."
         return ConfigLoad(PlexSyncConfig(), ConfigProblem(path, summary, (), backup), existed=True)
     try:
         return ConfigLoad(PlexSyncConfig.model_validate(data), existed=True)
     except ValidationError as exc:
-        backup = _keep_backup(path, clock)
+        backup = _keep_backup(path, clock) if keep_backup else None
         problem = ConfigProblem(
             path, "The config file has invalid settings.", field_problems(exc), backup
         )

@@ -53,8 +53,9 @@ CREATE INDEX IF NOT EXISTS dlq_last_failure ON dlq (last_failure_at);
 CREATE TABLE IF NOT EXISTS pushed (
     scene_id TEXT PRIMARY KEY,
     payload_hash TEXT NOT NULL,
+    state TEXT NOT NULL,
+    poster_source TEXT,
     poster_hash TEXT,
-    rating_key TEXT,
     synced_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -107,6 +108,18 @@ class DeadLetter:
 
 
 @dataclass(frozen=True)
+class Pushed:
+    """What we last wrote to Plex for a scene."""
+
+    scene_id: str
+    payload_hash: str
+    state: dict[str, Any]
+    poster_source: str | None
+    poster_hash: str | None
+    synced_at: float = 0.0
+
+
+@dataclass(frozen=True)
 class Outage:
     id: int
     started_at: float
@@ -135,8 +148,7 @@ class JobStore:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._tx() as db:
-            db.executescript(SCHEMA)
+        self._db().executescript(SCHEMA)  # executescript manages its own transaction
         recovered = self._recover_in_progress()
         if recovered:
             logger.warning(
@@ -264,6 +276,14 @@ class JobStore:
                 (not_before, attempts, error, error_class, now if error else None, job.scene_id),
             )
 
+    def unclaim(self, job: Job) -> None:
+        """Give back a claimed job that was not started; it keeps its place and budget."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET status='pending' WHERE scene_id=? AND status='in_progress'",
+                (job.scene_id,),
+            )
+
     def drop(self, job: Job) -> None:
         with self._tx() as db:
             db.execute(
@@ -323,7 +343,7 @@ class JobStore:
                 "UPDATE jobs SET status='pending' WHERE scene_id=? AND status='in_progress'",
                 (job.scene_id,),
             )
-            cursor = db.execute(
+            db.execute(
                 "INSERT INTO dlq (scene_id, title, error_class, message, attempts,"
                 " first_failure_at, last_failure_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(scene_id) DO UPDATE SET title=excluded.title,"
@@ -342,7 +362,6 @@ class JobStore:
                 ),
             )
             row = db.execute("SELECT id FROM dlq WHERE scene_id=?", (job.scene_id,)).fetchone()
-        del cursor
         return int(row["id"])
 
     def dlq_list(self, limit: int = 100, offset: int = 0) -> list[DeadLetter]:
@@ -403,26 +422,46 @@ class JobStore:
 
     # --- what reached Plex ---------------------------------------------------------------------
 
-    def pushed_hash(self, scene_id: str) -> tuple[str, str | None] | None:
-        row = (
-            self._db()
-            .execute("SELECT payload_hash, poster_hash FROM pushed WHERE scene_id=?", (scene_id,))
-            .fetchone()
+    def pushed(self, scene_id: str) -> Pushed | None:
+        row = self._db().execute("SELECT * FROM pushed WHERE scene_id=?", (scene_id,)).fetchone()
+        if row is None:
+            return None
+        return Pushed(
+            scene_id=row["scene_id"],
+            payload_hash=row["payload_hash"],
+            state=json.loads(row["state"]),
+            poster_source=row["poster_source"],
+            poster_hash=row["poster_hash"],
+            synced_at=row["synced_at"],
         )
-        return None if row is None else (row["payload_hash"], row["poster_hash"])
 
-    def record_pushed(
-        self, scene_id: str, digest: str, poster_hash: str | None, rating_key: str | None
-    ) -> None:
+    def complete_pushed(self, job: Job, record: Pushed) -> bool:
+        """In one transaction: remember what reached Plex, finish the job, count it."""
         now = self._clock.now()
         with self._tx() as db:
             db.execute(
-                "INSERT INTO pushed (scene_id, payload_hash, poster_hash, rating_key, synced_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT(scene_id) DO UPDATE SET"
-                " payload_hash=excluded.payload_hash, poster_hash=excluded.poster_hash,"
-                " rating_key=excluded.rating_key, synced_at=excluded.synced_at",
-                (scene_id, digest, poster_hash, rating_key, now),
+                "INSERT INTO pushed (scene_id, payload_hash, state, poster_source, poster_hash,"
+                " synced_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(scene_id) DO UPDATE SET"
+                " payload_hash=excluded.payload_hash, state=excluded.state,"
+                " poster_source=excluded.poster_source, poster_hash=excluded.poster_hash,"
+                " synced_at=excluded.synced_at",
+                (
+                    record.scene_id,
+                    record.payload_hash,
+                    json.dumps(record.state, ensure_ascii=False, sort_keys=True),
+                    record.poster_source,
+                    record.poster_hash,
+                    now,
+                ),
             )
+            removed = db.execute(
+                "DELETE FROM jobs WHERE scene_id=? AND payload_hash=?",
+                (job.scene_id, job.payload_hash),
+            ).rowcount
+            if not removed:
+                db.execute("UPDATE jobs SET status='pending' WHERE scene_id=?", (job.scene_id,))
+            self._count(db, now, synced=1)
+        return bool(removed)
 
     def forget_pushed(self) -> None:
         """Forget what was pushed, so the next sync rewrites everything (e.g. a new Plex)."""
@@ -482,21 +521,23 @@ class JobStore:
 
     def record_outcome(self, *, synced: int = 0, failed: int = 0) -> None:
         """Count synced/failed scenes per minute (for throughput and "synced today")."""
-        now = self._clock.now()
-        minute = int(now // 60)
         with self._tx() as db:
+            self._count(db, self._clock.now(), synced=synced, failed=failed)
+
+    @staticmethod
+    def _count(db: sqlite3.Connection, now: float, *, synced: int = 0, failed: int = 0) -> None:
+        db.execute(
+            "INSERT INTO sync_minutes (minute, synced, failed) VALUES (?, ?, ?)"
+            " ON CONFLICT(minute) DO UPDATE SET synced=synced+excluded.synced,"
+            " failed=failed+excluded.failed",
+            (int(now // 60), synced, failed),
+        )
+        if synced:
             db.execute(
-                "INSERT INTO sync_minutes (minute, synced, failed) VALUES (?, ?, ?)"
-                " ON CONFLICT(minute) DO UPDATE SET synced=synced+excluded.synced,"
-                " failed=failed+excluded.failed",
-                (minute, synced, failed),
+                "INSERT INTO kv (key, value) VALUES ('last_sync_at', ?)"
+                " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (json.dumps(now),),
             )
-            if synced:
-                db.execute(
-                    "INSERT INTO kv (key, value) VALUES ('last_sync_at', ?)"
-                    " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                    (json.dumps(now),),
-                )
 
     def synced_per_minute(self, since: float) -> list[tuple[float, int]]:
         rows = self._db().execute(

@@ -1,0 +1,444 @@
+"""`plexsync`: the headless twin of the tray app. Every state change goes through a running
+engine when there is one (tray or `plexsync run`), so nothing happens behind its back."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from engine import __version__
+from engine.breaker import CircuitBreaker
+from engine.config import load_config_report
+from engine.control import ControlError, call_running_engine
+from engine.events import EngineStatus
+from engine.paths import AppPaths
+from engine.status import status_to_dict
+from engine.store import JobStore
+
+logger = logging.getLogger("plexsync")
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+STOP_GRACE = 2.0
+
+
+def _fmt_time(epoch: float | None) -> str:
+    if epoch is None:
+        return "never"
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _paths(args: argparse.Namespace) -> AppPaths:
+    return AppPaths.resolve(args.config_dir)
+
+
+def _open_store(paths: AppPaths) -> JobStore:
+    paths.ensure()
+    return JobStore(paths.database)
+
+
+def _through_engine(
+    paths: AppPaths, command: str, args: dict[str, Any], offline: Callable[[JobStore], Any]
+) -> Any:
+    """Ask the running engine; with none running, act on the store directly."""
+    try:
+        return call_running_engine(paths.control_file, command, args)
+    except ControlError as exc:
+        if str(exc) != "no running engine":
+            raise
+    store = _open_store(paths)
+    try:
+        return offline(store)
+    finally:
+        store.close()
+
+
+# --- run -------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from engine.runtime import EngineRuntime
+
+    paths = _paths(args)
+    loaded = load_config_report(paths.config_file)
+    if loaded.problem is not None:
+        print(loaded.problem.describe(), file=sys.stderr)
+    config = loaded.config
+    if not config.is_configured:
+        print(
+            f"Plex is not configured: set plex_url and plex_token in {paths.config_file}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        status = call_running_engine(paths.control_file, "status", timeout=3.0)
+    except ControlError:
+        status = None
+    if status is not None:
+        print("An engine is already running for this config (the tray or `plexsync run`).")
+        return EXIT_FAIL
+    runtime = EngineRuntime.open(paths, config, serve_control=not args.once)
+    engine = runtime.engine
+    done = threading.Event()
+    result: list[int] = []
+
+    def work() -> None:
+        try:
+            result.append(_run_once(engine) if args.once else _run_forever(engine))
+        except Exception:
+            logger.exception("The engine stopped on an unexpected error")
+            result.append(EXIT_FAIL)
+        finally:
+            done.set()
+
+    def on_signal(signum: int, frame: object) -> None:
+        logger.info("Stopping (signal %d)", signum)
+        engine.request_stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    thread = threading.Thread(target=work, name="plexsync-engine", daemon=True)
+    thread.start()
+    try:
+        while not done.wait(0.2):
+            if engine.stopping:
+                # The job in hand gets a short grace; an unfinished one is queued again at start.
+                done.wait(STOP_GRACE)
+                break
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if thread.is_alive():
+        logger.warning("The job in hand did not finish in time; it will be retried at next start")
+        return EXIT_OK
+    runtime.close()
+    return result[0] if result else EXIT_FAIL
+
+
+def _run_forever(engine: Any) -> int:
+    logger.info("PlexSync engine running; Ctrl+C to stop")
+    engine.run()
+    return EXIT_OK
+
+
+def _run_once(engine: Any) -> int:
+    """Pull every Stash change, process every ready job, then report what is left."""
+    engine.sync_now()
+    while not engine.stopping:
+        delay = engine.tick(budget=2.0)
+        status: EngineStatus = engine.status()
+        if status.auth_error or status.breaker_state.value == "open":
+            break
+        if delay > 0 and status.pending - status.waiting <= 0 and status.in_progress == 0:
+            break
+    status = engine.status()
+    left = status.pending + status.in_progress
+    summary = (
+        f"pending {status.pending} (waiting for a retry {status.waiting}), "
+        f"in the DLQ {status.dlq}, circuit breaker {status.breaker_state.value}"
+    )
+    if status.auth_error:
+        summary += f", {status.auth_error}"
+    if status.last_error:
+        summary += f", last error: {status.last_error}"
+    if left == 0 and not status.auth_error:
+        print(f"Done: nothing left to sync ({summary}).")
+        return EXIT_OK
+    print(f"Not finished: {summary}.", file=sys.stderr)
+    return EXIT_FAIL
+
+
+# --- status and breaker ----------------------------------------------------------------------
+
+
+def _offline_status(paths: AppPaths) -> dict[str, Any]:
+    store = _open_store(paths)
+    try:
+        loaded = load_config_report(paths.config_file, keep_backup=False)
+        breaker = CircuitBreaker(storage=store)
+        snap = breaker.snapshot()
+        counts = store.counts()
+        last = store.get_value("last_sync_at")
+        paused_until = store.get_value("paused_until")
+        status = EngineStatus(
+            breaker_state=snap.state,
+            opened_at=snap.opened_at,
+            retry_at=snap.retry_at,
+            pending=counts.pending,
+            in_progress=counts.in_progress,
+            waiting=counts.waiting,
+            dlq=counts.dlq,
+            last_sync_at=float(last) if isinstance(last, int | float) else None,
+            synced_today=0,
+            configured=loaded.config.is_configured,
+            paused=isinstance(paused_until, int | float),
+            paused_until=paused_until if isinstance(paused_until, int | float) else None,
+            auth_error=None,
+            last_error=None,
+            progress=None,
+            running=False,
+        )
+        return status_to_dict(status)
+    finally:
+        store.close()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    paths = _paths(args)
+    try:
+        data = call_running_engine(paths.control_file, "status", timeout=5.0)
+    except ControlError:
+        data = _offline_status(paths)
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    breaker = data["breaker"]
+    print(f"Engine:          {'running' if data['engine_running'] else 'not running'}")
+    line = breaker["state"].replace("_", "-")
+    if breaker["retry_at"]:
+        line += f" (next try {_fmt_time(breaker['retry_at'])})"
+    print(f"Circuit breaker: {line}")
+    queue = data["queue"]
+    print(f"Queue:           {queue['pending']} pending, {queue['in_progress']} in progress")
+    print(f"Dead-letter:     {data['dlq']['count']}")
+    print(f"Last sync:       {_fmt_time(data['last_sync_at'])}")
+    if data["auth_error"]:
+        print(f"Problem:         {data['auth_error']}")
+    if data["paused"]:
+        print("Paused:          yes")
+    return EXIT_OK
+
+
+def cmd_breaker_reset(args: argparse.Namespace) -> int:
+    def offline(store: JobStore) -> None:
+        CircuitBreaker(storage=store).reset()
+
+    _through_engine(_paths(args), "breaker_reset", {}, offline)
+    print("Circuit breaker reset: closed.")
+    return EXIT_OK
+
+
+# --- dead-letter queue -----------------------------------------------------------------------
+
+
+def _entry_dict(entry: Any, *, payload: bool = False) -> dict[str, Any]:
+    data = {
+        "id": entry.id,
+        "scene_id": entry.scene_id,
+        "title": entry.title,
+        "error_class": entry.error_class,
+        "message": entry.message,
+        "attempts": entry.attempts,
+        "first_failure_at": entry.first_failure_at,
+        "last_failure_at": entry.last_failure_at,
+    }
+    if payload:
+        data["payload"] = entry.payload
+    return data
+
+
+def cmd_dlq_list(args: argparse.Namespace) -> int:
+    store = _open_store(_paths(args))
+    try:
+        entries = store.dlq_list(limit=args.limit, offset=args.offset)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([_entry_dict(e) for e in entries], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not entries:
+        print("The dead-letter queue is empty.")
+        return EXIT_OK
+    for e in entries:
+        print(
+            f"{e.id:>6}  scene {e.scene_id:<8} {e.error_class:<10} "
+            f"{_fmt_time(e.last_failure_at)}  {e.title[:40]!s:<40}  {e.message[:60]}"
+        )
+    return EXIT_OK
+
+
+def cmd_dlq_show(args: argparse.Namespace) -> int:
+    store = _open_store(_paths(args))
+    try:
+        entry = store.dlq_get(args.id)
+    finally:
+        store.close()
+    if entry is None:
+        print(f"No dead-letter entry {args.id}.", file=sys.stderr)
+        return EXIT_FAIL
+    print(json.dumps(_entry_dict(entry, payload=True), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _ids(args: argparse.Namespace) -> list[int] | None:
+    if args.all:
+        return None
+    if args.id is None:
+        raise SystemExit("give an entry id or --all")
+    return [args.id]
+
+
+def cmd_dlq_retry(args: argparse.Namespace) -> int:
+    ids = _ids(args)
+    count = _through_engine(
+        _paths(args), "dlq_retry", {"ids": ids}, lambda store: store.dlq_retry(ids)
+    )
+    print(f"{count} entr{'y' if count == 1 else 'ies'} queued again.")
+    return EXIT_OK if count or ids is None else EXIT_FAIL
+
+
+def cmd_dlq_delete(args: argparse.Namespace) -> int:
+    ids = _ids(args)
+    count = _through_engine(
+        _paths(args), "dlq_delete", {"ids": ids}, lambda store: store.dlq_delete(ids)
+    )
+    print(f"{count} entr{'y' if count == 1 else 'ies'} deleted.")
+    return EXIT_OK if count or ids is None else EXIT_FAIL
+
+
+def cmd_dlq_purge(args: argparse.Namespace) -> int:
+    paths = _paths(args)
+    days = args.older_than
+    if days is None:
+        days = load_config_report(paths.config_file, keep_backup=False).config.dlq_retention_days
+    count = _through_engine(
+        paths, "dlq_purge", {"older_than_days": days}, lambda store: store.dlq_purge(days)
+    )
+    print(f"{count} entr{'y' if count == 1 else 'ies'} older than {days:g} days purged.")
+    return EXIT_OK
+
+
+# --- config ----------------------------------------------------------------------------------
+
+
+def cmd_config_path(args: argparse.Namespace) -> int:
+    print(_paths(args).config_file)
+    return EXIT_OK
+
+
+def cmd_config_show(args: argparse.Namespace) -> int:
+    paths = _paths(args)
+    loaded = load_config_report(paths.config_file, keep_backup=False)
+    if loaded.problem is not None:
+        print(loaded.problem.describe(), file=sys.stderr)
+    print(json.dumps(loaded.config.masked(), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    paths = _paths(args)
+    loaded = load_config_report(paths.config_file, keep_backup=False)
+    if loaded.problem is not None:
+        print(loaded.problem.describe(), file=sys.stderr)
+        return EXIT_FAIL
+    if not loaded.existed:
+        print(f"No config file at {paths.config_file}; defaults apply (Plex is not configured).")
+        return EXIT_FAIL
+    state = "ready" if loaded.config.is_configured else "Plex URL or token missing"
+    print(f"{paths.config_file}: valid ({state}).")
+    return EXIT_OK if loaded.config.is_configured else EXIT_FAIL
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config-dir",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="keep config, data and logs in DIR instead of the per-user directories",
+    )
+    parser = argparse.ArgumentParser(
+        prog="plexsync",
+        description="Keep Plex metadata in step with Stash (headless twin of PlexSync Tray).",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"plexsync {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", parents=[common], help="run the sync engine in the foreground")
+    run.add_argument("--once", action="store_true", help="sync what is there, then exit")
+    run.set_defaults(func=cmd_run)
+
+    status = sub.add_parser("status", parents=[common], help="breaker, queue and DLQ at a glance")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    dlq = sub.add_parser("dlq", parents=[common], help="the dead-letter queue").add_subparsers(
+        dest="dlq_command", metavar="ACTION", required=True
+    )
+    listing = dlq.add_parser("list", parents=[common], help="list entries, newest first")
+    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--offset", type=int, default=0)
+    listing.set_defaults(func=cmd_dlq_list)
+    show = dlq.add_parser("show", parents=[common], help="one entry with its payload")
+    show.add_argument("id", type=int)
+    show.set_defaults(func=cmd_dlq_show)
+    for name, func, verb in (
+        ("retry", cmd_dlq_retry, "send back to the queue"),
+        ("delete", cmd_dlq_delete, "delete"),
+    ):
+        action = dlq.add_parser(name, parents=[common], help=f"{verb} one entry or --all")
+        action.add_argument("id", type=int, nargs="?")
+        action.add_argument("--all", action="store_true")
+        action.set_defaults(func=func)
+    purge = dlq.add_parser("purge", parents=[common], help="delete entries older than N days")
+    purge.add_argument("--older-than", type=float, metavar="DAYS")
+    purge.set_defaults(func=cmd_dlq_purge)
+
+    breaker = sub.add_parser("breaker", parents=[common], help="the circuit breaker")
+    breaker_sub = breaker.add_subparsers(dest="breaker_command", metavar="ACTION", required=True)
+    breaker_sub.add_parser("reset", parents=[common], help="close it now").set_defaults(
+        func=cmd_breaker_reset
+    )
+
+    config = sub.add_parser("config", parents=[common], help="the configuration file")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_sub.add_parser("path", parents=[common], help="where it is").set_defaults(
+        func=cmd_config_path
+    )
+    config_sub.add_parser("show", parents=[common], help="print it, secrets masked").set_defaults(
+        func=cmd_config_show
+    )
+    config_sub.add_parser("check", parents=[common], help="validate it").set_defaults(
+        func=cmd_config_check
+    )
+
+    from engine.sim.cli import add_sim_parser
+
+    add_sim_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "config_dir"):
+        args.config_dir = None
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.func(args)
+    except ControlError as exc:
+        print(f"The running engine refused: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

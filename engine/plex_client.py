@@ -1,0 +1,305 @@
+"""Plex through plexapi: one requests.Session, explicit timeouts, our own client identity.
+
+This module is the one boundary where plexapi and requests exceptions become engine errors.
+Listings are read as XML through `PlexServer.query` (plexapi's transport, headers and status
+handling) and kept as small records, because building a plexapi object per item costs far more
+than the sweep itself on large libraries.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import re
+import threading
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from engine import __version__
+from engine.config import PlexSyncConfig
+from engine.errors import (
+    AuthError,
+    NotFoundError,
+    PermanentError,
+    SyncError,
+    TransientError,
+    UnreachableError,
+)
+
+# plexapi reads a per-user config.ini at import; one with log.show_secrets would put the token in
+# URLs. Our process never wants that, so point plexapi at an empty config unless told otherwise.
+os.environ.setdefault("PLEXAPI_CONFIG_PATH", os.devnull)
+
+import plexapi
+import plexapi.config
+from plexapi.exceptions import BadRequest, Unauthorized
+from plexapi.exceptions import NotFound as PlexNotFound
+from plexapi.server import PlexServer
+
+PRODUCT = "PlexSync Tray"
+PAGE_SIZE = 1000
+TRANSIENT_CODES = {408, 425, 429, 500, 502, 503, 504}
+_STATUS = re.compile(r"^\((\d{3})\)")
+_identity_lock = threading.Lock()
+
+
+def set_client_identity(client_id: str) -> None:
+    """Announce ourselves as one persistent device, so Plex does not see a new one per start."""
+    with _identity_lock:
+        plexapi.X_PLEX_PRODUCT = PRODUCT
+        plexapi.X_PLEX_DEVICE_NAME = PRODUCT
+        plexapi.X_PLEX_VERSION = __version__
+        plexapi.X_PLEX_IDENTIFIER = client_id
+        # plexapi.server holds this very dict, so it must be updated in place.
+        plexapi.BASE_HEADERS.update(plexapi.config.reset_base_headers())
+
+
+@dataclass(frozen=True, slots=True)
+class PlexItem:
+    """What the engine needs of one Plex movie (listings truncate genres and actors)."""
+
+    rating_key: str
+    section_key: str
+    title: str
+    studio: str
+    summary: str
+    originally_available_at: str
+    genres: tuple[str, ...]
+    actors: tuple[str, ...]
+    collections: tuple[str, ...]
+    files: tuple[str, ...]
+    added_at: int
+    locked: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class PlexSection:
+    key: str
+    title: str
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, parsed.timestamp() - email.utils.localtime().timestamp())
+
+
+class PlexClient:
+    """A connection to one Plex server. Not thread-safe: the engine uses it from one thread."""
+
+    def __init__(
+        self,
+        config: PlexSyncConfig,
+        *,
+        session_factory: Callable[[], requests.Session] = requests.Session,
+    ) -> None:
+        self._url = config.plex_url
+        self._token = config.plex_token.get_secret_value()
+        self._timeout = (config.plex_connect_timeout, config.plex_read_timeout)
+        self._libraries = [title.casefold() for title in config.plex_libraries]
+        self._session = session_factory()
+        self._session.hooks["response"].append(self._remember_response)
+        self._last_retry_after: float | None = None
+        self._server: PlexServer | None = None
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _remember_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        # plexapi drops the response on errors; Retry-After must be read here.
+        self._last_retry_after = _retry_after(response.headers.get("Retry-After"))
+
+    @contextmanager
+    def _translated(self, what: str) -> Iterator[None]:
+        self._last_retry_after = None
+        try:
+            yield
+        except SyncError:
+            raise
+        except Unauthorized as exc:
+            raise AuthError("Plex rejected the token", _safe(exc), service="plex") from exc
+        except PlexNotFound as exc:
+            raise NotFoundError(f"Plex has no such item ({what})", _safe(exc)) from exc
+        except BadRequest as exc:
+            raise self._from_status(exc, what) from exc
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise UnreachableError("Plex is unreachable", _describe_network(exc)) from exc
+        except (requests.RequestException, ElementTree.ParseError) as exc:
+            raise TransientError("Plex sent a broken answer", type(exc).__name__) from exc
+        except TypeError as exc:
+            # plexapi fails this way on status codes requests has no name for (520-599).
+            raise TransientError("Plex answered with an unknown server error", what) from exc
+
+    def _from_status(self, exc: BadRequest, what: str) -> SyncError:
+        match = _STATUS.match(str(exc))
+        if match is None:
+            return PermanentError(f"Plex refused {what}", _safe(exc))
+        code = int(match.group(1))
+        if code == 403:
+            return AuthError("Plex rejected the token", "403 forbidden", service="plex")
+        if code in TRANSIENT_CODES or code >= 500:
+            return TransientError(
+                f"Plex answered {code} to {what}", _safe(exc), retry_after=self._last_retry_after
+            )
+        return PermanentError(f"Plex refused {what} ({code})", _safe(exc))
+
+    # --- connection ----------------------------------------------------------------------------
+
+    def server(self) -> PlexServer:
+        if self._server is None:
+            with self._translated("the connection"):
+                self._server = PlexServer(
+                    self._url, self._token, session=self._session, timeout=self._timeout
+                )
+        return self._server
+
+    def _query(self, key: str, what: str, **kwargs: Any) -> ElementTree.Element | None:
+        server = self.server()
+        with self._translated(what):
+            result: ElementTree.Element | None = server.query(key, **kwargs)
+            return result
+
+    def probe(self) -> None:
+        """A cheap health check that needs the Plex database (GET /identity)."""
+        self._query("/identity", "the health check")
+
+    def movie_sections(self) -> list[PlexSection]:
+        """The configured movie sections (every movie section when none are configured)."""
+        data = self._query("/library/sections", "the library list")
+        sections = [
+            PlexSection(str(node.get("key")), str(node.get("title") or ""))
+            for node in ([] if data is None else data.iter("Directory"))
+            if node.get("type") == "movie"
+        ]
+        if not self._libraries:
+            return sections
+        chosen = [s for s in sections if s.title.strip().casefold() in self._libraries]
+        missing = set(self._libraries) - {s.title.strip().casefold() for s in chosen}
+        if missing:
+            names = ", ".join(sorted(missing))
+            raise PermanentError("Plex has no such movie library", f"not found: {names}")
+        return chosen
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def sweep(self, section: PlexSection, *, added_since: int | None = None) -> Iterator[PlexItem]:
+        """Every movie of a section, page by page; or only those added since an epoch time."""
+        key = f"/library/sections/{section.key}/all?type=1"
+        if added_since is not None:
+            key += f"&addedAt%3E%3E={int(added_since)}"
+        start = 0
+        while True:
+            headers = {
+                "X-Plex-Container-Start": str(start),
+                "X-Plex-Container-Size": str(PAGE_SIZE),
+            }
+            data = self._query(key, "the library listing", headers=headers)
+            if data is None:
+                return
+            videos = data.findall("Video")
+            for node in videos:
+                yield _item(node, section.key)
+            total = int(data.get("totalSize") or data.get("size") or 0)
+            start += len(videos)
+            if not videos or start >= total:
+                return
+
+    def fetch_item(self, rating_key: str, section_key: str) -> PlexItem:
+        """The full item, with every tag (listings truncate them)."""
+        data = self._query(f"/library/metadata/{rating_key}", "the item")
+        node = None if data is None else data.find("Video")
+        if node is None:
+            raise NotFoundError("Plex has no such item", f"rating key {rating_key}")
+        return _item(node, section_key)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def edit(self, item: PlexItem, params: dict[str, str]) -> None:
+        """All edits of one item in one PUT to its section (how Plex edits work)."""
+        query = {"type": "1", "id": item.rating_key, **params}
+        key = f"/library/sections/{item.section_key}/all{_join(query)}"
+        server = self.server()
+        self._query(key, "the metadata edit", method=server._session.put)
+
+    def upload_poster(self, item: PlexItem, image: bytes) -> None:
+        server = self.server()
+        self._query(
+            f"/library/metadata/{item.rating_key}/posters",
+            "the poster upload",
+            method=server._session.post,
+            data=image,
+        )
+
+
+def _join(params: dict[str, str]) -> str:
+    # Same encoding plexapi uses for edits: keys as they are, values fully %-encoded.
+    return "?" + "&".join(f"{k}={quote(str(v), safe='')}" for k, v in params.items())
+
+
+def _item(node: ElementTree.Element, section_key: str) -> PlexItem:
+    def tags(name: str) -> tuple[str, ...]:
+        return tuple(str(tag.get("tag")) for tag in node.iter(name) if tag.get("tag"))
+
+    return PlexItem(
+        rating_key=str(node.get("ratingKey")),
+        section_key=str(node.get("librarySectionID") or section_key),
+        title=node.get("title") or "",
+        studio=node.get("studio") or "",
+        summary=node.get("summary") or "",
+        originally_available_at=node.get("originallyAvailableAt") or "",
+        genres=tags("Genre"),
+        actors=tags("Role"),
+        collections=tags("Collection"),
+        files=tuple(str(part.get("file")) for part in node.iter("Part") if part.get("file")),
+        added_at=int(node.get("addedAt") or 0),
+        locked=frozenset(
+            str(field.get("name")) for field in node.iter("Field") if field.get("locked") == "1"
+        ),
+    )
+
+
+def _safe(exc: BaseException) -> str:
+    """plexapi messages hold the URL and body; the token is only ever in headers, but be sure."""
+    text = str(exc).replace("\n", " ")
+    text = re.sub(r"(?i)(x-plex-token=)[^&\s]+", r"\1<hidden>", text)
+    return text[:300]
+
+
+def _describe_network(exc: BaseException) -> str:
+    if isinstance(exc, requests.ConnectTimeout):
+        return "the connection timed out"
+    if isinstance(exc, requests.Timeout):
+        return "Plex did not answer in time"
+    text = str(exc)
+    if "refused" in text.lower():
+        return "the connection was refused"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "the host name could not be resolved"
+    return "the connection failed"
+
+
+def test_plex_connection(config: PlexSyncConfig) -> list[str]:
+    """For the settings dialog: connect and list the server's movie libraries."""
+    if not config.plex_url:
+        raise PermanentError("No Plex URL", "enter the address of your Plex server")
+    client = PlexClient(config.model_copy(update={"plex_libraries": []}))
+    try:
+        return [section.title for section in client.movie_sections()]
+    finally:
+        client.close()
+
+
+test_plex_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -1,0 +1,653 @@
+"""The sync engine: Stash changes reach Plex through the breaker, the queue, retries and the DLQ.
+
+No Qt, one thread. A host calls `tick()` again and again (a QTimer in the tray, a loop in the
+CLI); each tick does a bounded amount of work and says how long until the next one is useful.
+Commands from other threads are queued and run at the start of a tick, so they never race the
+job in hand. Every Plex call goes through the breaker; while it is OPEN nothing is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, Protocol, TypeVar
+
+from engine.breaker import CircuitBreaker, CircuitState
+from engine.clock import SYSTEM_CLOCK, Clock
+from engine.config import PlexSyncConfig
+from engine.desired import plan_edit
+from engine.errors import ErrorClass, NotFoundError, SyncError
+from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
+from engine.matching import Match, PathIndex, not_found
+from engine.plex_client import PlexItem, PlexSection
+from engine.poller import StashPoller, StashSource
+from engine.retry import Action, RetryPolicy
+from engine.store import DAY, Job, JobStore, Pushed, payload_hash
+
+logger = logging.getLogger(__name__)
+
+BATCH = 50  # jobs claimed per dequeue
+T = TypeVar("T")
+PURGE_EVERY = DAY
+
+
+class PlexTarget(Protocol):
+    def probe(self) -> None: ...
+    def movie_sections(self) -> list[PlexSection]: ...
+    def sweep(self, section: PlexSection, *, added_since: int | None = None) -> Any: ...
+    def fetch_item(self, rating_key: str, section_key: str) -> PlexItem: ...
+    def edit(self, item: PlexItem, params: dict[str, str]) -> None: ...
+    def upload_poster(self, item: PlexItem, image: bytes) -> None: ...
+    def close(self) -> None: ...
+
+
+PlexFactory = Callable[[PlexSyncConfig], PlexTarget]
+StashFactory = Callable[[PlexSyncConfig], StashSource]
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        *,
+        config: PlexSyncConfig,
+        store: JobStore,
+        plex_factory: PlexFactory,
+        stash_factory: StashFactory,
+        clock: Clock = SYSTEM_CLOCK,
+        rng: random.Random | None = None,
+        listener: SyncListener = NULL_LISTENER,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._listener = listener
+        self._plex_factory = plex_factory
+        self._stash_factory = stash_factory
+        self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._wake_callbacks: list[Callable[[], None]] = []
+        self._stop = threading.Event()
+        self.breaker = CircuitBreaker(
+            config.failure_threshold,
+            config.recovery_timeout,
+            config.success_threshold,
+            clock=clock.now,
+            storage=store,
+        )
+        self.breaker.add_listener(self._on_breaker)
+        self._config = config
+        self._plex: PlexTarget | None = None
+        self._stash: StashSource | None = None
+        self._poller: StashPoller | None = None
+        self._retry = RetryPolicy(
+            max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
+        )
+        self._index: PathIndex | None = None
+        self._sections: list[PlexSection] = []
+        self._index_refreshed_at = float("-inf")
+        self._next_poll_at = float("-inf")
+        self._next_probe_at = float("-inf")
+        self._plex_hold_until = float("-inf")  # after an unreachable Plex, wait a poll interval
+        self._next_purge_at = float("-inf")
+        self._paused = False
+        self._paused_until: float | None = None
+        self._auth_error: str | None = None
+        self._last_error: str | None = None
+        self._bulk_total = 0
+        self._bulk_done = 0
+        self._bulk_started = 0.0
+        self._progress: Progress | None = None
+        self._dead_batch: list[JobOutcome] = []
+        self._status: EngineStatus | None = None
+        self._restore_pause()
+
+    # --- commands (any thread) -----------------------------------------------------------------
+
+    def add_wake_callback(self, callback: Callable[[], None]) -> None:
+        self._wake_callbacks.append(callback)
+
+    def _submit(self, command: Callable[[], None]) -> None:
+        self._commands.put(command)
+        self.wake()
+
+    def execute(self, command: Callable[[], T]) -> Future[T]:
+        """Run `command` on the engine thread at its next tick; the future holds its result."""
+        future: Future[T] = Future()
+
+        def run() -> None:
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(command())
+                except BaseException as exc:
+                    future.set_exception(exc)
+
+        self._submit(run)
+        return future
+
+    def wake(self) -> None:
+        for callback in list(self._wake_callbacks):
+            callback()
+
+    def sync_now(self) -> None:
+        self._submit(self._do_sync_now)
+
+    def retry_now(self) -> None:
+        self._submit(self._do_retry_now)
+
+    def reset_breaker(self) -> None:
+        self._submit(self._do_reset_breaker)
+
+    def pause(self, until: float | None) -> None:
+        self._submit(lambda: self._do_pause(until))
+
+    def resume(self) -> None:
+        self._submit(self._do_resume)
+
+    def apply_config(self, config: object) -> None:
+        if not isinstance(config, PlexSyncConfig):
+            raise TypeError("apply_config needs a PlexSyncConfig")
+        self._submit(lambda: self._do_apply_config(config))
+
+    def dlq_retry(self, entry_ids: list[int] | None) -> None:
+        self._submit(lambda: self._do_dlq_retry(entry_ids))
+
+    def dlq_delete(self, entry_ids: list[int] | None) -> None:
+        self._submit(lambda: self._do_dlq_delete(entry_ids))
+
+    def dlq_purge(self, older_than_days: float) -> None:
+        self._submit(lambda: self._purge(older_than_days))
+
+    def request_stop(self) -> None:
+        """Ask the engine to stop: the tick in progress returns after the call in hand."""
+        self._stop.set()
+        self.wake()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def config(self) -> PlexSyncConfig:
+        return self._config
+
+    def status(self) -> EngineStatus:
+        return self._status or self._make_status()
+
+    # --- command bodies (engine thread) --------------------------------------------------------
+
+    def _do_sync_now(self) -> None:
+        self._auth_error = None
+        self._next_poll_at = float("-inf")
+        self._plex_hold_until = float("-inf")
+
+    def _do_retry_now(self) -> None:
+        self._auth_error = None
+        self._plex_hold_until = float("-inf")
+        self.breaker.half_open_now()
+        self._store.release_all_waiting()
+
+    def _do_reset_breaker(self) -> None:
+        self._plex_hold_until = float("-inf")
+        self.breaker.reset()
+
+    def _do_pause(self, until: float | None) -> None:
+        self._paused, self._paused_until = True, until
+        # A timed pause survives a restart; "until restart" by definition does not.
+        self._store.set_value("paused_until", until)
+        logger.info("Syncing paused %s", "until restart" if until is None else "for a while")
+
+    def _do_resume(self) -> None:
+        self._paused, self._paused_until = False, None
+        self._store.set_value("paused_until", None)
+        logger.info("Syncing resumed")
+
+    def _restore_pause(self) -> None:
+        until = self._store.get_value("paused_until")
+        if isinstance(until, int | float) and until > self._clock.now():
+            self._paused, self._paused_until = True, float(until)
+
+    def _do_apply_config(self, config: PlexSyncConfig) -> None:
+        old = self._config
+        self._config = config
+        self.breaker.configure(
+            config.failure_threshold, config.recovery_timeout, config.success_threshold
+        )
+        self._retry = RetryPolicy(
+            max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
+        )
+        self._close_clients()
+        if (old.plex_url, old.plex_libraries) != (config.plex_url, config.plex_libraries):
+            self._index = None
+        if old.plex_url != config.plex_url:
+            self._store.forget_pushed()
+        self._auth_error = None
+        self._last_error = None
+        self._next_poll_at = float("-inf")
+        self._plex_hold_until = float("-inf")
+        logger.info("New settings applied")
+
+    def _do_dlq_retry(self, entry_ids: list[int] | None) -> None:
+        count = self._store.dlq_retry(entry_ids)
+        if count:
+            logger.info("%d dead-lettered scene(s) queued again", count)
+
+    def _do_dlq_delete(self, entry_ids: list[int] | None) -> None:
+        count = self._store.dlq_delete(entry_ids)
+        logger.info("%d dead-letter entr%s deleted", count, "y" if count == 1 else "ies")
+
+    def _purge(self, older_than_days: float) -> None:
+        removed = self._store.dlq_purge(older_than_days)
+        self._store.prune_history()
+        if removed:
+            logger.info(
+                "Purged %d dead-letter entries older than %s days", removed, older_than_days
+            )
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def tick(self, budget: float = 0.5) -> float:
+        """Do up to `budget` seconds of work; return seconds until the next tick is useful."""
+        started = self._clock.monotonic()
+        self._run_commands()
+        if self._stop.is_set():
+            return 0.0
+        now = self._clock.now()
+        if now >= self._next_purge_at:
+            self._purge(self._config.dlq_retention_days)
+            self._next_purge_at = now + PURGE_EVERY
+        if self._paused and self._paused_until is not None and now >= self._paused_until:
+            self._do_resume()
+        more = False
+        if self._config.is_configured and not self._paused:
+            self._maybe_poll()
+            if self._auth_error is None and not self._stop.is_set():
+                more = self._plex_work(started + budget)
+        self._flush_dead_letters()
+        self._publish()
+        return 0.0 if more else self._idle_delay()
+
+    def run(self, *, sleep: Callable[[float], object] | None = None) -> None:
+        """Tick until `request_stop()`; the wait between ticks is interruptible."""
+        wake = threading.Event()
+        self.add_wake_callback(wake.set)
+        wait = sleep or wake.wait
+        while not self._stop.is_set():
+            delay = self.tick()
+            if delay > 0 and not self._stop.is_set():
+                wait(delay)
+                wake.clear()
+
+    def close(self) -> None:
+        self._close_clients()
+
+    def _run_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                command()
+            except Exception:
+                logger.exception("A command failed")
+
+    def _idle_delay(self) -> float:
+        now = self._clock.now()
+        mono = self._clock.monotonic()
+        candidates = [self._config.poll_interval]
+        if self._config.is_configured and not self._paused and self._auth_error is None:
+            candidates.append(self._next_poll_at - mono)
+            if self.breaker.state is CircuitState.CLOSED:
+                candidates.append(max(self._next_probe_at, self._plex_hold_until) - mono)
+            retry_at = self.breaker.retry_at
+            if retry_at is not None:
+                candidates.append(retry_at - now)
+            ready = self._store.next_ready_at()
+            if ready is not None and self.breaker.state is not CircuitState.OPEN:
+                candidates.append(max(ready - now, self._plex_hold_until - mono))
+        if self._paused and self._paused_until is not None:
+            candidates.append(self._paused_until - now)
+        return max(0.0, min(candidates))
+
+    # --- Stash ---------------------------------------------------------------------------------
+
+    def _maybe_poll(self) -> None:
+        mono = self._clock.monotonic()
+        if mono < self._next_poll_at:
+            return
+        self._next_poll_at = mono + self._config.poll_interval
+        if self._auth_error and self._auth_error.startswith("Stash"):
+            return
+        if self._poller is None:
+            self._stash = self._stash_factory(self._config)
+            self._poller = StashPoller(self._stash, self._store)
+        try:
+            added = self._poller.poll(self._stop)
+        except SyncError as exc:
+            self._on_stash_error(exc)
+            return
+        if self._last_error and self._last_error.startswith("Stash"):
+            self._last_error = None
+        if added:
+            self._start_bulk(added)
+
+    def _on_stash_error(self, exc: SyncError) -> None:
+        if exc.error_class is ErrorClass.AUTH:
+            self._set_auth_error(exc.title, "stash")
+        else:
+            self._last_error = f"{exc.title} ({exc.message})" if exc.message else exc.title
+            logger.warning("Polling Stash failed: %s", self._last_error)
+
+    def _start_bulk(self, added: int) -> None:
+        if self._progress is None or self._bulk_done >= self._bulk_total:
+            self._bulk_total, self._bulk_done = 0, 0
+            self._bulk_started = self._clock.monotonic()
+        self._bulk_total += added
+        self._update_progress()
+
+    def _update_progress(self) -> None:
+        if self._bulk_total < 2:
+            self._set_progress(None)
+            return
+        elapsed = self._clock.monotonic() - self._bulk_started
+        rate = self._bulk_done / elapsed if elapsed > 0 and self._bulk_done else 0.0
+        if self._bulk_done >= self._bulk_total:
+            self._bulk_total = self._bulk_done = 0
+            self._set_progress(None)
+        else:
+            self._set_progress(Progress(self._bulk_done, self._bulk_total, rate))
+
+    def _set_progress(self, progress: Progress | None) -> None:
+        if progress != self._progress:
+            self._progress = progress
+            self._listener.progress_changed(progress)
+
+    # --- Plex ----------------------------------------------------------------------------------
+
+    def _plex_client(self) -> PlexTarget:
+        if self._plex is None:
+            self._plex = self._plex_factory(self._config)
+        return self._plex
+
+    def _plex_work(self, deadline: float) -> bool:
+        """Probe or process jobs as the breaker allows; True if ready work is left."""
+        state = self.breaker.state
+        if state is CircuitState.OPEN:
+            return False
+        if self._clock.monotonic() < self._plex_hold_until:
+            return False
+        if state is CircuitState.HALF_OPEN:
+            self._probe()
+            if self.breaker.state is CircuitState.OPEN or self._auth_error:
+                return False
+        processed, more = self._process_ready(deadline)
+        if not processed and self._clock.monotonic() >= self._next_probe_at:
+            self._probe()
+        return more
+
+    def _probe(self) -> None:
+        self._next_probe_at = self._clock.monotonic() + self._config.poll_interval
+        try:
+            self._plex_client().probe()
+        except SyncError as exc:
+            self._on_plex_failure(exc)
+            return
+        self.breaker.record_success()
+
+    def _on_plex_failure(self, exc: SyncError) -> None:
+        """Breaker and engine bookkeeping for a failed Plex call (the job is handled apart)."""
+        error_class = exc.error_class
+        if error_class is ErrorClass.AUTH:
+            self._set_auth_error(exc.title, "plex")
+        elif error_class in (ErrorClass.UNREACHABLE, ErrorClass.TRANSIENT):
+            self.breaker.record_failure()
+            if error_class is ErrorClass.UNREACHABLE:
+                self._plex_hold_until = self._clock.monotonic() + self._config.poll_interval
+                self._index = None  # Plex may come back with other items
+            self._last_error = exc.title
+            logger.info("Plex call failed: %s", exc)
+
+    def _set_auth_error(self, message: str, service: str) -> None:
+        if self._auth_error != message:
+            logger.warning("%s; syncing is paused until the settings change", message)
+            self._auth_error = message
+            self._listener.auth_failed(service, message)
+
+    def _ensure_index(self) -> PathIndex:
+        if self._index is None:
+            plex = self._plex_client()
+            self._sections = plex.movie_sections()
+            index = PathIndex()
+            for section in self._sections:
+                for item in plex.sweep(section):
+                    index.add(item)
+            self._index = index
+            self._index_refreshed_at = self._clock.monotonic()
+            self.breaker.record_success()
+            logger.info("Indexed %d Plex items in %d section(s)", len(index), len(self._sections))
+        return self._index
+
+    def _refresh_index(self, index: PathIndex) -> bool:
+        """Add items Plex gained since the last sweep; at most once per poll interval."""
+        mono = self._clock.monotonic()
+        if mono - self._index_refreshed_at < self._config.poll_interval:
+            return False
+        plex = self._plex_client()
+        since = max(0, index.newest_added_at - 1)
+        for section in self._sections:
+            for item in plex.sweep(section, added_since=since):
+                index.add(item)
+        self._index_refreshed_at = mono
+        return True
+
+    def _process_ready(self, deadline: float) -> tuple[int, bool]:
+        processed = 0
+        while not self._stop.is_set() and self._clock.monotonic() < deadline:
+            if not self.breaker.can_execute() or self._auth_error:
+                return processed, False
+            if self._clock.monotonic() < self._plex_hold_until:
+                return processed, False
+            jobs = self._store.dequeue(BATCH)
+            if not jobs:
+                return processed, False
+            for position, job in enumerate(jobs):
+                blocked = (
+                    self._stop.is_set()
+                    or not self.breaker.can_execute()
+                    or self._auth_error is not None
+                    or self._clock.monotonic() < self._plex_hold_until
+                    or self._clock.monotonic() >= deadline
+                )
+                if blocked:
+                    # Unclaim what we did not start; they stay first in line.
+                    for rest in jobs[position:]:
+                        self._store.release(
+                            rest, not_before=rest.not_before, attempts=rest.attempts
+                        )
+                    return processed, True
+                self._process(job)
+                processed += 1
+        return processed, True
+
+    def _process(self, job: Job) -> None:
+        try:
+            self._push(job)
+        except SyncError as exc:
+            self._on_plex_failure(exc)
+            self._handle_job_failure(job, exc)
+        except Exception as exc:
+            logger.exception("Unexpected error syncing scene %s", job.scene_id)
+            wrapped = SyncError("Unexpected error", f"{type(exc).__name__}: {exc}")
+            wrapped.error_class = ErrorClass.TRANSIENT
+            self._handle_job_failure(job, wrapped)
+
+    def _push(self, job: Job) -> None:
+        config = self._config
+        plex = self._plex_client()
+        index = self._ensure_index()
+        payload = job.payload
+        files = [str(path) for path in payload.get("files") or []]
+        match = self._match(index, files)
+        item = match.item
+        previous = self._store.pushed(job.scene_id)
+        prev_state = previous.state if previous else None
+        plan = plan_edit(payload, item, config, previous=prev_state)
+        if plan.needs_full_item:
+            item = plex.fetch_item(item.rating_key, item.section_key)
+            plan = plan_edit(payload, item, config, previous=prev_state)
+        if plan.params and plan.state != prev_state:
+            try:
+                plex.edit(item, plan.params)
+            except NotFoundError:
+                index.remove(item)  # deleted in Plex since the sweep
+                raise
+        poster_source, poster_hash = self._push_poster(plex, item, payload, previous)
+        record = Pushed(job.scene_id, payload_hash(payload), plan.state, poster_source, poster_hash)
+        self._store.complete_pushed(job, record)
+        self.breaker.record_success()
+        self._bulk_done += 1
+        self._update_progress()
+        self._listener.job_finished(JobOutcome(job.scene_id, job.title, ok=True))
+
+    def _match(self, index: PathIndex, files: list[str]) -> Match:
+        if not files:
+            raise NotFoundError("The scene has no files", "nothing to match in Plex")
+        mappings = self._config.path_mappings
+        find = index.find if self._config.strict_matching else index.find_loose
+        match = find(files, mappings)
+        if match is None and self._refresh_index(index):
+            match = find(files, mappings)
+        if match is None:
+            raise not_found(files)
+        return match
+
+    def _push_poster(
+        self, plex: PlexTarget, item: PlexItem, payload: dict[str, Any], previous: Pushed | None
+    ) -> tuple[str | None, str | None]:
+        source = str(payload.get("screenshot") or "") or None
+        old_source = previous.poster_source if previous else None
+        old_hash = previous.poster_hash if previous else None
+        if not self._config.sync_poster or source is None:
+            return old_source, old_hash
+        if source == old_source and old_hash is not None:
+            return source, old_hash
+        stash = self._stash or self._stash_factory(self._config)
+        self._stash = stash
+        image = stash.fetch_image(source)
+        digest = hashlib.sha256(image).hexdigest()
+        if digest != old_hash and image:
+            plex.upload_poster(item, image)
+        return source, digest
+
+    def _handle_job_failure(self, job: Job, exc: SyncError) -> None:
+        retry_after = getattr(exc, "retry_after", None)
+        decision = self._retry.decide(exc.error_class, job.attempts, retry_after=retry_after)
+        message = f"{exc.title}: {exc.message}" if exc.message else exc.title
+        now = self._clock.now()
+        outcome = JobOutcome(job.scene_id, job.title, ok=False, error_class=exc.error_class.value)
+        if decision.action in (Action.HOLD, Action.PAUSE):
+            self._store.unclaim(job)  # an outage or a bad token is not the job's fault
+            return
+        if decision.action is Action.DROP:
+            logger.info("Scene %s skipped: %s (skip_not_found is on)", job.scene_id, message)
+            self._store.drop(job)
+            self._store.record_outcome(failed=1)
+        elif decision.action is Action.RETRY:
+            retry_at = now + decision.delay
+            self._store.release(
+                job,
+                not_before=retry_at,
+                attempts=decision.attempts,
+                error=message,
+                error_class=exc.error_class.value,
+            )
+            logger.debug("Scene %s retry in %.1fs: %s", job.scene_id, decision.delay, message)
+            outcome = JobOutcome(
+                job.scene_id,
+                job.title,
+                ok=False,
+                error_class=exc.error_class.value,
+                message=message,
+                retry_at=retry_at,
+            )
+        else:
+            self._store.dead_letter(
+                job, error_class=exc.error_class.value, message=message, attempts=decision.attempts
+            )
+            self._store.record_outcome(failed=1)
+            logger.warning("Scene %s dead-lettered: %s", job.scene_id, message)
+            outcome = JobOutcome(
+                job.scene_id,
+                job.title,
+                ok=False,
+                error_class=exc.error_class.value,
+                message=message,
+                dead_lettered=True,
+            )
+            self._dead_batch.append(outcome)
+            self._bulk_done += 1
+            self._update_progress()
+        self._listener.job_finished(outcome)
+
+    def _flush_dead_letters(self) -> None:
+        if self._dead_batch:
+            batch, self._dead_batch = self._dead_batch, []
+            self._listener.dead_lettered(batch)
+
+    # --- breaker events and status -------------------------------------------------------------
+
+    def _on_breaker(self, old: CircuitState, new: CircuitState) -> None:
+        now = self._clock.now()
+        if new is CircuitState.OPEN:
+            self._store.outage_started(now)
+            logger.warning("Plex looks down; the circuit breaker opened")
+        elif new is CircuitState.CLOSED:
+            self._store.outage_ended(now)
+            self._plex_hold_until = float("-inf")
+            logger.info("Plex is back; the circuit breaker closed")
+        self._listener.breaker_changed(old, new)
+
+    def _make_status(self) -> EngineStatus:
+        counts = self._store.counts()
+        snap = self.breaker.snapshot()
+        last = self._store.get_value("last_sync_at")
+        now = self._clock.now()
+        return EngineStatus(
+            breaker_state=snap.state,
+            opened_at=snap.opened_at,
+            retry_at=snap.retry_at,
+            pending=counts.pending,
+            in_progress=counts.in_progress,
+            waiting=counts.waiting,
+            dlq=counts.dlq,
+            last_sync_at=float(last) if isinstance(last, int | float) else None,
+            synced_today=self._store.synced_since(now - now % DAY),
+            configured=self._config.is_configured,
+            paused=self._paused,
+            paused_until=self._paused_until,
+            auth_error=self._auth_error,
+            last_error=self._last_error,
+            progress=self._progress,
+            running=not self._stop.is_set(),
+        )
+
+    def _publish(self) -> None:
+        status = self._make_status()
+        if status != self._status:
+            self._status = status
+            self._listener.status_changed(status)
+
+    def _close_clients(self) -> None:
+        for client in (self._plex, self._stash):
+            if client is not None:
+                try:
+                    client.close()
+                except Exception:
+                    logger.debug("Closing a client failed", exc_info=True)
+        self._plex = None
+        self._stash = None
+        self._poller = None
