@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -186,3 +186,33 @@ def _plan_collection(
 def removal_value(names: tuple[str, ...]) -> str:
     """plexapi's encoding of a `-=` removal: each name %-encoded, then joined by commas."""
     return ",".join(quote(name, safe="") for name in names)
+
+
+_SCALAR_ATTRS = {
+    "title": "title",
+    "studio": "studio",
+    "summary": "summary",
+    "originallyAvailableAt": "originally_available_at",
+}
+_LIST_ATTRS = {"actor": "actors", "genre": "genres", "collection": "collections"}
+
+
+def apply_params(item: PlexItem, params: dict[str, str]) -> PlexItem:
+    """The item as Plex holds it after a successful edit with `params` (keeps the index true)."""
+    changes: dict[str, Any] = {}
+    lists: dict[str, list[str]] = {}
+    for key, value in params.items():
+        name, _, rest = key.partition(".")
+        if rest == "value" and name in _SCALAR_ATTRS:
+            changes[_SCALAR_ATTRS[name]] = value
+        elif "[" in name:
+            kind, _, index = name.partition("[")
+            if kind not in _LIST_ATTRS:
+                continue
+            if index == "]":
+                lists.setdefault(kind, [])
+            else:
+                lists.setdefault(kind, []).append(value)
+    for kind, names in lists.items():
+        changes[_LIST_ATTRS[kind]] = tuple(names)
+    return replace(item, **changes)

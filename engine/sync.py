@@ -20,7 +20,7 @@ from typing import Any, Protocol, TypeVar
 from engine.breaker import CircuitBreaker, CircuitState
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import PlexSyncConfig
-from engine.desired import plan_edit
+from engine.desired import apply_params, plan_edit
 from engine.errors import ErrorClass, NotFoundError, SyncError
 from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
 from engine.matching import Match, PathIndex, not_found
@@ -505,6 +505,7 @@ class SyncEngine:
             except NotFoundError:
                 index.remove(item)  # deleted in Plex since the sweep
                 raise
+            index.update(apply_params(item, plan.params))
         poster_source, poster_hash = self._push_poster(plex, item, payload, previous)
         record = Pushed(job.scene_id, payload_hash(payload), plan.state, poster_source, poster_hash)
         self._store.complete_pushed(job, record)
