@@ -1,0 +1,556 @@
+"""Shared HTTP plumbing for the simulators: a keep-alive server, request stats and faults.
+
+The server is a stdlib ``HTTPServer`` speaking HTTP/1.1 with ``Content-Length`` on every answer and
+Nagle's algorithm disabled (without that, each keep-alive answer waits ~40 ms for a delayed ACK).
+Every request body is read, even when unused, so that keep-alive never desynchronises. Clients that
+hang up (timeout tests do) are ignored quietly.
+
+``stop()`` closes the listening socket and every open keep-alive connection; ``start()`` after
+``stop()`` binds the same port again, keeping the simulator's state, which models an outage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import socket
+import socketserver
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+logger = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+SIM_PREFIX = "/__sim__/"
+MAX_BODY = 64 * 1024 * 1024
+MAX_CHUNKS = 100_000
+MAX_FAULT_DELAY = 600.0
+JOIN_TIMEOUT = 2.0
+IDLE_TIMEOUT = 120.0
+
+
+class SimError(Exception):
+    """An error a handler turns into an HTTP answer with ``status`` and a plain-text body."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Request:
+    """One parsed request: ``path`` is percent-decoded, ``query`` is the raw query string."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def params(self) -> list[tuple[str, str]]:
+        return parse_qsl(self.query, keep_blank_values=True)
+
+    def param(self, name: str) -> str | None:
+        for key, value in self.params():
+            if key == name:
+                return value
+        return None
+
+    def json(self) -> Any:
+        if not self.body.strip():
+            return {}
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise SimError(400, f"invalid JSON body: {exc}") from exc
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "text/plain; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(obj: Any, status: int = 200) -> Response:
+    body = json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    return Response(status, body, "application/json")
+
+
+def text_response(text: str, status: int = 200) -> Response:
+    return Response(status, text.encode("utf-8"))
+
+
+@dataclass
+class FaultRule:
+    """Matching requests (regex searched in ``'METHOD /path'``) fail ``remaining`` more times."""
+
+    match: re.Pattern[str]
+    status: int | None
+    remaining: int | None
+    delay: float
+    drop: bool
+    retry_after: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "match": self.match.pattern,
+            "status": self.status,
+            "count": self.remaining,
+            "delay": self.delay,
+            "drop": self.drop,
+            "retry_after": self.retry_after,
+        }
+
+
+class FaultSet:
+    """Thread-safe list of fault rules; the first matching rule applies to a request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+
+    def add(
+        self,
+        match: str,
+        status: int | None = 503,
+        count: int | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
+        retry_after: float | None = None,
+    ) -> FaultRule:
+        try:
+            pattern = re.compile(match)
+        except re.error as exc:
+            raise SimError(400, f"invalid match regex: {exc}") from exc
+        if status is not None and not 100 <= int(status) <= 599:
+            raise SimError(400, "status must be 100..599 or null")
+        if count is not None and int(count) < 1:
+            raise SimError(400, "count must be >= 1 or null")
+        if not 0.0 <= float(delay) <= MAX_FAULT_DELAY:
+            raise SimError(400, f"delay must be 0..{MAX_FAULT_DELAY:g} seconds")
+        if retry_after is not None and float(retry_after) < 0:
+            raise SimError(400, "retry_after must be >= 0 or null")
+        rule = FaultRule(
+            pattern,
+            None if status is None else int(status),
+            None if count is None else int(count),
+            float(delay),
+            bool(drop),
+            None if retry_after is None else float(retry_after),
+        )
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def add_from_json(self, payload: Any) -> FaultRule:
+        if not isinstance(payload, dict) or not isinstance(payload.get("match", ".*"), str):
+            raise SimError(400, 'fault body must be a JSON object with a string "match"')
+        known = {"match", "status", "count", "delay", "drop", "retry_after"}
+        unknown = set(payload) - known
+        if unknown:
+            raise SimError(400, f"unknown fault keys: {sorted(unknown)}")
+        try:
+            return self.add(
+                payload.get("match", ".*"),
+                status=payload.get("status", 503),
+                count=payload.get("count"),
+                delay=payload.get("delay") or 0.0,
+                drop=bool(payload.get("drop", False)),
+                retry_after=payload.get("retry_after"),
+            )
+        except (TypeError, ValueError) as exc:
+            raise SimError(400, f"invalid fault: {exc}") from exc
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def take(self, line: str) -> FaultRule | None:
+        with self._lock:
+            for rule in self._rules:
+                if rule.match.search(line):
+                    if rule.remaining is not None:
+                        rule.remaining -= 1
+                        if rule.remaining <= 0:
+                            self._rules.remove(rule)
+                    return rule
+        return None
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [rule.as_dict() for rule in self._rules]
+
+
+class RequestStats:
+    """Counters of the requests served, by method and by route template.
+
+    ``connections`` counts TCP connections accepted (control requests included), which shows
+    whether a client reuses keep-alive connections.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._total = 0
+        self._connections = 0
+        self._by_method: Counter[str] = Counter()
+        self._by_route: Counter[str] = Counter()
+
+    def connection(self) -> None:
+        with self._lock:
+            self._connections += 1
+
+    def record(self, method: str, route: str) -> None:
+        with self._lock:
+            self._total += 1
+            self._by_method[method] += 1
+            self._by_route[route] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self._total,
+                "by_method": dict(self._by_method),
+                "by_route": dict(self._by_route),
+                "connections": self._connections,
+            }
+
+    def reset(self) -> None:
+        with self._lock:
+            self._total = 0
+            self._connections = 0
+            self._by_method.clear()
+            self._by_route.clear()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    timeout = IDLE_TIMEOUT
+    server: _Server
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            logger.debug("connection ended: %s", exc)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s " + format, self.address_string(), *args)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def _read_body(self) -> bytes:
+        if (self.headers.get("Transfer-Encoding") or "").lower() == "chunked":
+            return self._read_chunked()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0 or length > MAX_BODY:
+            raise SimError(413, "request body too large")
+        return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes:
+        parts: list[bytes] = []
+        total = 0
+        for _ in range(MAX_CHUNKS):
+            size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                for _ in range(100):  # trailers up to the blank line
+                    if self.rfile.readline(8192) in (b"\r\n", b"\n", b""):
+                        break
+                return b"".join(parts)
+            total += size
+            if total > MAX_BODY:
+                raise SimError(413, "request body too large")
+            parts.append(self.rfile.read(size))
+            self.rfile.readline(8)
+        raise SimError(413, "too many chunks")
+
+    def _dispatch(self) -> None:
+        try:
+            body = self._read_body()
+        except (SimError, ValueError):
+            self.close_connection = True
+            self._send(text_response("bad request body", 400))
+            return
+        split = urlsplit(self.path)
+        request = Request(
+            method=self.command,
+            path=unquote(split.path),
+            query=split.query,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        response = self.server.sim.serve(request)
+        if response is None:  # a dropped connection: no answer at all
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = "Unknown"
+        lines = [
+            f"HTTP/1.1 {response.status} {reason}",
+            "Server: plexsync-sim",
+            f"Content-Type: {response.content_type}",
+            f"Content-Length: {len(response.body)}",
+        ]
+        lines.extend(f"{name}: {value}" for name, value in response.headers.items())
+        if self.close_connection:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head if self.command == "HEAD" else head + response.body)
+
+
+class _Server(HTTPServer):
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], sim: SimServer) -> None:
+        self.sim = sim
+        self._conns: dict[socket.socket, threading.Thread] = {}
+        self._conns_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls getfqdn(), a DNS lookup that can take seconds.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name = HOST
+        self.server_port = self.server_address[1]
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self._serve_connection,
+            args=(request, client_address),
+            name=f"{type(self.sim).__name__}-conn",
+            daemon=True,
+        )
+        with self._conns_lock:
+            self._conns[request] = thread
+        self.sim._stats.connection()
+        thread.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            logger.debug("connection from %s failed", client_address, exc_info=True)
+        finally:
+            self.shutdown_request(request)
+            with self._conns_lock:
+                self._conns.pop(request, None)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        logger.debug("error serving %s", client_address)
+
+    def close_connections(self) -> None:
+        with self._conns_lock:
+            conns = list(self._conns.items())
+        for sock, _ in conns:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for _, thread in conns:
+            thread.join(JOIN_TIMEOUT)
+
+
+class SimServer:
+    """Base class: lifecycle, ``/__sim__/stats`` and ``/__sim__/fault``, faults and stats.
+
+    Subclasses implement ``route`` (the stats key of a request), ``handle`` (the answer to a
+    counted request) and optionally ``control`` (other ``/__sim__/`` paths).
+    """
+
+    def __init__(self, *, port: int = 0) -> None:
+        self._port = port
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._lifecycle = threading.Lock()
+        self._faults = FaultSet()
+        self._stats = RequestStats()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> Self:
+        with self._lifecycle:
+            if self._httpd is not None:
+                return self
+            self._stopping = threading.Event()
+            httpd = _Server((HOST, self._port), self)
+            self._port = httpd.server_address[1]
+            self._httpd = httpd
+            self._thread = threading.Thread(
+                target=httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"{type(self).__name__}-{self._port}",
+                daemon=True,
+            )
+            self._thread.start()
+            logger.info("%s listening on %s", type(self).__name__, self.url)
+        return self
+
+    def stop(self) -> None:
+        with self._lifecycle:
+            httpd, thread = self._httpd, self._thread
+            if httpd is None:
+                return
+            self._stopping.set()
+            httpd.shutdown()
+            httpd.server_close()
+            httpd.close_connections()
+            if thread is not None:
+                thread.join(JOIN_TIMEOUT)
+            self._httpd = None
+            self._thread = None
+            logger.info("%s on port %d stopped", type(self).__name__, self._port)
+
+    @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    @property
+    def port(self) -> int:
+        if not self._port:
+            raise RuntimeError("the simulator has not been started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- inspection and faults ---------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        return self._stats.snapshot()
+
+    def reset_stats(self) -> None:
+        self._stats.reset()
+
+    def add_fault(
+        self,
+        match: str = ".*",
+        status: int | None = 503,
+        count: int | None = None,
+        delay: float = 0.0,
+        drop: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        self._faults.add(match, status, count, delay, drop, retry_after)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._faults.snapshot()
+
+    # -- subclass hooks ------------------------------------------------------------------------
+    def route(self, request: Request) -> str:
+        return f"{request.method} {request.path}"
+
+    def handle(self, request: Request) -> Response:
+        raise SimError(404, "not found")
+
+    def control(self, request: Request) -> Response | None:
+        return None
+
+    # -- dispatch ------------------------------------------------------------------------------
+    def serve(self, request: Request) -> Response | None:
+        """Answer one request; ``None`` means: close the connection without answering."""
+        if request.path.startswith(SIM_PREFIX):
+            return self._guarded(self._base_control, request)
+        self._stats.record(request.method, self.route(request))
+        rule = self._faults.take(f"{request.method} {request.path}")
+        if rule is not None:
+            if rule.delay > 0 and self._stopping.wait(rule.delay):
+                return None  # stopped while delaying: the connection just closes
+            if rule.drop:
+                return None
+            if rule.status is not None:
+                return self._fault_response(rule)
+        return self._guarded(self.handle, request)
+
+    @staticmethod
+    def _fault_response(rule: FaultRule) -> Response:
+        try:
+            phrase = HTTPStatus(rule.status or 500).phrase
+        except ValueError:
+            phrase = "Simulated fault"
+        response = text_response(f"{rule.status} {phrase} (simulated)", rule.status or 500)
+        if rule.retry_after is not None:
+            response.headers["Retry-After"] = str(math.ceil(rule.retry_after))
+        return response
+
+    @staticmethod
+    def _guarded(func: Callable[[Request], Response], request: Request) -> Response:
+        try:
+            return func(request)
+        except SimError as exc:
+            return text_response(exc.message, exc.status)
+        except Exception:
+            logger.exception("simulator failed on %s %s", request.method, request.path)
+            return text_response("internal simulator error", 500)
+
+    def _base_control(self, request: Request) -> Response:
+        method, path = request.method, request.path.rstrip("/")
+        if path == "/__sim__/stats":
+            if method == "DELETE":
+                self.reset_stats()
+                return json_response(self.stats())
+            if method == "GET":
+                return json_response(self.stats())
+        elif path == "/__sim__/fault":
+            if method == "POST":
+                rule = self._faults.add_from_json(request.json())
+                return json_response(rule.as_dict())
+            if method == "DELETE":
+                self.clear_faults()
+                return json_response({"faults": []})
+            if method == "GET":
+                return json_response({"faults": self.faults()})
+        response = self.control(request)
+        if response is None:
+            raise SimError(404, f"unknown simulator control {method} {request.path}")
+        return response

@@ -1,0 +1,44 @@
+"""Tiny real PNG images built with the standard library (zlib + struct), one per key."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+WIDTH = 32
+HEIGHT = 18
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def png_bytes(key: str, width: int = WIDTH, height: int = HEIGHT) -> bytes:
+    """A valid RGB PNG whose pixels (and so bytes) depend on ``key``.
+
+    The top half is a colour taken from the key's hash; the bottom half shows the hash's bits as
+    vertical stripes, so two keys give visibly different images.
+    """
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    base = digest[0:3]
+    accent = bytes(255 - b for b in base)
+    bits = int.from_bytes(digest[3:7], "big")
+    rows = []
+    for y in range(height):
+        row = bytearray(b"\x00")  # filter type 0 (None) for each scanline
+        for x in range(width):
+            if y < height // 2:
+                row += base
+            else:
+                row += accent if (bits >> (x % 32)) & 1 else base
+        rows.append(bytes(row))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        PNG_SIGNATURE
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + _chunk(b"IEND", b"")
+    )
