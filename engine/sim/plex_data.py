@@ -1,0 +1,253 @@
+"""The Plex simulator's library: movies generated lazily from the seed, edits stored.
+
+Rating keys: catalogue movie ``k`` (1-based) has ``ratingKey = RATING_KEY_BASE + k`` (1001,
+1002, ...). Movies added later (``add_movie`` or a scan that finds a pending file) get the next
+keys after the catalogue. Only edited or added movies are stored; every other movie is rebuilt
+from ``(seed, k)`` when asked for, so 100,000 movies cost almost no memory.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, overload
+
+from engine.sim.catalog import base_timestamp, join_prefix, rel_path, title_from_path
+
+RATING_KEY_BASE = 1000
+
+# edit kind -> XML element name. Listings truncate some kinds, like Plex Media Server does.
+TAG_ELEMENTS = {
+    "genre": "Genre",
+    "director": "Director",
+    "writer": "Writer",
+    "producer": "Producer",
+    "country": "Country",
+    "collection": "Collection",
+    "label": "Label",
+    "actor": "Role",
+}
+LISTING_TAG_LIMITS = {
+    "genre": 2,
+    "actor": 3,
+    "director": 1,
+    "writer": 1,
+    "producer": 1,
+    "country": 1,
+}
+VALUE_FIELDS = (
+    "title",
+    "titleSort",
+    "originalTitle",
+    "studio",
+    "summary",
+    "tagline",
+    "originallyAvailableAt",
+    "contentRating",
+    "userRating",
+)
+
+
+@dataclass
+class PlexMovie:
+    """One movie as the simulator holds it; ``fields`` maps Plex field names to text."""
+
+    rating_key: int
+    file: str
+    added_at: int
+    updated_at: int
+    fields: dict[str, str]
+    tags: dict[str, list[str]] = field(default_factory=dict)
+    locked: set[str] = field(default_factory=set)
+    poster_sha256: str | None = None
+    poster_url: str | None = None
+    art_sha256: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.fields.get("title", "")
+
+    @property
+    def duration_ms(self) -> int:
+        return 600_000 + (self.rating_key * 104_729 % 3_000) * 1_000
+
+    @property
+    def size(self) -> int:
+        return 100_000_000 + (self.rating_key * 7_919 % 900) * 1_000_000
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of one entry of ``GET /__sim__/items``."""
+        return {
+            "ratingKey": self.rating_key,
+            "title": self.title,
+            "titleSort": self.fields.get("titleSort"),
+            "studio": self.fields.get("studio"),
+            "summary": self.fields.get("summary"),
+            "tagline": self.fields.get("tagline"),
+            "contentRating": self.fields.get("contentRating"),
+            "originallyAvailableAt": self.fields.get("originallyAvailableAt"),
+            "genres": list(self.tags.get("genre", [])),
+            "actors": list(self.tags.get("actor", [])),
+            "collections": list(self.tags.get("collection", [])),
+            "labels": list(self.tags.get("label", [])),
+            "files": [self.file],
+            "locked": sorted(self.locked),
+            "poster_sha256": self.poster_sha256,
+            "poster_url": self.poster_url,
+            "art_sha256": self.art_sha256,
+            "addedAt": self.added_at,
+            "updatedAt": self.updated_at,
+        }
+
+
+class KeyView(Sequence[int]):
+    """All rating keys in library order, without materialising the catalogue range."""
+
+    def __init__(self, catalogue: int, added: Sequence[int]) -> None:
+        self._catalogue = catalogue
+        self._added = tuple(added)
+
+    def __len__(self) -> int:
+        return self._catalogue + len(self._added)
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index < self._catalogue:
+            return RATING_KEY_BASE + 1 + index
+        return self._added[index - self._catalogue]
+
+    def __iter__(self) -> Iterator[int]:
+        yield from range(RATING_KEY_BASE + 1, RATING_KEY_BASE + 1 + self._catalogue)
+        yield from self._added
+
+
+class PlexLibrary:
+    """Thread-safe store of the movie section: generated movies plus stored edits."""
+
+    def __init__(
+        self, *, seed: int, movies: int, path_prefix: str, now: Callable[[], float]
+    ) -> None:
+        if movies < 0:
+            raise ValueError("movies must be >= 0")
+        self.seed = seed
+        self.catalogue = movies
+        self.path_prefix = path_prefix
+        self._now = now
+        self.lock = threading.RLock()
+        self._stored: dict[int, PlexMovie] = {}
+        self._added: list[int] = []
+        self._pending: list[tuple[str, str | None]] = []
+        self._next_key = RATING_KEY_BASE + movies + 1
+
+    def now(self) -> int:
+        return int(self._now())
+
+    # -- reading -----------------------------------------------------------------------------
+    def _catalogue_index(self, rating_key: int) -> int | None:
+        index = rating_key - RATING_KEY_BASE
+        return index if 1 <= index <= self.catalogue else None
+
+    def _generate(self, index: int) -> PlexMovie:
+        rel = rel_path(self.seed, index)
+        stamp = base_timestamp(index)
+        return PlexMovie(
+            rating_key=RATING_KEY_BASE + index,
+            file=join_prefix(self.path_prefix, rel),
+            added_at=stamp,
+            updated_at=stamp,
+            fields={"title": title_from_path(rel)},
+        )
+
+    def get(self, rating_key: int) -> PlexMovie | None:
+        """The movie (do not mutate it; use ``mutable``), or None if the key is unknown."""
+        stored = self._stored.get(rating_key)
+        if stored is not None:
+            return stored
+        index = self._catalogue_index(rating_key)
+        return self._generate(index) if index is not None else None
+
+    def mutable(self, rating_key: int) -> PlexMovie:
+        """The stored movie to edit (generated and stored on first use); KeyError if unknown."""
+        with self.lock:
+            stored = self._stored.get(rating_key)
+            if stored is None:
+                index = self._catalogue_index(rating_key)
+                if index is None:
+                    raise KeyError(rating_key)
+                stored = self._stored[rating_key] = self._generate(index)
+            return stored
+
+    def keys(self) -> KeyView:
+        with self.lock:
+            return KeyView(self.catalogue, self._added)
+
+    def __len__(self) -> int:
+        return self.catalogue + len(self._added)
+
+    def added_at(self, rating_key: int) -> int:
+        stored = self._stored.get(rating_key)
+        return stored.added_at if stored else base_timestamp(rating_key - RATING_KEY_BASE)
+
+    def updated_at(self, rating_key: int) -> int:
+        stored = self._stored.get(rating_key)
+        return stored.updated_at if stored else base_timestamp(rating_key - RATING_KEY_BASE)
+
+    def field_value(self, rating_key: int, name: str) -> str:
+        stored = self._stored.get(rating_key)
+        if stored is not None:
+            return stored.fields.get(name, "")
+        if name in ("title", "titleSort"):
+            return title_from_path(rel_path(self.seed, rating_key - RATING_KEY_BASE))
+        return ""
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every movie as JSON (``/__sim__/items``); generates the whole catalogue."""
+        with self.lock:
+            keys = list(self.keys())
+            return [movie.to_json() for rk in keys if (movie := self.get(rk)) is not None]
+
+    def copy_of(self, rating_key: int) -> PlexMovie | None:
+        with self.lock:
+            movie = self.get(rating_key)
+            return copy.deepcopy(movie) if movie is not None else None
+
+    # -- writing -----------------------------------------------------------------------------
+    def add_movie(self, file: str, title: str | None = None) -> int:
+        """A new movie appears now (``addedAt = now``); returns its rating key."""
+        with self.lock:
+            stamp = self.now()
+            rating_key = self._next_key
+            self._next_key += 1
+            self._stored[rating_key] = PlexMovie(
+                rating_key=rating_key,
+                file=file,
+                added_at=stamp,
+                updated_at=stamp,
+                fields={"title": title or title_from_path(file)},
+            )
+            self._added.append(rating_key)
+            return rating_key
+
+    def add_pending(self, file: str, title: str | None = None) -> None:
+        """A file that shows up as a movie when a scan covers its folder."""
+        with self.lock:
+            self._pending.append((file, title))
+
+    def scan(self, path: str | None) -> list[int]:
+        """Add pending files under ``path`` (all if None); returns the new rating keys."""
+        with self.lock:
+            prefix = None if path is None else path.rstrip("/") + "/"
+            found = [p for p in self._pending if prefix is None or p[0].startswith(prefix)]
+            self._pending = [p for p in self._pending if p not in found]
+            return [self.add_movie(file, title) for file, title in found]
