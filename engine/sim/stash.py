@@ -1,0 +1,315 @@
+"""A Stash simulator: ``POST /graphql`` run by graphql-core against our own subset schema.
+
+Routes (``ApiKey`` header or ``?apikey=`` required when an API key is set; 401 otherwise):
+``POST /graphql`` and ``GET /scene/{id}/screenshot`` (a small PNG that differs per scene and per
+change). Parse and validation errors, and bad variables, answer 422 with ``{"errors": [...]}``
+like Stash's gqlgen; resolver errors answer 200 with ``errors``.
+
+Control routes (not counted in stats): ``GET|DELETE /__sim__/stats``, ``POST|DELETE|GET
+/__sim__/fault``, ``GET|POST /__sim__/scenes/{id}`` (POST JSON fields to change),
+``POST /__sim__/churn`` ``{"count": k}``, ``GET|DELETE /__sim__/requests`` and
+``POST|DELETE /__sim__/graphql_error`` ``{"match", "message", "count"}`` (a GraphQL error on
+HTTP 200, e.g. "database is locked", for operations whose text matches ``match``).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import tzinfo
+from typing import Any
+
+from graphql import GraphQLError, execute_sync, parse, validate
+
+from engine.sim.http_base import Request, Response, SimError, SimServer, json_response
+from engine.sim.images import png_bytes
+from engine.sim.stash_data import SceneStore, format_time
+from engine.sim.stash_query import page_of, scene_object, select
+from engine.sim.stash_schema import schema
+
+logger = logging.getLogger(__name__)
+
+STASH_VERSION = "v0.28.1"
+STASH_HASH = "5f3e1c2ab"
+STASH_BUILD_TIME = "2025-06-01 12:00:00"
+REQUEST_LOG_LIMIT = 10_000
+_SCREENSHOT = re.compile(r"^/scene/(\d+)/screenshot$")
+_SCENE_CONTROL = re.compile(r"^/__sim__/scenes/(\d+)$")
+
+
+class _Root:
+    """Resolvers of the ``Query`` fields (graphql-core calls them with ``info`` and args).
+
+    ``info`` is typed ``Any`` because ``GraphQLResolveInfo`` is generic only in graphql-core 3.3.
+    """
+
+    def __init__(self, sim: StashSimulator) -> None:
+        self._sim = sim
+
+    def findScenes(self, info: Any, **args: Any) -> dict[str, Any]:
+        store = self._sim.store
+        restrict: list[int] | None = None
+        wanted = [*(args.get("scene_ids") or []), *(args.get("ids") or [])]
+        if wanted:  # like Stash, empty id lists mean "no restriction"
+            try:
+                restrict = [int(i) for i in wanted]
+            except ValueError as exc:
+                raise GraphQLError("ids must be integers") from exc
+        matched = select(store, args.get("filter"), args.get("scene_filter"), restrict)
+        chosen = page_of(matched, args.get("filter"))
+        base_url = info.context["base_url"]
+
+        def scenes(_info: Any) -> list[dict[str, Any]]:
+            records = [store.get(i) for i in chosen]
+            return [scene_object(store, r, base_url) for r in records if r is not None]
+
+        def totals(_info: Any, attribute: str) -> float:
+            records = (store.get(i) for i in matched)
+            return float(sum(getattr(r, attribute) for r in records if r is not None and r.files))
+
+        return {
+            "count": len(matched),
+            "scenes": scenes,
+            "duration": lambda i: totals(i, "duration"),
+            "filesize": lambda i: totals(i, "size"),
+        }
+
+    def findScene(self, info: Any, **args: Any) -> dict[str, Any] | None:
+        raw = args.get("id")
+        if raw is None:
+            return None
+        try:
+            record = self._sim.store.get(int(raw))
+        except ValueError:
+            return None
+        return scene_object(self._sim.store, record, info.context["base_url"]) if record else None
+
+    def version(self, info: Any) -> dict[str, str]:
+        return {"version": STASH_VERSION, "hash": STASH_HASH, "build_time": STASH_BUILD_TIME}
+
+    def configuration(self, info: Any) -> dict[str, Any]:
+        return {"general": {"apiKey": self._sim.api_key or ""}}
+
+
+class StashSimulator(SimServer):
+    """In-process Stash simulator; see the module docstring."""
+
+    def __init__(
+        self,
+        api_key: str | None = "key",
+        scenes: int = 50,
+        seed: int = 1,
+        path_prefix: str = "/data",
+        port: int = 0,
+        *,
+        now: Callable[[], float] = time.time,
+        tz: tzinfo | None = None,
+    ) -> None:
+        super().__init__(port=port)
+        self.api_key = api_key
+        self.seed = seed
+        self.path_prefix = path_prefix
+        self.store = SceneStore(seed=seed, scenes=scenes, path_prefix=path_prefix, now=now, tz=tz)
+        self._root = _Root(self)
+        self._log: collections.deque[dict[str, Any]] = collections.deque(maxlen=REQUEST_LOG_LIMIT)
+        self._log_lock = threading.Lock()
+        self._gql_errors: list[dict[str, Any]] = []
+        schema()  # build the schema now rather than on the first request
+
+    # -- public helpers ------------------------------------------------------------------------
+    def scene(self, scene_id: int | str) -> dict[str, Any] | None:
+        """Scene ``scene_id`` as plain JSON (names, not ids), or None."""
+        with self.store.lock:
+            record = self.store.get(int(scene_id))
+            if record is None:
+                return None
+            return {
+                "id": str(record.id),
+                "title": record.title,
+                "code": record.code,
+                "details": record.details,
+                "date": record.date,
+                "urls": list(record.urls),
+                "studio": record.studio,
+                "performers": list(record.performers),
+                "tags": list(record.tags),
+                "files": list(record.files),
+                "created_at": format_time(record.created_at, self.store.tz),
+                "updated_at": format_time(record.updated_at, self.store.tz),
+                "updated_at_epoch": record.updated_at,
+            }
+
+    def update_scene(self, scene_id: int | str, **fields: Any) -> dict[str, Any]:
+        """Change fields (title, details, date, studio, performers, tags, files, ...)."""
+        try:
+            self.store.update(int(scene_id), **fields)
+        except KeyError as exc:
+            raise KeyError(f"no scene {scene_id}") from exc
+        found = self.scene(scene_id)
+        assert found is not None
+        return found
+
+    def churn(self, count: int) -> list[str]:
+        """Edit ``count`` random scenes (deterministic per seed); returns their ids."""
+        return self.store.churn(count)
+
+    def requests(self) -> list[dict[str, Any]]:
+        """GraphQL operations received, oldest first (the last 10,000)."""
+        with self._log_lock:
+            return list(self._log)
+
+    def clear_requests(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    def screenshot(self, scene_id: int | str) -> bytes:
+        """The image ``GET /scene/{id}/screenshot`` serves now."""
+        record = self.store.get(int(scene_id))
+        if record is None:
+            raise KeyError(scene_id)
+        return png_bytes(f"{self.seed}/{record.id}/{record.updated_at}/{record.revision}")
+
+    def add_graphql_error(
+        self, match: str = ".*", message: str = "database is locked", count: int | None = None
+    ) -> None:
+        """Operations whose query text matches ``match`` get a GraphQL error on HTTP 200."""
+        try:
+            pattern = re.compile(match)
+        except re.error as exc:
+            raise SimError(400, f"invalid match regex: {exc}") from exc
+        with self._log_lock:
+            self._gql_errors.append({"match": pattern, "message": message, "count": count})
+
+    def clear_graphql_errors(self) -> None:
+        with self._log_lock:
+            self._gql_errors.clear()
+
+    # -- HTTP ----------------------------------------------------------------------------------
+    def route(self, request: Request) -> str:
+        if _SCREENSHOT.match(request.path):
+            return f"{request.method} /scene/{{id}}/screenshot"
+        if request.path.rstrip("/") == "/graphql":
+            return f"{request.method} /graphql"
+        return f"{request.method} <unmatched>"
+
+    def handle(self, request: Request) -> Response:
+        if self.api_key:
+            given = request.header("ApiKey") or request.param("apikey")
+            if given != self.api_key:
+                return Response(401, b"Unauthorized\n")
+        if request.path.rstrip("/") == "/graphql":
+            if request.method != "POST":
+                raise SimError(405, "use POST for /graphql")
+            return self._graphql(request)
+        shot = _SCREENSHOT.match(request.path)
+        if shot and request.method in ("GET", "HEAD"):
+            try:
+                return Response(200, self.screenshot(shot.group(1)), "image/png")
+            except KeyError as exc:
+                raise SimError(404, "no such scene") from exc
+        raise SimError(404, "not found")
+
+    def _graphql(self, request: Request) -> Response:
+        try:
+            payload = request.json()
+        except SimError as exc:
+            return _errors(400, exc.message)
+        if not isinstance(payload, dict):
+            return _errors(400, "the body must be a JSON object")
+        query, variables = payload.get("query"), payload.get("variables")
+        operation = payload.get("operationName")
+        with self._log_lock:
+            self._log.append({"query": query, "variables": variables, "operationName": operation})
+        if not isinstance(query, str) or not query.strip():
+            return _errors(422, "no operation provided")
+        if variables is not None and not isinstance(variables, dict):
+            return _errors(422, "variables must be an object")
+        try:
+            document = parse(query)
+        except GraphQLError as exc:
+            return json_response({"errors": [exc.formatted], "data": None}, 422)
+        problems = validate(schema(), document)
+        if problems:
+            return json_response({"errors": [e.formatted for e in problems], "data": None}, 422)
+        injected = self._take_graphql_error(query)
+        if injected is not None:
+            return json_response({"errors": [{"message": injected}], "data": None})
+        host = request.header("Host") or f"127.0.0.1:{self.port}"
+        result = execute_sync(
+            schema(),
+            document,
+            root_value=self._root,
+            context_value={"base_url": f"http://{host}"},
+            variable_values=variables,
+            operation_name=operation,
+        )
+        formatted = result.formatted
+        if result.errors and result.data is None and all(e.path is None for e in result.errors):
+            return json_response(formatted, 422)  # bad variables or operation name
+        return json_response(formatted)
+
+    def _take_graphql_error(self, query: str) -> str | None:
+        with self._log_lock:
+            for rule in self._gql_errors:
+                if rule["match"].search(query):
+                    if rule["count"] is not None:
+                        rule["count"] -= 1
+                        if rule["count"] <= 0:
+                            self._gql_errors.remove(rule)
+                    return str(rule["message"])
+        return None
+
+    # -- control -------------------------------------------------------------------------------
+    def control(self, request: Request) -> Response | None:
+        path, method = request.path.rstrip("/"), request.method
+        scene = _SCENE_CONTROL.match(path)
+        if scene:
+            return self._scene_control(method, scene.group(1), request)
+        if path == "/__sim__/churn" and method == "POST":
+            count = request.json().get("count", 1)
+            if not isinstance(count, int) or count < 0:
+                raise SimError(400, '"count" must be a non-negative integer')
+            return json_response({"changed": self.churn(count)})
+        if path == "/__sim__/requests":
+            if method == "DELETE":
+                self.clear_requests()
+            return json_response(self.requests())
+        if path == "/__sim__/graphql_error":
+            if method == "DELETE":
+                self.clear_graphql_errors()
+                return json_response({"graphql_errors": []})
+            if method == "POST":
+                body = request.json()
+                self.add_graphql_error(
+                    str(body.get("match", ".*")),
+                    str(body.get("message", "database is locked")),
+                    body.get("count"),
+                )
+                return json_response({"ok": True})
+        return None
+
+    def _scene_control(self, method: str, scene_id: str, request: Request) -> Response:
+        if method == "GET":
+            found = self.scene(scene_id)
+            if found is None:
+                raise SimError(404, "no such scene")
+            return json_response(found)
+        if method != "POST":
+            raise SimError(405, "use GET or POST")
+        fields = request.json()
+        if not isinstance(fields, dict):
+            raise SimError(400, "body must be a JSON object of fields")
+        try:
+            return json_response(self.update_scene(scene_id, **fields))
+        except KeyError as exc:
+            raise SimError(404, "no such scene") from exc
+        except (TypeError, ValueError) as exc:
+            raise SimError(400, str(exc)) from exc
+
+
+def _errors(status: int, message: str) -> Response:
+    return json_response({"errors": [{"message": message}], "data": None}, status)

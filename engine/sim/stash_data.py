@@ -1,0 +1,186 @@
+"""The Stash simulator's scenes: generated lazily from the seed, edits stored.
+
+Scene ``k`` (id ``"k"``, 1-based) starts as ``catalog.scene_meta(seed, k)`` with the file
+``<path_prefix>/<rel_path>`` (no file for about 2% of scenes), ``created_at`` and ``updated_at``
+equal to ``catalog.base_timestamp(k)``. An edit stores the scene and gives it
+``updated_at = max(now, newest updated_at + 1 s)``, so every change is newer than everything
+before it and a watermark poller sees it.
+
+Timestamps are rendered as RFC 3339 text in the server's offset (``Z`` for UTC, like Go), and
+filters compare that text, as Stash does in SQLite.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, tzinfo
+from pathlib import PurePosixPath
+from typing import Any
+
+from engine.sim.catalog import base_timestamp, join_prefix, scene_meta
+
+EDITABLE = frozenset(
+    {"title", "details", "date", "studio", "performers", "tags", "files", "code", "urls",
+     "director", "rating100", "organized"}
+)  # fmt: skip
+_CHURN_WORDS = ("Remastered", "Director's Cut", "Extended", "Édition spéciale", "特別版", "Redux")
+
+
+@dataclass
+class SceneRecord:
+    """One scene's current state (names, not ids; epoch seconds for times)."""
+
+    id: int
+    title: str | None
+    code: str | None
+    details: str | None
+    director: str | None
+    date: str | None
+    urls: list[str]
+    studio: str | None
+    performers: list[str]
+    tags: list[str]
+    files: list[str]
+    rating100: int | None
+    organized: bool
+    size: int
+    duration: float
+    created_at: int
+    updated_at: int
+    revision: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def format_time(epoch: int, tz: tzinfo | None) -> str:
+    """RFC 3339 like Go's ``time.RFC3339``: seconds, ``Z`` for a zero offset."""
+    moment = datetime.fromtimestamp(epoch, UTC)
+    local = moment.astimezone(tz) if tz is not None else moment.astimezone()
+    text = local.isoformat(timespec="seconds")
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class SceneStore:
+    """Thread-safe scenes: catalogue scenes plus stored edits."""
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        scenes: int,
+        path_prefix: str,
+        now: Callable[[], float],
+        tz: tzinfo | None = None,
+    ) -> None:
+        if scenes < 0:
+            raise ValueError("scenes must be >= 0")
+        self.seed = seed
+        self.count = scenes
+        self.path_prefix = path_prefix
+        self.tz = tz
+        self._now = now
+        self.lock = threading.RLock()
+        self._edited: dict[int, SceneRecord] = {}
+        self._newest = base_timestamp(scenes) if scenes else 0
+        self._churn_rng = random.Random(f"churn/{seed}")
+        first, last = format_time(base_timestamp(1), tz), format_time(self._newest or 1, tz)
+        # Base timestamps rise with the id; their text does too unless the offset changes (DST).
+        self.monotonic_text = first[19:] == last[19:]
+
+    def exists(self, scene_id: int) -> bool:
+        return 1 <= scene_id <= self.count
+
+    def generate(self, scene_id: int) -> SceneRecord:
+        meta = scene_meta(self.seed, scene_id)
+        stamp = base_timestamp(scene_id)
+        files = [join_prefix(self.path_prefix, meta.rel_path)] if meta.has_file else []
+        return SceneRecord(
+            id=scene_id,
+            title=meta.title,
+            code=meta.code,
+            details=meta.details,
+            director=None,
+            date=meta.date,
+            urls=list(meta.urls),
+            studio=meta.studio,
+            performers=list(meta.performers),
+            tags=list(meta.tags),
+            files=files,
+            rating100=meta.rating100,
+            organized=meta.organized,
+            size=meta.size,
+            duration=meta.duration,
+            created_at=stamp,
+            updated_at=stamp,
+        )
+
+    def get(self, scene_id: int) -> SceneRecord | None:
+        """The scene (treat it as read-only), or None."""
+        edited = self._edited.get(scene_id)
+        if edited is not None:
+            return edited
+        return self.generate(scene_id) if self.exists(scene_id) else None
+
+    def is_edited(self, scene_id: int) -> bool:
+        return scene_id in self._edited
+
+    def edited_ids(self) -> list[int]:
+        with self.lock:
+            return list(self._edited)
+
+    def updated_text(self, scene_id: int) -> str:
+        edited = self._edited.get(scene_id)
+        stamp = edited.updated_at if edited else base_timestamp(scene_id)
+        return format_time(stamp, self.tz)
+
+    def created_text(self, scene_id: int) -> str:
+        return format_time(base_timestamp(scene_id), self.tz)
+
+    def update(self, scene_id: int, **changes: Any) -> SceneRecord:
+        """Change fields (see ``EDITABLE``) and bump ``updated_at``; KeyError if unknown."""
+        unknown = set(changes) - EDITABLE
+        if unknown:
+            raise ValueError(f"cannot edit {sorted(unknown)}; editable: {sorted(EDITABLE)}")
+        with self.lock:
+            current = self.get(scene_id)
+            if current is None:
+                raise KeyError(scene_id)
+            record = replace(current, **_normalise(changes))
+            record.updated_at = max(int(self._now()), self._newest + 1)
+            record.revision = current.revision + 1
+            self._newest = record.updated_at
+            self._edited[scene_id] = record
+            return record
+
+    def churn(self, count: int) -> list[str]:
+        """Edit ``count`` distinct random scenes (deterministic per seed); returns their ids."""
+        with self.lock:
+            count = max(0, min(count, self.count))
+            chosen = self._churn_rng.sample(range(1, self.count + 1), count)
+            for scene_id in chosen:
+                current = self.get(scene_id)
+                assert current is not None
+                word = self._churn_rng.choice(_CHURN_WORDS)
+                tags = [*current.tags, word] if word not in current.tags else current.tags[1:]
+                self.update(scene_id, title=f"{current.title or 'Untitled'} ({word})", tags=tags)
+            return [str(scene_id) for scene_id in chosen]
+
+
+def _normalise(changes: dict[str, Any]) -> dict[str, Any]:
+    result = dict(changes)
+    for key in ("performers", "tags", "files", "urls"):
+        if key in result:
+            values = result[key] or []
+            if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+                raise ValueError(f"{key} must be a list of strings")
+            result[key] = list(values)
+    for key in ("title", "details", "date", "studio", "code", "director"):
+        if key in result and result[key] is not None and not isinstance(result[key], str):
+            raise ValueError(f"{key} must be a string or null")
+    return result
+
+
+def basename(path: str) -> str:
+    return PurePosixPath(path).name
