@@ -83,7 +83,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if status is not None:
         print("An engine is already running for this config (the tray or `plexsync run`).")
         return EXIT_FAIL
-    runtime = EngineRuntime.open(paths, config, serve_control=not args.once)
+    runtime = EngineRuntime.open(
+        paths, config, serve_control=not args.once, idle_probes=not args.once
+    )
     engine = runtime.engine
     done = threading.Event()
     result: list[int] = []

@@ -31,6 +31,7 @@ from engine.errors import (
     TransientError,
     UnreachableError,
 )
+from engine.http import configured_session
 
 # plexapi reads a per-user config.ini at import; one with log.show_secrets would put the token in
 # URLs. Our process never wants that, so point plexapi at an empty config unless told otherwise.
@@ -110,7 +111,7 @@ class PlexClient:
         self._token = config.plex_token.get_secret_value()
         self._timeout = (config.plex_connect_timeout, config.plex_read_timeout)
         self._libraries = [title.casefold() for title in config.plex_libraries]
-        self._session = session_factory()
+        self._session = configured_session(session_factory(), self._url)
         self._session.hooks["response"].append(self._remember_response)
         self._last_retry_after: float | None = None
         self._server: PlexServer | None = None

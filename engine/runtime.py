@@ -46,6 +46,7 @@ class EngineRuntime:
         listener: SyncListener = NULL_LISTENER,
         clock: Clock = SYSTEM_CLOCK,
         serve_control: bool = True,
+        idle_probes: bool = True,
     ) -> EngineRuntime:
         paths.ensure()
         store = JobStore(paths.database, clock=clock)
@@ -57,6 +58,7 @@ class EngineRuntime:
             stash_factory=StashClient,
             clock=clock,
             listener=listener,
+            idle_probes=idle_probes,
         )
         control = ControlServer(engine, paths.control_file).start() if serve_control else None
         return cls(paths, store, engine, control)

@@ -15,6 +15,7 @@ import requests
 
 from engine.config import PlexSyncConfig
 from engine.errors import AuthError, PermanentError, SyncError, TransientError, UnreachableError
+from engine.http import configured_session
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class StashClient:
         timeout: tuple[float, float] = STASH_TIMEOUT,
     ) -> None:
         self._url = config.stash_url
-        self._session = session_factory()
+        self._session = configured_session(session_factory(), self._url)
         self._timeout = timeout
         key = config.stash_api_key.get_secret_value() if config.stash_api_key else ""
         self._session.headers.update({"Accept": "application/json"})

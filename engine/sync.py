@@ -61,8 +61,12 @@ class SyncEngine:
         clock: Clock = SYSTEM_CLOCK,
         rng: random.Random | None = None,
         listener: SyncListener = NULL_LISTENER,
+        idle_probes: bool = True,
     ) -> None:
         self._store = store
+        # A long-running engine probes Plex when idle so the breaker shows the truth; a one-shot
+        # run with nothing to do has no reason to contact Plex at all.
+        self._idle_probes = idle_probes
         self._clock = clock
         self._rng = rng or random.Random()
         self._listener = listener
@@ -301,7 +305,7 @@ class SyncEngine:
         candidates = [self._config.poll_interval]
         if self._config.is_configured and not self._paused and self._auth_error is None:
             candidates.append(self._next_poll_at - mono)
-            if self.breaker.state is CircuitState.CLOSED:
+            if self._idle_probes and self.breaker.state is CircuitState.CLOSED:
                 candidates.append(max(self._next_probe_at, self._plex_hold_until) - mono)
             retry_at = self.breaker.retry_at
             if retry_at is not None:
@@ -385,7 +389,7 @@ class SyncEngine:
             if self.breaker.state is CircuitState.OPEN or self._auth_error:
                 return False
         processed, more = self._process_ready(deadline)
-        if not processed and self._clock.monotonic() >= self._next_probe_at:
+        if not processed and self._idle_probes and self._clock.monotonic() >= self._next_probe_at:
             self._probe()
         return more
 
