@@ -1,0 +1,120 @@
+"""Throughput: scenes synced per minute over the last hour, as 60 small bars."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import QWidget
+
+from gui.widgets.chart_base import Chart
+from gui.widgets.timefmt import MINUTE, local
+
+logger = logging.getLogger(__name__)
+
+BAR_COLOUR = QColor("#3584e4")
+MINUTES = 60
+
+
+def minute_buckets(
+    per_minute: Sequence[tuple[float, int]], now: float, minutes: int = MINUTES
+) -> list[tuple[float, int]]:
+    """One (minute start, count) per minute of the last `minutes`, oldest first, zeros filled."""
+    current = (now // MINUTE) * MINUTE
+    counts: dict[float, int] = {}
+    for start, count in per_minute:
+        key = (start // MINUTE) * MINUTE
+        counts[key] = counts.get(key, 0) + count
+    starts = [current - (minutes - 1 - i) * MINUTE for i in range(minutes)]
+    return [(start, counts.get(start, 0)) for start in starts]
+
+
+class ThroughputChart(Chart):
+    """Bars for the last hour, newest on the right; hover a bar for its minute and count."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Scenes synced per minute, last hour")
+        self._buckets: list[tuple[float, int]] = minute_buckets((), 0.0)
+
+    @property
+    def buckets(self) -> list[tuple[float, int]]:
+        return list(self._buckets)
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self._buckets)
+
+    @property
+    def peak(self) -> int:
+        return max((count for _, count in self._buckets), default=0)
+
+    def set_data(self, per_minute: Sequence[tuple[float, int]], now: float) -> None:
+        self._buckets = minute_buckets(per_minute, now)
+        self.setAccessibleDescription(f"{self.total} scenes in the last hour, peak {self.peak}/min")
+        self.update()
+
+    # --- geometry ------------------------------------------------------------------------------
+
+    def bar_slot(self, index: int) -> QRectF:
+        """The full-height column of bar `index` (0 = oldest minute)."""
+        plot = self.plot_rect()
+        width = plot.width() / len(self._buckets)
+        return QRectF(plot.left() + index * width, plot.top(), width, plot.height())
+
+    def bucket_at(self, x: float) -> tuple[float, int] | None:
+        plot = self.plot_rect()
+        if not plot.left() <= x < plot.right():
+            return None
+        index = int((x - plot.left()) / (plot.width() / len(self._buckets)))
+        return self._buckets[min(index, len(self._buckets) - 1)]
+
+    def tooltip_at(self, pos: QPoint) -> str | None:
+        if not self.plot_rect().contains(QPointF(pos)):
+            return None
+        bucket = self.bucket_at(pos.x())
+        if bucket is None:
+            return None
+        start, count = bucket
+        return f"{local(start).strftime('%H:%M')}: {count} scene{'s' if count != 1 else ''}"
+
+    # --- painting ------------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        plot = self.plot_rect()
+        text_colour = self.palette().color(QPalette.ColorRole.WindowText)
+        base = self.palette().color(QPalette.ColorRole.Base)
+        painter.fillRect(plot, base)
+        peak = self.peak
+        if peak:
+            for index, (_, count) in enumerate(self._buckets):
+                if count:
+                    slot = self.bar_slot(index)
+                    height = max(1.0, slot.height() * count / peak)
+                    gap = 1.0 if slot.width() > 3 else 0.0
+                    bar = QRectF(slot.left(), slot.bottom() - height, slot.width() - gap, height)
+                    painter.fillRect(bar, BAR_COLOUR)
+        else:
+            painter.setPen(QPen(text_colour, 1))
+            painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, "Nothing synced in the last hour")
+        painter.setPen(QPen(text_colour, 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(plot)
+        top = QRectF(plot.left(), 0, plot.width(), plot.top())
+        painter.drawText(
+            top,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            f"Scenes per minute, last hour: {self.total:,} in all",
+        )
+        painter.drawText(
+            top, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"peak {peak}/min"
+        )
+        bottom = QRectF(plot.left(), plot.bottom(), plot.width(), self.height() - plot.bottom())
+        painter.drawText(
+            bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "−60 min"
+        )
+        painter.drawText(bottom, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "now")
+        painter.end()
