@@ -1,0 +1,137 @@
+"""Error classification at the two client boundaries, with canned HTTP answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import requests
+from plexapi.exceptions import BadRequest, NotFound, Unauthorized
+
+from engine.config import PlexSyncConfig
+from engine.errors import (
+    AuthError,
+    ErrorClass,
+    PermanentError,
+    SyncError,
+    TransientError,
+    UnreachableError,
+)
+from engine.plex_client import PlexClient
+from engine.stash_client import StashClient, parse_scene
+
+CONFIG = PlexSyncConfig(
+    plex_url="http://plex.invalid:32400", plex_token="t" * 20, stash_api_key="k" * 20
+)
+
+
+class CannedSession(requests.Session):
+    def __init__(self, *answers: Any) -> None:
+        super().__init__()
+        self.answers = list(answers)
+        self.sent: list[dict[str, Any]] = []
+
+    def request(self, method: str, url: str, **kw: Any) -> requests.Response:  # type: ignore[override]
+        self.sent.append({"method": method, "url": url, **kw})
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        status, body = answer
+        response = requests.Response()
+        response.status_code = status
+        response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        response.url = url
+        response.reason = "reason"
+        return response
+
+
+def stash(*answers: Any) -> tuple[StashClient, CannedSession]:
+    session = CannedSession(*answers)
+    return StashClient(CONFIG, session_factory=lambda: session), session
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (requests.ConnectionError("refused"), UnreachableError),
+        (requests.ReadTimeout("slow"), UnreachableError),
+        ((401, b"Unauthorized"), AuthError),
+        ((502, b"bad gateway"), TransientError),
+        ((422, {"errors": [{"message": "bad enum"}]}), PermanentError),
+        ((200, b"<html>not json"), TransientError),
+        ((200, {"errors": [{"message": "database is locked"}]}), TransientError),
+        ((200, {"errors": [{"message": "Cannot query field"}]}), PermanentError),
+        ((200, {"nodata": 1}), TransientError),
+    ],
+)
+def test_stash_errors_are_classified(answer: Any, expected: type[SyncError]) -> None:
+    client, _ = stash(answer)
+    with pytest.raises(expected):
+        client.version()
+
+
+def test_stash_sends_api_key_header_and_timeouts() -> None:
+    client, session = stash((200, {"data": {"version": {"version": "v0.28.1"}}}))
+    assert client.version() == "v0.28.1"
+    sent = session.sent[0]
+    assert sent["timeout"] == (5.0, 30.0)
+    assert session.headers["ApiKey"] == "k" * 20
+    assert "k" * 20 not in sent["url"]
+
+
+def test_stash_pages_and_skips_malformed_scenes() -> None:
+    good = {"id": "1", "title": " T ", "files": [{"path": "/a.mp4"}], "updated_at": "x"}
+    page1 = {"data": {"findScenes": {"count": 3, "scenes": [good, {"title": "no id"}]}}}
+    page2 = {"data": {"findScenes": {"count": 3, "scenes": [{**good, "id": "3"}]}}}
+    client, session = stash((200, page1), (200, page2))
+    pages = list(client.changed_scenes("2025-01-01T00:00:00Z", page_size=2))
+    assert [[s.id for s in page] for page in pages] == [["1"], ["3"]]
+    variables = session.sent[0]["json"]["variables"]
+    assert variables["scene_filter"]["updated_at"]["modifier"] == "GREATER_THAN"
+    assert variables["filter"]["sort"] == "updated_at"
+
+
+def test_parse_scene_normalises_missing_parts() -> None:
+    scene = parse_scene({"id": 7, "studio": None, "performers": None, "tags": [{"name": " x "}]})
+    assert (scene.id, scene.studio, scene.performers, scene.tags) == ("7", "", (), ("x",))
+    with pytest.raises(PermanentError):
+        parse_scene({"id": "1", "files": "not a list"})
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (Unauthorized("(401) unauthorized; http://x"), ErrorClass.AUTH),
+        (BadRequest("(403) forbidden; http://x"), ErrorClass.AUTH),
+        (NotFound("(404) not_found; http://x"), ErrorClass.NOT_FOUND),
+        (BadRequest("(503) service_unavailable; http://x"), ErrorClass.TRANSIENT),
+        (BadRequest("(429) too_many_requests; http://x"), ErrorClass.TRANSIENT),
+        (BadRequest("(400) bad_request; http://x"), ErrorClass.PERMANENT),
+        (BadRequest("Invalid filter field"), ErrorClass.PERMANENT),
+        (TypeError("'NoneType' object is not subscriptable"), ErrorClass.TRANSIENT),
+        (requests.ConnectionError("Connection refused"), ErrorClass.UNREACHABLE),
+        (requests.ConnectTimeout("slow"), ErrorClass.UNREACHABLE),
+        (requests.ReadTimeout("slow"), ErrorClass.UNREACHABLE),
+        (requests.exceptions.ChunkedEncodingError("cut"), ErrorClass.TRANSIENT),
+    ],
+)
+def test_plex_errors_are_classified_at_one_boundary(exc: Exception, expected: ErrorClass) -> None:
+    client = PlexClient(CONFIG)
+    with pytest.raises(SyncError) as info, client._translated("a call"):
+        raise exc
+    assert info.value.error_class is expected
+    assert "t" * 20 not in str(info.value)
+    client.close()
+
+
+def test_plex_retry_after_is_read_from_the_response() -> None:
+    client = PlexClient(CONFIG)
+    response = requests.Response()
+    response.headers["Retry-After"] = "42"
+    with pytest.raises(TransientError) as info, client._translated("a call"):
+        client._remember_response(response)
+        raise BadRequest("(429) too_many_requests; http://x")
+    assert info.value.retry_after == 42
+    client.close()
+
