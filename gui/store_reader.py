@@ -169,7 +169,11 @@ class _ReaderThread(QThread):
 
 
 def _stop(thread: _ReaderThread) -> None:
-    if thread.isRunning():
+    try:
+        running = thread.isRunning()
+    except RuntimeError:  # the C++ thread is gone already (interpreter exit): nothing to stop
+        return
+    if running:
         thread.stop()
 
 

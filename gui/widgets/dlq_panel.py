@@ -47,10 +47,10 @@ Confirm = Callable[[QWidget, str, str], bool]
 LAST_FAILURE_COLUMN = [attr for _, attr in COLUMNS].index("last_failure_at")
 # Text as wide as a typical value, for the initial column widths (the user can resize them).
 COLUMN_SAMPLES = (
-    "Scene 00000",
-    "A typical scene title here",
+    "Scene 000",
+    "A typical scene title",
     "PermanentError",
-    "Plex answered 400 Bad Request for",
+    "Plex answered 400 Bad",
     "Attempts",
     "0000-00-00 00:00:00",
     "0000-00-00 00:00:00",

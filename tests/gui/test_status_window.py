@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 from status_fakes import (
@@ -343,6 +344,19 @@ def test_reads_run_off_the_ui_thread_and_close_there(qtbot: QtBot) -> None:
     finally:
         reader.close()
     assert fake.threads and fake.threads[0] != threading.get_ident()
+    assert fake.closed_on == fake.threads[0]
+
+
+def test_deleting_the_owner_stops_the_reader_thread(qtbot: QtBot) -> None:
+    fake = RecordingStore()
+    owner = QObject()
+    reader = StoreReader(Path("unused"), store_factory=lambda: fake, parent=owner)
+    with qtbot.waitSignal(reader.snapshot_ready):
+        reader.request(Section.DLQ)
+    thread = reader._thread
+    assert thread.isRunning()
+    shiboken6.delete(owner)  # no close(): the destroyed() safety net must stop the thread
+    assert not thread.isRunning()
     assert fake.closed_on == fake.threads[0]
 
 
