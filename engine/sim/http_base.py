@@ -1,4 +1,4 @@
-"""Shared HTTP plumbing for the simulators: a keep-alive server, request stats and faults.
+"""Shared HTTP plumbing for the simulators: a keep-alive server with stats and faults.
 
 The server is a stdlib ``HTTPServer`` speaking HTTP/1.1 with ``Content-Length`` on every answer and
 Nagle's algorithm disabled (without that, each keep-alive answer waits ~40 ms for a delayed ACK).
@@ -11,21 +11,30 @@ hang up (timeout tests do) are ignored quietly.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import re
 import socket
 import socketserver
 import threading
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
+
+from engine.sim.faults import FaultRule, FaultSet, RequestStats
+from engine.sim.messages import Request, Response, SimError, json_response, text_response
+
+__all__ = [
+    "HOST",
+    "Request",
+    "Response",
+    "SimError",
+    "SimServer",
+    "json_response",
+    "text_response",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -33,208 +42,8 @@ HOST = "127.0.0.1"
 SIM_PREFIX = "/__sim__/"
 MAX_BODY = 64 * 1024 * 1024
 MAX_CHUNKS = 100_000
-MAX_FAULT_DELAY = 600.0
 JOIN_TIMEOUT = 2.0
 IDLE_TIMEOUT = 120.0
-
-
-class SimError(Exception):
-    """An error a handler turns into an HTTP answer with ``status`` and a plain-text body."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Request:
-    """One parsed request: ``path`` is percent-decoded, ``query`` is the raw query string."""
-
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name.lower())
-
-    def params(self) -> list[tuple[str, str]]:
-        return parse_qsl(self.query, keep_blank_values=True)
-
-    def param(self, name: str) -> str | None:
-        for key, value in self.params():
-            if key == name:
-                return value
-        return None
-
-    def json(self) -> Any:
-        if not self.body.strip():
-            return {}
-        try:
-            return json.loads(self.body)
-        except ValueError as exc:
-            raise SimError(400, f"invalid JSON body: {exc}") from exc
-
-
-@dataclass
-class Response:
-    status: int = 200
-    body: bytes = b""
-    content_type: str = "text/plain; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def json_response(obj: Any, status: int = 200) -> Response:
-    body = json.dumps(obj, ensure_ascii=False).encode("utf-8")
-    return Response(status, body, "application/json")
-
-
-def text_response(text: str, status: int = 200) -> Response:
-    return Response(status, text.encode("utf-8"))
-
-
-@dataclass
-class FaultRule:
-    """Matching requests (regex searched in ``'METHOD /path'``) fail ``remaining`` more times."""
-
-    match: re.Pattern[str]
-    status: int | None
-    remaining: int | None
-    delay: float
-    drop: bool
-    retry_after: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "match": self.match.pattern,
-            "status": self.status,
-            "count": self.remaining,
-            "delay": self.delay,
-            "drop": self.drop,
-            "retry_after": self.retry_after,
-        }
-
-
-class FaultSet:
-    """Thread-safe list of fault rules; the first matching rule applies to a request."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rules: list[FaultRule] = []
-
-    def add(
-        self,
-        match: str,
-        status: int | None = 503,
-        count: int | None = None,
-        delay: float = 0.0,
-        drop: bool = False,
-        retry_after: float | None = None,
-    ) -> FaultRule:
-        try:
-            pattern = re.compile(match)
-        except re.error as exc:
-            raise SimError(400, f"invalid match regex: {exc}") from exc
-        if status is not None and not 100 <= int(status) <= 599:
-            raise SimError(400, "status must be 100..599 or null")
-        if count is not None and int(count) < 1:
-            raise SimError(400, "count must be >= 1 or null")
-        if not 0.0 <= float(delay) <= MAX_FAULT_DELAY:
-            raise SimError(400, f"delay must be 0..{MAX_FAULT_DELAY:g} seconds")
-        if retry_after is not None and float(retry_after) < 0:
-            raise SimError(400, "retry_after must be >= 0 or null")
-        rule = FaultRule(
-            pattern,
-            None if status is None else int(status),
-            None if count is None else int(count),
-            float(delay),
-            bool(drop),
-            None if retry_after is None else float(retry_after),
-        )
-        with self._lock:
-            self._rules.append(rule)
-        return rule
-
-    def add_from_json(self, payload: Any) -> FaultRule:
-        if not isinstance(payload, dict) or not isinstance(payload.get("match", ".*"), str):
-            raise SimError(400, 'fault body must be a JSON object with a string "match"')
-        known = {"match", "status", "count", "delay", "drop", "retry_after"}
-        unknown = set(payload) - known
-        if unknown:
-            raise SimError(400, f"unknown fault keys: {sorted(unknown)}")
-        try:
-            return self.add(
-                payload.get("match", ".*"),
-                status=payload.get("status", 503),
-                count=payload.get("count"),
-                delay=payload.get("delay") or 0.0,
-                drop=bool(payload.get("drop", False)),
-                retry_after=payload.get("retry_after"),
-            )
-        except (TypeError, ValueError) as exc:
-            raise SimError(400, f"invalid fault: {exc}") from exc
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules.clear()
-
-    def take(self, line: str) -> FaultRule | None:
-        with self._lock:
-            for rule in self._rules:
-                if rule.match.search(line):
-                    if rule.remaining is not None:
-                        rule.remaining -= 1
-                        if rule.remaining <= 0:
-                            self._rules.remove(rule)
-                    return rule
-        return None
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [rule.as_dict() for rule in self._rules]
-
-
-class RequestStats:
-    """Counters of the requests served, by method and by route template.
-
-    ``connections`` counts TCP connections accepted (control requests included), which shows
-    whether a client reuses keep-alive connections.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._total = 0
-        self._connections = 0
-        self._by_method: Counter[str] = Counter()
-        self._by_route: Counter[str] = Counter()
-
-    def connection(self) -> None:
-        with self._lock:
-            self._connections += 1
-
-    def record(self, method: str, route: str) -> None:
-        with self._lock:
-            self._total += 1
-            self._by_method[method] += 1
-            self._by_route[route] += 1
-
-    def snapshot(self) -> dict[str, Any]:
-        with self._lock:
-            return {
-                "requests": self._total,
-                "by_method": dict(self._by_method),
-                "by_route": dict(self._by_route),
-                "connections": self._connections,
-            }
-
-    def reset(self) -> None:
-        with self._lock:
-            self._total = 0
-            self._connections = 0
-            self._by_method.clear()
-            self._by_route.clear()
 
 
 class _Handler(BaseHTTPRequestHandler):
