@@ -1,0 +1,269 @@
+"""The one adapter between the Qt-free engine and the GUI.
+
+`EngineBridge` hands the engine a plain `SyncListener` whose hooks re-emit Qt signals, exposes the
+engine's commands as slots, and hosts the engine on a worker thread: a QObject moved to a QThread
+whose QTimer (created inside that thread) drives `engine.tick()`. The engine's wake callback makes
+the next tick happen at once when the UI queues a command.
+
+Signals carry the engine's immutable snapshots. They are emitted on the engine's thread from the
+bridge, which lives on the GUI thread, so Qt queues them to the GUI thread's slots.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+
+from engine.breaker import CircuitState
+from engine.events import EngineStatus, JobOutcome, Progress
+
+logger = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 2.0
+MAX_TICK_INTERVAL_S = 30.0
+ERROR_BACKOFF_S = 1.0
+ENGINE_THREAD_NAME = "engine"
+
+
+class HostedEngine(Protocol):
+    """What the bridge needs from `SyncEngine`: the commands plus the hosting hooks."""
+
+    def sync_now(self) -> None: ...
+    def retry_now(self) -> None: ...
+    def reset_breaker(self) -> None: ...
+    def pause(self, until: float | None) -> None: ...
+    def resume(self) -> None: ...
+    def apply_config(self, config: object) -> None: ...
+    def dlq_retry(self, entry_ids: list[int] | None) -> None: ...
+    def dlq_delete(self, entry_ids: list[int] | None) -> None: ...
+    def status(self) -> EngineStatus: ...
+    def tick(self, budget: float = 0.5) -> float: ...
+    def add_wake_callback(self, callback: Callable[[], None]) -> None: ...
+    def request_stop(self) -> None: ...
+
+
+class _Relay:
+    """The `SyncListener` given to the engine; each hook only emits a bridge signal."""
+
+    def __init__(self, bridge: EngineBridge) -> None:
+        self._bridge = bridge
+
+    def _emit(self, name: str, *args: Any) -> None:
+        try:
+            getattr(self._bridge, name).emit(*args)
+        except RuntimeError:  # the bridge was deleted while the engine was still talking
+            logger.debug("Engine event %s after the bridge was deleted", name)
+
+    def status_changed(self, status: EngineStatus) -> None:
+        self._emit("status_changed", status)
+
+    def breaker_changed(self, old: CircuitState, new: CircuitState) -> None:
+        self._emit("breaker_changed", CircuitState(old).value, CircuitState(new).value)
+
+    def job_finished(self, outcome: JobOutcome) -> None:
+        self._emit("job_finished", outcome)
+
+    def dead_lettered(self, outcomes: list[JobOutcome]) -> None:
+        self._emit("dead_lettered", list(outcomes))
+
+    def progress_changed(self, progress: Progress | None) -> None:
+        self._emit("progress_changed", progress)
+
+    def auth_failed(self, service: str, message: str) -> None:
+        self._emit("auth_failed", service, message)
+
+
+class _EngineWorker(QObject):
+    """Lives on the engine thread; its single-shot timer paces `engine.tick()`."""
+
+    wake_requested = Signal()
+
+    def __init__(self, engine: HostedEngine, budget: float) -> None:
+        super().__init__()
+        self._engine = engine
+        self._budget = budget
+        self._timer: QTimer | None = None
+        self.wake_requested.connect(self._on_wake)
+
+    @Slot()
+    def start_ticking(self) -> None:
+        """Run on `QThread.started`, so the timer belongs to the engine thread."""
+        threading.current_thread().name = ENGINE_THREAD_NAME  # for the log's threadName
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start(0)
+
+    @Slot()
+    def stop_ticking(self) -> None:
+        """Run on `QThread.finished` (directly, on the engine thread) before it ends."""
+        if self._timer is not None:
+            self._timer.stop()
+
+    @Slot()
+    def _on_wake(self) -> None:
+        if self._timer is not None and not QThread.currentThread().isInterruptionRequested():
+            self._timer.start(0)
+
+    @Slot()
+    def _tick(self) -> None:
+        thread = QThread.currentThread()
+        if thread.isInterruptionRequested():
+            return
+        try:
+            delay = float(self._engine.tick(self._budget))
+        except Exception:  # the engine must never take its thread down with it
+            logger.exception("The sync engine failed during a tick")
+            delay = ERROR_BACKOFF_S
+        if thread.isInterruptionRequested() or self._timer is None:
+            return
+        if not delay >= 0:  # also catches NaN
+            delay = 0.0
+        self._timer.start(round(min(delay, MAX_TICK_INTERVAL_S) * 1000))
+
+
+class EngineBridge(QObject):
+    """Engine events as signals, engine commands as slots, and the engine's worker thread."""
+
+    status_changed = Signal(object)  # EngineStatus
+    breaker_changed = Signal(str, str)  # old, new CircuitState values
+    job_finished = Signal(object)  # JobOutcome
+    dead_lettered = Signal(object)  # list[JobOutcome]
+    progress_changed = Signal(object)  # Progress | None
+    auth_failed = Signal(str, str)  # service, message
+    stopped = Signal()
+
+    def __init__(self, parent: QObject | None = None, *, tick_budget: float = 0.5) -> None:
+        super().__init__(parent)
+        self.listener = _Relay(self)
+        self._engine: HostedEngine | None = None
+        self._status: EngineStatus | None = None
+        self._budget = tick_budget
+        self._thread: QThread | None = None
+        self._worker: _EngineWorker | None = None
+        self._stop_lock = threading.Lock()
+        # Connected first, so `status` is current when other slots run.
+        self.status_changed.connect(self._remember_status)
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def attach(self, engine: HostedEngine) -> None:
+        """Use `engine` (created with `self.listener`); reads its first snapshot."""
+        self._engine = engine
+        try:
+            self._status = engine.status()
+        except Exception:
+            logger.exception("Could not read the engine's first status")
+
+    @property
+    def engine(self) -> HostedEngine | None:
+        return self._engine
+
+    def start(self) -> None:
+        """Start the engine thread; ticks begin at once."""
+        if self._engine is None:
+            raise RuntimeError("attach() an engine before start()")
+        if self._thread is not None:
+            return
+        thread = QThread()
+        thread.setObjectName(ENGINE_THREAD_NAME)
+        worker = _EngineWorker(self._engine, self._budget)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.start_ticking)
+        # Direct: runs on the engine thread just before it ends, where the timer lives.
+        thread.finished.connect(worker.stop_ticking, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(worker.deleteLater)
+        self._engine.add_wake_callback(self._wake)
+        self._thread, self._worker = thread, worker
+        thread.start()
+        logger.info("Engine thread started")
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> bool:
+        """Stop in order: ask the engine to stop, interrupt, quit, wait. True if it ended."""
+        with self._stop_lock:
+            thread = self._thread
+            if thread is None:
+                return True
+            if self._engine is not None:
+                try:
+                    self._engine.request_stop()
+                except Exception:
+                    logger.exception("The engine failed to take the stop request")
+            thread.requestInterruption()
+            thread.quit()
+            finished = thread.wait(max(0, round(timeout * 1000)))
+            if finished:
+                self._thread = None
+                self._worker = None
+                logger.info("Engine thread stopped")
+                self.stopped.emit()
+            else:
+                logger.error("The engine thread did not stop within %.1f s", timeout)
+            return finished
+
+    def _wake(self) -> None:
+        """The engine's wake callback: called on whichever thread queued a command."""
+        worker = self._worker
+        if worker is None:
+            return
+        try:
+            worker.wake_requested.emit()
+        except RuntimeError:  # the worker is gone: the thread has already stopped
+            pass
+
+    @Slot(object)
+    def _remember_status(self, status: EngineStatus) -> None:
+        self._status = status
+
+    @property
+    def status(self) -> EngineStatus | None:
+        """The last snapshot delivered (or read at attach time)."""
+        return self._status
+
+    # --- commands (safe from the GUI thread; the engine queues them) -----------------------
+
+    def _command(self, name: str, *args: Any) -> None:
+        engine = self._engine
+        if engine is None:
+            logger.warning("No engine to %s", name)
+            return
+        try:
+            getattr(engine, name)(*args)
+        except Exception:
+            logger.exception("The engine rejected the command %s", name)
+
+    @Slot()
+    def sync_now(self) -> None:
+        self._command("sync_now")
+
+    @Slot()
+    def retry_now(self) -> None:
+        self._command("retry_now")
+
+    @Slot()
+    def reset_breaker(self) -> None:
+        self._command("reset_breaker")
+
+    def pause(self, until: float | None) -> None:
+        """Pause until an epoch time, or until resume()/restart when None."""
+        self._command("pause", until)
+
+    @Slot()
+    def resume(self) -> None:
+        self._command("resume")
+
+    def apply_config(self, config: object) -> None:
+        self._command("apply_config", config)
+
+    def dlq_retry(self, ids: list[int] | None) -> None:
+        self._command("dlq_retry", None if ids is None else list(ids))
+
+    def dlq_delete(self, ids: list[int] | None) -> None:
+        self._command("dlq_delete", None if ids is None else list(ids))
