@@ -1,0 +1,462 @@
+"""The settings dialog: every config field, validated by the pydantic model as you type.
+
+Each invalid field shows the model's message beneath it and its tab is marked; OK and Apply stay
+disabled until everything is valid. Secrets are masked with a Show toggle. "Test connection"
+runs off the UI thread. OK/Apply save the file atomically (0600) and emit `config_saved`, which
+the app hands to the running engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.config import PlexSyncConfig, save_config
+from engine.errors import SyncError
+from gui.autostart import Autostart
+from gui.background import Runner, run_in_thread
+from gui.settings_fields import (
+    ErrorLabel,
+    LibraryPicker,
+    PathMappingsEditor,
+    SecretEdit,
+    number_box,
+    with_error,
+)
+
+logger = logging.getLogger(__name__)
+
+SYNC_FIELDS = (
+    ("sync_title", "Title"),
+    ("sync_studio", "Studio"),
+    ("sync_summary", "Summary"),
+    ("sync_date", "Date"),
+    ("sync_performers", "Performers"),
+    ("sync_tags", "Tags"),
+    ("sync_collection", "Collection"),
+    ("sync_poster", "Poster"),
+)
+MATCH_OPTIONS = (
+    ("strict_matching", "Strict matching: only an exact file path match counts"),
+    ("preserve_plex_edits", "Keep values edited in Plex (fill only empty fields)"),
+    ("skip_not_found", "Skip scenes Plex does not have, instead of retrying them"),
+    ("lock_synced_fields", "Lock synced fields so Plex agents don't overwrite them"),
+)
+NUMBERS = (  # name, label, integer, suffix, tab
+    ("plex_connect_timeout", "Connect timeout", False, " s", "plex"),
+    ("plex_read_timeout", "Read timeout", False, " s", "plex"),
+    ("poll_interval", "Check Stash every", False, " s", "sync"),
+    ("failure_threshold", "Open the breaker after", True, " failures", "resilience"),
+    ("recovery_timeout", "Try Plex again after", False, " s", "resilience"),
+    ("success_threshold", "Close it after", True, " successes", "resilience"),
+    ("max_retries", "Retries per scene", True, "", "resilience"),
+    ("dlq_retention_days", "Keep dead-letter entries for", True, " days", "resilience"),
+)
+TAB_TITLES = {
+    "plex": "Plex",
+    "stash": "Stash",
+    "sync": "Sync",
+    "resilience": "Resilience",
+    "app": "App",
+}
+
+
+def error_text(message: str) -> str:
+    """pydantic's message without its "Value error, " prefix."""
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
+
+
+def describe_failure(error: BaseException) -> str:
+    if isinstance(error, SyncError):
+        return f"{error.title}: {error.message}" if error.message else error.title
+    if isinstance(error, ImportError):
+        return "This build cannot test the connection yet."
+    return f"Unexpected error ({type(error).__name__})."
+
+
+def _default_plex_tester(config: PlexSyncConfig) -> list[str]:
+    from engine.plex_client import test_plex_connection  # heavy, rarely used
+
+    return test_plex_connection(config)
+
+
+def _default_stash_tester(config: PlexSyncConfig) -> str:
+    from engine.stash_client import test_stash_connection
+
+    return test_stash_connection(config)
+
+
+class SettingsDialog(QDialog):
+    config_saved = Signal(object)  # PlexSyncConfig, after it was written
+    _plex_tested = Signal(object, object)  # libraries | None, error | None
+    _stash_tested = Signal(object, object)  # version | None, error | None
+
+    def __init__(
+        self,
+        config: PlexSyncConfig,
+        *,
+        config_file: Path,
+        autostart: Autostart | None = None,
+        plex_tester: Callable[[PlexSyncConfig], list[str]] = _default_plex_tester,
+        stash_tester: Callable[[PlexSyncConfig], str] = _default_stash_tester,
+        runner: Runner = run_in_thread,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("PlexSync Tray settings")
+        self.setMinimumSize(520, 420)
+        self._original = config
+        self._config_file = config_file
+        self._autostart = autostart
+        self._plex_tester = plex_tester
+        self._stash_tester = stash_tester
+        self._runner = runner
+        self._valid: PlexSyncConfig | None = config
+        self._saved = config
+        self.errors: dict[str, ErrorLabel] = {}
+        self._field_tab: dict[str, str] = {}
+        self.checks: dict[str, QCheckBox] = {}
+        self.numbers: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self._build()
+        self._load(config)
+        self._plex_tested.connect(self._on_plex_tested)
+        self._stash_tested.connect(self._on_stash_tested)
+        self.validate()
+
+    # --- layout ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.tabs = QTabWidget(self)
+        self._pages: dict[str, QWidget] = {}
+        self._forms: dict[str, QFormLayout] = {}
+        for key, title in TAB_TITLES.items():
+            page = QWidget()
+            form = QFormLayout(page)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+            self._pages[key], self._forms[key] = page, form
+            self.tabs.addTab(page, title)
+        self._build_plex()
+        self._build_stash()
+        self._build_sync()
+        self._build_numbers()
+        self._build_app()
+        self.banner = QLabel(self)
+        self.banner.setWordWrap(True)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Apply
+            | QDialogButtonBox.StandardButton.Cancel,
+            self,
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.apply_button = self.buttons.button(QDialogButtonBox.StandardButton.Apply)
+        self.ok_button.clicked.connect(self.on_ok_clicked)
+        self.apply_button.clicked.connect(self.on_apply_clicked)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.buttons)
+
+    def _row(self, tab: str, name: str, label: str, editor: QWidget, hint: str = "") -> None:
+        box, error = with_error(editor, hint)
+        self.errors[name] = error
+        self._field_tab[name] = tab
+        self._forms[tab].addRow(label, box)
+
+    def _line(self, name: str, placeholder: str) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setObjectName(name)
+        edit.setPlaceholderText(placeholder)
+        edit.textChanged.connect(self.validate)
+        return edit
+
+    def _build_plex(self) -> None:
+        self.plex_url = self._line("plex_url", "http://192.168.1.10:32400")
+        self._row("plex", "plex_url", "Server URL", self.plex_url)
+        self.plex_token = SecretEdit("plex_token", "X-Plex-Token")
+        self.plex_token.textChanged.connect(self.validate)
+        self._row("plex", "plex_token", "Token", self.plex_token)
+        self.plex_test = QPushButton("Test connection")
+        self.plex_test.setObjectName("plex_test")
+        self.plex_test.clicked.connect(self.on_plex_test_clicked)
+        self.plex_result = QLabel()
+        self.plex_result.setWordWrap(True)
+        self._forms["plex"].addRow(self._pair(self.plex_test, self.plex_result))
+        self.libraries = LibraryPicker()
+        self.libraries.changed.connect(self.validate)
+        hint = "None checked: every movie library. Test the connection to list them."
+        self._row("plex", "plex_libraries", "Libraries", self.libraries, hint)
+
+    def _build_stash(self) -> None:
+        self.stash_url = self._line("stash_url", "http://localhost:9999")
+        self._row("stash", "stash_url", "Stash URL", self.stash_url)
+        self.stash_api_key = SecretEdit("stash_api_key", "Leave empty if Stash has no login")
+        self.stash_api_key.textChanged.connect(self.validate)
+        self._row("stash", "stash_api_key", "API key", self.stash_api_key)
+        self.stash_test = QPushButton("Test connection")
+        self.stash_test.setObjectName("stash_test")
+        self.stash_test.clicked.connect(self.on_stash_test_clicked)
+        self.stash_result = QLabel()
+        self.stash_result.setWordWrap(True)
+        self._forms["stash"].addRow(self._pair(self.stash_test, self.stash_result))
+
+    def _build_sync(self) -> None:
+        fields = QGroupBox("Copy these fields to Plex")
+        grid = QGridLayout(fields)
+        for index, (name, label) in enumerate(SYNC_FIELDS):
+            grid.addWidget(self._check(name, label), index // 4, index % 4)
+        self._forms["sync"].addRow(fields)
+        self.mappings = PathMappingsEditor()
+        self.mappings.changed.connect(self.validate)
+        hint = "Where Stash and Plex see the same folder under different paths."
+        self._row("sync", "path_mappings", "Path mappings", self.mappings, hint)
+        for name, label in MATCH_OPTIONS:
+            self._forms["sync"].addRow(self._check(name, label))
+            self._field_tab[name] = "sync"
+
+    def _build_numbers(self) -> None:
+        for name, label, integer, suffix, tab in NUMBERS:
+            box = number_box(name, integer=integer, suffix=suffix)
+            box.valueChanged.connect(self.validate)
+            self.numbers[name] = box
+            self._row(tab, name, label, box)
+
+    def _build_app(self) -> None:
+        form = self._forms["app"]
+        form.addRow(self._check("notifications", "Show notifications when something changes"))
+        login = self._check("start_at_login", "Start PlexSync Tray when I log in")
+        box, error = with_error(login, self._autostart.describe() if self._autostart else "")
+        self.errors["start_at_login"] = error
+        self._field_tab["start_at_login"] = "app"
+        form.addRow(box)
+        self.autostart_problem = QLabel()
+        self.autostart_problem.setWordWrap(True)
+        self.autostart_problem.setObjectName("autostart_problem")
+        form.addRow(self.autostart_problem)
+        if self._autostart is None:
+            login.setEnabled(False)
+            login.setToolTip("Not available in this mode")
+        where = QLabel(f"Settings file: {self._config_file}")
+        where.setWordWrap(True)
+        where.setEnabled(False)
+        form.addRow(where)
+
+    def _check(self, name: str, label: str) -> QCheckBox:
+        box = QCheckBox(label)
+        box.setObjectName(name)
+        box.toggled.connect(self.validate)
+        self.checks[name] = box
+        return box
+
+    @staticmethod
+    def _pair(left: QWidget, right: QWidget) -> QWidget:
+        box = QWidget()
+        layout = QHBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(left)
+        layout.addWidget(right, 1)
+        return box
+
+    # --- values ---------------------------------------------------------------------------
+
+    def _load(self, config: PlexSyncConfig) -> None:
+        self.plex_url.setText(config.plex_url)
+        self.plex_token.setText(config.plex_token.get_secret_value())
+        self.libraries.set_libraries([], config.plex_libraries)
+        self.stash_url.setText(config.stash_url)
+        key = config.stash_api_key
+        self.stash_api_key.setText("" if key is None else key.get_secret_value())
+        self.mappings.set_mappings(config.path_mappings)
+        for name, box in self.numbers.items():
+            box.setValue(getattr(config, name))
+        for name, box in self.checks.items():
+            box.setChecked(bool(getattr(config, name)))
+        if self._autostart is not None:
+            self.checks["start_at_login"].setChecked(self._autostart.is_enabled())
+            problem = self._autostart.problem()
+            self.autostart_problem.setText(f"⚠ {problem}" if problem else "")
+            self.autostart_problem.setVisible(bool(problem))
+        else:
+            self.autostart_problem.hide()
+
+    def form_data(self) -> dict[str, Any]:
+        """The form as the model's input (secrets in clear: this dict is never logged)."""
+        data: dict[str, Any] = {
+            "schema_version": self._original.schema_version,
+            "plex_url": self.plex_url.text(),
+            "plex_token": self.plex_token.text().strip(),
+            "plex_libraries": self.libraries.chosen(),
+            "stash_url": self.stash_url.text(),
+            "stash_api_key": self.stash_api_key.text().strip() or None,
+            "path_mappings": self.mappings.values(),
+        }
+        data.update({name: box.value() for name, box in self.numbers.items()})
+        data.update({name: box.isChecked() for name, box in self.checks.items()})
+        return data
+
+    @Slot()
+    def validate(self) -> PlexSyncConfig | None:
+        problems: dict[str, list[str]] = {}
+        try:
+            self._valid = PlexSyncConfig.model_validate(self.form_data())
+        except ValidationError as exc:
+            self._valid = None
+            for item in exc.errors(include_input=False, include_url=False):
+                loc = [str(part) for part in item["loc"]]
+                name = loc[0] if loc else ""
+                message = error_text(str(item["msg"]))
+                if name == "path_mappings" and len(loc) >= 3:
+                    column = "Stash path" if loc[2] == "stash_prefix" else "Plex path"
+                    message = f"Row {int(loc[1]) + 1}, {column}: {message}"
+                problems.setdefault(name, []).append(message)
+        for name, label in self.errors.items():
+            label.show_problems(problems.get(name, []))
+        self._mark_tabs(problems)
+        self._update_buttons(problems)
+        return self._valid
+
+    def _mark_tabs(self, problems: dict[str, list[str]]) -> None:
+        bad_tabs = {self._field_tab.get(name, "app") for name in problems}
+        for index, (key, title) in enumerate(TAB_TITLES.items()):
+            self.tabs.setTabText(index, f"{title} ⚠" if key in bad_tabs else title)
+
+    def _update_buttons(self, problems: dict[str, list[str]]) -> None:
+        valid = self._valid is not None
+        self.ok_button.setEnabled(valid)
+        self.apply_button.setEnabled(valid and self._valid != self._saved)
+        if problems:
+            tabs = sorted({TAB_TITLES[self._field_tab.get(n, "app")] for n in problems})
+            self.banner.setText(f"Fix the marked fields ({', '.join(tabs)}) to save.")
+        elif self._valid is not None and not self._valid.is_configured:
+            self.banner.setText("Enter the Plex URL and token to start syncing.")
+        else:
+            self.banner.setText("")
+
+    @property
+    def config(self) -> PlexSyncConfig | None:
+        """The valid config the form holds now, or None."""
+        return self._valid
+
+    # --- saving ---------------------------------------------------------------------------
+
+    @Slot()
+    def on_ok_clicked(self) -> None:
+        if self.save():
+            self.accept()
+
+    @Slot()
+    def on_apply_clicked(self) -> None:
+        self.save()
+
+    def save(self) -> bool:
+        config = self.validate()
+        if config is None:
+            return False
+        try:
+            save_config(config, self._config_file)
+        except OSError as exc:
+            logger.error("Could not save the settings: %s", exc.strerror)
+            self.banner.setText(f"Could not save the settings: {exc.strerror or exc}")
+            return False
+        logger.info("Settings saved to %s", self._config_file)
+        self._saved = config
+        self._update_buttons({})
+        if not self._sync_autostart(config.start_at_login):
+            return False
+        self.config_saved.emit(config)
+        return True
+
+    def _sync_autostart(self, wanted: bool) -> bool:
+        autostart = self._autostart
+        if autostart is None:
+            return True
+        try:
+            if wanted != autostart.is_enabled() or (wanted and autostart.problem()):
+                autostart.set_enabled(wanted)
+        except OSError as exc:
+            logger.error("Could not change the login entry: %s", exc)
+            self.errors["start_at_login"].show_problems([f"Could not change it: {exc}"])
+            self.config_saved.emit(self._saved)
+            return False
+        self.autostart_problem.hide()
+        return True
+
+    # --- connection tests -------------------------------------------------------------------
+
+    def _config_for_test(self, fields: tuple[str, ...]) -> PlexSyncConfig | None:
+        """The saved config with this form's values for `fields` (others may be mid-edit)."""
+        data = self._original.model_dump()
+        form = self.form_data()
+        data.update({name: form[name] for name in fields})
+        try:
+            return PlexSyncConfig.model_validate(data)
+        except ValidationError:
+            return None
+
+    @Slot()
+    def on_plex_test_clicked(self) -> None:
+        fields = ("plex_url", "plex_token", "plex_connect_timeout", "plex_read_timeout")
+        config = self._config_for_test(fields)
+        if config is None or not config.plex_url:
+            self.plex_result.setText("Enter a valid Plex URL first.")
+            return
+        self.plex_test.setEnabled(False)
+        self.plex_result.setText("Testing…")
+        tester = self._plex_tester
+        self._runner(lambda: tester(config), self._plex_tested.emit)
+
+    @Slot(object, object)
+    def _on_plex_tested(self, libraries: list[str] | None, error: BaseException | None) -> None:
+        self.plex_test.setEnabled(True)
+        if error is not None or libraries is None:
+            self.plex_result.setText(f"✗ {describe_failure(error or RuntimeError())}")
+            return
+        count = len(libraries)
+        noun = "library" if count == 1 else "libraries"
+        self.plex_result.setText(f"✓ Connected: {count} movie {noun}.")
+        self.libraries.set_libraries(libraries, self.libraries.chosen())
+
+    @Slot()
+    def on_stash_test_clicked(self) -> None:
+        config = self._config_for_test(("stash_url", "stash_api_key"))
+        if config is None:
+            self.stash_result.setText("Enter a valid Stash URL first.")
+            return
+        self.stash_test.setEnabled(False)
+        self.stash_result.setText("Testing…")
+        tester = self._stash_tester
+        self._runner(lambda: tester(config), self._stash_tested.emit)
+
+    @Slot(object, object)
+    def _on_stash_tested(self, version: str | None, error: BaseException | None) -> None:
+        self.stash_test.setEnabled(True)
+        if error is not None:
+            self.stash_result.setText(f"✗ {describe_failure(error)}")
+            return
+        self.stash_result.setText(f"✓ Connected to Stash {version}.")
