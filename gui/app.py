@@ -1,0 +1,477 @@
+"""The composition root: builds every object once, wires them, and runs the Qt event loop.
+
+`plexsync-tray [--config-dir DIR] [--demo] [--autostart]`. One instance per user and config dir;
+a second launch asks the first to show its window and exits 0. SIGTERM/SIGINT quit in order:
+the engine thread stops (interrupt, quit, wait <= 2 s), then the database closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon, QWidget
+
+from engine import __version__
+from engine.config import PlexSyncConfig, load_config_report, save_config
+from engine.paths import AppPaths
+from gui.autostart import Autostart, autostart_command, for_platform, launcher_command
+from gui.bridge import EngineBridge, HostedEngine
+from gui.demo import DemoController, DemoEnvironment
+from gui.fallback_window import FallbackWindow
+from gui.icons import IconCache, style_from_env
+from gui.logging_setup import SecretMasker, install_qt_message_handler, setup_logging
+from gui.notifications import NotificationPolicy, TrayNotifier
+from gui.posix_signals import QuitOnSignals
+from gui.presentation import APP_TITLE, TrayState
+from gui.settings_dialog import SettingsDialog
+from gui.single_instance import SingleInstance
+from gui.tray import TrayController, TrayHandlers
+
+logger = logging.getLogger(__name__)
+
+TRAY_WAIT_S = 30.0
+TRAY_POLL_MS = 1000
+TRAY_WATCH_MS = 5000
+
+
+class Runtime(Protocol):
+    """What `EngineRuntime` gives the app: the engine, and a close() for after it stopped."""
+
+    @property
+    def engine(self) -> HostedEngine: ...
+
+    def close(self) -> None: ...
+
+
+RuntimeFactory = Callable[[AppPaths, PlexSyncConfig, Any], Runtime]
+
+
+def open_engine_runtime(paths: AppPaths, config: PlexSyncConfig, listener: Any) -> Runtime:
+    from engine.runtime import EngineRuntime  # keeps `--help` fast
+
+    return EngineRuntime.open(paths, config, listener=listener)  # type: ignore[return-value]
+
+
+def status_window_class() -> type[QWidget] | None:
+    """`gui.status_window.StatusWindow`, or None while that module does not exist."""
+    try:
+        from gui.status_window import StatusWindow
+    except ModuleNotFoundError as exc:
+        if exc.name != "gui.status_window":
+            raise
+        return None
+    return StatusWindow
+
+
+class TrayApp(QObject):
+    """Everything the tray process holds, built once in `start()` and torn down in `shutdown()`."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        *,
+        runtime_factory: RuntimeFactory = open_engine_runtime,
+        autostart: Autostart | None = None,
+        masker: SecretMasker | None = None,
+        demo: DemoEnvironment | None = None,
+        launched_at_login: bool = False,
+        tray_available: Callable[[], bool] = QSystemTrayIcon.isSystemTrayAvailable,
+        open_url: Callable[[QUrl], object] = QDesktopServices.openUrl,
+        status_window_cls: type[QWidget] | bool | None = True,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self._runtime_factory = runtime_factory
+        self.autostart = autostart
+        self.masker = masker or SecretMasker()
+        self.demo = demo
+        self._launched_at_login = launched_at_login
+        self._tray_available = tray_available
+        self._open_url = open_url
+        cls = status_window_class() if status_window_cls is True else status_window_cls
+        self._status_window_cls = cls or None
+        self._clock = clock
+        self._monotonic = monotonic
+        self.config = PlexSyncConfig()
+        self.runtime: Runtime | None = None
+        self.status_window: Any = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.fallback: FallbackWindow | None = None
+        self._tray_deadline = 0.0
+        self._stopped = False
+
+    # --- start ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        loaded = load_config_report(self.paths.config_file)
+        self.config = loaded.config
+        self._remember_secrets(self.config)
+        self.bridge = EngineBridge(self)
+        self.runtime = self._runtime_factory(self.paths, self.config, self.bridge.listener)
+        self.bridge.attach(self.runtime.engine)
+        self.icons = IconCache(style_from_env(os.environ.get("PLEXSYNC_TRAY_ICONS")))
+        self.icons.warm()
+        self.tray = TrayController(
+            self.bridge,
+            self._handlers(),
+            icons=self.icons,
+            autostart=self.autostart,
+            clock=self._clock,
+            monotonic=self._monotonic,
+            parent=self,
+        )
+        policy = NotificationPolicy(clock=self._monotonic, enabled=self.config.notifications)
+        self.notifier = TrayNotifier(policy, self.tray.show_notice, self)
+        self.notifier.connect_bridge(self.bridge)
+        self.tray.breaker_reset_requested.connect(policy.user_reset_breaker)
+        if self.demo is not None:
+            self._add_demo_menu(self.demo)
+        self.bridge.start()
+        self._check_autostart_entry()
+        self._show_ui()
+        if loaded.problem is not None:
+            logger.warning("%s", loaded.problem.describe())
+            QTimer.singleShot(0, lambda: self._warn_config(loaded.problem.describe()))
+        elif not loaded.existed:
+            logger.info("No settings yet: opening the settings dialog")
+            QTimer.singleShot(0, self.open_settings)
+
+    def _handlers(self) -> TrayHandlers:
+        return TrayHandlers(
+            open_status=self.open_status if self._status_window_cls else None,
+            open_dead_letters=self.open_dead_letters,
+            open_settings=self.open_settings,
+            open_log_folder=self.open_log_folder,
+            set_start_at_login=self.set_start_at_login,
+            quit=self.quit,
+        )
+
+    def _add_demo_menu(self, env: DemoEnvironment) -> None:
+        self.demo_controller = DemoController(env, self)
+        menu = self.tray.add_submenu(
+            "Demo",
+            [
+                ("Simulate Plex outage", self.demo_controller.toggle_outage),
+                ("Change scenes in Stash", self.demo_controller.change_scenes),
+            ],
+        )
+        outage = menu.actions()[0]
+        self.demo_controller.outage_changed.connect(
+            lambda _down: outage.setText(self.demo_controller.outage_label())
+        )
+
+    def _check_autostart_entry(self) -> None:
+        if self.autostart is None:
+            return
+        problem = self.autostart.problem()
+        if problem:
+            logger.warning("Start at login needs repair: %s", problem)
+
+    def _warn_config(self, text: str) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, APP_TITLE, "The settings file could not be used.", parent=None
+        )
+        box.setInformativeText(text)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.open_settings()
+
+    # --- tray or fallback window ------------------------------------------------------------
+
+    def _show_ui(self) -> None:
+        if self._tray_available():
+            self.tray.show()
+        elif self._launched_at_login:
+            logger.info("No system tray yet; waiting up to %.0f s for it", TRAY_WAIT_S)
+            self._tray_deadline = self._monotonic() + TRAY_WAIT_S
+            self._wait_timer = QTimer(self)
+            self._wait_timer.setInterval(TRAY_POLL_MS)
+            self._wait_timer.timeout.connect(self._on_wait_tick)
+            self._wait_timer.start()
+            return
+        else:
+            self._show_fallback()
+        self._start_tray_watch()
+
+    @Slot()
+    def _on_wait_tick(self) -> None:
+        if self._tray_available():
+            self._wait_timer.stop()
+            logger.info("The system tray appeared")
+            self.tray.show()
+            self._start_tray_watch()
+        elif self._monotonic() >= self._tray_deadline:
+            self._wait_timer.stop()
+            logger.warning("No system tray after %.0f s: showing a window instead", TRAY_WAIT_S)
+            self._show_fallback()
+            self._start_tray_watch()
+
+    def _start_tray_watch(self) -> None:
+        """The tray can come and go while the app runs (a panel restart, an extension)."""
+        self._watch = QTimer(self)
+        self._watch.setInterval(TRAY_WATCH_MS)
+        self._watch.timeout.connect(self._on_watch_tick)
+        self._watch.start()
+
+    @Slot()
+    def _on_watch_tick(self) -> None:
+        available = self._tray_available()
+        fallback_shown = self.fallback is not None and self.fallback.isVisible()
+        if available and fallback_shown:
+            logger.info("A system tray appeared: moving to it")
+            self.tray.show()
+            self.fallback.hide()  # type: ignore[union-attr]
+        elif not available and not fallback_shown:
+            logger.warning("The system tray went away: showing a window instead")
+            self._show_fallback()
+
+    def _show_fallback(self) -> None:
+        if self.fallback is None:
+            self.fallback = FallbackWindow(
+                self.icons,
+                open_status=self.open_status if self._status_window_cls else None,
+                open_settings=self.open_settings,
+                clock=self._clock,
+            )
+            self.fallback.setWindowIcon(self.icons.icon(TrayState.CLOSED))
+            self.fallback.quit_requested.connect(self.quit)
+            self.bridge.status_changed.connect(self.fallback.on_bridge_status_changed)
+            self.fallback.set_status(self.bridge.status)
+        self.fallback.show()
+        self.fallback.raise_()
+
+    # --- windows ----------------------------------------------------------------------------
+
+    def _status_window(self) -> Any:
+        if self.status_window is None and self._status_window_cls is not None:
+            window = self._status_window_cls(self.bridge, self.paths.database)  # type: ignore[call-arg]
+            settings_requested = getattr(window, "settings_requested", None)
+            if settings_requested is not None:
+                settings_requested.connect(self.open_settings)
+            self.status_window = window
+        return self.status_window
+
+    @Slot()
+    def open_status(self) -> None:
+        window = self._status_window()
+        if window is None:
+            self.open_settings()
+            return
+        window.show_and_raise()
+
+    @Slot()
+    def open_dead_letters(self) -> None:
+        window = self._status_window()
+        if window is None:
+            count = self.bridge.status.dlq if self.bridge.status else 0
+            QMessageBox.information(
+                None,
+                APP_TITLE,
+                f"{count} scenes are in the dead-letter queue. "
+                "List them with `plexsync dlq list`, retry them with `plexsync dlq retry --all`.",
+            )
+            return
+        show_dlq = getattr(window, "show_dlq", None)
+        (show_dlq or window.show_and_raise)()
+
+    @Slot()
+    def activate(self) -> None:
+        """A later launch asked us to show ourselves."""
+        if self._status_window_cls is not None:
+            self.open_status()
+        elif self.fallback is not None and self.fallback.isVisible():
+            self.fallback.raise_()
+            self.fallback.activateWindow()
+        else:
+            self.open_settings()
+
+    @Slot()
+    def open_settings(self) -> None:
+        dialog = self.settings_dialog
+        if dialog is None:
+            dialog = SettingsDialog(
+                self.config, config_file=self.paths.config_file, autostart=self.autostart
+            )
+            dialog.config_saved.connect(self.on_settings_config_saved)
+            dialog.finished.connect(self._on_settings_finished)
+            self.settings_dialog = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    @Slot(int)
+    def _on_settings_finished(self, _result: int) -> None:
+        dialog, self.settings_dialog = self.settings_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    @Slot(object)
+    def on_settings_config_saved(self, config: PlexSyncConfig) -> None:
+        self.apply_config(config)
+
+    def apply_config(self, config: PlexSyncConfig) -> None:
+        self.config = config
+        self._remember_secrets(config)
+        self.notifier.set_enabled(config.notifications)
+        self.bridge.apply_config(config)
+
+    def _remember_secrets(self, config: PlexSyncConfig) -> None:
+        key = config.stash_api_key
+        secrets = [
+            config.plex_token.get_secret_value(),
+            "" if key is None else key.get_secret_value(),
+        ]
+        if self.demo is not None:
+            secrets += self.demo.secrets()
+        self.masker.set_secrets(secrets)
+
+    @Slot()
+    def open_log_folder(self) -> None:
+        self.paths.log_dir.mkdir(parents=True, exist_ok=True)
+        self._open_url(QUrl.fromLocalFile(str(self.paths.log_dir)))
+
+    def set_start_at_login(self, enabled: bool) -> None:
+        if self.autostart is None:
+            return
+        try:
+            self.autostart.set_enabled(enabled)
+        except OSError as exc:
+            logger.error("Could not change the login entry: %s", exc)
+            return
+        if self.config.start_at_login != enabled:
+            config = self.config.model_copy(update={"start_at_login": enabled})
+            try:
+                save_config(config, self.paths.config_file)
+            except OSError as exc:
+                logger.error("Could not save the settings: %s", exc)
+                return
+            self.config = config  # the engine does not use this field: nothing to apply
+
+    # --- stop -------------------------------------------------------------------------------
+
+    @Slot()
+    def quit(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+
+    def shutdown(self) -> bool:
+        """Stop everything in order; True when the engine thread ended in time."""
+        if self._stopped:
+            return True
+        self._stopped = True
+        logger.info("Shutting down")
+        for name in ("_wait_timer", "_watch"):
+            timer = getattr(self, name, None)
+            if timer is not None:
+                timer.stop()
+        if self.status_window is not None and hasattr(self.status_window, "shutdown"):
+            self.status_window.shutdown()
+        self.tray.hide()
+        stopped = self.bridge.stop()
+        if stopped and self.runtime is not None:
+            try:
+                self.runtime.close()
+            except Exception:
+                logger.exception("Could not close the engine cleanly")
+            self.runtime = None
+        return stopped
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="plexsync-tray", description="Keeps Plex metadata in step with Stash, from the tray."
+    )
+    parser.add_argument(
+        "--config-dir",
+        type=Path,
+        help="keep config, data and logs in DIR instead of the per-user dirs",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run against built-in Plex and Stash simulators, in a throw-away dir",
+    )
+    parser.add_argument(
+        "--autostart",
+        action="store_true",
+        help="started at login: wait up to 30 s for the system tray",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    app = QApplication.instance() or QApplication([sys.argv[0]] if sys.argv else ["plexsync-tray"])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("plexsync-tray")
+    app.setApplicationDisplayName(APP_TITLE)
+    app.setDesktopFileName("plexsync-tray")
+    app.setApplicationVersion(__version__)
+    app.setQuitOnLastWindowClosed(False)
+
+    demo = DemoEnvironment.start() if args.demo else None
+    paths = (demo.paths if demo is not None else AppPaths.resolve(args.config_dir)).ensure()
+    instance = SingleInstance(paths.data_dir)
+    if not instance.acquire():
+        told = instance.notify_first(list(sys.argv[1:] if argv is None else argv))
+        message = "asked it to show its window" if told else "but it did not answer"
+        print(f"PlexSync Tray is already running; {message}.", file=sys.stderr)
+        if demo is not None:
+            demo.close()
+        return 0 if told else 1
+
+    masker = SecretMasker()
+    log_file = setup_logging(paths.log_dir, masker, console=sys.stderr is not None)
+    install_qt_message_handler()
+    logger.info("PlexSync Tray %s starting; log file %s", __version__, log_file)
+
+    autostart = None
+    if demo is None:
+        custom_dir = paths.config_dir if args.config_dir is not None else None
+        autostart = for_platform(autostart_command(launcher_command(), custom_dir))
+    tray_app = TrayApp(
+        paths, autostart=autostart, masker=masker, demo=demo, launched_at_login=args.autostart
+    )
+    signals = QuitOnSignals(app)
+    app.aboutToQuit.connect(tray_app.shutdown)
+    instance.activation_requested.connect(lambda _argv: tray_app.activate())
+    try:
+        tray_app.start()
+    except Exception:
+        logger.exception("PlexSync Tray could not start")
+        tray_app.shutdown()
+        raise
+    code = app.exec()
+    clean = tray_app.shutdown()
+    signals.close()
+    instance.close()
+    if demo is not None:
+        demo.close()
+    logger.info("PlexSync Tray stopped (exit code %d)", code)
+    logging.shutdown()
+    if not clean:
+        # The engine thread is stuck in a call; its job is still marked in progress in the
+        # database and becomes pending again at the next start. Don't let Qt abort on it.
+        os._exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

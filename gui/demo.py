@@ -1,0 +1,162 @@
+"""`plexsync-tray --demo`: Plex and Stash simulators in-process, a throw-away config dir.
+
+Short timeouts make a newcomer see the whole cycle within a minute: green once synced; red after
+"Simulate Plex outage" (the Plex simulator stops); amber while the half-open probe runs after it
+comes back (its first /identity answer is held for a few seconds); green again. The user's own
+config, data and logs are never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from engine.config import PathMapping, PlexSyncConfig, save_config
+from engine.paths import AppPaths
+
+if TYPE_CHECKING:
+    from engine.sim.plex import PlexSimulator
+    from engine.sim.stash import StashSimulator
+
+logger = logging.getLogger(__name__)
+
+DEMO_SEED = 7
+DEMO_MOVIES = 60
+DEMO_SCENES = 40
+OUTAGE_SECONDS = 25
+PROBE_DELAY_S = 3.0
+CHURN_COUNT = 8
+
+
+@dataclass
+class DemoEnvironment:
+    """The simulators and the temporary directory that stands in for the user's dirs."""
+
+    directory: Path
+    plex: PlexSimulator
+    stash: StashSimulator
+
+    @classmethod
+    def start(cls) -> DemoEnvironment:
+        from engine.sim.plex import PlexSimulator  # only the demo needs them
+        from engine.sim.stash import StashSimulator
+
+        directory = Path(tempfile.mkdtemp(prefix="plexsync-demo-"))
+        plex = PlexSimulator(
+            token=secrets.token_urlsafe(16),
+            movies=DEMO_MOVIES,
+            seed=DEMO_SEED,
+            path_prefix="/media",
+        )
+        stash = StashSimulator(
+            api_key=secrets.token_urlsafe(16),
+            scenes=DEMO_SCENES,
+            seed=DEMO_SEED,
+            path_prefix="/data",
+        )
+        plex.start()
+        try:
+            stash.start()
+        except BaseException:
+            plex.stop()
+            raise
+        env = cls(directory, plex, stash)
+        save_config(env.config(), env.paths.config_file)
+        logger.info("Demo: Plex simulator at %s, Stash simulator at %s", plex.url, stash.url)
+        return env
+
+    @property
+    def paths(self) -> AppPaths:
+        return AppPaths.in_dir(self.directory)
+
+    def config(self) -> PlexSyncConfig:
+        plex, stash = self.plex, self.stash
+        return PlexSyncConfig(
+            plex_url=plex.url,
+            plex_token=plex.token,
+            stash_url=stash.url,
+            stash_api_key=stash.api_key,
+            poll_interval=2,
+            plex_connect_timeout=2,
+            plex_read_timeout=8,
+            failure_threshold=2,
+            recovery_timeout=5,
+            success_threshold=1,
+            max_retries=3,
+            path_mappings=[PathMapping(stash_prefix="/data", plex_prefix="/media")],
+            notifications=True,
+        )
+
+    def secrets(self) -> list[str]:
+        return [self.plex.token, self.stash.api_key or ""]
+
+    def close(self) -> None:
+        for sim in (self.stash, self.plex):
+            try:
+                sim.stop()
+            except Exception:
+                logger.exception("Could not stop a demo simulator")
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class DemoController(QObject):
+    """The Demo submenu's actions."""
+
+    outage_changed = Signal(bool)  # True while the Plex simulator is down
+
+    def __init__(
+        self,
+        env: DemoEnvironment,
+        parent: QObject | None = None,
+        *,
+        outage_ms: int = OUTAGE_SECONDS * 1000,
+    ) -> None:
+        super().__init__(parent)
+        self.env = env
+        self._restart = QTimer(self)
+        self._restart.setSingleShot(True)
+        self._restart.setInterval(outage_ms)
+        self._restart.timeout.connect(self.end_outage)
+
+    @property
+    def plex_down(self) -> bool:
+        return not self.env.plex.running
+
+    @Slot()
+    def toggle_outage(self) -> None:
+        """Stop the Plex simulator (it comes back by itself), or bring it back now."""
+        if self.plex_down:
+            self.end_outage()
+            return
+        logger.info("Demo: Plex outage starts (back in %d s)", self._restart.interval() // 1000)
+        self.env.plex.stop()
+        self.change_scenes()  # give the engine work that needs Plex
+        self._restart.start()
+        self.outage_changed.emit(True)
+
+    @Slot()
+    def end_outage(self) -> None:
+        self._restart.stop()
+        if not self.plex_down:
+            return
+        plex = self.env.plex
+        # Hold the first health check a moment, so the half-open probe shows as amber.
+        plex.add_fault(match="/identity", status=None, count=1, delay=PROBE_DELAY_S)
+        plex.start()
+        logger.info("Demo: Plex is back")
+        self.outage_changed.emit(False)
+
+    @Slot()
+    def change_scenes(self) -> None:
+        changed = self.env.stash.churn(CHURN_COUNT)
+        logger.info("Demo: %d scenes changed in Stash", len(changed))
+
+    def outage_label(self) -> str:
+        return "End Plex outage now" if self.plex_down else "Simulate Plex outage"
