@@ -38,9 +38,10 @@ def _paths(args: argparse.Namespace) -> AppPaths:
     return AppPaths.resolve(args.config_dir)
 
 
-def _open_store(paths: AppPaths) -> JobStore:
+def _open_store(paths: AppPaths, *, recover: bool = False) -> JobStore:
+    """Readers never recover jobs: an engine may be running and own them."""
     paths.ensure()
-    return JobStore(paths.database)
+    return JobStore(paths.database, recover=recover)
 
 
 def _through_engine(
@@ -52,7 +53,7 @@ def _through_engine(
     except ControlError as exc:
         if str(exc) != "no running engine":
             raise
-    store = _open_store(paths)
+    store = _open_store(paths, recover=True)  # no engine runs: jobs left in progress are stale
     try:
         return offline(store)
     finally:

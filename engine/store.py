@@ -141,7 +141,10 @@ class QueueCounts:
 class JobStore:
     """SQLite in WAL mode; short explicit transactions; one connection per thread."""
 
-    def __init__(self, path: Path, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, path: Path, *, clock: Clock = SYSTEM_CLOCK, recover: bool = True) -> None:
+        """Open (or create) the store. Only the engine's owner passes `recover=True`: it puts
+        jobs left in progress by a dead process back to pending, which a reader beside a
+        running engine must never do."""
         self.path = path
         self._clock = clock
         self._local = threading.local()
@@ -149,7 +152,7 @@ class JobStore:
         self._connections_lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db().executescript(SCHEMA)  # executescript manages its own transaction
-        recovered = self._recover_in_progress()
+        recovered = self._recover_in_progress() if recover else 0
         if recovered:
             logger.warning(
                 "%d job(s) were in progress when the app stopped; queued again", recovered

@@ -8,6 +8,7 @@ job in hand. Every Plex call goes through the breaker; while it is OPEN nothing 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import queue
@@ -34,6 +35,12 @@ logger = logging.getLogger(__name__)
 BATCH = 50  # jobs claimed per dequeue
 T = TypeVar("T")
 PURGE_EVERY = DAY
+
+
+def local_midnight(epoch: float) -> float:
+    """Start of the user's local day: what "synced today" means to a person."""
+    local = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).astimezone()
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 class PlexTarget(Protocol):
@@ -630,7 +637,7 @@ class SyncEngine:
             waiting=counts.waiting,
             dlq=counts.dlq,
             last_sync_at=float(last) if isinstance(last, int | float) else None,
-            synced_today=self._store.synced_since(now - now % DAY),
+            synced_today=self._store.synced_since(local_midnight(now)),
             configured=self._config.is_configured,
             paused=self._paused,
             paused_until=self._paused_until,

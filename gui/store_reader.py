@@ -81,18 +81,6 @@ class StoreReads(Protocol):
     def close(self) -> None: ...
 
 
-class ReadingStore(JobStore):
-    """A `JobStore` opened next to a running engine, for reading.
-
-    The base constructor puts jobs left `in_progress` back in the queue (crash recovery). Done from
-    the GUI while the engine works, that would take the engine's claimed jobs away from it, so this
-    subclass skips it; the engine recovers its own store when it opens it.
-    """
-
-    def _recover_in_progress(self) -> int:
-        return 0
-
-
 def read_snapshot(store: StoreReads, sections: Section, now: float) -> StoreSnapshot:
     """Read the requested sections in one go (runs on the reader thread)."""
     counts = dlq = history = None
@@ -196,7 +184,8 @@ class StoreReader(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        factory = store_factory or partial(ReadingStore, database)
+        # Never recover jobs from here: the running engine owns its claimed jobs.
+        factory = store_factory or partial(JobStore, database, recover=False)
         self._thread = _ReaderThread(factory, clock)
         self._thread.loaded.connect(self.snapshot_ready)
         self._thread.failed.connect(self.read_failed)

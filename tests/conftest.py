@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 @pytest.fixture
 def fake_clock():  # type: ignore[no-untyped-def]
-    from fakes import FakeClock
+    from fake_clock import FakeClock
 
     return FakeClock()
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fakes import FakeClock
+from fake_clock import FakeClock
 
 from engine.config import PlexSyncConfig
 from engine.plex_client import PlexClient

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fakes import FakeClock
+from fake_clock import FakeClock
 from sync_helpers import (
     config_for,
     drive,

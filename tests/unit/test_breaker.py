@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakes import FakeClock
+from fake_clock import FakeClock
 
 from engine.breaker import CircuitBreaker, CircuitState
 

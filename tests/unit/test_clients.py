@@ -134,4 +134,3 @@ def test_plex_retry_after_is_read_from_the_response() -> None:
         raise BadRequest("(429) too_many_requests; http://x")
     assert info.value.retry_after == 42
     client.close()
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fakes import FakeClock
+from fake_clock import FakeClock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

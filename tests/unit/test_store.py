@@ -4,7 +4,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from fakes import FakeClock
+from fake_clock import FakeClock
 
 from engine.store import DAY, JobStore, Pushed, payload_hash
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from engine_fakes import FakePlex, FakeStash
-from fakes import FakeClock
+from fake_clock import FakeClock
 
 from engine.breaker import CircuitState
 from engine.config import PlexSyncConfig
