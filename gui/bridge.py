@@ -5,8 +5,8 @@ engine's commands as slots, and hosts the engine on a worker thread: a QObject m
 whose QTimer (created inside that thread) drives `engine.tick()`. The engine's wake callback makes
 the next tick happen at once when the UI queues a command.
 
-Signals carry the engine's immutable snapshots. They are emitted on the engine's thread from the
-bridge, which lives on the GUI thread, so Qt queues them to the GUI thread's slots.
+Signals carry the engine's immutable snapshots. The engine thread hands each event to the GUI
+thread through one queued internal signal, and the public signals are emitted there, in order.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
@@ -47,22 +48,49 @@ class HostedEngine(Protocol):
 
 
 class _Relay:
-    """The `SyncListener` given to the engine; each hook only emits a bridge signal."""
+    """The `SyncListener` given to the engine; each hook only emits a bridge signal.
+
+    The engine publishes its status at the end of a tick, so a breaker state that lives only
+    inside one tick (HALF_OPEN while the probe runs) would never reach the icon. On a breaker
+    transition the relay therefore also emits the last snapshot with the new breaker state, and
+    after that tick the worker re-sends the engine's own snapshot, so the view always converges
+    on what the engine says.
+    """
 
     def __init__(self, bridge: EngineBridge) -> None:
         self._bridge = bridge
+        self._last: EngineStatus | None = None
+        self._derived = False
 
     def _emit(self, name: str, *args: Any) -> None:
         try:
-            getattr(self._bridge, name).emit(*args)
+            self._bridge.engine_event.emit(name, args)
         except RuntimeError:  # the bridge was deleted while the engine was still talking
             logger.debug("Engine event %s after the bridge was deleted", name)
 
     def status_changed(self, status: EngineStatus) -> None:
+        self._last, self._derived = status, False
         self._emit("status_changed", status)
 
     def breaker_changed(self, old: CircuitState, new: CircuitState) -> None:
-        self._emit("breaker_changed", CircuitState(old).value, CircuitState(new).value)
+        new = CircuitState(new)
+        self._emit("breaker_changed", CircuitState(old).value, new.value)
+        last = self._last
+        if last is not None and CircuitState(last.breaker_state) is not new:
+            opened_at = last.opened_at if new is CircuitState.HALF_OPEN else None
+            self._last = replace(last, breaker_state=new, retry_at=None, opened_at=opened_at)
+            self._derived = True
+            self._emit("status_changed", self._last)
+
+    def seed(self, status: EngineStatus | None) -> None:
+        """The snapshot read at attach time, before the engine published one."""
+        if self._last is None:
+            self._last = status
+
+    def resync(self, engine: HostedEngine) -> None:
+        """After a tick: replace a derived snapshot by the engine's own (engine thread)."""
+        if self._derived:
+            self.status_changed(engine.status())
 
     def job_finished(self, outcome: JobOutcome) -> None:
         self._emit("job_finished", outcome)
@@ -82,10 +110,11 @@ class _EngineWorker(QObject):
 
     wake_requested = Signal()
 
-    def __init__(self, engine: HostedEngine, budget: float) -> None:
+    def __init__(self, engine: HostedEngine, budget: float, relay: _Relay) -> None:
         super().__init__()
         self._engine = engine
         self._budget = budget
+        self._relay = relay
         self._timer: QTimer | None = None
         self.wake_requested.connect(self._on_wake)
 
@@ -116,6 +145,7 @@ class _EngineWorker(QObject):
             return
         try:
             delay = float(self._engine.tick(self._budget))
+            self._relay.resync(self._engine)
         except Exception:  # the engine must never take its thread down with it
             logger.exception("The sync engine failed during a tick")
             delay = ERROR_BACKOFF_S
@@ -136,6 +166,9 @@ class EngineBridge(QObject):
     progress_changed = Signal(object)  # Progress | None
     auth_failed = Signal(str, str)  # service, message
     stopped = Signal()
+    # Emitted on the engine thread; queued to the GUI thread, where the public signal is emitted.
+    # So every public signal fires on the GUI thread, whatever is connected to it.
+    engine_event = Signal(str, object)  # name of the public signal, its arguments
 
     def __init__(self, parent: QObject | None = None, *, tick_budget: float = 0.5) -> None:
         super().__init__(parent)
@@ -146,7 +179,8 @@ class EngineBridge(QObject):
         self._thread: QThread | None = None
         self._worker: _EngineWorker | None = None
         self._stop_lock = threading.Lock()
-        # Connected first, so `status` is current when other slots run.
+        self.engine_event.connect(self._on_engine_event, Qt.ConnectionType.QueuedConnection)
+        # Connected first, so `status` is current when any other slot runs.
         self.status_changed.connect(self._remember_status)
 
     # --- life cycle -------------------------------------------------------------------------
@@ -158,6 +192,7 @@ class EngineBridge(QObject):
             self._status = engine.status()
         except Exception:
             logger.exception("Could not read the engine's first status")
+        self.listener.seed(self._status)
 
     @property
     def engine(self) -> HostedEngine | None:
@@ -171,7 +206,7 @@ class EngineBridge(QObject):
             return
         thread = QThread()
         thread.setObjectName(ENGINE_THREAD_NAME)
-        worker = _EngineWorker(self._engine, self._budget)
+        worker = _EngineWorker(self._engine, self._budget, self.listener)
         worker.moveToThread(thread)
         thread.started.connect(worker.start_ticking)
         # Direct: runs on the engine thread just before it ends, where the timer lives.
@@ -217,6 +252,10 @@ class EngineBridge(QObject):
             worker.wake_requested.emit()
         except RuntimeError:  # the worker is gone: the thread has already stopped
             pass
+
+    @Slot(str, object)
+    def _on_engine_event(self, name: str, args: tuple[Any, ...]) -> None:
+        getattr(self, name).emit(*args)
 
     @Slot(object)
     def _remember_status(self, status: EngineStatus) -> None:

@@ -74,6 +74,27 @@ def test_engine_events_arrive_as_signals_on_the_gui_thread(
     assert bridge.status is not None and bridge.status.dlq == 1
 
 
+def test_a_breaker_state_inside_one_tick_still_reaches_the_gui(
+    qtbot: QtBot, bridge: EngineBridge
+) -> None:
+    """The engine publishes status after a tick; a half-open probe lives within one."""
+    engine = start(bridge, status=make_status(breaker_state=CircuitState.OPEN, retry_at=5.0))
+    states: list[CircuitState] = []
+    bridge.status_changed.connect(lambda status: states.append(status.breaker_state))
+
+    def probe_succeeds(listener):  # type: ignore[no-untyped-def]
+        listener.breaker_changed(CircuitState.OPEN, CircuitState.HALF_OPEN)
+        engine._status = make_status(pending=2)  # what the engine would publish next
+        listener.breaker_changed(CircuitState.HALF_OPEN, CircuitState.CLOSED)
+
+    engine.script.append(probe_succeeds)
+    bridge.sync_now()
+    qtbot.waitUntil(lambda: bridge.status is not None and bridge.status.pending == 2, timeout=2000)
+    half = states.index(CircuitState.HALF_OPEN)
+    assert states[half + 1] is CircuitState.CLOSED
+    assert bridge.status == make_status(pending=2)  # the engine's own snapshot wins
+
+
 def test_status_is_read_at_attach_time(bridge: EngineBridge) -> None:
     engine = FakeEngine(bridge.listener, status=make_status(pending=4))
     bridge.attach(engine)
