@@ -11,16 +11,25 @@ import hashlib
 import json
 import logging
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine.clock import SYSTEM_CLOCK, Clock
+from engine.history import DAY, HISTORY_SCHEMA, HistoryStore, Outage
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DAY",
+    "DeadLetter",
+    "Job",
+    "JobStore",
+    "Outage",
+    "Pushed",
+    "QueueCounts",
+    "payload_hash",
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -58,21 +67,7 @@ CREATE TABLE IF NOT EXISTS pushed (
     poster_hash TEXT,
     synced_at REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS outages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    started_at REAL NOT NULL,
-    ended_at REAL
-);
-CREATE TABLE IF NOT EXISTS sync_minutes (
-    minute INTEGER PRIMARY KEY,
-    synced INTEGER NOT NULL DEFAULT 0,
-    failed INTEGER NOT NULL DEFAULT 0
-);
 """
-
-STATS_RETENTION_DAYS = 31
-DAY = 86400.0
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
@@ -120,17 +115,6 @@ class Pushed:
 
 
 @dataclass(frozen=True)
-class Outage:
-    id: int
-    started_at: float
-    ended_at: float | None
-
-    @property
-    def duration(self) -> float | None:
-        return None if self.ended_at is None else self.ended_at - self.started_at
-
-
-@dataclass(frozen=True)
 class QueueCounts:
     pending: int
     in_progress: int
@@ -138,62 +122,21 @@ class QueueCounts:
     dlq: int
 
 
-class JobStore:
-    """SQLite in WAL mode; short explicit transactions; one connection per thread."""
+class JobStore(HistoryStore):
+    """The queue, the DLQ and what reached Plex, plus the history (see `HistoryStore`)."""
+
+    SCHEMAS = (SCHEMA, HISTORY_SCHEMA)
 
     def __init__(self, path: Path, *, clock: Clock = SYSTEM_CLOCK, recover: bool = True) -> None:
         """Open (or create) the store. Only the engine's owner passes `recover=True`: it puts
         jobs left in progress by a dead process back to pending, which a reader beside a
         running engine must never do."""
-        self.path = path
-        self._clock = clock
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db().executescript(SCHEMA)  # executescript manages its own transaction
+        super().__init__(path, clock=clock)
         recovered = self._recover_in_progress() if recover else 0
         if recovered:
             logger.warning(
                 "%d job(s) were in progress when the app stopped; queued again", recovered
             )
-
-    # --- connections ---------------------------------------------------------------------------
-
-    def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            self._local.db = db
-            with self._connections_lock:
-                self._connections.append(db)
-        return db
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-    def close(self) -> None:
-        """Close every thread's connection (call once, at shutdown)."""
-        with self._connections_lock:
-            for db in self._connections:
-                try:
-                    db.close()
-                except sqlite3.ProgrammingError:
-                    pass  # created in a thread that has ended; sqlite closes it with the object
-            self._connections.clear()
-        self._local = threading.local()
 
     def _recover_in_progress(self) -> int:
         with self._tx() as db:
@@ -470,102 +413,6 @@ class JobStore:
         """Forget what was pushed, so the next sync rewrites everything (e.g. a new Plex)."""
         with self._tx() as db:
             db.execute("DELETE FROM pushed")
-
-    # --- key/value memory: watermark, client id, breaker, pause --------------------------------
-
-    def get_value(self, key: str) -> Any:
-        row = self._db().execute("SELECT value FROM kv WHERE key=?", (key,)).fetchone()
-        if row is None:
-            return None
-        try:
-            return json.loads(row["value"])
-        except ValueError:
-            logger.warning("Stored value %r is damaged; ignoring it", key)
-            return None
-
-    def set_value(self, key: str, value: Any) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO kv (key, value) VALUES (?, ?)"
-                " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                (key, json.dumps(value)),
-            )
-
-    def load_breaker(self) -> dict[str, Any] | None:
-        value = self.get_value("breaker")
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            raise ValueError("stored breaker state is not an object")
-        return value
-
-    def save_breaker(self, data: dict[str, Any]) -> None:
-        self.set_value("breaker", data)
-
-    # --- outages and statistics ----------------------------------------------------------------
-
-    def outage_started(self, at: float) -> None:
-        """Open an outage record unless one is open already (a restart continues the outage)."""
-        with self._tx() as db:
-            open_row = db.execute("SELECT id FROM outages WHERE ended_at IS NULL").fetchone()
-            if open_row is None:
-                db.execute("INSERT INTO outages (started_at) VALUES (?)", (at,))
-
-    def outage_ended(self, at: float) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE outages SET ended_at=? WHERE ended_at IS NULL", (at,))
-
-    def outages(self, since: float) -> list[Outage]:
-        rows = self._db().execute(
-            "SELECT * FROM outages WHERE ended_at IS NULL OR ended_at>=? ORDER BY started_at",
-            (since,),
-        )
-        return [Outage(row["id"], row["started_at"], row["ended_at"]) for row in rows]
-
-    def record_outcome(self, *, synced: int = 0, failed: int = 0) -> None:
-        """Count synced/failed scenes per minute (for throughput and "synced today")."""
-        with self._tx() as db:
-            self._count(db, self._clock.now(), synced=synced, failed=failed)
-
-    @staticmethod
-    def _count(db: sqlite3.Connection, now: float, *, synced: int = 0, failed: int = 0) -> None:
-        db.execute(
-            "INSERT INTO sync_minutes (minute, synced, failed) VALUES (?, ?, ?)"
-            " ON CONFLICT(minute) DO UPDATE SET synced=synced+excluded.synced,"
-            " failed=failed+excluded.failed",
-            (int(now // 60), synced, failed),
-        )
-        if synced:
-            db.execute(
-                "INSERT INTO kv (key, value) VALUES ('last_sync_at', ?)"
-                " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                (json.dumps(now),),
-            )
-
-    def synced_per_minute(self, since: float) -> list[tuple[float, int]]:
-        rows = self._db().execute(
-            "SELECT minute, synced FROM sync_minutes WHERE minute>=? ORDER BY minute",
-            (int(since // 60),),
-        )
-        return [(row["minute"] * 60.0, int(row["synced"])) for row in rows]
-
-    def synced_since(self, since: float) -> int:
-        row = (
-            self._db()
-            .execute(
-                "SELECT COALESCE(SUM(synced), 0) FROM sync_minutes WHERE minute>=?",
-                (int(since // 60),),
-            )
-            .fetchone()
-        )
-        return int(row[0])
-
-    def prune_history(self) -> None:
-        """Keep statistics and closed outages for a month; the store never grows unbounded."""
-        cutoff = self._clock.now() - STATS_RETENTION_DAYS * DAY
-        with self._tx() as db:
-            db.execute("DELETE FROM sync_minutes WHERE minute<?", (int(cutoff // 60),))
-            db.execute("DELETE FROM outages WHERE ended_at IS NOT NULL AND ended_at<?", (cutoff,))
 
 
 def _job(row: sqlite3.Row) -> Job:

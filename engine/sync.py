@@ -24,11 +24,12 @@ from engine.config import PlexSyncConfig
 from engine.desired import apply_params, plan_edit
 from engine.errors import ErrorClass, NotFoundError, SyncError
 from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
+from engine.history import DAY
 from engine.matching import Match, PathIndex, not_found
 from engine.plex_client import PlexItem, PlexSection
 from engine.poller import StashPoller, StashSource
 from engine.retry import Action, RetryPolicy
-from engine.store import DAY, Job, JobStore, Pushed, payload_hash
+from engine.store import Job, JobStore, Pushed, payload_hash
 
 logger = logging.getLogger(__name__)
 
