@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from engine import __version__
 from engine.config import PlexSyncConfig, load_config_report, save_config
@@ -58,10 +58,13 @@ RuntimeFactory = Callable[[AppPaths, PlexSyncConfig, Any], Runtime]
 def open_engine_runtime(paths: AppPaths, config: PlexSyncConfig, listener: Any) -> Runtime:
     from engine.runtime import EngineRuntime  # keeps `--help` fast
 
-    return EngineRuntime.open(paths, config, listener=listener)  # type: ignore[return-value]
+    return EngineRuntime.open(paths, config, listener=listener)
 
 
-def status_window_class() -> type[QWidget] | None:
+StatusWindowFactory = Callable[[EngineBridge, Path], Any]
+
+
+def status_window_class() -> StatusWindowFactory | None:
     """`gui.status_window.StatusWindow`, or None while that module does not exist."""
     try:
         from gui.status_window import StatusWindow
@@ -86,7 +89,7 @@ class TrayApp(QObject):
         launched_at_login: bool = False,
         tray_available: Callable[[], bool] = QSystemTrayIcon.isSystemTrayAvailable,
         open_url: Callable[[QUrl], object] = QDesktopServices.openUrl,
-        status_window_cls: type[QWidget] | bool | None = True,
+        status_window_cls: StatusWindowFactory | bool | None = True,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         parent: QObject | None = None,
@@ -101,7 +104,7 @@ class TrayApp(QObject):
         self._tray_available = tray_available
         self._open_url = open_url
         cls = status_window_class() if status_window_cls is True else status_window_cls
-        self._status_window_cls = cls or None
+        self._status_window_cls: StatusWindowFactory | None = cls if callable(cls) else None
         self._clock = clock
         self._monotonic = monotonic
         self.config = PlexSyncConfig()
@@ -142,8 +145,9 @@ class TrayApp(QObject):
         self._check_autostart_entry()
         self._show_ui()
         if loaded.problem is not None:
-            logger.warning("%s", loaded.problem.describe())
-            QTimer.singleShot(0, lambda: self._warn_config(loaded.problem.describe()))
+            text = loaded.problem.describe()
+            logger.warning("%s", text)
+            QTimer.singleShot(0, lambda: self._warn_config(text))
         elif not loaded.existed:
             logger.info("No settings yet: opening the settings dialog")
             QTimer.singleShot(0, self.open_settings)
@@ -256,7 +260,7 @@ class TrayApp(QObject):
 
     def _status_window(self) -> Any:
         if self.status_window is None and self._status_window_cls is not None:
-            window = self._status_window_cls(self.bridge, self.paths.database)  # type: ignore[call-arg]
+            window = self._status_window_cls(self.bridge, self.paths.database)
             settings_requested = getattr(window, "settings_requested", None)
             if settings_requested is not None:
                 settings_requested.connect(self.open_settings)

@@ -244,7 +244,9 @@ class LaunchAgentAutostart:
 
     def is_enabled(self) -> bool:
         data = self._data()
-        return bool(data) and not data.get("Disabled", False) and bool(data.get("RunAtLoad"))
+        if not data:
+            return False
+        return not data.get("Disabled", False) and bool(data.get("RunAtLoad"))
 
     def problem(self) -> str | None:
         data = self._data()

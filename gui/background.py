@@ -18,6 +18,7 @@ Runner = Callable[[Callable[[], Any], Deliver], None]
 
 
 def _call(fn: Callable[[], Any], deliver: Deliver) -> None:
+    error: BaseException | None
     try:
         result: Any = fn()
     except Exception as exc:  # delivered to the caller, which shows it in plain words

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import SecretStr
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from engine.config import PathMapping, PlexSyncConfig, save_config
@@ -80,9 +81,9 @@ class DemoEnvironment:
         plex, stash = self.plex, self.stash
         return PlexSyncConfig(
             plex_url=plex.url,
-            plex_token=plex.token,
+            plex_token=SecretStr(plex.token),
             stash_url=stash.url,
-            stash_api_key=stash.api_key,
+            stash_api_key=None if stash.api_key is None else SecretStr(stash.api_key),
             poll_interval=2,
             plex_connect_timeout=2,
             plex_read_timeout=8,

@@ -293,10 +293,10 @@ class SettingsDialog(QDialog):
         key = config.stash_api_key
         self.stash_api_key.setText("" if key is None else key.get_secret_value())
         self.mappings.set_mappings(config.path_mappings)
-        for name, box in self.numbers.items():
-            box.setValue(getattr(config, name))
-        for name, box in self.checks.items():
-            box.setChecked(bool(getattr(config, name)))
+        for name, number in self.numbers.items():
+            number.setValue(getattr(config, name))
+        for name, check in self.checks.items():
+            check.setChecked(bool(getattr(config, name)))
         if self._autostart is not None:
             self.checks["start_at_login"].setChecked(self._autostart.is_enabled())
             problem = self._autostart.problem()

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QIcon
@@ -121,7 +122,7 @@ class TrayController(QObject):
         self.pause_menu = QMenu("Pause", menu)
         self.pause_actions: list[QAction] = []
         for label, seconds in PAUSE_CHOICES:
-            action = self._add(label, lambda s=seconds: self._pause(s), self.pause_menu)
+            action = self._add(label, partial(self._pause, seconds), self.pause_menu)
             self.pause_actions.append(action)
         self.pause_menu_action = menu.addMenu(self.pause_menu)
         menu.addSeparator()
