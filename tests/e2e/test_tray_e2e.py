@@ -1,0 +1,189 @@
+"""The real `plexsync-tray` in a real X11 system tray (Xvfb + trayer), against the simulators.
+
+Colours are read from screenshots at the icon's position in trayer's panel; the engine's state
+from `plexsync status --json`. The timing bounds are the ones the issue promises a user: red
+within failure_threshold x poll_interval + 2 s of Plex going away, green within
+recovery_timeout + poll_interval + 2 s of its return.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import pytest
+from session_bus import SessionBus
+from tray_harness import TrayHarness
+from x11_desktop import wait_until
+
+pytestmark = pytest.mark.e2e
+
+POLL = 1.0
+RECOVERY = 3.0
+THRESHOLD = 2
+PROBE_DELAY = 3.0  # how long the restarted Plex holds its first /identity: the amber phase
+RED_WITHIN = THRESHOLD * POLL + 2.0
+GREEN_WITHIN = RECOVERY + POLL + 2.0
+STATUS_WINDOW = "^PlexSync.*Status$"
+
+
+def test_icon_colour_follows_the_breaker_through_an_outage(tray: TrayHarness) -> None:
+    plex = tray.sims.plex
+    tray.launch(poll_interval=POLL, recovery_timeout=RECOVERY, failure_threshold=THRESHOLD)
+    tray.wait_until_synced()
+
+    plex.stop()
+    stopped = time.monotonic()
+    red_at = tray.wait_for_colour("red", RED_WITHIN + 3)
+    assert red_at - stopped <= RED_WITHIN, f"red only after {red_at - stopped:.1f} s"
+    titles = tray.sims.churn(5)  # work that has to wait for Plex
+    first = tray.status()["breaker"]
+    assert first["state"] == "open"
+
+    # The half-open probe runs while Plex is still down, fails, and the breaker opens again.
+    again = tray.wait_for_status(
+        lambda s: s["breaker"]["state"] == "open" and s["breaker"]["retry_at"] > first["retry_at"],
+        RECOVERY + POLL + 5,
+        "a failed half-open probe to re-open the breaker",
+    )
+    assert tray.colour() == "red"
+    assert "half_open -> open" in tray.log_text()
+
+    # Plex returns a moment before the next probe, which it then answers slowly: amber.
+    wait_until(lambda: time.time() >= again["breaker"]["retry_at"] - 1.0, RECOVERY + 1, "retry")
+    tray.sims.plex_back_with_slow_probe(PROBE_DELAY)
+    returned = time.monotonic()
+    samples = tray.colours_until("green", GREEN_WITHIN + 3)
+    green_at = samples[-1][0]
+    colours = [colour for _, colour in samples]
+    assert "amber" in colours, f"no amber while the probe was in flight: {colours}"
+    amber = [stamp for stamp, colour in samples if colour == "amber"]
+    assert amber[-1] - amber[0] >= 1.0, "amber for less than a second"
+    assert set(colours) <= {"red", "amber", "green"}, colours
+    assert green_at - returned <= GREEN_WITHIN, f"green only after {green_at - returned:.1f} s"
+    assert plex.control("GET", "fault")["faults"] == [], "the slow probe never reached Plex"
+
+    print(
+        f"red {red_at - stopped:.2f} s after Plex stopped; amber for {amber[-1] - amber[0]:.2f} s; "
+        f"green {green_at - returned:.2f} s after Plex returned"
+    )
+    drained = tray.wait_until_drained(timeout=20)
+    assert drained["dlq"]["count"] == 0
+    assert set(titles) <= tray.sims.plex_titles()
+    assert tray.leaks() == []
+
+
+def test_reset_circuit_breaker_from_the_tray_menu_turns_the_icon_green(tray: TrayHarness) -> None:
+    # A recovery timeout of an hour: only the user's reset can close the breaker in this test.
+    tray.launch(poll_interval=POLL, recovery_timeout=3600, failure_threshold=THRESHOLD)
+    tray.wait_until_synced()
+    tray.sims.plex.stop()
+    tray.wait_for_colour("red", RED_WITHIN + 3)
+    tray.sims.plex.start()
+    assert tray.status()["breaker"]["state"] == "open"
+    assert tray.colour() == "red"
+
+    tray.open_menu()
+    # Enabled entries while open: Sync now, Retry now, Reset circuit breaker (the status line
+    # at the top is disabled and skipped).
+    tray.desktop.keys("Down", "Down", "Down")
+    tray.desktop.keys("Return")
+    chosen = time.monotonic()
+    green_at = tray.wait_for_colour("green", 5)
+    assert green_at - chosen <= 1.5, f"green only after {green_at - chosen:.1f} s"
+    print(f"green {green_at - chosen:.2f} s after Reset circuit breaker")
+
+    log = tray.log_text()
+    assert "Circuit breaker open -> closed" in log  # a reset, not "Retry now" (half-open first)
+    assert "open -> half_open" not in log
+    assert tray.status()["breaker"]["state"] == "closed"
+    assert tray.leaks() == []
+
+
+def test_second_launch_exits_0_and_the_first_shows_its_window(tray: TrayHarness) -> None:
+    first = tray.launch()
+    tray.wait_until_synced()
+    assert tray.desktop.visible_windows(STATUS_WINDOW) == []
+
+    second = tray.second_launch()
+    assert second.returncode == 0, second.stderr
+    assert "already running" in second.stderr
+    wait_until(lambda: tray.desktop.visible_windows(STATUS_WINDOW), 10, "the status window")
+    assert first.running
+    assert tray.desktop.tray_icon() is not None  # still docked, one icon
+    assert tray.leaks() == []
+
+
+def test_sigterm_quits_within_2_s_and_loses_no_job(tray: TrayHarness) -> None:
+    app = tray.launch()
+    tray.wait_until_synced()
+    # Slow Plex edits keep jobs in flight when the signal comes.
+    tray.sims.plex.control("POST", "fault", {"match": "^PUT ", "status": None, "delay": 0.5})
+    before = tray.status()["synced_today"]
+    titles = tray.sims.churn(10)
+    tray.wait_for_status(
+        lambda s: s["synced_today"] > before and s["queue"]["pending"] > 0, 15, "work under way"
+    )
+
+    app.signal(signal.SIGTERM)
+    sent = time.monotonic()
+    try:
+        code = app.wait(timeout=2.0)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the app was still running 2 s after SIGTERM")
+    assert code == 0, app.output()[-2000:]
+    took = time.monotonic() - sent
+    print(f"exited {took:.2f} s after SIGTERM")
+    assert "QThread: Destroyed while thread" not in app.output()
+
+    after = tray.status()
+    assert after["engine_running"] is False
+    assert after["queue"]["in_progress"] == 0, "a job was left marked in progress"
+    assert after["queue"]["pending"] + after["queue"]["waiting"] > 0, "nothing was in flight"
+    assert after["dlq"]["count"] == 0
+
+    # Nothing lost: the queue the app left behind finishes the work.
+    tray.sims.plex.control("DELETE", "fault")
+    finished = tray.cli("run", "--once")
+    assert finished.returncode == 0, finished.stderr
+    final = tray.status()
+    assert not any(final["queue"].values()) and final["dlq"]["count"] == 0
+    assert set(titles) <= tray.sims.plex_titles()
+    assert tray.leaks() == [], f"(SIGTERM took {took:.2f} s)"
+
+
+@pytest.mark.usefixtures("bus_tools")
+def test_tooltip_says_the_state_and_never_the_token(tray: TrayHarness) -> None:
+    """Over a StatusNotifierWatcher the app's tooltip is readable text (XEmbed has only pixels)."""
+    with SessionBus(tray.desktop) as bus:
+        tray.launch(env=bus.env(), docked=False, failure_threshold=THRESHOLD, recovery_timeout=60)
+        item = wait_until(bus.item, 15, "the app's StatusNotifierItem")
+        assert isinstance(item, tuple)
+        tray.wait_until_drained(timeout=30)
+        tooltips = [tooltip_saying(bus, item, "Last sync: ", 10)]
+        assert "Plex is in step" in tooltips[0]
+
+        tray.sims.plex.stop()
+        tooltips.append(
+            tooltip_saying(bus, item, "Plex is unreachable, retrying in", RED_WITHIN + 3)
+        )
+        assert all(tip.startswith("PlexSync Tray\n") for tip in tooltips)
+        assert tray.leaks(extra=tooltips) == []
+        tray.app.stop()  # before the bus goes away
+
+
+def tooltip_saying(bus: SessionBus, item: tuple[str, str], words: str, timeout: float) -> str:
+    """Poll the item's tooltip until it contains `words`."""
+    seen: list[str] = []
+
+    def read() -> str | None:
+        seen.append(bus.tooltip(item))
+        return seen[-1] if words in seen[-1] else None
+
+    try:
+        found = wait_until(read, timeout, f"a tooltip saying {words!r}", interval=0.2)
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}; last tooltip: {seen[-1:]}") from None
+    assert isinstance(found, str)
+    return found
