@@ -278,3 +278,23 @@ def test_command_line() -> None:
 def test_status_window_class_is_found() -> None:
     cls = app_module.status_window_class()
     assert cls is None or cls.__name__ == "StatusWindow"
+
+
+def test_the_real_engine_and_status_window_are_wired(
+    qtbot: QtBot, make_app, paths  # type: ignore[no-untyped-def]
+) -> None:
+    """No fakes: the engine runtime on its thread and gui.status_window.StatusWindow."""
+    save(paths)
+    tray_app = make_app(runtime_factory=app_module.open_engine_runtime, status_window_cls=True)
+    if app_module.status_window_class() is None:
+        pytest.skip("gui.status_window is not there yet")
+    assert tray_app.bridge.is_running()
+    assert tray_app.tray.state is TrayState.CLOSED
+    tray_app.tray.icon.activated.emit(QSystemTrayIcon.ActivationReason.Trigger)
+    window = tray_app.status_window
+    assert window is not None and window.isVisible()
+    tray_app.tray.pause_actions[2].trigger()  # through the real engine's command queue
+    qtbot.waitUntil(lambda: tray_app.tray.state is TrayState.PAUSED, timeout=5000)
+    window.settings_requested.emit()
+    assert tray_app.settings_dialog is not None
+    window.close()
