@@ -24,6 +24,7 @@ class SyncError(Exception):
     """Root of engine errors: a short title and a message a user can read."""
 
     error_class: ErrorClass = ErrorClass.PERMANENT
+    service: str = "plex"  # which side failed: only Plex failures count for the breaker
 
     def __init__(self, title: str, message: str = "") -> None:
         super().__init__(f"{title}: {message}" if message else title)

@@ -9,27 +9,24 @@ job in hand. Every Plex call goes through the breaker; while it is OPEN nothing 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import queue
 import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 
 from engine.breaker import CircuitBreaker, CircuitState
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import PlexSyncConfig
-from engine.desired import apply_params, plan_edit
-from engine.errors import ErrorClass, NotFoundError, SyncError
+from engine.errors import ErrorClass, SyncError
 from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
 from engine.history import DAY
-from engine.matching import Match, PathIndex, not_found
-from engine.plex_client import PlexItem, PlexSection
 from engine.poller import StashPoller, StashSource
+from engine.pusher import PlexTarget, ScenePusher
 from engine.retry import Action, RetryPolicy
-from engine.store import Job, JobStore, Pushed, payload_hash
+from engine.store import Job, JobStore
 
 logger = logging.getLogger(__name__)
 
@@ -42,16 +39,6 @@ def local_midnight(epoch: float) -> float:
     """Start of the user's local day: what "synced today" means to a person."""
     local = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).astimezone()
     return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-
-
-class PlexTarget(Protocol):
-    def probe(self) -> None: ...
-    def movie_sections(self) -> list[PlexSection]: ...
-    def sweep(self, section: PlexSection, *, added_since: int | None = None) -> Any: ...
-    def fetch_item(self, rating_key: str, section_key: str) -> PlexItem: ...
-    def edit(self, item: PlexItem, params: dict[str, str]) -> None: ...
-    def upload_poster(self, item: PlexItem, image: bytes) -> None: ...
-    def close(self) -> None: ...
 
 
 PlexFactory = Callable[[PlexSyncConfig], PlexTarget]
@@ -98,9 +85,7 @@ class SyncEngine:
         self._retry = RetryPolicy(
             max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
         )
-        self._index: PathIndex | None = None
-        self._sections: list[PlexSection] = []
-        self._index_refreshed_at = float("-inf")
+        self._pusher = ScenePusher(clock)
         self._next_poll_at = float("-inf")
         self._next_probe_at = float("-inf")
         self._plex_hold_until = float("-inf")  # after an unreachable Plex, wait a poll interval
@@ -233,7 +218,7 @@ class SyncEngine:
         )
         self._close_clients()
         if (old.plex_url, old.plex_libraries) != (config.plex_url, config.plex_libraries):
-            self._index = None
+            self._pusher.forget_index()
         if old.plex_url != config.plex_url:
             self._store.forget_pushed()
         self._auth_error = None
@@ -406,20 +391,26 @@ class SyncEngine:
         try:
             self._plex_client().probe()
         except SyncError as exc:
-            self._on_plex_failure(exc)
+            self._on_failure(exc)
             return
         self.breaker.record_success()
 
-    def _on_plex_failure(self, exc: SyncError) -> None:
-        """Breaker and engine bookkeeping for a failed Plex call (the job is handled apart)."""
+    def _on_failure(self, exc: SyncError) -> None:
+        """Breaker and engine bookkeeping for a failed call (the job is handled apart)."""
         error_class = exc.error_class
         if error_class is ErrorClass.AUTH:
-            self._set_auth_error(exc.title, "plex")
+            self._set_auth_error(exc.title, exc.service)
+        elif exc.service != "plex":
+            # Stash is down mid-job (a poster download): wait a poll interval without
+            # counting against Plex's breaker or the job's attempts.
+            self._last_error = exc.title
+            if error_class is ErrorClass.UNREACHABLE:
+                self._plex_hold_until = self._clock.monotonic() + self._config.poll_interval
         elif error_class in (ErrorClass.UNREACHABLE, ErrorClass.TRANSIENT):
             self.breaker.record_failure()
             if error_class is ErrorClass.UNREACHABLE:
                 self._plex_hold_until = self._clock.monotonic() + self._config.poll_interval
-                self._index = None  # Plex may come back with other items
+                self._pusher.forget_index()  # Plex may come back with other items
             self._last_error = exc.title
             logger.info("Plex call failed: %s", exc)
 
@@ -428,33 +419,6 @@ class SyncEngine:
             logger.warning("%s; syncing is paused until the settings change", message)
             self._auth_error = message
             self._listener.auth_failed(service, message)
-
-    def _ensure_index(self) -> PathIndex:
-        if self._index is None:
-            plex = self._plex_client()
-            self._sections = plex.movie_sections()
-            index = PathIndex()
-            for section in self._sections:
-                for item in plex.sweep(section):
-                    index.add(item)
-            self._index = index
-            self._index_refreshed_at = self._clock.monotonic()
-            self.breaker.record_success()
-            logger.info("Indexed %d Plex items in %d section(s)", len(index), len(self._sections))
-        return self._index
-
-    def _refresh_index(self, index: PathIndex) -> bool:
-        """Add items Plex gained since the last sweep; at most once per poll interval."""
-        mono = self._clock.monotonic()
-        if mono - self._index_refreshed_at < self._config.poll_interval:
-            return False
-        plex = self._plex_client()
-        since = max(0, index.newest_added_at - 1)
-        for section in self._sections:
-            for item in plex.sweep(section, added_since=since):
-                index.add(item)
-        self._index_refreshed_at = mono
-        return True
 
     def _process_ready(self, deadline: float) -> tuple[int, bool]:
         processed = 0
@@ -477,9 +441,7 @@ class SyncEngine:
                 if blocked:
                     # Unclaim what we did not start; they stay first in line.
                     for rest in jobs[position:]:
-                        self._store.release(
-                            rest, not_before=rest.not_before, attempts=rest.attempts
-                        )
+                        self._store.unclaim(rest)
                     return processed, True
                 self._process(job)
                 processed += 1
@@ -489,7 +451,7 @@ class SyncEngine:
         try:
             self._push(job)
         except SyncError as exc:
-            self._on_plex_failure(exc)
+            self._on_failure(exc)
             self._handle_job_failure(job, exc)
         except Exception as exc:
             logger.exception("Unexpected error syncing scene %s", job.scene_id)
@@ -498,63 +460,23 @@ class SyncEngine:
             self._handle_job_failure(job, wrapped)
 
     def _push(self, job: Job) -> None:
-        config = self._config
-        plex = self._plex_client()
-        index = self._ensure_index()
-        payload = job.payload
-        files = [str(path) for path in payload.get("files") or []]
-        match = self._match(index, files)
-        item = match.item
-        previous = self._store.pushed(job.scene_id)
-        prev_state = previous.state if previous else None
-        plan = plan_edit(payload, item, config, previous=prev_state)
-        if plan.needs_full_item:
-            item = plex.fetch_item(item.rating_key, item.section_key)
-            plan = plan_edit(payload, item, config, previous=prev_state)
-        if plan.params and plan.state != prev_state:
-            try:
-                plex.edit(item, plan.params)
-            except NotFoundError:
-                index.remove(item)  # deleted in Plex since the sweep
-                raise
-            index.update(apply_params(item, plan.params))
-        poster_source, poster_hash = self._push_poster(plex, item, payload, previous)
-        record = Pushed(job.scene_id, payload_hash(payload), plan.state, poster_source, poster_hash)
+        record = self._pusher.push(
+            job,
+            config=self._config,
+            plex=self._plex_client(),
+            fetch_image=self._fetch_image,
+            previous=self._store.pushed(job.scene_id),
+        )
         self._store.complete_pushed(job, record)
         self.breaker.record_success()
         self._bulk_done += 1
         self._update_progress()
         self._listener.job_finished(JobOutcome(job.scene_id, job.title, ok=True))
 
-    def _match(self, index: PathIndex, files: list[str]) -> Match:
-        if not files:
-            raise NotFoundError("The scene has no files", "nothing to match in Plex")
-        mappings = self._config.path_mappings
-        find = index.find if self._config.strict_matching else index.find_loose
-        match = find(files, mappings)
-        if match is None and self._refresh_index(index):
-            match = find(files, mappings)
-        if match is None:
-            raise not_found(files)
-        return match
-
-    def _push_poster(
-        self, plex: PlexTarget, item: PlexItem, payload: dict[str, Any], previous: Pushed | None
-    ) -> tuple[str | None, str | None]:
-        source = str(payload.get("screenshot") or "") or None
-        old_source = previous.poster_source if previous else None
-        old_hash = previous.poster_hash if previous else None
-        if not self._config.sync_poster or source is None:
-            return old_source, old_hash
-        if source == old_source and old_hash is not None:
-            return source, old_hash
-        stash = self._stash or self._stash_factory(self._config)
-        self._stash = stash
-        image = stash.fetch_image(source)
-        digest = hashlib.sha256(image).hexdigest()
-        if digest != old_hash and image:
-            plex.upload_poster(item, image)
-        return source, digest
+    def _fetch_image(self, url: str) -> bytes:
+        if self._stash is None:
+            self._stash = self._stash_factory(self._config)
+        return self._stash.fetch_image(url)
 
     def _handle_job_failure(self, job: Job, exc: SyncError) -> None:
         retry_after = getattr(exc, "retry_after", None)

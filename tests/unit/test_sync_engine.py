@@ -188,7 +188,6 @@ def test_permanent_error_dead_letters_at_once_without_breaker(
     tmp_path: Path, fake_clock: FakeClock
 ) -> None:
     engine, plex, _stash, store, _ = make_engine(tmp_path, fake_clock, failure_threshold=1)
-    engine._ensure_index  # noqa: B018 - index is built on the first job
     original_edit = plex.edit
 
     def bad_edit(item: Any, params: dict[str, str]) -> None:
@@ -300,3 +299,25 @@ def test_execute_returns_result_from_engine_thread(tmp_path: Path, fake_clock: F
     assert not future.done()
     engine.tick()
     assert future.result(0) == 42
+
+
+def test_stash_outage_during_poster_download_spares_the_plex_breaker(
+    tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    engine, plex, stash, store, _ = make_engine(
+        tmp_path, fake_clock, sync_poster=True, failure_threshold=1
+    )
+    for n in (1, 2, 3):
+        stash.put(n, screenshot=f"http://stash/scene/{n}/screenshot")
+
+    def down(url: str) -> bytes:
+        raise UnreachableError("Stash is unreachable", "refused")
+
+    stash.fetch_image = down  # type: ignore[method-assign]
+    run_ticks(engine, fake_clock, 30)
+    assert engine.breaker.state is CircuitState.CLOSED
+    assert store.dlq_count() == 0 and all(j.attempts == 0 for j in store.list_jobs())
+    assert engine.status().last_error == "Stash is unreachable"
+    del stash.fetch_image  # Stash is back
+    run_ticks(engine, fake_clock, 30)
+    assert store.counts().pending == 0 and len(plex.posters) == 3

@@ -1,0 +1,139 @@
+"""One queued scene into Plex: find its item by path, plan the edit, one PUT, the poster if it
+changed. The engine around it decides what a failure means (breaker, retry, DLQ)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from engine.clock import Clock
+from engine.config import PlexSyncConfig
+from engine.desired import apply_params, plan_edit
+from engine.errors import NotFoundError, SyncError
+from engine.matching import Match, PathIndex, not_found
+from engine.plex_client import PlexItem, PlexSection
+from engine.store import Job, Pushed, payload_hash
+
+logger = logging.getLogger(__name__)
+
+
+class PlexTarget(Protocol):
+    """What the engine needs of Plex (`PlexClient` in production, fakes in unit tests)."""
+
+    def probe(self) -> None: ...
+    def movie_sections(self) -> list[PlexSection]: ...
+    def sweep(
+        self, section: PlexSection, *, added_since: int | None = None
+    ) -> Iterator[PlexItem]: ...
+    def fetch_item(self, rating_key: str, section_key: str) -> PlexItem: ...
+    def edit(self, item: PlexItem, params: dict[str, str]) -> None: ...
+    def upload_poster(self, item: PlexItem, image: bytes) -> None: ...
+    def close(self) -> None: ...
+
+
+class ScenePusher:
+    """Holds the path index of Plex items between jobs."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._index: PathIndex | None = None
+        self._sections: list[PlexSection] = []
+        self._refreshed_at = float("-inf")
+
+    def forget_index(self) -> None:
+        """Sweep again before the next job (Plex changed, or may come back different)."""
+        self._index = None
+
+    def push(
+        self,
+        job: Job,
+        *,
+        config: PlexSyncConfig,
+        plex: PlexTarget,
+        fetch_image: Callable[[str], bytes],
+        previous: Pushed | None,
+    ) -> Pushed:
+        """Bring Plex in line with the job's payload; returns what now stands in Plex."""
+        index = self._ensure_index(plex)
+        payload = job.payload
+        match = self._match(index, plex, config, [str(p) for p in payload.get("files") or []])
+        item = match.item
+        prev_state = previous.state if previous else None
+        plan = plan_edit(payload, item, config, previous=prev_state)
+        if plan.needs_full_item:
+            item = plex.fetch_item(item.rating_key, item.section_key)
+            plan = plan_edit(payload, item, config, previous=prev_state)
+        if plan.params and plan.state != prev_state:
+            try:
+                plex.edit(item, plan.params)
+            except NotFoundError:
+                index.remove(item)  # deleted in Plex since the sweep
+                raise
+            index.update(apply_params(item, plan.params))
+        source, digest = self._push_poster(plex, item, payload, previous, config, fetch_image)
+        return Pushed(job.scene_id, payload_hash(payload), plan.state, source, digest)
+
+    def _ensure_index(self, plex: PlexTarget) -> PathIndex:
+        if self._index is None:
+            self._sections = plex.movie_sections()
+            index = PathIndex()
+            for section in self._sections:
+                for item in plex.sweep(section):
+                    index.add(item)
+            self._index = index
+            self._refreshed_at = self._clock.monotonic()
+            logger.info("Indexed %d Plex items in %d section(s)", len(index), len(self._sections))
+        return self._index
+
+    def _refresh(self, index: PathIndex, plex: PlexTarget, min_interval: float) -> bool:
+        """Add items Plex gained since the last sweep; at most once per `min_interval`."""
+        now = self._clock.monotonic()
+        if now - self._refreshed_at < min_interval:
+            return False
+        since = max(0, index.newest_added_at - 1)
+        for section in self._sections:
+            for item in plex.sweep(section, added_since=since):
+                index.add(item)
+        self._refreshed_at = now
+        return True
+
+    def _match(
+        self, index: PathIndex, plex: PlexTarget, config: PlexSyncConfig, files: list[str]
+    ) -> Match:
+        if not files:
+            raise NotFoundError("The scene has no files", "nothing to match in Plex")
+        find = index.find if config.strict_matching else index.find_loose
+        match = find(files, config.path_mappings)
+        if match is None and self._refresh(index, plex, config.poll_interval):
+            match = find(files, config.path_mappings)
+        if match is None:
+            raise not_found(files)
+        return match
+
+    @staticmethod
+    def _push_poster(
+        plex: PlexTarget,
+        item: PlexItem,
+        payload: dict[str, Any],
+        previous: Pushed | None,
+        config: PlexSyncConfig,
+        fetch_image: Callable[[str], bytes],
+    ) -> tuple[str | None, str | None]:
+        source = str(payload.get("screenshot") or "") or None
+        old_source = previous.poster_source if previous else None
+        old_hash = previous.poster_hash if previous else None
+        if not config.sync_poster or source is None:
+            return old_source, old_hash
+        if source == old_source and old_hash is not None:
+            return source, old_hash
+        try:
+            image = fetch_image(source)
+        except SyncError as exc:
+            exc.service = "stash"  # a Stash problem must not count against Plex's breaker
+            raise
+        digest = hashlib.sha256(image).hexdigest()
+        if digest != old_hash and image:
+            plex.upload_poster(item, image)
+        return source, digest
