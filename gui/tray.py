@@ -37,6 +37,7 @@ from gui.presentation import (
 logger = logging.getLogger(__name__)
 
 MIN_TEXT_INTERVAL_S = 1.0
+SETTLE_MS = 300
 PAUSE_CHOICES: tuple[tuple[str, float | None], ...] = (
     ("For 15 minutes", 15 * 60.0),
     ("For 1 hour", 60 * 60.0),
@@ -95,6 +96,11 @@ class TrayController(QObject):
         self._countdown = QTimer(self)  # 1 Hz, only while an open breaker counts down
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self.refresh_text)
+        self._settle = QTimer(self)  # holds a HALF_OPEN back briefly (see apply_status)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._on_settled)
+        self._shown: EngineStatus | None = None
         self._last_notice: Notice | None = None
         bridge.status_changed.connect(self.on_bridge_status_changed)
         self.apply_status(bridge.status, force=True)
@@ -164,7 +170,7 @@ class TrayController(QObject):
 
     def refresh_menu(self) -> None:
         """The entries that follow the engine's snapshot."""
-        status = self.bridge.status
+        status = self._shown
         state = tray_state(status)
         now = self._clock()
         self._set_text(self.status_action, status_line(status, now))
@@ -218,6 +224,14 @@ class TrayController(QObject):
 
     def apply_status(self, status: EngineStatus | None, *, force: bool = False) -> None:
         state = tray_state(status)
+        if state is TrayState.HALF_OPEN and self._state is TrayState.OPEN and not force:
+            # A probe refused at once would flash amber for a millisecond every retry; show
+            # amber only when the probe is really in flight for a moment.
+            if not self._settle.isActive():
+                self._settle.start()
+            return
+        self._settle.stop()
+        self._shown = status
         if state is not self._state:
             self._state = state
             self.icon.setIcon(self.icons.icon(state))
@@ -235,11 +249,15 @@ class TrayController(QObject):
             self._text_timer.start(round((MIN_TEXT_INTERVAL_S - elapsed) * 1000) + 1)
 
     @Slot()
+    def _on_settled(self) -> None:
+        status = self.bridge.status
+        self.apply_status(status, force=tray_state(status) is TrayState.HALF_OPEN)
+
+    @Slot()
     def refresh_text(self) -> None:
         self._last_text_at = self._monotonic()
         self._text_timer.stop()
-        status = self.bridge.status
-        text = tooltip_text(status, self._clock())
+        text = tooltip_text(self._shown, self._clock())
         if text != self._tooltip:
             self._tooltip = text
             self.icon.setToolTip(text)

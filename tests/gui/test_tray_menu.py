@@ -209,10 +209,31 @@ def test_icon_shows_the_state_and_is_set_only_on_change(
     for pending in range(5):
         send(tray, clock, pending=pending)  # a busy engine: many snapshots, one state
     assert set_icons == []
-    for state in (CircuitState.OPEN, CircuitState.HALF_OPEN, CircuitState.CLOSED):
+    for state in (CircuitState.HALF_OPEN, CircuitState.OPEN, CircuitState.CLOSED):
         send(tray, clock, breaker_state=state, retry_at=NOW + 5)
     assert len(set_icons) == 3
     assert tray.current_icon().cacheKey() == tray.icons.icon(TrayState.CLOSED).cacheKey()
+
+
+def test_a_probe_refused_at_once_does_not_flash_amber(
+    qtbot: QtBot, tray: TrayController, clock: Clock
+) -> None:
+    send(tray, clock, breaker_state=CircuitState.OPEN, retry_at=NOW + 5)
+    send(tray, clock, breaker_state=CircuitState.HALF_OPEN)
+    assert tray.state is TrayState.OPEN  # held back for a moment
+    send(tray, clock, breaker_state=CircuitState.OPEN, retry_at=NOW + 10)
+    with qtbot.assertNotEmitted(tray._settle.timeout, wait=400):
+        pass
+    assert tray.state is TrayState.OPEN
+    assert "retrying in 10 s" in tray.tooltip
+
+
+def test_a_probe_in_flight_shows_amber(qtbot: QtBot, tray: TrayController, clock: Clock) -> None:
+    send(tray, clock, breaker_state=CircuitState.OPEN, retry_at=NOW + 5)
+    send(tray, clock, breaker_state=CircuitState.HALF_OPEN)
+    qtbot.waitUntil(lambda: tray.state is TrayState.HALF_OPEN, timeout=2000)
+    assert "Checking whether Plex is back" in tray.tooltip
+    assert tray.current_icon().cacheKey() == tray.icons.icon(TrayState.HALF_OPEN).cacheKey()
 
 
 def test_each_state_sets_its_own_icon(tray: TrayController, clock: Clock) -> None:
