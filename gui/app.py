@@ -114,6 +114,7 @@ class TrayApp(QObject):
         self.fallback: FallbackWindow | None = None
         self._tray_deadline = 0.0
         self._stopped = False
+        self._clean = True
 
     # --- start ----------------------------------------------------------------------------
 
@@ -374,7 +375,7 @@ class TrayApp(QObject):
     def shutdown(self) -> bool:
         """Stop everything in order; True when the engine thread ended in time."""
         if self._stopped:
-            return True
+            return self._clean
         self._stopped = True
         logger.info("Shutting down")
         for name in ("_wait_timer", "_watch"):
@@ -384,7 +385,7 @@ class TrayApp(QObject):
         if self.status_window is not None and hasattr(self.status_window, "shutdown"):
             self.status_window.shutdown()
         self.tray.hide()
-        stopped = self.bridge.stop()
+        stopped = self._clean = self.bridge.stop()
         if stopped and self.runtime is not None:
             try:
                 self.runtime.close()

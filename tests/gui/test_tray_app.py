@@ -281,7 +281,9 @@ def test_status_window_class_is_found() -> None:
 
 
 def test_the_real_engine_and_status_window_are_wired(
-    qtbot: QtBot, make_app, paths  # type: ignore[no-untyped-def]
+    qtbot: QtBot,
+    make_app,
+    paths,  # type: ignore[no-untyped-def]
 ) -> None:
     """No fakes: the engine runtime on its thread and gui.status_window.StatusWindow."""
     save(paths)
@@ -298,3 +300,21 @@ def test_the_real_engine_and_status_window_are_wired(
     window.settings_requested.emit()
     assert tray_app.settings_dialog is not None
     window.close()
+
+
+def test_a_stuck_engine_is_reported_on_every_shutdown_call(
+    qtbot: QtBot,
+    make_app,
+    paths,
+    factory,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    save(paths)
+    tray_app = make_app()
+    real_stop = tray_app.bridge.stop
+    monkeypatch.setattr(tray_app.bridge, "stop", lambda timeout=2.0: False)
+    assert not tray_app.shutdown()
+    assert not tray_app.shutdown()  # main() must not let Python destroy a running QThread
+    assert factory.runtime is not None and not factory.runtime.closed
+    assert real_stop()
+    tray_app._clean = True  # for the fixture's own shutdown check

@@ -185,3 +185,20 @@ def test_engine_commands_failing_are_logged_not_raised(
     bridge.attach(Refusing(bridge.listener))
     bridge.apply_config("not a config")
     assert "rejected the command apply_config" in caplog.text
+
+
+def test_stop_gives_up_after_the_timeout_and_can_be_retried(qtbot: QtBot) -> None:
+    class Stubborn(FakeEngine):
+        def request_stop(self) -> None:
+            pass  # the call in hand cannot be interrupted
+
+    bridge = EngineBridge()
+    engine = Stubborn(bridge.listener, jobs={"9": "pending"})
+    bridge.attach(engine)
+    bridge.start()
+    assert engine.job_started.wait(2.0)
+    assert not bridge.stop(timeout=0.2)
+    assert bridge.is_running()  # still referenced, so Qt never destroys a running thread
+    engine.release.set()  # the call returns
+    assert bridge.stop(timeout=2.0)
+    assert engine.jobs["9"] == "synced"
