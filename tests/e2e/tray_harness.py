@@ -225,7 +225,7 @@ class TrayHarness:
         found = wait_until(menu, 5.0, "the tray menu")
         assert isinstance(found, Window)
         # Park the pointer away from the menu: only the keyboard chooses an entry.
-        self.desktop.xdotool("mousemove", "--sync", "5", str(self.desktop.screen[1] - 5))
+        self.desktop.xdotool("mousemove", "5", str(self.desktop.screen[1] - 5))
         return found
 
     # --- the engine, through the CLI -------------------------------------------------------

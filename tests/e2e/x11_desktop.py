@@ -353,7 +353,7 @@ class Desktop:
         try:
             self._start_xvfb()
             if self.tray:
-                self._start_trayer()
+                self.start_tray()
         except BaseException:
             self.stop()
             raise
@@ -417,7 +417,8 @@ class Desktop:
                 data += chunk
         return int(data.strip())
 
-    def _start_trayer(self) -> None:
+    def start_tray(self) -> None:
+        """trayer at the top right; returns once its panel is on screen."""
         argv = ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request"]
         argv += ["--height", str(PANEL_HEIGHT), "--SetDockType", "true", "--expand", "true"]
         argv += ["--transparent", "false", "--padding", "4"]
@@ -443,10 +444,10 @@ class Desktop:
         self.children.append(child)
         return child
 
-    def run(self, *argv: str, timeout: float = 10.0) -> str:
+    def run(self, *argv: str, timeout: float = 10.0, check: bool = True) -> str:
         """Run an X client to completion; its stdout."""
         done = subprocess.run(
-            list(argv), env=self.env(), capture_output=True, timeout=timeout, check=True
+            list(argv), env=self.env(), capture_output=True, timeout=timeout, check=check
         )
         return done.stdout.decode("utf-8", "replace")
 
@@ -508,7 +509,7 @@ class Desktop:
         return self.run("xdotool", *args)
 
     def click(self, x: int, y: int, button: int = 1) -> None:
-        self.xdotool("mousemove", "--sync", str(x), str(y), "click", str(button))
+        self.xdotool("mousemove", str(x), str(y), "click", str(button))
 
     def keys(self, *names: str, delay_ms: int = 60) -> None:
         self.xdotool("key", "--delay", str(delay_ms), *names)
