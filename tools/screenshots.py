@@ -23,8 +23,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "tests" / "e2e"), str(REPO)]
 
+from screen_pixels import Image, Rect  # noqa: E402
 from tray_harness import Secrets, Simulators, TrayHarness, app_installed  # noqa: E402
-from x11_desktop import Desktop, Image, Rect, Window, missing_packages, wait_until  # noqa: E402
+from x11_desktop import Desktop, Window, missing_packages, wait_until  # noqa: E402
 
 from engine.sim.process import SimProcess  # noqa: E402
 

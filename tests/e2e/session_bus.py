@@ -52,6 +52,7 @@ class SessionBus:
         self.address = f"unix:path={self.socket}"
         self.children: list[Child] = []
         self.watcher: Child | None = None
+        self.answers: list[str] = []  # every raw tooltip answer, for the secrets check
 
     def start(self) -> Self:
         try:
@@ -122,6 +123,7 @@ class SessionBus:
             timeout=10,
             check=True,
         )
+        self.answers.append(done.stdout)
         return parse_tooltip(done.stdout)
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import zlib
 
 import pytest
+from screen_pixels import Image, Rect, classify, parse_ppm
 from session_bus import parse_tooltip
-from x11_desktop import Image, Rect, classify, parse_ppm, parse_tree
+from tray_harness import Secrets
+from x11_desktop import parse_tree
 
 PANEL_GREY = (220, 218, 213)
 
@@ -101,3 +103,11 @@ def test_tree_gives_absolute_geometry_and_nesting() -> None:
 def test_tooltip_parses_gdbus_output() -> None:
     text = "(<('', @a(iiay) [], 'PlexSync Tray\\nPlex is in step \\u00b7 it\\'s ok', '')>,)\n"
     assert parse_tooltip(text) == "PlexSync Tray\nPlex is in step · it's ok"
+
+
+def test_secrets_are_fresh_and_found_anywhere_in_a_text() -> None:
+    creds, other = Secrets(), Secrets()
+    assert creds.token != other.token and creds.api_key != other.api_key
+    text = f"GET /library?X-Plex-Token={creds.token}&x=1\nApiKey: {creds.api_key}"
+    assert creds.leaked_in(text) == ["the Plex token", "the Stash API key"]
+    assert creds.leaked_in("X-Plex-Token=********") == []

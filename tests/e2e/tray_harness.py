@@ -19,7 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from x11_desktop import Child, Desktop, Image, Rect, Window, classify, wait_until
+from screen_pixels import Image, Rect, classify
+from x11_desktop import Child, Desktop, Window, wait_until
 
 from engine.config import PlexSyncConfig, save_config
 from engine.sim.process import SimProcess
@@ -288,7 +289,9 @@ class TrayHarness:
 
     def leaks(self, extra: Iterable[str] = ()) -> list[str]:
         """Where a secret shows up: the log files, the app's output, anything recorded."""
-        places = [("the log file", self.log_text())]
+        log = self.log_text()
+        assert "PlexSync Tray" in log, f"no log file under {self.config_dir / 'logs'}"
+        places = [("the log file", log)]
         if self.app is not None:
             places.append(("the app's output", self.app.output()))
         places += [("a command's output", text) for text in self.transcript]
