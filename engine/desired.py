@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from engine.config import PlexSyncConfig
-from engine.plex_client import PlexItem
+from engine.plex_model import PlexItem
 
 TITLE_MAX = 255
 SUMMARY_MAX = 10000

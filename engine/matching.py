@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from engine.config import PathMapping
 from engine.errors import AmbiguousMatchError, NotFoundError
-from engine.plex_client import PlexItem
+from engine.plex_index import IndexStore
+from engine.plex_model import PlexItem
 
 logger = logging.getLogger(__name__)
 
@@ -44,49 +45,42 @@ class Match:
 
 
 class PathIndex:
-    """Plex items by file path and by file name."""
+    """Plex items by file path and by file name, stored in the engine's database."""
 
-    def __init__(self) -> None:
-        self._by_path: dict[str, PlexItem] = {}
-        self._by_name: dict[str, list[str]] = {}
-        self.newest_added_at = 0
+    def __init__(self, storage: IndexStore) -> None:
+        self._storage = storage
 
     def __len__(self) -> int:
-        return len({item.rating_key for item in self._by_path.values()})
+        return self._storage.index_size()
 
-    def add(self, item: PlexItem) -> None:
-        for path in item.files:
-            old = self._by_path.get(path)
-            self._by_path[path] = item
-            if old is None:
-                self._by_name.setdefault(basename(path), []).append(path)
-        self.newest_added_at = max(self.newest_added_at, item.added_at)
+    @property
+    def newest_added_at(self) -> int:
+        return self._storage.index_newest_added_at()
+
+    def clear(self) -> None:
+        self._storage.index_clear()
+
+    def add_many(self, items: Iterable[PlexItem]) -> None:
+        self._storage.index_put(items, basename)
 
     def update(self, item: PlexItem) -> None:
-        """Replace the stored record (after an edit) without changing its paths."""
-        for path in item.files:
-            if path in self._by_path:
-                self._by_path[path] = item
+        """Replace the stored record (after an edit); its paths stay the same."""
+        self._storage.index_put([item], basename)
 
     def remove(self, item: PlexItem) -> None:
-        for path in item.files:
-            if self._by_path.pop(path, None) is not None:
-                paths = self._by_name.get(basename(path), [])
-                if path in paths:
-                    paths.remove(path)
+        self._storage.index_remove(item)
 
     def find(self, stash_files: Iterable[str], mappings: Iterable[PathMapping]) -> Match | None:
         """The item for a scene's files, or None; raises AmbiguousMatchError on several."""
         mappings = list(mappings)
         files = list(stash_files)
         for path in files:
-            item = self._by_path.get(map_path(path, mappings))
+            item = self._storage.index_by_path(map_path(path, mappings))
             if item is not None:
                 return Match(item, "path")
         candidates: dict[str, PlexItem] = {}
         for path in files:
-            for plex_path in self._by_name.get(basename(path), []):
-                item = self._by_path[plex_path]
+            for item in self._storage.index_by_basename(basename(path)):
                 candidates[item.rating_key] = item
         if not candidates:
             return None
@@ -106,7 +100,9 @@ class PathIndex:
         try:
             return self.find(stash_files, mappings)
         except AmbiguousMatchError as exc:
-            first = self._by_path[exc.candidates[0]]
+            first = self._storage.index_by_path(exc.candidates[0])
+            if first is None:
+                raise
             logger.warning("Ambiguous match; using %s (strict matching is off)", exc.candidates[0])
             return Match(first, "file name (ambiguous)")
 

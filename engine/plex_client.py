@@ -15,7 +15,6 @@ import threading
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +31,7 @@ from engine.errors import (
     UnreachableError,
 )
 from engine.http import configured_session
+from engine.plex_model import PlexItem, PlexSection
 
 # plexapi reads a per-user config.ini at import; one with log.show_secrets would put the token in
 # URLs. Our process never wants that, so point plexapi at an empty config unless told otherwise.
@@ -59,30 +59,6 @@ def set_client_identity(client_id: str) -> None:
         plexapi.X_PLEX_IDENTIFIER = client_id
         # plexapi.server holds this very dict, so it must be updated in place.
         plexapi.BASE_HEADERS.update(plexapi.config.reset_base_headers())
-
-
-@dataclass(frozen=True, slots=True)
-class PlexItem:
-    """What the engine needs of one Plex movie (listings truncate genres and actors)."""
-
-    rating_key: str
-    section_key: str
-    title: str
-    studio: str
-    summary: str
-    originally_available_at: str
-    genres: tuple[str, ...]
-    actors: tuple[str, ...]
-    collections: tuple[str, ...]
-    files: tuple[str, ...]
-    added_at: int
-    locked: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class PlexSection:
-    key: str
-    title: str
 
 
 def _retry_after(value: str | None) -> float | None:

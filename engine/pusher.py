@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from typing import Any, Protocol
 
 from engine.clock import Clock
@@ -13,7 +14,8 @@ from engine.config import PlexSyncConfig
 from engine.desired import apply_params, plan_edit
 from engine.errors import NotFoundError, SyncError
 from engine.matching import Match, PathIndex, not_found
-from engine.plex_client import PlexItem, PlexSection
+from engine.plex_index import IndexStore
+from engine.plex_model import PlexItem, PlexSection
 from engine.store import Job, Pushed, payload_hash
 
 logger = logging.getLogger(__name__)
@@ -36,8 +38,9 @@ class PlexTarget(Protocol):
 class ScenePusher:
     """Holds the path index of Plex items between jobs."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, storage: IndexStore) -> None:
         self._clock = clock
+        self._storage = storage
         self._index: PathIndex | None = None
         self._sections: list[PlexSection] = []
         self._refreshed_at = float("-inf")
@@ -78,10 +81,11 @@ class ScenePusher:
     def _ensure_index(self, plex: PlexTarget) -> PathIndex:
         if self._index is None:
             self._sections = plex.movie_sections()
-            index = PathIndex()
+            index = PathIndex(self._storage)
+            index.clear()
             for section in self._sections:
-                for item in plex.sweep(section):
-                    index.add(item)
+                for page in _pages(plex.sweep(section)):
+                    index.add_many(page)
             self._index = index
             self._refreshed_at = self._clock.monotonic()
             logger.info("Indexed %d Plex items in %d section(s)", len(index), len(self._sections))
@@ -94,8 +98,8 @@ class ScenePusher:
             return False
         since = max(0, index.newest_added_at - 1)
         for section in self._sections:
-            for item in plex.sweep(section, added_since=since):
-                index.add(item)
+            for page in _pages(plex.sweep(section, added_since=since)):
+                index.add_many(page)
         self._refreshed_at = now
         return True
 
@@ -137,3 +141,10 @@ class ScenePusher:
         if digest != old_hash and image:
             plex.upload_poster(item, image)
         return source, digest
+
+
+def _pages(items: Iterable[PlexItem], size: int = 1000) -> Iterator[list[PlexItem]]:
+    """Batches for one index transaction each."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch

@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.history import DAY, HISTORY_SCHEMA, HistoryStore, Outage
+from engine.plex_index import INDEX_SCHEMA, IndexStore
 
 logger = logging.getLogger(__name__)
 
@@ -122,10 +123,10 @@ class QueueCounts:
     dlq: int
 
 
-class JobStore(HistoryStore):
+class JobStore(HistoryStore, IndexStore):
     """The queue, the DLQ and what reached Plex, plus the history (see `HistoryStore`)."""
 
-    SCHEMAS = (SCHEMA, HISTORY_SCHEMA)
+    SCHEMAS = (SCHEMA, HISTORY_SCHEMA, INDEX_SCHEMA)
 
     def __init__(self, path: Path, *, clock: Clock = SYSTEM_CLOCK, recover: bool = True) -> None:
         """Open (or create) the store. Only the engine's owner passes `recover=True`: it puts

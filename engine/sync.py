@@ -85,7 +85,7 @@ class SyncEngine:
         self._retry = RetryPolicy(
             max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
         )
-        self._pusher = ScenePusher(clock)
+        self._pusher = ScenePusher(clock, store)
         self._next_poll_at = float("-inf")
         self._next_probe_at = float("-inf")
         self._plex_hold_until = float("-inf")  # after an unreachable Plex, wait a poll interval
@@ -545,6 +545,8 @@ class SyncEngine:
             self._plex_hold_until = float("-inf")
             logger.info("Plex is back; the circuit breaker closed")
         self._listener.breaker_changed(old, new)
+        # Publish now: HALF_OPEN may last only as long as the probe inside this tick.
+        self._publish()
 
     def _make_status(self) -> EngineStatus:
         counts = self._store.counts()

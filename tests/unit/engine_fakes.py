@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from engine.errors import SyncError
-from engine.plex_client import PlexItem, PlexSection
+from engine.plex_model import PlexItem, PlexSection
 from engine.stash_client import StashScene
 
 SECTION = PlexSection("1", "Movies")

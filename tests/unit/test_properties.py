@@ -12,7 +12,7 @@ from engine.breaker import CircuitBreaker, CircuitState
 from engine.config import PathMapping, PlexSyncConfig
 from engine.desired import apply_params, clean_list, plan_edit
 from engine.matching import map_path
-from engine.plex_client import PlexItem
+from engine.plex_model import PlexItem
 from engine.stash_client import watermark_minus
 
 events = st.lists(

@@ -224,7 +224,7 @@ def test_not_found_waits_then_syncs_after_index_refresh(
     engine.tick()
     job = store.get_job("9")
     assert job is not None and job.attempts == 1
-    from engine.plex_client import PlexItem
+    from engine.plex_model import PlexItem
 
     plex.items["2000"] = PlexItem(
         "2000", "1", "new", "", "", "", (), (), (), ("/media/new.mp4",), 10**6
