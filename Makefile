@@ -26,7 +26,11 @@ demo: $(STAMP)
 	$(BIN)/plexsync-tray --demo
 
 bench: $(STAMP)
-	$(BIN)/python bench/sync_bench.py
+	$(BIN)/python bench/sync_bench.py --scenes 2000 20000
+	$(BIN)/python bench/sim_bench.py
+
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

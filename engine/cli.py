@@ -10,6 +10,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,7 +20,7 @@ from engine.config import load_config_report
 from engine.control import ControlError, call_running_engine
 from engine.events import EngineStatus
 from engine.paths import AppPaths
-from engine.status import status_to_dict
+from engine.status import read_status, status_to_dict
 from engine.store import JobStore
 
 logger = logging.getLogger("plexsync")
@@ -160,30 +161,19 @@ def _run_once(engine: Any) -> int:
 
 
 def _offline_status(paths: AppPaths) -> dict[str, Any]:
+    """Status read from the files when no engine runs (auth problems are not known then)."""
     store = _open_store(paths)
     try:
         loaded = load_config_report(paths.config_file, keep_backup=False)
-        breaker = CircuitBreaker(storage=store)
-        snap = breaker.snapshot()
-        counts = store.counts()
-        last = store.get_value("last_sync_at")
         paused_until = store.get_value("paused_until")
-        status = EngineStatus(
-            breaker_state=snap.state,
-            opened_at=snap.opened_at,
-            retry_at=snap.retry_at,
-            pending=counts.pending,
-            in_progress=counts.in_progress,
-            waiting=counts.waiting,
-            dlq=counts.dlq,
-            last_sync_at=float(last) if isinstance(last, int | float) else None,
-            synced_today=0,
+        timed_pause = isinstance(paused_until, int | float) and paused_until > time.time()
+        status = read_status(
+            store,
+            CircuitBreaker(storage=store).snapshot(),
+            now=time.time(),
             configured=loaded.config.is_configured,
-            paused=isinstance(paused_until, int | float),
-            paused_until=paused_until if isinstance(paused_until, int | float) else None,
-            auth_error=None,
-            last_error=None,
-            progress=None,
+            paused=timed_pause,
+            paused_until=float(paused_until) if timed_pause else None,
             running=False,
         )
         return status_to_dict(status)

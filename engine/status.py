@@ -2,9 +2,54 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from engine.events import EngineStatus
+from engine.breaker import BreakerSnapshot
+from engine.events import EngineStatus, Progress
+from engine.store import JobStore
+
+
+def local_midnight(epoch: float) -> float:
+    """Start of the user's local day: what "synced today" means to a person."""
+    local = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).astimezone()
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def read_status(
+    store: JobStore,
+    breaker: BreakerSnapshot,
+    *,
+    now: float,
+    configured: bool,
+    paused: bool = False,
+    paused_until: float | None = None,
+    auth_error: str | None = None,
+    last_error: str | None = None,
+    progress: Progress | None = None,
+    running: bool = True,
+) -> EngineStatus:
+    """A status snapshot from the store plus what only the engine knows (in its arguments)."""
+    counts = store.counts()
+    last = store.get_value("last_sync_at")
+    return EngineStatus(
+        breaker_state=breaker.state,
+        opened_at=breaker.opened_at,
+        retry_at=breaker.retry_at,
+        pending=counts.pending,
+        in_progress=counts.in_progress,
+        waiting=counts.waiting,
+        dlq=counts.dlq,
+        last_sync_at=float(last) if isinstance(last, int | float) else None,
+        synced_today=store.synced_since(local_midnight(now)),
+        configured=configured,
+        paused=paused,
+        paused_until=paused_until,
+        auth_error=auth_error,
+        last_error=last_error,
+        progress=progress,
+        running=running,
+    )
 
 
 def status_to_dict(status: EngineStatus) -> dict[str, Any]:

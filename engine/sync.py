@@ -8,7 +8,6 @@ job in hand. Every Plex call goes through the breaker; while it is OPEN nothing 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import queue
 import random
@@ -26,6 +25,7 @@ from engine.history import DAY
 from engine.poller import StashPoller, StashSource
 from engine.pusher import PlexTarget, ScenePusher
 from engine.retry import Action, RetryPolicy
+from engine.status import read_status
 from engine.store import Job, JobStore
 
 logger = logging.getLogger(__name__)
@@ -33,12 +33,6 @@ logger = logging.getLogger(__name__)
 BATCH = 50  # jobs claimed per dequeue
 T = TypeVar("T")
 PURGE_EVERY = DAY
-
-
-def local_midnight(epoch: float) -> float:
-    """Start of the user's local day: what "synced today" means to a person."""
-    local = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).astimezone()
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 PlexFactory = Callable[[PlexSyncConfig], PlexTarget]
@@ -94,6 +88,7 @@ class SyncEngine:
         self._paused_until: float | None = None
         self._auth_error: str | None = None
         self._last_error: str | None = None
+        self._last_error_service: str | None = None
         self._bulk_total = 0
         self._bulk_done = 0
         self._bulk_started = 0.0
@@ -222,7 +217,7 @@ class SyncEngine:
         if old.plex_url != config.plex_url:
             self._store.forget_pushed()
         self._auth_error = None
-        self._last_error = None
+        self._last_error = self._last_error_service = None
         self._next_poll_at = float("-inf")
         self._plex_hold_until = float("-inf")
         logger.info("New settings applied")
@@ -327,8 +322,7 @@ class SyncEngine:
         except SyncError as exc:
             self._on_stash_error(exc)
             return
-        if self._last_error and self._last_error.startswith("Stash"):
-            self._last_error = None
+        self._clear_error("stash")
         if added:
             self._start_bulk(added)
 
@@ -336,7 +330,7 @@ class SyncEngine:
         if exc.error_class is ErrorClass.AUTH:
             self._set_auth_error(exc.title, "stash")
         else:
-            self._last_error = f"{exc.title} ({exc.message})" if exc.message else exc.title
+            self._note_error("stash", f"{exc.title} ({exc.message})" if exc.message else exc.title)
             logger.warning("Polling Stash failed: %s", self._last_error)
 
     def _start_bulk(self, added: int) -> None:
@@ -394,6 +388,7 @@ class SyncEngine:
             self._on_failure(exc)
             return
         self.breaker.record_success()
+        self._clear_error("plex")
 
     def _on_failure(self, exc: SyncError) -> None:
         """Breaker and engine bookkeeping for a failed call (the job is handled apart)."""
@@ -403,7 +398,7 @@ class SyncEngine:
         elif exc.service != "plex":
             # Stash is down mid-job (a poster download): wait a poll interval without
             # counting against Plex's breaker or the job's attempts.
-            self._last_error = exc.title
+            self._note_error(exc.service, exc.title)
             if error_class is ErrorClass.UNREACHABLE:
                 self._plex_hold_until = self._clock.monotonic() + self._config.poll_interval
         elif error_class in (ErrorClass.UNREACHABLE, ErrorClass.TRANSIENT):
@@ -411,8 +406,16 @@ class SyncEngine:
             if error_class is ErrorClass.UNREACHABLE:
                 self._plex_hold_until = self._clock.monotonic() + self._config.poll_interval
                 self._pusher.forget_index()  # Plex may come back with other items
-            self._last_error = exc.title
+            self._note_error("plex", exc.title)
             logger.info("Plex call failed: %s", exc)
+
+    def _note_error(self, service: str, text: str) -> None:
+        self._last_error, self._last_error_service = text, service
+
+    def _clear_error(self, service: str) -> None:
+        """A call to `service` worked: its last error no longer describes the present."""
+        if self._last_error_service == service:
+            self._last_error = self._last_error_service = None
 
     def _set_auth_error(self, message: str, service: str) -> None:
         if self._auth_error != message:
@@ -469,6 +472,7 @@ class SyncEngine:
         )
         self._store.complete_pushed(job, record)
         self.breaker.record_success()
+        self._clear_error("plex")
         self._bulk_done += 1
         self._update_progress()
         self._listener.job_finished(JobOutcome(job.scene_id, job.title, ok=True))
@@ -549,20 +553,10 @@ class SyncEngine:
         self._publish()
 
     def _make_status(self) -> EngineStatus:
-        counts = self._store.counts()
-        snap = self.breaker.snapshot()
-        last = self._store.get_value("last_sync_at")
-        now = self._clock.now()
-        return EngineStatus(
-            breaker_state=snap.state,
-            opened_at=snap.opened_at,
-            retry_at=snap.retry_at,
-            pending=counts.pending,
-            in_progress=counts.in_progress,
-            waiting=counts.waiting,
-            dlq=counts.dlq,
-            last_sync_at=float(last) if isinstance(last, int | float) else None,
-            synced_today=self._store.synced_since(local_midnight(now)),
+        return read_status(
+            self._store,
+            self.breaker.snapshot(),
+            now=self._clock.now(),
             configured=self._config.is_configured,
             paused=self._paused,
             paused_until=self._paused_until,

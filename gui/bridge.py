@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
@@ -50,17 +49,12 @@ class HostedEngine(Protocol):
 class _Relay:
     """The `SyncListener` given to the engine; each hook only emits a bridge signal.
 
-    The engine publishes its status at the end of a tick, so a breaker state that lives only
-    inside one tick (HALF_OPEN while the probe runs) would never reach the icon. On a breaker
-    transition the relay therefore also emits the last snapshot with the new breaker state, and
-    after that tick the worker re-sends the engine's own snapshot, so the view always converges
-    on what the engine says.
+    The engine publishes a status snapshot on every breaker transition as well as after each
+    tick, so a HALF_OPEN that lasts only one probe still reaches the icon.
     """
 
     def __init__(self, bridge: EngineBridge) -> None:
         self._bridge = bridge
-        self._last: EngineStatus | None = None
-        self._derived = False
 
     def _emit(self, name: str, *args: Any) -> None:
         try:
@@ -69,28 +63,10 @@ class _Relay:
             logger.debug("Engine event %s after the bridge was deleted", name)
 
     def status_changed(self, status: EngineStatus) -> None:
-        self._last, self._derived = status, False
         self._emit("status_changed", status)
 
     def breaker_changed(self, old: CircuitState, new: CircuitState) -> None:
-        new = CircuitState(new)
-        self._emit("breaker_changed", CircuitState(old).value, new.value)
-        last = self._last
-        if last is not None and CircuitState(last.breaker_state) is not new:
-            opened_at = last.opened_at if new is CircuitState.HALF_OPEN else None
-            self._last = replace(last, breaker_state=new, retry_at=None, opened_at=opened_at)
-            self._derived = True
-            self._emit("status_changed", self._last)
-
-    def seed(self, status: EngineStatus | None) -> None:
-        """The snapshot read at attach time, before the engine published one."""
-        if self._last is None:
-            self._last = status
-
-    def resync(self, engine: HostedEngine) -> None:
-        """After a tick: replace a derived snapshot by the engine's own (engine thread)."""
-        if self._derived:
-            self.status_changed(engine.status())
+        self._emit("breaker_changed", CircuitState(old).value, CircuitState(new).value)
 
     def job_finished(self, outcome: JobOutcome) -> None:
         self._emit("job_finished", outcome)
@@ -110,11 +86,10 @@ class _EngineWorker(QObject):
 
     wake_requested = Signal()
 
-    def __init__(self, engine: HostedEngine, budget: float, relay: _Relay) -> None:
+    def __init__(self, engine: HostedEngine, budget: float) -> None:
         super().__init__()
         self._engine = engine
         self._budget = budget
-        self._relay = relay
         self._timer: QTimer | None = None
         self.wake_requested.connect(self._on_wake)
 
@@ -145,7 +120,6 @@ class _EngineWorker(QObject):
             return
         try:
             delay = float(self._engine.tick(self._budget))
-            self._relay.resync(self._engine)
         except Exception:  # the engine must never take its thread down with it
             logger.exception("The sync engine failed during a tick")
             delay = ERROR_BACKOFF_S
@@ -192,7 +166,6 @@ class EngineBridge(QObject):
             self._status = engine.status()
         except Exception:
             logger.exception("Could not read the engine's first status")
-        self.listener.seed(self._status)
 
     @property
     def engine(self) -> HostedEngine | None:
@@ -206,7 +179,7 @@ class EngineBridge(QObject):
             return
         thread = QThread()
         thread.setObjectName(ENGINE_THREAD_NAME)
-        worker = _EngineWorker(self._engine, self._budget, self.listener)
+        worker = _EngineWorker(self._engine, self._budget)
         worker.moveToThread(thread)
         thread.started.connect(worker.start_ticking)
         # Direct: runs on the engine thread just before it ends, where the timer lives.

@@ -321,3 +321,32 @@ def test_stash_outage_during_poster_download_spares_the_plex_breaker(
     del stash.fetch_image  # Stash is back
     run_ticks(engine, fake_clock, 30)
     assert store.counts().pending == 0 and len(plex.posters) == 3
+
+
+def test_half_open_during_one_probe_is_published(tmp_path: Path, fake_clock: FakeClock) -> None:
+    engine, plex, _stash, _store, rec = make_engine(
+        tmp_path, fake_clock, failure_threshold=1, recovery_timeout=30
+    )
+    published: list[str] = []
+    rec.status_changed = lambda status: published.append(status.breaker_state.value)  # type: ignore[method-assign]
+    plex.fail_with = UnreachableError("down", "")
+    engine.tick()
+    plex.fail_with = None
+    fake_clock.advance(30)
+    published.clear()
+    engine.tick()  # the probe opens and closes HALF_OPEN inside this one tick
+    assert published[:2] == ["half_open", "closed"]
+    assert engine.status().retry_at is None
+
+
+def test_last_error_clears_once_plex_works_again(tmp_path: Path, fake_clock: FakeClock) -> None:
+    engine, plex, _stash, _store, _ = make_engine(
+        tmp_path, fake_clock, failure_threshold=1, recovery_timeout=10
+    )
+    plex.fail_with = UnreachableError("Plex is unreachable", "refused")
+    engine.tick()
+    assert engine.status().last_error == "Plex is unreachable"
+    plex.fail_with = None
+    run_ticks(engine, fake_clock, 15)
+    assert engine.status().breaker_state is CircuitState.CLOSED
+    assert engine.status().last_error is None
