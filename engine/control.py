@@ -38,7 +38,15 @@ def _status_dict(engine: SyncEngine) -> dict[str, Any]:
 
 
 def _commands(engine: SyncEngine) -> dict[str, Callable[[dict[str, Any]], Any]]:
-    store = engine._store
+    """Each command runs on the engine thread; the answer waits until it has."""
+    store = engine.store
+
+    def on_engine(work: Callable[[], Any]) -> Any:
+        return engine.execute(work).result(COMMAND_TIMEOUT)
+
+    def after(send: Callable[[], None]) -> None:
+        send()
+        on_engine(lambda: None)  # commands run in order: this one waits for `send`'s
 
     def ids(args: dict[str, Any]) -> list[int] | None:
         raw = args.get("ids")
@@ -46,22 +54,14 @@ def _commands(engine: SyncEngine) -> dict[str, Callable[[dict[str, Any]], Any]]:
 
     return {
         "status": lambda a: _status_dict(engine),
-        "sync_now": lambda a: engine.execute(engine._do_sync_now).result(COMMAND_TIMEOUT),
-        "retry_now": lambda a: engine.execute(engine._do_retry_now).result(COMMAND_TIMEOUT),
-        "breaker_reset": lambda a: engine.execute(engine._do_reset_breaker).result(COMMAND_TIMEOUT),
-        "pause": lambda a: engine.execute(lambda: engine._do_pause(a.get("until"))).result(
-            COMMAND_TIMEOUT
-        ),
-        "resume": lambda a: engine.execute(engine._do_resume).result(COMMAND_TIMEOUT),
-        "dlq_retry": lambda a: engine.execute(lambda: store.dlq_retry(ids(a))).result(
-            COMMAND_TIMEOUT
-        ),
-        "dlq_delete": lambda a: engine.execute(lambda: store.dlq_delete(ids(a))).result(
-            COMMAND_TIMEOUT
-        ),
-        "dlq_purge": lambda a: engine.execute(
-            lambda: store.dlq_purge(float(a["older_than_days"]))
-        ).result(COMMAND_TIMEOUT),
+        "sync_now": lambda a: after(engine.sync_now),
+        "retry_now": lambda a: after(engine.retry_now),
+        "breaker_reset": lambda a: after(engine.reset_breaker),
+        "pause": lambda a: after(lambda: engine.pause(a.get("until"))),
+        "resume": lambda a: after(engine.resume),
+        "dlq_retry": lambda a: on_engine(lambda: store.dlq_retry(ids(a))),
+        "dlq_delete": lambda a: on_engine(lambda: store.dlq_delete(ids(a))),
+        "dlq_purge": lambda a: on_engine(lambda: store.dlq_purge(float(a["older_than_days"]))),
     }
 
 

@@ -9,7 +9,6 @@ job in hand. Every Plex call goes through the breaker; while it is OPEN nothing 
 from __future__ import annotations
 
 import logging
-import queue
 import random
 import threading
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from typing import TypeVar
 
 from engine.breaker import CircuitBreaker, CircuitState
 from engine.clock import SYSTEM_CLOCK, Clock
+from engine.commands import CommandQueue
 from engine.config import PlexSyncConfig
 from engine.errors import ErrorClass, SyncError
 from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
@@ -61,8 +61,7 @@ class SyncEngine:
         self._listener = listener
         self._plex_factory = plex_factory
         self._stash_factory = stash_factory
-        self._commands: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self._wake_callbacks: list[Callable[[], None]] = []
+        self._commands = CommandQueue()
         self._stop = threading.Event()
         self.breaker = CircuitBreaker(
             config.failure_threshold,
@@ -100,29 +99,17 @@ class SyncEngine:
     # --- commands (any thread) -----------------------------------------------------------------
 
     def add_wake_callback(self, callback: Callable[[], None]) -> None:
-        self._wake_callbacks.append(callback)
+        self._commands.add_wake_callback(callback)
 
-    def _submit(self, command: Callable[[], None]) -> None:
-        self._commands.put(command)
-        self.wake()
+    def wake(self) -> None:
+        self._commands.wake()
 
     def execute(self, command: Callable[[], T]) -> Future[T]:
         """Run `command` on the engine thread at its next tick; the future holds its result."""
-        future: Future[T] = Future()
+        return self._commands.execute(command)
 
-        def run() -> None:
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(command())
-                except BaseException as exc:
-                    future.set_exception(exc)
-
-        self._submit(run)
-        return future
-
-    def wake(self) -> None:
-        for callback in list(self._wake_callbacks):
-            callback()
+    def _submit(self, command: Callable[[], None]) -> None:
+        self._commands.submit(command)
 
     def sync_now(self) -> None:
         self._submit(self._do_sync_now)
@@ -161,6 +148,10 @@ class SyncEngine:
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
+
+    @property
+    def store(self) -> JobStore:
+        return self._store
 
     @property
     def config(self) -> PlexSyncConfig:
@@ -244,7 +235,7 @@ class SyncEngine:
     def tick(self, budget: float = 0.5) -> float:
         """Do up to `budget` seconds of work; return seconds until the next tick is useful."""
         started = self._clock.monotonic()
-        self._run_commands()
+        self._commands.run_pending()
         if self._stop.is_set():
             return 0.0
         now = self._clock.now()
@@ -275,17 +266,6 @@ class SyncEngine:
 
     def close(self) -> None:
         self._close_clients()
-
-    def _run_commands(self) -> None:
-        while True:
-            try:
-                command = self._commands.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                command()
-            except Exception:
-                logger.exception("A command failed")
 
     def _idle_delay(self) -> float:
         now = self._clock.now()
