@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
+from tray_fakes import make_status
 
-from engine.breaker import CircuitState
 from engine.events import EngineStatus
 from engine.store import JobStore
 
@@ -37,28 +37,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.t += seconds
-
-
-def make_status(**changes: Any) -> EngineStatus:
-    """A configured, healthy engine status with `changes` applied."""
-    base = EngineStatus(
-        breaker_state=CircuitState.CLOSED,
-        opened_at=None,
-        retry_at=None,
-        pending=0,
-        in_progress=0,
-        waiting=0,
-        dlq=0,
-        last_sync_at=None,
-        synced_today=0,
-        configured=True,
-        paused=False,
-        paused_until=None,
-        auth_error=None,
-        last_error=None,
-        progress=None,
-    )
-    return dataclasses.replace(base, **changes)
 
 
 class FakeBridge(QObject):

@@ -175,7 +175,7 @@ def test_commands_act_through_a_running_engine(tmp_path: Path, sims: tuple[Any, 
         assert runner.stderr is not None
         runner.stderr.close()
     assert runner.returncode == 0
-    assert stopped_in < 2.5
+    assert stopped_in < 2.0
     assert status(tmp_path)["engine_running"] is False
 
 
