@@ -170,9 +170,12 @@ class XdgAutostart:
         self.path = home / "autostart" / f"{APP_ID}.desktop"
 
     def render(self) -> str:
-        template = resources.files("resources").joinpath(f"{APP_ID}.desktop").read_text("utf-8")
+        files = resources.files("resources")
+        template = files.joinpath(f"{APP_ID}.desktop").read_text("utf-8")
         exec_line = " ".join(desktop_exec_quote(arg) for arg in self.command)
-        return template.replace("@EXEC@", exec_line)
+        # The icon ships in the wheel; a desktop entry needs its absolute path (or a theme name).
+        icon = str(files.joinpath(f"{APP_ID}.svg"))
+        return template.replace("@EXEC@", exec_line).replace("@ICON@", icon)
 
     def _values(self) -> dict[str, str] | None:
         try:

@@ -50,7 +50,9 @@ def test_linux_writes_an_xdg_autostart_entry(tmp_path: Path, launcher: Path) -> 
     assert "Type=Application\n" in text
     assert f'Exec="{launcher}" --autostart\n' in text
     assert "X-GNOME-Autostart-enabled=true\n" in text
-    assert "@EXEC@" not in text
+    assert "@EXEC@" not in text and "@ICON@" not in text
+    icon = next(line for line in text.splitlines() if line.startswith("Icon="))[5:]
+    assert Path(icon).is_absolute() and Path(icon).read_text().startswith("<?xml")
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
     assert entry.is_enabled()
     assert entry.problem() is None
