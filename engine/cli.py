@@ -150,7 +150,7 @@ def _run_once(engine: Any) -> int:
         summary += f", {status.auth_error}"
     if status.last_error:
         summary += f", last error: {status.last_error}"
-    if left == 0 and not status.auth_error:
+    if left == 0 and not status.auth_error and not status.last_error:
         print(f"Done: nothing left to sync ({summary}).")
         return EXIT_OK
     print(f"Not finished: {summary}.", file=sys.stderr)

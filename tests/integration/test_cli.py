@@ -220,3 +220,12 @@ def test_kill_9_mid_sync_loses_nothing(tmp_path: Path, sims: tuple[Any, ...]) ->
         synced += 1
     assert synced > n * 0.9
     assert status(tmp_path)["dlq"]["count"] == 0
+
+
+def test_run_once_fails_when_stash_cannot_be_read(tmp_path: Path, sims: tuple[Any, ...]) -> None:
+    plex, stash, _n = sims
+    write_config(tmp_path, plex, stash)
+    stash.stop()
+    result = plexsync(tmp_path, "run", "--once")
+    assert result.returncode == 1
+    assert "Stash is unreachable" in result.stderr
