@@ -14,10 +14,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
-from x11_desktop import Child, Desktop, wait_until
+from x11_desktop import Child, Desktop, Managed, stop_all, wait_until
 
 TOOLS = {"dbus-daemon": "dbus-daemon", "gdbus": "libglib2.0-bin"}
 WATCHER = Path(__file__).with_name("sni_watcher.py")
@@ -42,7 +41,7 @@ def missing_packages() -> list[str]:
     return sorted({pkg for tool, pkg in TOOLS.items() if shutil.which(tool) is None})
 
 
-class SessionBus:
+class SessionBus(Managed):
     """`dbus-daemon` plus the watcher, both stopped on exit; `address` for the app's env."""
 
     def __init__(self, desktop: Desktop) -> None:
@@ -73,23 +72,8 @@ class SessionBus:
         return self
 
     def stop(self) -> None:
-        for child in reversed(self.children):
-            try:
-                child.stop()
-            except Exception:
-                pass
+        stop_all(self.children)
         shutil.rmtree(self._dir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _log(self, name: str) -> Path:
         return self.desktop.workdir / f"{name}.log"

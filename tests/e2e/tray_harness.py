@@ -16,11 +16,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 
 from screen_pixels import Image, Rect, classify
-from x11_desktop import Child, Desktop, Window, wait_until
+from x11_desktop import Child, Desktop, Managed, Window, wait_until
 
 from engine.config import PlexSyncConfig, save_config
 from engine.sim.process import SimProcess
@@ -51,7 +50,7 @@ class Secrets:
         return [("the Plex token", self.token), ("the Stash API key", self.api_key)]
 
 
-class Simulators:
+class Simulators(Managed):
     """Plex and Stash simulators as separate processes on 127.0.0.1; stopped on exit."""
 
     def __init__(self, creds: Secrets, *, items: int = ITEMS, seed: int = SEED) -> None:
@@ -77,17 +76,6 @@ class Simulators:
                 sim.stop()
             except Exception:
                 pass
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def plex_back_with_slow_probe(self, delay: float) -> None:
         """Restart the Plex simulator, holding its first `/identity` answer `delay` seconds.

@@ -187,7 +187,37 @@ def parse_tree(text: str) -> list[Window]:
     return windows
 
 
-class Desktop:
+class Managed:
+    """`start()`/`stop()` as a context manager; `stop()` never raises."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def stop_all(children: Sequence[Child]) -> None:
+    """Stop children, the last started first, whatever fails on the way."""
+    for child in reversed(children):
+        try:
+            child.stop()
+        except Exception:
+            pass
+
+
+class Desktop(Managed):
     """Xvfb plus trayer on a free display; a context manager that stops both, whatever happens."""
 
     def __init__(
@@ -213,22 +243,7 @@ class Desktop:
 
     def stop(self) -> None:
         """Stop every child, the last started first. Never raises."""
-        for child in reversed(self.children):
-            try:
-                child.stop()
-            except Exception:
-                pass
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        stop_all(self.children)
 
     def _start_xvfb(self) -> None:
         read_end, write_end = os.pipe()
