@@ -276,22 +276,26 @@ def _ids(args: argparse.Namespace) -> list[int] | None:
     return [args.id]
 
 
-def cmd_dlq_retry(args: argparse.Namespace) -> int:
+def _entries(n: int) -> str:
+    return f"{n} entr{'y' if n == 1 else 'ies'}"
+
+
+def _dlq_action(args: argparse.Namespace, command: str, done: str) -> int:
+    """`dlq retry` / `dlq delete`: one entry or --all, through the running engine if any."""
     ids = _ids(args)
     count = _through_engine(
-        _paths(args), "dlq_retry", {"ids": ids}, lambda store: store.dlq_retry(ids)
+        _paths(args), command, {"ids": ids}, lambda store: getattr(store, command)(ids)
     )
-    print(f"{count} entr{'y' if count == 1 else 'ies'} queued again.")
+    print(f"{_entries(count)} {done}.")
     return EXIT_OK if count or ids is None else EXIT_FAIL
+
+
+def cmd_dlq_retry(args: argparse.Namespace) -> int:
+    return _dlq_action(args, "dlq_retry", "queued again")
 
 
 def cmd_dlq_delete(args: argparse.Namespace) -> int:
-    ids = _ids(args)
-    count = _through_engine(
-        _paths(args), "dlq_delete", {"ids": ids}, lambda store: store.dlq_delete(ids)
-    )
-    print(f"{count} entr{'y' if count == 1 else 'ies'} deleted.")
-    return EXIT_OK if count or ids is None else EXIT_FAIL
+    return _dlq_action(args, "dlq_delete", "deleted")
 
 
 def cmd_dlq_purge(args: argparse.Namespace) -> int:
@@ -302,7 +306,7 @@ def cmd_dlq_purge(args: argparse.Namespace) -> int:
     count = _through_engine(
         paths, "dlq_purge", {"older_than_days": days}, lambda store: store.dlq_purge(days)
     )
-    print(f"{count} entr{'y' if count == 1 else 'ies'} older than {days:g} days purged.")
+    print(f"{_entries(count)} older than {days:g} days purged.")
     return EXIT_OK
 
 
