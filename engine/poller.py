@@ -2,7 +2,8 @@
 
 Stash compares `updated_at` as text in its own offset, so the watermark is stored exactly as Stash
 returned it, queried with a safety overlap, and changes are de-duplicated by (scene, updated_at).
-A scene whose payload equals what already reached Plex is not queued again.
+A scene whose payload equals what already reached Plex is not queued again, and a scene never
+synced that has no metadata yet (scanned, not identified) waits instead of wiping Plex.
 """
 
 from __future__ import annotations
@@ -64,8 +65,13 @@ class StashPoller:
         if not scene.files:
             logger.info("Scene %s skipped: it has no files, so nothing to match in Plex", scene.id)
             return 0
-        payload = scene.payload()
         pushed = self._store.pushed(scene.id)
+        if pushed is None and not scene.has_metadata:
+            # Just scanned, not identified yet: pushing now would wipe what Plex has with
+            # empties. Its next edit in Stash changes updated_at, and then it is picked up.
+            logger.info("Scene %s waits: no metadata in Stash yet (not identified)", scene.id)
+            return 0
+        payload = scene.payload()
         unchanged = pushed is not None and pushed.payload_hash == payload_hash(payload)
         if unchanged and self._store.get_job(scene.id) is None:
             return 0  # already in Plex exactly like this

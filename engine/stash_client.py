@@ -49,6 +49,12 @@ class StashScene:
     screenshot: str
     updated_at: str
 
+    @property
+    def has_metadata(self) -> bool:
+        """More than a file: what identification or a user adds (the title alone is not enough,
+        a scan sets it from the file name)."""
+        return bool(self.studio or self.performers or self.tags or self.details or self.date)
+
     def payload(self) -> dict[str, Any]:
         """The scene's metadata; `updated_at` is left out so a touch without edits is a no-op."""
         return {

@@ -350,3 +350,31 @@ def test_last_error_clears_once_plex_works_again(tmp_path: Path, fake_clock: Fak
     run_ticks(engine, fake_clock, 15)
     assert engine.status().breaker_state is CircuitState.CLOSED
     assert engine.status().last_error is None
+
+
+def test_unidentified_new_scene_waits_then_syncs_once_it_has_metadata(
+    tmp_path: Path, fake_clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, plex, stash, store, _ = make_engine(tmp_path, fake_clock, scenes=3)
+    stash.put(3, title="", studio="", performers=(), tags=(), date="", details="")
+    caplog.set_level("INFO")
+    engine.tick()
+    assert sorted(rk for rk, _ in plex.edits) == ["1000", "1001"]
+    assert store.get_job("3") is None
+    assert "no metadata in Stash yet" in caplog.text
+    stash.put(3, title="", studio="Identified", performers=(), tags=(), date="", details="")
+    run_ticks(engine, fake_clock, 12)
+    rating_key, params = plex.edits[-1]
+    assert rating_key == "1002" and params["studio.value"] == "Identified"
+
+
+def test_a_synced_scene_emptied_in_stash_is_cleared_in_plex(
+    tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    engine, plex, stash, _store, _ = make_engine(tmp_path, fake_clock, scenes=1)
+    engine.tick()
+    stash.put(1, studio="", performers=(), tags=(), date="", details="")
+    run_ticks(engine, fake_clock, 12)
+    _rk, params = plex.edits[-1]
+    assert params["studio.value"] == "" and params["summary.value"] == ""
+    assert "fetch" in plex.calls  # clearing tags needs the full item's tag names
