@@ -22,6 +22,7 @@ from engine.events import EngineStatus
 from engine.paths import AppPaths
 from engine.status import read_status, status_to_dict
 from engine.store import JobStore
+from engine.sync import SyncEngine
 
 logger = logging.getLogger("plexsync")
 
@@ -124,13 +125,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     return result[0] if result else EXIT_FAIL
 
 
-def _run_forever(engine: Any) -> int:
+def _run_forever(engine: SyncEngine) -> int:
     logger.info("PlexSync engine running; Ctrl+C to stop")
     engine.run()
     return EXIT_OK
 
 
-def _run_once(engine: Any) -> int:
+def _run_once(engine: SyncEngine) -> int:
     """Pull every Stash change, process every ready job, then report what is left."""
     engine.sync_now()
     while not engine.stopping:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.status import status_to_dict
 from engine.sync import SyncEngine
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,6 @@ class ControlError(Exception):
 
 
 def _status_dict(engine: SyncEngine) -> dict[str, Any]:
-    from engine.status import status_to_dict
-
     return status_to_dict(engine.status())
 
 

@@ -4,7 +4,26 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "plexsync.sqlite3"
+
+
+@pytest.fixture
+def store(database: Path, clock: Any) -> Iterator[Any]:
+    """A real store on `database`, timed by the requesting module's `clock` fixture."""
+    from engine.store import JobStore
+
+    s = JobStore(database, clock=clock)
+    yield s
+    s.close()

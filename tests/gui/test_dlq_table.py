@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,18 +24,6 @@ ATTEMPTS = [attr for _, attr in COLUMNS].index("attempts")
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "plexsync.sqlite3"
-
-
-@pytest.fixture
-def store(database: Path, clock: Clock) -> Iterator[JobStore]:
-    s = JobStore(database, clock=clock)
-    yield s
-    s.close()
 
 
 @pytest.fixture

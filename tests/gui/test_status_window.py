@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,18 +42,6 @@ TEN_AM = datetime(2026, 9, 21, 10, 0, 0).astimezone().timestamp()
 @pytest.fixture
 def clock() -> Clock:
     return Clock(TEN_AM)
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "plexsync.sqlite3"
-
-
-@pytest.fixture
-def store(database: Path, clock: Clock) -> Iterator[JobStore]:
-    s = JobStore(database, clock=clock)
-    yield s
-    s.close()
 
 
 @pytest.fixture
