@@ -7,6 +7,7 @@ Qt signals. Listeners must return quickly and must not call back into the engine
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol
 
 from engine.breaker import CircuitState
@@ -25,6 +26,16 @@ class Progress:
         if self.rate <= 0 or self.total <= self.done:
             return None
         return (self.total - self.done) / self.rate
+
+
+class ServiceHealth(Enum):
+    """What the engine last learnt about a service (Stash; Plex's is the breaker)."""
+
+    UNKNOWN = "unknown"  # not contacted yet
+    OK = "ok"
+    UNREACHABLE = "unreachable"  # refused, timed out, 5xx: it will be tried again
+    AUTH_FAILED = "auth_failed"  # the credentials were rejected
+    ERROR = "error"  # it answered, but not with what it should
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,11 @@ class EngineStatus:
     last_error: str | None
     progress: Progress | None
     running: bool = True
+    auth_service: str | None = None  # "plex" or "stash": whose credentials auth_error is about
+    stash_health: ServiceHealth = ServiceHealth.UNKNOWN
+    stash_error: str | None = None  # what went wrong with Stash, in words; None when healthy
+    plex_checking: bool = False  # a reset or retry asked for a check that has not answered yet
+    engine_error: str | None = None  # the engine itself is stuck (storage, crashed thread)
 
 
 @dataclass(frozen=True)

@@ -77,4 +77,8 @@ def status_to_dict(status: EngineStatus) -> dict[str, Any]:
         if progress is None
         else {"done": progress.done, "total": progress.total, "rate": progress.rate},
         "engine_running": status.running,
+        "auth_service": status.auth_service,
+        "stash": {"health": status.stash_health.value, "error": status.stash_error},
+        "plex_checking": status.plex_checking,
+        "engine_error": status.engine_error,
     }
