@@ -1,27 +1,31 @@
 """From a Stash scene to one Plex edit: the desired state, and the PUT parameters that reach it.
 
-Stash is authoritative: an empty Stash value clears the Plex field (the title is never cleared),
-and tag lists are sent complete, so a removed tag or performer is removed in Plex. Indexed tag
-lists replace the item's list; an empty list is cleared with the `-=` form, naming every current
-tag, which is why clearing needs the full item (listings truncate tags).
+Stash is authoritative for what we wrote: an empty Stash value clears the Plex field (the title is
+never cleared), and a tag or performer we wrote that Stash no longer has is removed from Plex.
+A genre, actor or collection the user made in Plex, which we never wrote, is never removed.
+
+Real Plex truncates tag lists in listings (collections after 2, genres and actors too) and an
+indexed `kind[i].tag.tag` PUT replaces the item's whole list (python-plexapi
+`plexapi/mixins/edit.py` `editTags` reloads the full item first for this reason). So:
+removing only uses the `-=` form naming just our stale tags, and adding builds the indexed list
+from the FULL item (GET /library/metadata/{rk}): every tag it has, minus our stale ones, plus ours.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from engine.config import PlexSyncConfig
 from engine.plex_model import PlexItem
 
-TITLE_MAX = 255
-SUMMARY_MAX = 10000
-TAG_MAX = 255
-LIST_MAX = 100
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Characters XML 1.0 cannot carry (Plex answers in XML, so it cannot store them); tab, newline
+# and carriage return are allowed. Everything else, zero-width joiners included, is sent as is.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 # (plex scalar field, payload key, toggle)
 SCALARS = (
@@ -30,45 +34,31 @@ SCALARS = (
     ("summary", "details", "sync_summary"),
     ("originallyAvailableAt", "date", "sync_date"),
 )
-# (plex tag kind, payload key, toggle, PlexItem attribute)
-TAG_LISTS = (
-    ("actor", "performers", "sync_performers", "actors"),
-    ("genre", "tags", "sync_tags", "genres"),
-)
+# (plex tag kind, PlexItem attribute)
+TAG_LISTS = (("actor", "actors"), ("genre", "genres"), ("collection", "collections"))
 
 
-def clean_text(value: str, limit: int, *, multiline: bool = False) -> str:
-    """NFC, no control or format characters (newlines kept in summaries), trimmed to `limit`."""
-    value = unicodedata.normalize("NFC", value)
-    kept = []
-    for char in value:
-        category = unicodedata.category(char)
-        if char in "\n\t" and multiline:
-            kept.append(char)
-        elif category in ("Cc", "Cf"):
-            kept.append(" " if char in "\r\n\t" else "")
-        else:
-            kept.append(char)
-    text = "".join(kept)
-    text = text.replace("\r", "") if multiline else re.sub(r"\s+", " ", text)
-    text = text.strip()
-    if len(text) > limit:
-        cut = text[:limit]
-        space = cut.rfind(" ")
-        text = cut[:space] if space > limit * 0.8 else cut
-    return text.rstrip()
+def clean_text(value: str, notes: list[str] | None = None, what: str = "a value") -> str:
+    """The text as Stash has it, minus only what Plex cannot store (noted), ends trimmed."""
+    kept = _NOT_XML.sub("", value)
+    removed = len(value) - len(kept)
+    if removed and notes is not None:
+        notes.append(f"{removed} control character(s) Plex cannot store left out of {what}")
+    return kept.strip()
 
 
-def clean_list(values: list[Any]) -> list[str]:
-    """Tag names cleaned, empty ones dropped, duplicates (ignoring case) removed, order kept."""
+def clean_list(
+    values: Iterable[Any], notes: list[str] | None = None, what: str = "tags"
+) -> list[str]:
+    """Tag names as Stash has them; empty ones dropped, case duplicates (one tag to Plex) merged."""
     seen: set[str] = set()
     result = []
     for raw in values:
-        name = clean_text(str(raw), TAG_MAX)
+        name = clean_text(str(raw), notes, what)
         if name and name.casefold() not in seen:
             seen.add(name.casefold())
             result.append(name)
-    return result[:LIST_MAX]
+    return result
 
 
 def clean_date(value: str) -> str:
@@ -82,29 +72,42 @@ class EditPlan:
 
     state: dict[str, Any]
     params: dict[str, str] = field(default_factory=dict)
-    needs_full_item: bool = False  # clearing a tag list needs every current tag name
+    needs_full_item: bool = False  # adding a tag needs every current tag name (listings truncate)
+    notes: list[str] = field(default_factory=list)  # what Plex could not take as Stash has it
 
 
-def desired_state(payload: dict[str, Any], config: PlexSyncConfig) -> dict[str, Any]:
+def desired_state(
+    payload: dict[str, Any], config: PlexSyncConfig, notes: list[str] | None = None
+) -> dict[str, Any]:
     """What Plex should show for a scene, per the field toggles (None = not ours to manage)."""
-    title = clean_text(str(payload.get("title") or ""), TITLE_MAX)
-    studio = clean_text(str(payload.get("studio") or ""), TITLE_MAX)
-    state: dict[str, Any] = {
+    title = clean_text(str(payload.get("title") or ""), notes, "the title")
+    studio = clean_text(str(payload.get("studio") or ""), notes, "the studio")
+    summary = str(payload.get("details") or "").replace("\r\n", "\n")
+    return {
         "title": title if config.sync_title and title else None,
         "studio": studio if config.sync_studio else None,
-        "summary": (
-            clean_text(str(payload.get("details") or ""), SUMMARY_MAX, multiline=True)
-            if config.sync_summary
-            else None
-        ),
+        "summary": clean_text(summary, notes, "the summary") if config.sync_summary else None,
         "originallyAvailableAt": (
             clean_date(str(payload.get("date") or "")) if config.sync_date else None
         ),
-        "actor": clean_list(payload.get("performers") or []) if config.sync_performers else None,
-        "genre": clean_list(payload.get("tags") or []) if config.sync_tags else None,
+        "actor": (
+            clean_list(payload.get("performers") or [], notes, "the performers")
+            if config.sync_performers
+            else None
+        ),
+        "genre": clean_list(payload.get("tags") or [], notes, "the tags")
+        if config.sync_tags
+        else None,
         "collection": studio if config.sync_collection else None,
     }
-    return state
+
+
+def _names(state: dict[str, Any] | None, kind: str) -> list[str]:
+    """The tags of `kind` that a state says we wrote (the collection is the studio's name)."""
+    value = (state or {}).get(kind)
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(name) for name in value or []]
 
 
 def plan_edit(
@@ -116,13 +119,14 @@ def plan_edit(
 ) -> EditPlan:
     """The PUT parameters that move `item` to the scene's desired state.
 
-    `previous` is the state we last pushed for this scene (its studio collection is replaced
-    when the studio changes; collections the user made are kept).
+    `previous` is the state we last pushed for this scene: the tags in it are the ones we wrote,
+    the only ones we may remove.
     """
-    want = desired_state(payload, config)
-    plan = EditPlan(state={**want, "rating_key": item.rating_key})
-    lock = config.lock_synced_fields
+    notes: list[str] = []
+    want = desired_state(payload, config, notes)
+    plan = EditPlan(state={**want, "rating_key": item.rating_key}, notes=notes)
     keep_plex = config.preserve_plex_edits
+    managed: list[str] = []
 
     current_scalars = {
         "title": item.title,
@@ -135,55 +139,48 @@ def plan_edit(
         if value is None or (keep_plex and current_scalars[plex_field]):
             continue
         plan.params[f"{plex_field}.value"] = value
-        if lock:
-            plan.params[f"{plex_field}.locked"] = "1"
+        managed.append(plex_field)
 
-    for kind, _key, _toggle, attr in TAG_LISTS:
-        names = want[kind]
+    for kind, attr in TAG_LISTS:
         current: tuple[str, ...] = getattr(item, attr)
-        if names is None or (keep_plex and current):
+        if want[kind] is None or (keep_plex and current):
             continue
-        if names:
-            for index, name in enumerate(names):
-                plan.params[f"{kind}[{index}].tag.tag"] = name
-        elif current:
-            plan.params[f"{kind}[].tag.tag-"] = removal_value(current)
-            plan.needs_full_item = True
-        if lock:
-            plan.params[f"{kind}.locked"] = "1"
+        managed.append(kind)
+        _plan_tags(plan, kind, _names(want, kind), _names(previous, kind), item, current)
 
-    _plan_collection(plan, want["collection"], item, previous, lock)
+    if plan.params:
+        # plexapi always sends `.locked` (1 or 0); omitting it would leave an old lock in place.
+        lock = "1" if config.lock_synced_fields else "0"
+        plan.params.update({f"{name}.locked": lock for name in managed})
     return plan
 
 
-def _plan_collection(
+def _plan_tags(
     plan: EditPlan,
-    studio: str | None,
+    kind: str,
+    wanted: list[str],
+    ours_before: list[str],
     item: PlexItem,
-    previous: dict[str, Any] | None,
-    lock: bool,
+    current: Sequence[str],
 ) -> None:
-    if studio is None:
+    """Add `wanted`, remove the tags we wrote that are no longer wanted, keep everything else."""
+    wanted_folded = {name.casefold() for name in wanted}
+    stale = [name for name in ours_before if name.casefold() not in wanted_folded]
+    present = {name.casefold() for name in current}
+    if all(name.casefold() in present for name in wanted):
+        if stale and (not item.complete or any(n.casefold() in present for n in stale)):
+            plan.params[f"{kind}[].tag.tag-"] = removal_value(stale)
         return
-    old_studio = (previous or {}).get("collection") or ""
-    others = [
-        name for name in item.collections if name.casefold() not in {old_studio.casefold(), ""}
-    ]
-    if studio:
-        others = [name for name in others if name.casefold() != studio.casefold()]
-    wanted = [*others, studio] if studio else others
-    if [n.casefold() for n in wanted] == [n.casefold() for n in item.collections]:
+    if not item.complete:
+        plan.needs_full_item = True  # a listing may hide tags the indexed list would drop
         return
-    if wanted:
-        for index, name in enumerate(wanted):
-            plan.params[f"collection[{index}].tag.tag"] = name
-    else:
-        plan.params["collection[].tag.tag-"] = removal_value(item.collections)
-    if lock:
-        plan.params["collection.locked"] = "1"
+    dropped = wanted_folded | {name.casefold() for name in stale}
+    final = [name for name in current if name.casefold() not in dropped] + wanted
+    for index, name in enumerate(final):
+        plan.params[f"{kind}[{index}].tag.tag"] = name
 
 
-def removal_value(names: tuple[str, ...]) -> str:
+def removal_value(names: Iterable[str]) -> str:
     """plexapi's encoding of a `-=` removal: each name %-encoded, then joined by commas."""
     return ",".join(quote(name, safe="") for name in names)
 
@@ -194,7 +191,7 @@ _SCALAR_ATTRS = {
     "summary": "summary",
     "originallyAvailableAt": "originally_available_at",
 }
-_LIST_ATTRS = {"actor": "actors", "genre": "genres", "collection": "collections"}
+_LIST_ATTRS = dict(TAG_LISTS)
 
 
 def apply_params(item: PlexItem, params: dict[str, str]) -> PlexItem:
@@ -210,7 +207,9 @@ def apply_params(item: PlexItem, params: dict[str, str]) -> PlexItem:
             if kind not in _LIST_ATTRS:
                 continue
             if index == "]":
-                lists.setdefault(kind, [])
+                gone = {unquote(piece).casefold() for piece in value.split(",")}
+                kept = getattr(item, _LIST_ATTRS[kind])
+                lists[kind] = [tag for tag in kept if tag.casefold() not in gone]
             else:
                 lists.setdefault(kind, []).append(value)
     for kind, names in lists.items():

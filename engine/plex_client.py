@@ -90,6 +90,7 @@ class PlexClient:
         self._session = configured_session(session_factory(), self._url)
         self._session.hooks["response"].append(self._remember_response)
         self._last_retry_after: float | None = None
+        self._last_content_type = ""
         self._server: PlexServer | None = None
 
     def close(self) -> None:
@@ -98,6 +99,7 @@ class PlexClient:
     def _remember_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         # plexapi drops the response on errors; Retry-After must be read here.
         self._last_retry_after = _retry_after(response.headers.get("Retry-After"))
+        self._last_content_type = response.headers.get("Content-Type") or ""
 
     @contextmanager
     def _translated(self, what: str) -> Iterator[None]:
@@ -114,11 +116,35 @@ class PlexClient:
             raise self._from_status(exc, what) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise UnreachableError("Plex is unreachable", _describe_network(exc)) from exc
-        except (requests.RequestException, ElementTree.ParseError) as exc:
+        except ElementTree.ParseError as exc:
+            raise self._not_plex(what) from exc
+        except requests.RequestException as exc:
             raise TransientError("Plex sent a broken answer", type(exc).__name__) from exc
         except TypeError as exc:
             # plexapi fails this way on status codes requests has no name for (520-599).
             raise TransientError("Plex answered with an unknown server error", what) from exc
+
+    def _not_plex(self, what: str) -> UnreachableError:
+        """A 200 that Plex did not send (a proxy's login page, a captive portal): Plex itself
+        was not reached, so nothing counts as written, jobs keep their attempts, and the breaker
+        counts it like an outage."""
+        media_type = self._last_content_type.split(";")[0].strip() or "no content type"
+        kind = "a web page" if "html" in media_type else media_type
+        return UnreachableError(
+            "Plex's address answered with something that is not Plex",
+            f"{kind} in answer to {what}; a proxy or login page in the way? Check the Plex URL",
+        )
+
+    def _checked(
+        self, answer: ElementTree.Element | None, what: str, *, write: bool
+    ) -> ElementTree.Element | None:
+        """Plex answers reads with a MediaContainer and edits/uploads with an empty 200
+        (plex-http.md 1e; plexapi `PlexServer.query` parses whatever comes, so check here)."""
+        if answer is None and write:
+            return None
+        if answer is None or answer.tag != "MediaContainer":
+            raise self._not_plex(what)
+        return answer
 
     def _from_status(self, exc: BadRequest, what: str) -> SyncError:
         match = _STATUS.match(str(exc))
@@ -138,20 +164,26 @@ class PlexClient:
     def server(self) -> PlexServer:
         if self._server is None:
             with self._translated("the connection"):
-                self._server = PlexServer(
+                server = PlexServer(
                     self._url, self._token, session=self._session, timeout=self._timeout
                 )
+            if not server.machineIdentifier:  # Plex's root always names the server
+                raise self._not_plex("the connection")
+            self._server = server
         return self._server
 
-    def _query(self, key: str, what: str, **kwargs: Any) -> ElementTree.Element | None:
+    def _query(
+        self, key: str, what: str, *, write: bool = False, **kwargs: Any
+    ) -> ElementTree.Element | None:
         server = self.server()
         with self._translated(what):
             result: ElementTree.Element | None = server.query(key, **kwargs)
-            return result
+            return self._checked(result, what, write=write)
 
     def probe(self) -> None:
-        """A cheap health check that needs the Plex database (GET /identity)."""
-        self._query("/identity", "the health check")
+        """A cheap health check that needs a valid token: real Plex answers `GET /identity` to
+        anyone, so a revoked token would go unnoticed; the section list answers 401 to it."""
+        self._query("/library/sections", "the health check")
 
     def movie_sections(self) -> list[PlexSection]:
         """The configured movie sections (every movie section when none are configured)."""
@@ -200,7 +232,7 @@ class PlexClient:
         node = None if data is None else data.find("Video")
         if node is None:
             raise NotFoundError("Plex has no such item", f"rating key {rating_key}")
-        return _item(node, section_key)
+        return _item(node, section_key, complete=True)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -209,13 +241,14 @@ class PlexClient:
         query = {"type": "1", "id": item.rating_key, **params}
         key = f"/library/sections/{item.section_key}/all{_join(query)}"
         server = self.server()
-        self._query(key, "the metadata edit", method=server._session.put)
+        self._query(key, "the metadata edit", write=True, method=server._session.put)
 
     def upload_poster(self, item: PlexItem, image: bytes) -> None:
         server = self.server()
         self._query(
             f"/library/metadata/{item.rating_key}/posters",
             "the poster upload",
+            write=True,
             method=server._session.post,
             data=image,
         )
@@ -226,7 +259,7 @@ def _join(params: dict[str, str]) -> str:
     return "?" + "&".join(f"{k}={quote(str(v), safe='')}" for k, v in params.items())
 
 
-def _item(node: ElementTree.Element, section_key: str) -> PlexItem:
+def _item(node: ElementTree.Element, section_key: str, *, complete: bool = False) -> PlexItem:
     def tags(name: str) -> tuple[str, ...]:
         return tuple(str(tag.get("tag")) for tag in node.iter(name) if tag.get("tag"))
 
@@ -245,6 +278,7 @@ def _item(node: ElementTree.Element, section_key: str) -> PlexItem:
         locked=frozenset(
             str(field.get("name")) for field in node.iter("Field") if field.get("locked") == "1"
         ),
+        complete=complete,
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class PlexItem:
-    """What the engine needs of one Plex movie (listings truncate genres and actors)."""
+    """What the engine needs of one Plex movie (listings truncate collections, genres, actors)."""
 
     rating_key: str
     section_key: str
@@ -21,6 +21,7 @@ class PlexItem:
     files: tuple[str, ...]
     added_at: int
     locked: frozenset[str] = frozenset()
+    complete: bool = False  # True for the full item (GET /library/metadata), False for listings
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,15 @@
 """One queued scene into Plex: find its item by path, plan the edit, one PUT, the poster if it
-changed. The engine around it decides what a failure means (breaker, retry, DLQ)."""
+changed. The engine around it decides what a failure means (breaker, retry, DLQ).
+
+`fetch_image` returns b"" for Stash's placeholder (a scene without a cover): no poster is sent.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any, Protocol
 
@@ -35,6 +39,23 @@ class PlexTarget(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class PushResult:
+    """What stands in Plex now, and what Plex could not take as Stash has it."""
+
+    record: Pushed
+    notes: list[str] = field(default_factory=list)
+
+
+class PosterPending(Exception):
+    """The metadata reached Plex (`record`), the poster did not (`cause`); retry only the poster."""
+
+    def __init__(self, record: Pushed, cause: SyncError) -> None:
+        super().__init__(str(cause))
+        self.record = record
+        self.cause = cause
+
+
 class ScenePusher:
     """Holds the path index of Plex items between jobs."""
 
@@ -57,26 +78,38 @@ class ScenePusher:
         plex: PlexTarget,
         fetch_image: Callable[[str], bytes],
         previous: Pushed | None,
-    ) -> Pushed:
-        """Bring Plex in line with the job's payload; returns what now stands in Plex."""
+    ) -> PushResult:
+        """Bring Plex in line with the job's payload; returns what now stands in Plex.
+
+        Raises PosterPending when the metadata reached Plex but the poster did not.
+        """
         index = self._ensure_index(plex)
         payload = job.payload
         match = self._match(index, plex, config, [str(p) for p in payload.get("files") or []])
         item = match.item
         prev_state = previous.state if previous else None
         plan = plan_edit(payload, item, config, previous=prev_state)
-        if plan.needs_full_item:
-            item = plex.fetch_item(item.rating_key, item.section_key)
-            plan = plan_edit(payload, item, config, previous=prev_state)
-        if plan.params and plan.state != prev_state:
-            try:
-                plex.edit(item, plan.params)
-            except NotFoundError:
-                index.remove(item)  # deleted in Plex since the sweep
-                raise
-            index.update(apply_params(item, plan.params))
-        source, digest = self._push_poster(plex, item, payload, previous, config, fetch_image)
-        return Pushed(job.scene_id, payload_hash(payload), plan.state, source, digest)
+        if plan.state != prev_state:
+            if plan.needs_full_item:
+                item = plex.fetch_item(item.rating_key, item.section_key)
+                plan = plan_edit(payload, item, config, previous=prev_state)
+            if plan.params:
+                try:
+                    plex.edit(item, plan.params)
+                except NotFoundError:
+                    index.remove(item)  # deleted in Plex since the sweep
+                    raise
+                index.update(apply_params(item, plan.params))
+        for note in plan.notes:
+            logger.info("Scene %s: %s", job.scene_id, note)
+        old_source = previous.poster_source if previous else None
+        old_hash = previous.poster_hash if previous else None
+        metadata = Pushed(job.scene_id, payload_hash(payload), plan.state, old_source, old_hash)
+        try:
+            source, digest = self._push_poster(plex, item, payload, previous, config, fetch_image)
+        except SyncError as exc:
+            raise PosterPending(metadata, exc) from exc
+        return PushResult(replace(metadata, poster_source=source, poster_hash=digest), plan.notes)
 
     def _ensure_index(self, plex: PlexTarget) -> PathIndex:
         if self._index is None:
@@ -137,8 +170,10 @@ class ScenePusher:
         except SyncError as exc:
             exc.service = "stash"  # a Stash problem must not count against Plex's breaker
             raise
+        if not image:
+            return source, None  # Stash's placeholder: no cover, so Plex keeps its own poster
         digest = hashlib.sha256(image).hexdigest()
-        if digest != old_hash and image:
+        if digest != old_hash:
             plex.upload_poster(item, image)
         return source, digest
 

@@ -32,6 +32,8 @@ FIND_SCENES = (
 )
 VERSION = "query Version { version { version } }"
 TRANSIENT_GRAPHQL = ("database is locked", "busy", "timeout", "temporarily")
+# Raster formats Stash stores covers in (what Plex can show as a poster); WebP is checked apart.
+RASTER_SIGNATURES = ((b"\xff\xd8\xff", "jpeg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"))
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,10 @@ class StashClient:
             page += 1
 
     def fetch_image(self, url: str) -> bytes:
-        """Download a screenshot with our ApiKey (never embedded in a URL Plex would store)."""
+        """A screenshot's raster bytes; b"" for Stash's placeholder (the scene has no cover).
+
+        Downloaded with our ApiKey (never embedded in a URL Plex would store).
+        """
         try:
             response = self._session.get(url, timeout=self._timeout)
         except (requests.ConnectionError, requests.Timeout) as exc:
@@ -227,7 +232,34 @@ class StashClient:
         except requests.RequestException as exc:
             raise TransientError("Stash image download failed", type(exc).__name__) from exc
         self._check_status(response)
-        return response.content
+        return poster_bytes(response.headers.get("Content-Type"), response.content)
+
+
+def _raster_kind(data: bytes) -> str | None:
+    for signature, kind in RASTER_SIGNATURES:
+        if data.startswith(signature):
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def poster_bytes(content_type: str | None, data: bytes) -> bytes:
+    """Only a real raster image is a poster. An SVG is Stash's placeholder for a scene without a
+    cover (its default `scene.svg`, status 200: stashapp/stash
+    `internal/manager/running_streams.go`); anything else (a proxy's page) is a failure."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    head = data[:256].lstrip().lower()
+    if (
+        media_type == "image/svg+xml"
+        or head.startswith(b"<svg")
+        or (head.startswith(b"<?xml") and b"<svg" in data[:1024].lower())
+    ):
+        return b""
+    if media_type.startswith("image/") and _raster_kind(data) is not None:
+        return data
+    shown = media_type or "no content type"
+    raise TransientError("Stash sent something that is not an image", f"{shown}, {len(data)} bytes")
 
 
 def test_stash_connection(config: PlexSyncConfig) -> str:

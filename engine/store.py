@@ -386,21 +386,7 @@ class JobStore(HistoryStore, IndexStore):
         """In one transaction: remember what reached Plex, finish the job, count it."""
         now = self._clock.now()
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO pushed (scene_id, payload_hash, state, poster_source, poster_hash,"
-                " synced_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(scene_id) DO UPDATE SET"
-                " payload_hash=excluded.payload_hash, state=excluded.state,"
-                " poster_source=excluded.poster_source, poster_hash=excluded.poster_hash,"
-                " synced_at=excluded.synced_at",
-                (
-                    record.scene_id,
-                    record.payload_hash,
-                    json.dumps(record.state, ensure_ascii=False, sort_keys=True),
-                    record.poster_source,
-                    record.poster_hash,
-                    now,
-                ),
-            )
+            _upsert_pushed(db, record, now)
             removed = db.execute(
                 "DELETE FROM jobs WHERE scene_id=? AND payload_hash=?",
                 (job.scene_id, job.payload_hash),
@@ -410,10 +396,33 @@ class JobStore(HistoryStore, IndexStore):
             self._count(db, now, synced=1)
         return bool(removed)
 
+    def record_pushed(self, record: Pushed) -> None:
+        """Remember what reached Plex while the job stays queued (its poster is still pending)."""
+        with self._tx() as db:
+            _upsert_pushed(db, record, self._clock.now())
+
     def forget_pushed(self) -> None:
         """Forget what was pushed, so the next sync rewrites everything (e.g. a new Plex)."""
         with self._tx() as db:
             db.execute("DELETE FROM pushed")
+
+
+def _upsert_pushed(db: sqlite3.Connection, record: Pushed, now: float) -> None:
+    db.execute(
+        "INSERT INTO pushed (scene_id, payload_hash, state, poster_source, poster_hash,"
+        " synced_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(scene_id) DO UPDATE SET"
+        " payload_hash=excluded.payload_hash, state=excluded.state,"
+        " poster_source=excluded.poster_source, poster_hash=excluded.poster_hash,"
+        " synced_at=excluded.synced_at",
+        (
+            record.scene_id,
+            record.payload_hash,
+            json.dumps(record.state, ensure_ascii=False, sort_keys=True),
+            record.poster_source,
+            record.poster_hash,
+            now,
+        ),
+    )
 
 
 def _job(row: sqlite3.Row) -> Job:

@@ -23,8 +23,8 @@ from engine.errors import ErrorClass, SyncError
 from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
 from engine.history import DAY
 from engine.poller import StashPoller, StashSource
-from engine.pusher import PlexTarget, ScenePusher
-from engine.retry import Action, RetryPolicy
+from engine.pusher import PlexTarget, PosterPending, ScenePusher
+from engine.retry import Action, Decision, RetryPolicy
 from engine.status import read_status
 from engine.store import Job, JobStore
 
@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 BATCH = 50  # jobs claimed per dequeue
 T = TypeVar("T")
 PURGE_EVERY = DAY
+STASH_OUTAGE = (ErrorClass.TRANSIENT, ErrorClass.UNREACHABLE)
+STASH_WAIT_MAX = 3600.0
 
 
 PlexFactory = Callable[[PlexSyncConfig], PlexTarget]
@@ -433,6 +435,10 @@ class SyncEngine:
     def _process(self, job: Job) -> None:
         try:
             self._push(job)
+        except PosterPending as pending:
+            self._store.record_pushed(pending.record)  # the metadata is in Plex: never rewrite it
+            self._on_failure(pending.cause)
+            self._handle_job_failure(job, pending.cause, poster=True)
         except SyncError as exc:
             self._on_failure(exc)
             self._handle_job_failure(job, exc)
@@ -443,30 +449,36 @@ class SyncEngine:
             self._handle_job_failure(job, wrapped)
 
     def _push(self, job: Job) -> None:
-        record = self._pusher.push(
+        result = self._pusher.push(
             job,
             config=self._config,
             plex=self._plex_client(),
             fetch_image=self._fetch_image,
             previous=self._store.pushed(job.scene_id),
         )
-        self._store.complete_pushed(job, record)
+        self._store.complete_pushed(job, result.record)
         self.breaker.record_success()
         self._clear_error("plex")
         self._bulk_done += 1
         self._update_progress()
-        self._listener.job_finished(JobOutcome(job.scene_id, job.title, ok=True))
+        message = "; ".join(result.notes) or None
+        self._listener.job_finished(JobOutcome(job.scene_id, job.title, ok=True, message=message))
 
     def _fetch_image(self, url: str) -> bytes:
         if self._stash is None:
             self._stash = self._stash_factory(self._config)
         return self._stash.fetch_image(url)
 
-    def _handle_job_failure(self, job: Job, exc: SyncError) -> None:
+    def _handle_job_failure(self, job: Job, exc: SyncError, *, poster: bool = False) -> None:
         retry_after = getattr(exc, "retry_after", None)
         decision = self._retry.decide(exc.error_class, job.attempts, retry_after=retry_after)
         message = f"{exc.title}: {exc.message}" if exc.message else exc.title
+        if poster:
+            message = f"Poster pending ({message})"
         now = self._clock.now()
+        if exc.service == "stash" and exc.error_class in STASH_OUTAGE:
+            # A Stash outage is like a Plex outage: it never uses the scene's attempts.
+            decision = Decision(Action.RETRY, self._stash_wait(job, now), job.attempts)
         outcome = JobOutcome(job.scene_id, job.title, ok=False, error_class=exc.error_class.value)
         if decision.action in (Action.HOLD, Action.PAUSE):
             self._store.unclaim(job)  # an outage or a bad token is not the job's fault
@@ -511,6 +523,11 @@ class SyncEngine:
             self._bulk_done += 1
             self._update_progress()
         self._listener.job_finished(outcome)
+
+    def _stash_wait(self, job: Job, now: float) -> float:
+        """A poll interval, growing with the outage's length up to an hour."""
+        elapsed = now - (job.first_failure_at or now)
+        return min(max(float(self._config.poll_interval), elapsed), STASH_WAIT_MAX)
 
     def _flush_dead_letters(self) -> None:
         if self._dead_batch:

@@ -42,3 +42,14 @@ def png_bytes(key: str, width: int = WIDTH, height: int = HEIGHT) -> bytes:
         + _chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
         + _chunk(b"IEND", b"")
     )
+
+
+# Stash answers a cover-less scene's screenshot URL with its default scene image, an SVG, status
+# 200 (stashapp/stash internal/manager/running_streams.go, ServeScreenshot). This is our own SVG
+# of the same kind, not Stash's file.
+PLACEHOLDER_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 640 360">'
+    b'<rect width="640" height="360" fill="#30404d"/>'
+    b'<path d="M270 130l110 50-110 50z" fill="#8a9ba8"/></svg>'
+)
+SVG_TYPE = "image/svg+xml"

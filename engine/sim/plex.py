@@ -3,12 +3,16 @@
 It serves one movie section (key ``"1"``) holding ``movies`` catalogue movies, generated lazily
 from ``seed`` (see ``plex_data`` for rating keys and ``catalog`` for file paths), and implements
 what plexapi sends for connecting, listing, searching, fetching, editing, uploading posters and
-scanning. ``X-Plex-Token`` (header or query) is required on every route except ``/__sim__/``.
+scanning. ``X-Plex-Token`` (header or query) is required on every route except ``/__sim__/``
+and ``GET /identity``, which real Plex answers to anyone (Plexopedia, "Server Identity"; python-
+plexapi never sends a token-less request, so it cannot tell a revoked token from a good one).
 
 Control routes (not counted in stats): ``GET|DELETE /__sim__/stats``, ``POST|DELETE|GET
 /__sim__/fault``, ``GET /__sim__/items``, ``GET /__sim__/items/{ratingKey}``,
 ``POST /__sim__/movies`` ``{"file", "title"}`` (a movie appears now) and
-``POST /__sim__/pending`` ``{"file", "title"}`` (a movie appears at the next scan of its folder).
+``POST /__sim__/pending`` ``{"file", "title"}`` (a movie appears at the next scan of its folder)
+and ``POST|DELETE /__sim__/login_page`` (a reverse proxy answers every request with its HTML
+login page, status 200, until deleted).
 """
 
 from __future__ import annotations
@@ -87,6 +91,8 @@ class PlexSimulator(SimServer):
         self.library = PlexLibrary(seed=seed, movies=movies, path_prefix=path_prefix, now=now)
         self.machine_identifier = hashlib.sha1(f"plexsync-sim:{seed}".encode()).hexdigest()
         self._started_at = int(now())
+        # Not Plex: a reverse proxy in front of it answering every request with its login page.
+        self.login_page = False
 
     # -- public helpers ------------------------------------------------------------------------
     @staticmethod
@@ -111,6 +117,11 @@ class PlexSimulator(SimServer):
         """A new movie appears now in listings; returns its rating key."""
         return self.library.add_movie(file, title)
 
+    def set_tags(self, rating_key: int, kind: str, names: list[str]) -> None:
+        """Tags a user made in Plex (``kind`` as in edits: collection, genre, actor, ...)."""
+        with self.library.lock:
+            self.library.mutable(rating_key).tags[kind] = list(names)
+
     def add_pending(self, file: str, title: str | None = None) -> None:
         """A movie that appears when a scan (``section.update(path=...)``) covers its folder."""
         self.library.add_pending(file, title)
@@ -128,8 +139,11 @@ class PlexSimulator(SimServer):
         return f"{request.method} {matched[0] if matched else '<unmatched>'}"
 
     def handle(self, request: Request) -> Response:
+        if self.login_page:
+            return Response(200, LOGIN_PAGE, "text/html; charset=utf-8")
         token = request.header("X-Plex-Token") or request.param("X-Plex-Token")
-        if token != self.token:
+        open_route = request.path.rstrip("/") == "/identity" and request.method in ("GET", "HEAD")
+        if token != self.token and not open_route:
             return Response(
                 401, b"<html><head><title>Unauthorized</title></head></html>", "text/html"
             )
@@ -307,6 +321,9 @@ class PlexSimulator(SimServer):
             if found is None:
                 raise SimError(404, "no such item")
             return json_response(found)
+        if path == "/__sim__/login_page" and request.method in ("POST", "DELETE"):
+            self.login_page = request.method == "POST"
+            return json_response({"login_page": self.login_page})
         if request.method == "POST" and path in ("/__sim__/movies", "/__sim__/pending"):
             payload = request.json()
             file, title = payload.get("file"), payload.get("title")
@@ -320,6 +337,11 @@ class PlexSimulator(SimServer):
 
 
 _IDENT = "com.plexapp.plugins.library"
+# A reverse proxy's sign-in page (well-formed, so plexapi parses it without an error).
+LOGIN_PAGE = (
+    b"<html><head><title>Sign in</title></head><body><form method='post' action='/login'>"
+    b"<input name='user'/><input name='password' type='password'/></form></body></html>"
+)
 
 
 def _xml(body: bytes) -> Response:

@@ -18,7 +18,10 @@ from engine.sim.catalog import base_timestamp, join_prefix, rel_path, title_from
 
 RATING_KEY_BASE = 1000
 
-# edit kind -> XML element name. Listings truncate some kinds, like Plex Media Server does.
+# edit kind -> XML element name. Listings truncate some kinds, like Plex Media Server does:
+# collections after 2 (python-plexapi issue #200; Kometa issue #1542 "item.collections only
+# returns the first two collections"), genres, roles and crew as in captured PMS listing XML
+# (home-assistant/core tests/components/plex/fixtures). The full item has every tag.
 TAG_ELEMENTS = {
     "genre": "Genre",
     "director": "Director",
@@ -30,6 +33,7 @@ TAG_ELEMENTS = {
     "actor": "Role",
 }
 LISTING_TAG_LIMITS = {
+    "collection": 2,
     "genre": 2,
     "actor": 3,
     "director": 1,

@@ -2,7 +2,9 @@
 
 Routes (``ApiKey`` header or ``?apikey=`` required when an API key is set; 401 otherwise):
 ``POST /graphql`` and ``GET /scene/{id}/screenshot`` (a small PNG that differs per scene and per
-change). Parse and validation errors, and bad variables, answer 422 with ``{"errors": [...]}``
+change; for a scene without a cover, Stash's placeholder SVG with status 200, like real Stash).
+Scenes without a file have no cover; ``clear_cover``/``set_cover`` change that per scene.
+Parse and validation errors, and bad variables, answer 422 with ``{"errors": [...]}``
 like Stash's gqlgen; resolver errors answer 200 with ``errors``.
 
 Control routes (not counted in stats): ``GET|DELETE /__sim__/stats``, ``POST|DELETE|GET
@@ -26,7 +28,7 @@ from typing import Any
 from graphql import GraphQLError, execute_sync, parse, validate
 
 from engine.sim.http_base import Request, Response, SimError, SimServer, json_response
-from engine.sim.images import png_bytes
+from engine.sim.images import PLACEHOLDER_SVG, SVG_TYPE, png_bytes
 from engine.sim.stash_data import SceneStore, format_time
 from engine.sim.stash_query import page_of, scene_object, select
 from engine.sim.stash_schema import schema
@@ -37,6 +39,7 @@ STASH_VERSION = "v0.28.1"
 STASH_HASH = "5f3e1c2ab"
 STASH_BUILD_TIME = "2025-06-01 12:00:00"
 REQUEST_LOG_LIMIT = 10_000
+PNG_TYPE = "image/png"
 _SCREENSHOT = re.compile(r"^/scene/(\d+)/screenshot$")
 _SCENE_CONTROL = re.compile(r"^/__sim__/scenes/(\d+)$")
 
@@ -118,6 +121,7 @@ class StashSimulator(SimServer):
         self._log: collections.deque[dict[str, Any]] = collections.deque(maxlen=REQUEST_LOG_LIMIT)
         self._log_lock = threading.Lock()
         self._gql_errors: list[dict[str, Any]] = []
+        self._covers: dict[int, bool] = {}  # scene id -> has a cover (default: has a file)
         schema()  # build the schema now rather than on the first request
 
     # -- public helpers ------------------------------------------------------------------------
@@ -167,11 +171,27 @@ class StashSimulator(SimServer):
             self._log.clear()
 
     def screenshot(self, scene_id: int | str) -> bytes:
-        """The image ``GET /scene/{id}/screenshot`` serves now."""
+        """The image ``GET /scene/{id}/screenshot`` serves now (the placeholder if no cover)."""
+        return self._screenshot(scene_id)[0]
+
+    def _screenshot(self, scene_id: int | str) -> tuple[bytes, str]:
         record = self.store.get(int(scene_id))
         if record is None:
             raise KeyError(scene_id)
-        return png_bytes(f"{self.seed}/{record.id}/{record.updated_at}/{record.revision}")
+        with self._log_lock:
+            covered = self._covers.get(record.id, bool(record.files))
+        if not covered:
+            return PLACEHOLDER_SVG, SVG_TYPE
+        return png_bytes(f"{self.seed}/{record.id}/{record.updated_at}/{record.revision}"), PNG_TYPE
+
+    def clear_cover(self, scene_id: int | str) -> None:
+        """The scene has no cover: its screenshot URL serves Stash's placeholder."""
+        with self._log_lock:
+            self._covers[int(scene_id)] = False
+
+    def set_cover(self, scene_id: int | str) -> None:
+        with self._log_lock:
+            self._covers[int(scene_id)] = True
 
     def add_graphql_error(
         self, match: str = ".*", message: str = "database is locked", count: int | None = None
@@ -208,7 +228,7 @@ class StashSimulator(SimServer):
         shot = _SCREENSHOT.match(request.path)
         if shot and request.method in ("GET", "HEAD"):
             try:
-                return Response(200, self.screenshot(shot.group(1)), "image/png")
+                return Response(200, *self._screenshot(shot.group(1)))
             except KeyError as exc:
                 raise SimError(404, "no such scene") from exc
         raise SimError(404, "not found")

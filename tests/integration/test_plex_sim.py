@@ -179,15 +179,16 @@ def test_listing_objects_drop_hidden_tags_and_reload_avoids_it(
     assert plex_sim.item(1009)["genres"] == ["A", "B", "C", "D", "E"]  # type: ignore[index]
 
 
-def test_listing_truncates_roles_but_full_item_has_all(plex_server: Any) -> None:
+def test_listing_truncates_roles_and_collections_but_full_item_has_all(plex_server: Any) -> None:
     movie = plex_server.fetchItem(1010)
     movie.editTags("actor", ["P1", "P2", "P3", "P4", "P5"])
     movie.editTags("collection", ["C1", "C2", "C3"])
     listed = next(m for m in plex_server.library.section("Movies").all() if m.ratingKey == 1010)
     assert _tags(listed.roles) == ["P1", "P2", "P3"]
-    assert _tags(listed.collections) == ["C1", "C2", "C3"]  # collections are not truncated
+    assert _tags(listed.collections) == ["C1", "C2"]  # like real Plex: two in listings
     movie.reload()
     assert _tags(movie.roles) == ["P1", "P2", "P3", "P4", "P5"]
+    assert _tags(movie.collections) == ["C1", "C2", "C3"]
     assert {f.name for f in movie.fields} == {"actor", "collection"}
 
 

@@ -42,7 +42,9 @@ def test_first_full_sync_makes_plex_match_stash(tmp_path: Path, fake_clock: Fake
         assert store.dlq_count() == 0
         by_route = plex.stats()["by_route"]
         assert by_route["PUT /library/sections/{id}/all"] == synced  # one PUT per scene
-        assert by_route.get("GET /library/metadata/{ids}", 0) == 0  # no per-item reloads
+        # At most one full-item read per scene: adding tags needs every tag the item has,
+        # because listings truncate them and an indexed list replaces the item's whole list.
+        assert by_route.get("GET /library/metadata/{ids}", 0) <= synced
 
 
 def test_unchanged_scene_makes_zero_writes_and_a_change_one(

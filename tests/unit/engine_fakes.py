@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from engine.errors import SyncError
 from engine.plex_model import PlexItem, PlexSection
@@ -50,7 +51,7 @@ class FakePlex:
 
     def fetch_item(self, rating_key: str, section_key: str) -> PlexItem:
         self._call("fetch")
-        return self.items[rating_key]
+        return replace(self.items[rating_key], complete=True)
 
     def edit(self, item: PlexItem, params: dict[str, str]) -> None:
         self._call("edit")

@@ -90,11 +90,24 @@ def test_path_mapping_replaces_only_the_prefix(prefix: list[str], rest: list[str
     assert map_path("/other" + path, [mapping]) == "/other" + path
 
 
-@given(st.lists(names, max_size=8), st.lists(names, max_size=8))
-def test_planned_edit_leaves_plex_with_exactly_the_stash_tags(
-    before: list[str], after: list[str]
+def _full_item(genres: list[str]) -> PlexItem:
+    return PlexItem("1", "1", "t", "", "", "", tuple(genres), (), (), ("/a",), 0, complete=True)
+
+
+@given(st.lists(names, max_size=6), st.lists(names, max_size=6), st.lists(names, max_size=6))
+def test_planned_edit_keeps_user_tags_and_leaves_exactly_ours(
+    user: list[str], before: list[str], after: list[str]
 ) -> None:
-    item = PlexItem("1", "1", "t", "", "", "", tuple(clean_list(before)), (), (), ("/a",), 0)
-    plan = plan_edit({"title": "x", "tags": after}, item, PlexSyncConfig(), previous=None)
-    result = apply_params(item, plan.params)
-    assert list(result.genres) == clean_list(after)
+    """Plex ends with Stash's tags plus the user's own; only tags we wrote are ever removed."""
+    ours = clean_list(before)
+    folded_ours = {name.casefold() for name in ours}
+    users = [n for n in clean_list(user) if n.casefold() not in folded_ours]
+    item = _full_item(users + ours)
+    plan = plan_edit(
+        {"title": "x", "tags": after}, item, PlexSyncConfig(), previous={"genre": ours}
+    )
+    result = [n.casefold() for n in apply_params(item, plan.params).genres]
+    wanted = [n.casefold() for n in clean_list(after)]
+    assert set(wanted) <= set(result)
+    assert {n.casefold() for n in users} <= set(result)
+    assert set(result) <= set(wanted) | {n.casefold() for n in users}

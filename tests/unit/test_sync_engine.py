@@ -377,4 +377,6 @@ def test_a_synced_scene_emptied_in_stash_is_cleared_in_plex(
     run_ticks(engine, fake_clock, 12)
     _rk, params = plex.edits[-1]
     assert params["studio.value"] == "" and params["summary.value"] == ""
-    assert "fetch" in plex.calls  # clearing tags needs the full item's tag names
+    # Only the tags we wrote are removed, by name (a user's own tags in Plex stay).
+    assert params["genre[].tag.tag-"] == "x,y" and params["actor[].tag.tag-"] == "A,B"
+    assert params["collection[].tag.tag-"] == "Studio"
