@@ -379,3 +379,22 @@ def test_hundred_thousand_movies_page_cheaply(
     assert tail[-1].locations == [f"/media/{rel_path(3, 100_000)}"]
     assert section.totalViewSize() == 100_000
     assert time.monotonic() - started < 5
+
+
+def test_identity_answers_without_a_token_like_real_plex(
+    plex_sim: PlexSimulator, http: requests.Session
+) -> None:
+    identity = http.get(f"{plex_sim.url}/identity")
+    assert identity.status_code == 200 and b"machineIdentifier" in identity.content
+    assert http.get(f"{plex_sim.url}/library/sections").status_code == 401
+
+
+def test_login_page_mode_answers_html_with_200(
+    plex_sim: PlexSimulator, http: requests.Session
+) -> None:
+    http.post(f"{plex_sim.url}/__sim__/login_page")
+    answer = http.get(f"{plex_sim.url}/library/sections", headers={"X-Plex-Token": "tok"})
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/html")
+    http.delete(f"{plex_sim.url}/__sim__/login_page")
+    answer = http.get(f"{plex_sim.url}/library/sections", headers={"X-Plex-Token": "tok"})
+    assert answer.content.lstrip().startswith(b"<?xml")

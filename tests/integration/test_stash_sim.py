@@ -278,3 +278,16 @@ def test_screenshot_hash_is_stable_for_the_same_state(
 ) -> None:
     one, two = make_stash_sim(), make_stash_sim()
     assert hashlib.sha256(one.screenshot(9)).digest() == hashlib.sha256(two.screenshot(9)).digest()
+
+
+def test_cover_less_scene_screenshot_is_the_placeholder_svg_with_200(
+    stash_sim: StashSimulator, http: requests.Session
+) -> None:
+    """Real Stash serves its default scene.svg for a scene without a cover (status 200)."""
+    stash_sim.clear_cover(7)
+    answer = http.get(f"{stash_sim.url}/scene/7/screenshot?t=1", headers={"ApiKey": "key"})
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "image/svg+xml"
+    assert answer.content.startswith(b"<svg")
+    stash_sim.set_cover(7)
+    again = http.get(f"{stash_sim.url}/scene/7/screenshot", headers={"ApiKey": "key"})
+    assert again.content.startswith(b"\x89PNG")

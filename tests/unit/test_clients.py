@@ -19,7 +19,8 @@ from engine.errors import (
     UnreachableError,
 )
 from engine.plex_client import PlexClient
-from engine.stash_client import StashClient, parse_scene
+from engine.plex_model import PlexItem
+from engine.stash_client import StashClient, parse_scene, poster_bytes
 
 CONFIG = PlexSyncConfig(
     plex_url="http://plex.invalid:32400", plex_token="t" * 20, stash_api_key="k" * 20
@@ -133,4 +134,65 @@ def test_plex_retry_after_is_read_from_the_response() -> None:
         client._remember_response(response)
         raise BadRequest("(429) too_many_requests; http://x")
     assert info.value.retry_after == 42
+    client.close()
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "expected"),
+    [
+        ("image/png", PNG, PNG),
+        ("image/jpeg", b"\xff\xd8\xff\xe0" + b"\x00" * 20, b"\xff\xd8\xff\xe0" + b"\x00" * 20),
+        ("image/webp", b"RIFF\x00\x00\x00\x00WEBPVP8 ", b"RIFF\x00\x00\x00\x00WEBPVP8 "),
+        ("image/svg+xml", b"<svg xmlns='http://www.w3.org/2000/svg'/>", b""),  # placeholder
+        ("application/octet-stream", b"<?xml version='1.0'?><svg/>", b""),
+    ],
+)
+def test_only_raster_images_are_posters(content_type: str, body: bytes, expected: bytes) -> None:
+    assert poster_bytes(content_type, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [("text/html", b"<html>sign in</html>"), ("image/png", b"<html>sign in</html>"), (None, b"")],
+)
+def test_what_is_not_an_image_is_a_stash_failure(content_type: str | None, body: bytes) -> None:
+    with pytest.raises(TransientError):
+        poster_bytes(content_type, body)
+
+
+def _plex_with(*answers: Any) -> PlexClient:
+    session = CannedSession(*answers)
+    return PlexClient(CONFIG, session_factory=lambda: session)
+
+
+ROOT = (200, b'<MediaContainer machineIdentifier="m1" version="1.40"/>')
+LOGIN = (200, b"<html><body><form action='/login'/></body></html>")
+ITEM = PlexItem("7", "1", "t", "", "", "", (), (), (), ("/a",), 0)
+
+
+@pytest.mark.parametrize("call", ["edit", "poster", "probe", "sections"])
+def test_a_login_page_with_200_from_plex_is_never_success(call: str) -> None:
+    client = _plex_with(ROOT, LOGIN)
+    with pytest.raises(UnreachableError) as info:
+        if call == "edit":
+            client.edit(ITEM, {"title.value": "x"})
+        elif call == "poster":
+            client.upload_poster(ITEM, PNG)
+        elif call == "probe":
+            client.probe()
+        else:
+            client.movie_sections()
+    assert "not Plex" in info.value.title
+    client.close()
+
+
+def test_plex_edit_with_an_empty_200_succeeds_and_probe_needs_the_token() -> None:
+    session = CannedSession(ROOT, (200, b""), (200, b"<MediaContainer/>"))
+    client = PlexClient(CONFIG, session_factory=lambda: session)
+    client.edit(ITEM, {"title.value": "x"})
+    client.probe()
+    assert session.sent[-1]["url"].endswith("/library/sections")  # /identity needs no token
     client.close()
