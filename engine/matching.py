@@ -1,14 +1,19 @@
 """Which Plex item is a Stash scene's file: an index by full path, with file-name fallback.
 
 One paged sweep of the movie sections builds `{plex path: item}`; Stash paths are translated by
-the configured prefix mappings. A miss triggers one refresh (items added since the last sweep)
-before it counts as not found. No per-scene title searches, no per-job section scans.
+the configured prefix mappings into the Plex server's own path style (a Plex server on Windows
+reports `D:\\Media\\x.mp4`, python-plexapi `plexapi/base.py` docstrings). Paths compare in
+Unicode NFC (macOS writes NFD), and drive-letter and UNC paths compare without case, as Windows
+does. A miss triggers one refresh (items added since the last sweep) before it counts as not
+found. No per-scene title searches, no per-job section scans.
 """
 
 from __future__ import annotations
 
 import logging
 import posixpath
+import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,8 +25,26 @@ from engine.plex_model import PlexItem
 logger = logging.getLogger(__name__)
 
 
+_WINDOWS = re.compile(r"^([A-Za-z]:[\\/]|\\\\)")
+
+
+def is_windows_path(path: str) -> bool:
+    """A drive-letter (`D:\\`) or UNC (`\\\\server`) path."""
+    return bool(_WINDOWS.match(path))
+
+
+def path_key(path: str) -> str:
+    """How two paths of the Plex server compare: NFC, and for Windows paths one separator and
+    no case (Windows file systems ignore case)."""
+    path = unicodedata.normalize("NFC", path)
+    if is_windows_path(path):
+        return path.replace("/", "\\").casefold()
+    return path
+
+
 def map_path(path: str, mappings: Iterable[PathMapping]) -> str:
-    """A Stash path as Plex sees it: the longest matching prefix wins; unmapped stays as is."""
+    """A Stash path as Plex sees it: the longest matching prefix wins, and the rest is written
+    with the Plex prefix's separator; unmapped stays as is."""
 
     def under(prefix: str) -> bool:
         return path == prefix or path.startswith((prefix + "/", prefix + "\\"))
@@ -30,12 +53,15 @@ def map_path(path: str, mappings: Iterable[PathMapping]) -> str:
     if not matches:
         return path
     best = max(matches, key=lambda m: len(m.stash_prefix.rstrip("/\\")))
-    rest = path[len(best.stash_prefix.rstrip("/\\")) :]
-    return best.plex_prefix.rstrip("/\\") + rest.replace("\\", "/")
+    rest = path[len(best.stash_prefix.rstrip("/\\")) :].replace("\\", "/")
+    if is_windows_path(best.plex_prefix):
+        rest = rest.replace("/", "\\")
+    return best.plex_prefix.rstrip("/\\") + rest
 
 
 def basename(path: str) -> str:
-    return posixpath.basename(path.replace("\\", "/")).casefold()
+    name = posixpath.basename(path.replace("\\", "/"))
+    return unicodedata.normalize("NFC", name).casefold()
 
 
 @dataclass(frozen=True)
@@ -61,11 +87,11 @@ class PathIndex:
         self._storage.index_clear()
 
     def add_many(self, items: Iterable[PlexItem]) -> None:
-        self._storage.index_put(items, basename)
+        self._storage.index_put(items, basename, path_key)
 
     def update(self, item: PlexItem) -> None:
         """Replace the stored record (after an edit); its paths stay the same."""
-        self._storage.index_put([item], basename)
+        self._storage.index_put([item], basename, path_key)
 
     def remove(self, item: PlexItem) -> None:
         self._storage.index_remove(item)
@@ -75,7 +101,7 @@ class PathIndex:
         mappings = list(mappings)
         files = list(stash_files)
         for path in files:
-            item = self._storage.index_by_path(map_path(path, mappings))
+            item = self._storage.index_by_path(path_key(map_path(path, mappings)))
             if item is not None:
                 return Match(item, "path")
         candidates: dict[str, PlexItem] = {}
@@ -100,7 +126,7 @@ class PathIndex:
         try:
             return self.find(stash_files, mappings)
         except AmbiguousMatchError as exc:
-            first = self._storage.index_by_path(exc.candidates[0])
+            first = self._storage.index_by_path(path_key(exc.candidates[0]))
             if first is None:
                 raise
             logger.warning("Ambiguous match; using %s (strict matching is off)", exc.candidates[0])

@@ -77,14 +77,25 @@ class IndexStore(SqliteStore):
             db.execute("DELETE FROM plex_paths")
             db.execute("DELETE FROM plex_items")
 
-    def index_put(self, items: Iterable[PlexItem], basename: Callable[[str], str]) -> None:
-        """Insert or replace items (one transaction); `basename(path)` keys the fallback."""
+    def index_put(
+        self,
+        items: Iterable[PlexItem],
+        basename: Callable[[str], str],
+        path_key: Callable[[str], str],
+    ) -> None:
+        """Insert or replace items (one transaction); `path_key(path)` keys the lookup by path,
+        `basename(path)` the file-name fallback."""
         with self._tx() as db:
             for item in items:
-                self._put(db, item, basename)
+                self._put(db, item, basename, path_key)
 
     @staticmethod
-    def _put(db: sqlite3.Connection, item: PlexItem, basename: Callable[[str], str]) -> None:
+    def _put(
+        db: sqlite3.Connection,
+        item: PlexItem,
+        basename: Callable[[str], str],
+        path_key: Callable[[str], str],
+    ) -> None:
         db.execute(
             "INSERT INTO plex_items (rating_key, added_at, data) VALUES (?, ?, ?)"
             " ON CONFLICT(rating_key) DO UPDATE SET added_at=excluded.added_at,"
@@ -94,7 +105,7 @@ class IndexStore(SqliteStore):
         db.executemany(
             "INSERT INTO plex_paths (path, basename, rating_key) VALUES (?, ?, ?)"
             " ON CONFLICT(path) DO UPDATE SET rating_key=excluded.rating_key",
-            [(path, basename(path), item.rating_key) for path in item.files],
+            [(path_key(path), basename(path), item.rating_key) for path in item.files],
         )
 
     def index_remove(self, item: PlexItem) -> None:
@@ -103,6 +114,7 @@ class IndexStore(SqliteStore):
             db.execute("DELETE FROM plex_items WHERE rating_key=?", (item.rating_key,))
 
     def index_by_path(self, path: str) -> PlexItem | None:
+        """The item whose path has the key `path` (see `matching.path_key`)."""
         row = (
             self._db()
             .execute(

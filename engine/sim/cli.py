@@ -1,6 +1,7 @@
 """The ``sim`` sub-command: run a Plex or Stash simulator until SIGTERM or SIGINT.
 
-``plexsync sim plex --port PORT --token TOKEN --movies N --seed S [--path-prefix /media]``
+``plexsync sim plex --port PORT --token TOKEN --movies N --seed S [--path-prefix /media]
+[--path-style posix|windows]``
 ``plexsync sim stash --port PORT --api-key KEY --scenes N --seed S [--path-prefix /data]``
 
 Each prints exactly one line, ``ready http://127.0.0.1:PORT``, once it accepts connections, and
@@ -23,6 +24,7 @@ from engine.sim.stash import StashSimulator
 logger = logging.getLogger(__name__)
 
 _WAKE_SECONDS = 0.5
+DEFAULT_PLEX_PREFIX = {"posix": "/media", "windows": "D:\\Media"}
 
 
 def add_sim_parser(subparsers: Any) -> None:
@@ -38,7 +40,15 @@ def add_sim_parser(subparsers: Any) -> None:
     plex.add_argument("--token", required=True, help="the X-Plex-Token clients must send")
     plex.add_argument("--movies", type=int, default=50, help="catalogue size")
     plex.add_argument("--seed", type=int, default=1, help="data seed (match the Stash side)")
-    plex.add_argument("--path-prefix", default="/media", help="folder of the movie files")
+    plex.add_argument(
+        "--path-prefix", default=None, help="folder of the movie files (/media; D:\\Media)"
+    )
+    plex.add_argument(
+        "--path-style",
+        choices=("posix", "windows"),
+        default="posix",
+        help="report paths like a Plex server on Linux/macOS or on Windows",
+    )
     plex.set_defaults(func=run_plex)
 
     stash = kinds.add_parser("stash", help="a Stash GraphQL simulator")
@@ -55,8 +65,9 @@ def run_plex(args: argparse.Namespace) -> int:
         token=args.token,
         movies=args.movies,
         seed=args.seed,
-        path_prefix=args.path_prefix,
+        path_prefix=args.path_prefix or DEFAULT_PLEX_PREFIX[args.path_style],
         port=args.port,
+        path_style=args.path_style,
     )
     return serve_until_signal(sim)
 

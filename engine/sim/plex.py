@@ -25,9 +25,9 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from engine.sim.catalog import join_prefix, rel_path
+from engine.sim.catalog import rel_path
 from engine.sim.http_base import Request, Response, SimError, SimServer, json_response
-from engine.sim.plex_data import RATING_KEY_BASE, PlexLibrary
+from engine.sim.plex_data import RATING_KEY_BASE, PlexLibrary, plex_path
 from engine.sim.plex_edit import apply_edit, parse_edit
 from engine.sim.plex_query import page, parse_listing, select
 from engine.sim.plex_xml import (
@@ -82,13 +82,16 @@ class PlexSimulator(SimServer):
         section_title: str = "Movies",
         *,
         now: Callable[[], float] = time.time,
+        path_style: str = "posix",
     ) -> None:
         super().__init__(port=port)
         self.token = token
         self.seed = seed
         self.path_prefix = path_prefix
         self.section_title = section_title
-        self.library = PlexLibrary(seed=seed, movies=movies, path_prefix=path_prefix, now=now)
+        self.library = PlexLibrary(
+            seed=seed, movies=movies, path_prefix=path_prefix, now=now, path_style=path_style
+        )
         self.machine_identifier = hashlib.sha1(f"plexsync-sim:{seed}".encode()).hexdigest()
         self._started_at = int(now())
         # Not Plex: a reverse proxy in front of it answering every request with its login page.
@@ -101,8 +104,9 @@ class PlexSimulator(SimServer):
         return RATING_KEY_BASE + index
 
     def file_of(self, index: int) -> str:
-        """The file path of catalogue movie ``index``: ``<path_prefix>/<rel_path(seed, index)>``."""
-        return join_prefix(self.path_prefix, rel_path(self.seed, index))
+        """The file path of catalogue movie ``index``: ``<path_prefix>/<rel_path(seed, index)>``
+        (with backslashes when the path style is ``windows``)."""
+        return plex_path(self.path_prefix, rel_path(self.seed, index), self.library.path_style)
 
     def items(self) -> list[dict[str, Any]]:
         """Every movie as JSON, the same objects as ``GET /__sim__/items``."""

@@ -17,6 +17,7 @@ from typing import Any, overload
 from engine.sim.catalog import base_timestamp, join_prefix, rel_path, title_from_path
 
 RATING_KEY_BASE = 1000
+PATH_STYLES = ("posix", "windows")
 
 # edit kind -> XML element name. Listings truncate some kinds, like Plex Media Server does:
 # collections after 2 (python-plexapi issue #200; Kometa issue #1542 "item.collections only
@@ -106,6 +107,14 @@ class PlexMovie:
         }
 
 
+def plex_path(prefix: str, rel: str, style: str) -> str:
+    """A catalogue file as the Plex server reports it: a Plex server on Windows gives
+    `D:\\Media\\sub\\x.mp4` (python-plexapi `plexapi/base.py` docstring example "D:\\\\Movies")."""
+    if style == "windows":
+        return prefix.rstrip("\\/") + "\\" + rel.replace("/", "\\")
+    return join_prefix(prefix, rel)
+
+
 class KeyView(Sequence[int]):
     """All rating keys in library order, without materialising the catalogue range."""
 
@@ -140,10 +149,19 @@ class PlexLibrary:
     """Thread-safe store of the movie section: generated movies plus stored edits."""
 
     def __init__(
-        self, *, seed: int, movies: int, path_prefix: str, now: Callable[[], float]
+        self,
+        *,
+        seed: int,
+        movies: int,
+        path_prefix: str,
+        now: Callable[[], float],
+        path_style: str = "posix",
     ) -> None:
         if movies < 0:
             raise ValueError("movies must be >= 0")
+        if path_style not in PATH_STYLES:
+            raise ValueError(f"path_style must be one of {PATH_STYLES}")
+        self.path_style = path_style
         self.seed = seed
         self.catalogue = movies
         self.path_prefix = path_prefix
@@ -167,7 +185,7 @@ class PlexLibrary:
         stamp = base_timestamp(index)
         return PlexMovie(
             rating_key=RATING_KEY_BASE + index,
-            file=join_prefix(self.path_prefix, rel),
+            file=plex_path(self.path_prefix, rel, self.path_style),
             added_at=stamp,
             updated_at=stamp,
             fields={"title": title_from_path(rel)},
@@ -238,7 +256,7 @@ class PlexLibrary:
                 file=file,
                 added_at=stamp,
                 updated_at=stamp,
-                fields={"title": title or title_from_path(file)},
+                fields={"title": title or title_from_path(file.replace("\\", "/"))},
             )
             self._added.append(rating_key)
             return rating_key
@@ -251,7 +269,8 @@ class PlexLibrary:
     def scan(self, path: str | None) -> list[int]:
         """Add pending files under ``path`` (all if None); returns the new rating keys."""
         with self.lock:
-            prefix = None if path is None else path.rstrip("/") + "/"
+            sep = "\\" if self.path_style == "windows" else "/"
+            prefix = None if path is None else path.rstrip("/\\") + sep
             found = [p for p in self._pending if prefix is None or p[0].startswith(prefix)]
             self._pending = [p for p in self._pending if p not in found]
             return [self.add_movie(file, title) for file, title in found]

@@ -29,7 +29,7 @@ def _read_line(proc: subprocess.Popen[str]) -> str:
     return proc.stdout.readline()
 
 
-def _run(args: list[str], path: str, headers: dict[str, str]) -> None:
+def _run(args: list[str], path: str, headers: dict[str, str]) -> bytes:
     command = [sys.executable, "-m", "engine.sim", *args]
     with subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -41,6 +41,7 @@ def _run(args: list[str], path: str, headers: dict[str, str]) -> None:
             with requests.Session() as http:
                 answer = http.get(url + path, headers=headers, timeout=(5, 30))
                 assert answer.status_code == 200
+                body = answer.content
                 assert http.get(url + "/__sim__/stats", timeout=(5, 30)).json()["requests"] == 1
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=15)
@@ -50,11 +51,18 @@ def _run(args: list[str], path: str, headers: dict[str, str]) -> None:
                 proc.communicate()
     assert proc.returncode == 0, err
     assert out == ""  # exactly one line, already read
+    return body
 
 
 def test_plex_cli_serves_until_sigterm() -> None:
     args = ["plex", "--port", "0", "--token", "t", "--movies", "20", "--seed", "4"]
     _run(args, "/library/metadata/1020", {"X-Plex-Token": "t"})
+
+
+def test_plex_cli_windows_path_style_reports_drive_letter_paths() -> None:
+    args = ["plex", "--port", "0", "--token", "t", "--movies", "3", "--path-style", "windows"]
+    body = _run(args, "/library/sections/1/all", {"X-Plex-Token": "t"})
+    assert b'file="D:\\Media\\' in body
 
 
 def test_stash_cli_serves_until_sigterm() -> None:
@@ -68,9 +76,12 @@ def test_sim_parser_flags() -> None:
     plex = parser.parse_args(
         ["sim", "plex", "--port", "32400", "--token", "T", "--movies", "9", "--seed", "3"]
     )
-    assert (plex.port, plex.token, plex.movies, plex.seed, plex.path_prefix) == (
-        32400, "T", 9, 3, "/media",
+    assert (plex.port, plex.token, plex.movies, plex.seed, plex.path_style) == (
+        32400, "T", 9, 3, "posix",
     )  # fmt: skip
+    assert plex.path_prefix is None  # /media, or D:\Media for --path-style windows
+    windows = parser.parse_args(["sim", "plex", "--token", "T", "--path-style", "windows"])
+    assert windows.path_style == "windows"
     stash = parser.parse_args(["sim", "stash", "--api-key", "K", "--path-prefix", "/x"])
     assert (stash.api_key, stash.scenes, stash.path_prefix) == ("K", 50, "/x")
     assert callable(plex.func) and callable(stash.func) and plex.func is not stash.func
