@@ -2,7 +2,7 @@
 
 Short timeouts make a newcomer see the whole cycle within a minute: green once synced; red after
 "Simulate Plex outage" (the Plex simulator stops); amber while the half-open probe runs after it
-comes back (its first /identity answer is held for a few seconds); green again. The user's own
+comes back (its first health check, the section list, is held for a few seconds); green again. The user's own
 config, data and logs are never touched.
 """
 
@@ -149,7 +149,8 @@ class DemoController(QObject):
             return
         plex = self.env.plex
         # Hold the first health check a moment, so the half-open probe shows as amber.
-        plex.add_fault(match="/identity", status=None, count=1, delay=PROBE_DELAY_S)
+        # The probe reads the section list (it needs the token; /identity does not).
+        plex.add_fault(match=r"^GET /library/sections$", status=None, count=1, delay=PROBE_DELAY_S)
         plex.start()
         logger.info("Demo: Plex is back")
         self.outage_changed.emit(False)
