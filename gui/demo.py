@@ -2,8 +2,8 @@
 
 Short timeouts make a newcomer see the whole cycle within a minute: green once synced; red after
 "Simulate Plex outage" (the Plex simulator stops); amber while the half-open probe runs after it
-comes back (its first health check, the section list, is held for a few seconds); green again. The user's own
-config, data and logs are never touched.
+comes back (its first health check, the section list, is held for a few seconds); green again.
+The user's own config, data and logs are never touched.
 """
 
 from __future__ import annotations

@@ -78,13 +78,15 @@ class Simulators(Managed):
                 pass
 
     def plex_back_with_slow_probe(self, delay: float) -> None:
-        """Restart the Plex simulator, holding its first `/identity` answer `delay` seconds.
+        """Restart the Plex simulator, holding its first health check (the section list).
 
         A restarted simulator starts without faults, so the fault is set the moment it is up.
         """
         self.plex.start()
         self.plex.control(
-            "POST", "fault", {"match": "^GET /identity", "status": None, "delay": delay, "count": 1}
+            "POST",
+            "fault",
+            {"match": "^GET /library/sections$", "status": None, "delay": delay, "count": 1},
         )
 
     def churn(self, count: int) -> list[str]:
