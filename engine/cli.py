@@ -4,18 +4,28 @@ engine when there is one (tray or `plexsync run`), so nothing happens behind its
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from engine import __version__
 from engine.breaker import CircuitBreaker
+from engine.cli_common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    cli_paths,
+    fmt_time,
+    open_store,
+    through_engine,
+)
+from engine.cli_config import add_config_parser
+from engine.cli_dlq import add_dlq_parser
 from engine.config import load_config_report
 from engine.control import ControlError, call_running_engine
 from engine.events import EngineStatus
@@ -26,40 +36,7 @@ from engine.sync import SyncEngine
 
 logger = logging.getLogger("plexsync")
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 STOP_GRACE = 2.0
-
-
-def _fmt_time(epoch: float | None) -> str:
-    if epoch is None:
-        return "never"
-    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _paths(args: argparse.Namespace) -> AppPaths:
-    return AppPaths.resolve(args.config_dir)
-
-
-def _open_store(paths: AppPaths, *, recover: bool = False) -> JobStore:
-    """Readers never recover jobs: an engine may be running and own them."""
-    paths.ensure()
-    return JobStore(paths.database, recover=recover)
-
-
-def _through_engine(
-    paths: AppPaths, command: str, args: dict[str, Any], offline: Callable[[JobStore], Any]
-) -> Any:
-    """Ask the running engine; with none running, act on the store directly."""
-    try:
-        return call_running_engine(paths.control_file, command, args)
-    except ControlError as exc:
-        if str(exc) != "no running engine":
-            raise
-    store = _open_store(paths, recover=True)  # no engine runs: jobs left in progress are stale
-    try:
-        return offline(store)
-    finally:
-        store.close()
 
 
 # --- run -------------------------------------------------------------------------------------
@@ -68,7 +45,7 @@ def _through_engine(
 def cmd_run(args: argparse.Namespace) -> int:
     from engine.runtime import EngineRuntime
 
-    paths = _paths(args)
+    paths = cli_paths(args)
     loaded = load_config_report(paths.config_file)
     if loaded.problem is not None:
         print(loaded.problem.describe(), file=sys.stderr)
@@ -163,7 +140,7 @@ def _run_once(engine: SyncEngine) -> int:
 
 def _offline_status(paths: AppPaths) -> dict[str, Any]:
     """Status read from the files when no engine runs (auth problems are not known then)."""
-    store = _open_store(paths)
+    store = open_store(paths)
     try:
         loaded = load_config_report(paths.config_file, keep_backup=False)
         paused_until = store.get_value("paused_until")
@@ -183,7 +160,7 @@ def _offline_status(paths: AppPaths) -> dict[str, Any]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    paths = _paths(args)
+    paths = cli_paths(args)
     try:
         data = call_running_engine(paths.control_file, "status", timeout=5.0)
     except ControlError:
@@ -195,12 +172,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"Engine:          {'running' if data['engine_running'] else 'not running'}")
     line = breaker["state"].replace("_", "-")
     if breaker["retry_at"]:
-        line += f" (next try {_fmt_time(breaker['retry_at'])})"
+        line += f" (next try {fmt_time(breaker['retry_at'])})"
     print(f"Circuit breaker: {line}")
     queue = data["queue"]
     print(f"Queue:           {queue['pending']} pending, {queue['in_progress']} in progress")
     print(f"Dead-letter:     {data['dlq']['count']}")
-    print(f"Last sync:       {_fmt_time(data['last_sync_at'])}")
+    print(f"Last sync:       {fmt_time(data['last_sync_at'])}")
     if data["auth_error"]:
         print(f"Problem:         {data['auth_error']}")
     if data["paused"]:
@@ -212,134 +189,9 @@ def cmd_breaker_reset(args: argparse.Namespace) -> int:
     def offline(store: JobStore) -> None:
         CircuitBreaker(storage=store).reset()
 
-    _through_engine(_paths(args), "breaker_reset", {}, offline)
+    through_engine(cli_paths(args), "breaker_reset", {}, offline)
     print("Circuit breaker reset: closed.")
     return EXIT_OK
-
-
-# --- dead-letter queue -----------------------------------------------------------------------
-
-
-def _entry_dict(entry: Any, *, payload: bool = False) -> dict[str, Any]:
-    data = {
-        "id": entry.id,
-        "scene_id": entry.scene_id,
-        "title": entry.title,
-        "error_class": entry.error_class,
-        "message": entry.message,
-        "attempts": entry.attempts,
-        "first_failure_at": entry.first_failure_at,
-        "last_failure_at": entry.last_failure_at,
-    }
-    if payload:
-        data["payload"] = entry.payload
-    return data
-
-
-def cmd_dlq_list(args: argparse.Namespace) -> int:
-    store = _open_store(_paths(args))
-    try:
-        entries = store.dlq_list(limit=args.limit, offset=args.offset)
-    finally:
-        store.close()
-    if args.json:
-        print(json.dumps([_entry_dict(e) for e in entries], indent=2, ensure_ascii=False))
-        return EXIT_OK
-    if not entries:
-        print("The dead-letter queue is empty.")
-        return EXIT_OK
-    for e in entries:
-        print(
-            f"{e.id:>6}  scene {e.scene_id:<8} {e.error_class:<10} "
-            f"{_fmt_time(e.last_failure_at)}  {e.title[:40]!s:<40}  {e.message[:60]}"
-        )
-    return EXIT_OK
-
-
-def cmd_dlq_show(args: argparse.Namespace) -> int:
-    store = _open_store(_paths(args))
-    try:
-        entry = store.dlq_get(args.id)
-    finally:
-        store.close()
-    if entry is None:
-        print(f"No dead-letter entry {args.id}.", file=sys.stderr)
-        return EXIT_FAIL
-    print(json.dumps(_entry_dict(entry, payload=True), indent=2, ensure_ascii=False))
-    return EXIT_OK
-
-
-def _ids(args: argparse.Namespace) -> list[int] | None:
-    if args.all:
-        return None
-    if args.id is None:
-        raise SystemExit("give an entry id or --all")
-    return [args.id]
-
-
-def _entries(n: int) -> str:
-    return f"{n} entr{'y' if n == 1 else 'ies'}"
-
-
-def _dlq_action(args: argparse.Namespace, command: str, done: str) -> int:
-    """`dlq retry` / `dlq delete`: one entry or --all, through the running engine if any."""
-    ids = _ids(args)
-    count = _through_engine(
-        _paths(args), command, {"ids": ids}, lambda store: getattr(store, command)(ids)
-    )
-    print(f"{_entries(count)} {done}.")
-    return EXIT_OK if count or ids is None else EXIT_FAIL
-
-
-def cmd_dlq_retry(args: argparse.Namespace) -> int:
-    return _dlq_action(args, "dlq_retry", "queued again")
-
-
-def cmd_dlq_delete(args: argparse.Namespace) -> int:
-    return _dlq_action(args, "dlq_delete", "deleted")
-
-
-def cmd_dlq_purge(args: argparse.Namespace) -> int:
-    paths = _paths(args)
-    days = args.older_than
-    if days is None:
-        days = load_config_report(paths.config_file, keep_backup=False).config.dlq_retention_days
-    count = _through_engine(
-        paths, "dlq_purge", {"older_than_days": days}, lambda store: store.dlq_purge(days)
-    )
-    print(f"{_entries(count)} older than {days:g} days purged.")
-    return EXIT_OK
-
-
-# --- config ----------------------------------------------------------------------------------
-
-
-def cmd_config_path(args: argparse.Namespace) -> int:
-    print(_paths(args).config_file)
-    return EXIT_OK
-
-
-def cmd_config_show(args: argparse.Namespace) -> int:
-    paths = _paths(args)
-    loaded = load_config_report(paths.config_file, keep_backup=False)
-    if loaded.problem is not None:
-        print(loaded.problem.describe(), file=sys.stderr)
-    print(json.dumps(loaded.config.masked(), indent=2, ensure_ascii=False))
-    return EXIT_OK
-
-
-def cmd_config_check(args: argparse.Namespace) -> int:
-    paths = _paths(args)
-    loaded = load_config_report(paths.config_file, keep_backup=False)
-    if loaded.problem is not None:
-        print(loaded.problem.describe(), file=sys.stderr)
-        return EXIT_FAIL
-    if not loaded.existed:
-        print(f"No config file at {paths.config_file}; defaults apply (Plex is not configured).")
-        return EXIT_FAIL
-    state = "ready" if loaded.config.is_configured else "Plex URL or token missing"
-    print(f"{paths.config_file}: valid ({state}).")
-    return EXIT_OK if loaded.config.is_configured else EXIT_FAIL
 
 
 # --- parser ----------------------------------------------------------------------------------
@@ -370,28 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)
 
-    dlq = sub.add_parser("dlq", parents=[common], help="the dead-letter queue").add_subparsers(
-        dest="dlq_command", metavar="ACTION", required=True
-    )
-    listing = dlq.add_parser("list", parents=[common], help="list entries, newest first")
-    listing.add_argument("--json", action="store_true")
-    listing.add_argument("--limit", type=int, default=100)
-    listing.add_argument("--offset", type=int, default=0)
-    listing.set_defaults(func=cmd_dlq_list)
-    show = dlq.add_parser("show", parents=[common], help="one entry with its payload")
-    show.add_argument("id", type=int)
-    show.set_defaults(func=cmd_dlq_show)
-    for name, func, verb in (
-        ("retry", cmd_dlq_retry, "send back to the queue"),
-        ("delete", cmd_dlq_delete, "delete"),
-    ):
-        action = dlq.add_parser(name, parents=[common], help=f"{verb} one entry or --all")
-        action.add_argument("id", type=int, nargs="?")
-        action.add_argument("--all", action="store_true")
-        action.set_defaults(func=func)
-    purge = dlq.add_parser("purge", parents=[common], help="delete entries older than N days")
-    purge.add_argument("--older-than", type=float, metavar="DAYS")
-    purge.set_defaults(func=cmd_dlq_purge)
+    add_dlq_parser(sub, common)
 
     breaker = sub.add_parser("breaker", parents=[common], help="the circuit breaker")
     breaker_sub = breaker.add_subparsers(dest="breaker_command", metavar="ACTION", required=True)
@@ -399,17 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_breaker_reset
     )
 
-    config = sub.add_parser("config", parents=[common], help="the configuration file")
-    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    config_sub.add_parser("path", parents=[common], help="where it is").set_defaults(
-        func=cmd_config_path
-    )
-    config_sub.add_parser("show", parents=[common], help="print it, secrets masked").set_defaults(
-        func=cmd_config_show
-    )
-    config_sub.add_parser("check", parents=[common], help="validate it").set_defaults(
-        func=cmd_config_check
-    )
+    add_config_parser(sub, common)
 
     from engine.sim.cli import add_sim_parser
 
