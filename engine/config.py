@@ -1,4 +1,9 @@
-"""The validated configuration: a pydantic model saved atomically as owner-only JSON."""
+"""The config file: read with every valid value kept, saved atomically as owner-only JSON.
+
+A bad value never costs the good ones: the field falls back to its default and the problem names
+it. The file itself is never moved or changed by reading it; a broken file is copied to a
+timestamped .bak only when new settings are about to replace it.
+"""
 
 from __future__ import annotations
 
@@ -6,186 +11,108 @@ import datetime as dt
 import json
 import logging
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import platformdirs
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    SerializationInfo,
-    ValidationError,
-    field_serializer,
-    field_validator,
-)
+from pydantic import ValidationError
 
 from engine.clock import SYSTEM_CLOCK, Clock
+from engine.config_model import (
+    REVEAL_SECRETS,
+    SCHEMA_VERSION,
+    PathMapping,
+    PlexSyncConfig,
+    mask_secret,
+)
+
+__all__ = [
+    "APP_NAME",
+    "CONFIG_FILE",
+    "SCHEMA_VERSION",
+    "ConfigLoad",
+    "ConfigProblem",
+    "FieldProblem",
+    "PathMapping",
+    "PlexSyncConfig",
+    "config_dir",
+    "config_path",
+    "fix_permissions",
+    "load_config",
+    "load_config_report",
+    "mask_secret",
+    "save_config",
+]
 
 logger = logging.getLogger(__name__)
 
 APP_NAME = "plexsync-tray"
-SCHEMA_VERSION = 1
 CONFIG_FILE = "config.json"
-REVEAL_SECRETS = "reveal_secrets"
-
-
-def _check_url(value: str, *, allow_empty: bool) -> str:
-    value = value.strip()
-    if not value:
-        if allow_empty:
-            return ""
-        raise ValueError("a URL is required, for example http://localhost:9999")
-    if not value.lower().startswith(("http://", "https://")):
-        raise ValueError("must start with http:// or https://")
-    if len(value.split("://", 1)[1].strip("/")) == 0:
-        raise ValueError("must name a host after the scheme")
-    return value.rstrip("/")
-
-
-class PathMapping(BaseModel):
-    """Stash sees a file under `stash_prefix`; Plex sees the same file under `plex_prefix`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    stash_prefix: Annotated[str, Field(min_length=1)]
-    plex_prefix: Annotated[str, Field(min_length=1)]
-
-
-class PlexSyncConfig(BaseModel):
-    """Everything the user can set. Ranges are enforced here and shown by the settings dialog."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-    schema_version: int = SCHEMA_VERSION
-
-    plex_url: str = ""
-    plex_token: SecretStr = SecretStr("")
-    plex_libraries: list[str] = Field(default_factory=list)
-
-    stash_url: str = "http://localhost:9999"
-    stash_api_key: SecretStr | None = None
-
-    poll_interval: Annotated[float, Field(ge=1, le=3600)] = 30.0
-    plex_connect_timeout: Annotated[float, Field(ge=1, le=30)] = 5.0
-    plex_read_timeout: Annotated[float, Field(ge=1, le=120)] = 30.0
-
-    failure_threshold: Annotated[int, Field(ge=1, le=100)] = 5
-    recovery_timeout: Annotated[float, Field(ge=1, le=3600)] = 60.0
-    success_threshold: Annotated[int, Field(ge=1, le=10)] = 1
-
-    max_retries: Annotated[int, Field(ge=0, le=20)] = 5
-    dlq_retention_days: Annotated[int, Field(ge=1, le=365)] = 30
-
-    strict_matching: bool = True
-    preserve_plex_edits: bool = False
-    skip_not_found: bool = False
-    lock_synced_fields: bool = True
-
-    path_mappings: list[PathMapping] = Field(default_factory=list)
-
-    sync_title: bool = True
-    sync_studio: bool = True
-    sync_summary: bool = True
-    sync_date: bool = True
-    sync_performers: bool = True
-    sync_tags: bool = True
-    sync_collection: bool = True
-    sync_poster: bool = True
-
-    notifications: bool = True
-    start_at_login: bool = False
-
-    @field_validator("plex_url")
-    @classmethod
-    def _plex_url(cls, value: str) -> str:
-        return _check_url(value, allow_empty=True)
-
-    @field_validator("stash_url")
-    @classmethod
-    def _stash_url(cls, value: str) -> str:
-        return _check_url(value, allow_empty=False)
-
-    @field_validator("plex_libraries")
-    @classmethod
-    def _libraries(cls, value: list[str]) -> list[str]:
-        return [title.strip() for title in value if title.strip()]
-
-    @field_validator("schema_version")
-    @classmethod
-    def _schema(cls, value: int) -> int:
-        if value != SCHEMA_VERSION:
-            raise ValueError(f"this version of PlexSync Tray reads schema {SCHEMA_VERSION} only")
-        return value
-
-    @field_serializer("plex_token", "stash_api_key", when_used="json")
-    def _serialize_secret(self, value: SecretStr | None, info: SerializationInfo) -> str | None:
-        # Only save_config (writing the 0600 file) asks for the real value; any other dump masks.
-        if value is None:
-            return None
-        if isinstance(info.context, dict) and info.context.get(REVEAL_SECRETS):
-            return value.get_secret_value()
-        return mask_secret(value.get_secret_value())
-
-    def with_changes(self, **changes: Any) -> PlexSyncConfig:
-        """A validated copy with some fields changed (model_copy would skip validation)."""
-        return PlexSyncConfig.model_validate({**self.model_dump(), **changes})
-
-    @property
-    def is_configured(self) -> bool:
-        """Plex URL and token are set: the engine has somewhere to write."""
-        return bool(self.plex_url and self.plex_token.get_secret_value())
-
-    def masked(self) -> dict[str, Any]:
-        """A plain dict for display: secrets replaced by a mask, never their value."""
-        data = self.model_dump(mode="python")
-        for key in ("plex_token", "stash_api_key"):
-            secret = getattr(self, key)
-            data[key] = mask_secret(None if secret is None else secret.get_secret_value())
-        data["path_mappings"] = [m.model_dump() for m in self.path_mappings]
-        return data
-
-
-def mask_secret(value: str | None) -> str | None:
-    """`None` stays None, empty stays empty, anything else shows as asterisks only."""
-    if value is None:
-        return None
-    return "********" if value else ""
+MAX_CONFIG_BYTES = 1_000_000  # a real config is a few KB
+SALVAGE_PASSES = 4
 
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """One invalid field: where, what was wrong, and in words a user understands."""
+    """One invalid value: where (dotted), what was wrong, and what is used instead."""
 
     field: str
     message: str
+    instead: str = ""
+
+    @property
+    def name(self) -> str:
+        """The top-level setting, as the settings dialog names its editors."""
+        return self.field.split(".", 1)[0]
+
+    def describe(self) -> str:
+        return f"{self.field}: {self.message}" + (f" ({self.instead})" if self.instead else "")
 
 
 @dataclass(frozen=True)
 class ConfigProblem:
-    """Why a config file could not be used, and where its contents were kept."""
+    """Why (part of) a config file could not be used; the file itself is left as it is."""
 
     path: Path
     summary: str
     fields: tuple[FieldProblem, ...] = ()
-    backup_path: Path | None = None
 
     def describe(self) -> str:
         lines = [self.summary]
-        lines += [f"  {p.field}: {p.message}" for p in self.fields]
-        if self.backup_path is not None:
-            lines.append(f"The file was kept as {self.backup_path}; defaults are in use.")
+        lines += [f"  {p.describe()}" for p in self.fields]
+        lines.append(
+            f"The file {self.path} was not changed; saving new settings keeps a copy of it "
+            "as a .bak file."
+        )
         return "\n".join(lines)
 
 
 @dataclass(frozen=True)
 class ConfigLoad:
+    """What reading the config found: the usable config, problems and warnings."""
+
     config: PlexSyncConfig
     problem: ConfigProblem | None = None
     existed: bool = field(default=False)
+    ignored_keys: tuple[str, ...] = ()
+    exposed: bool = False  # holds a secret and other users can read it
+
+    def warnings(self) -> list[str]:
+        """Things the user should hear about that do not make the config unusable."""
+        notes = []
+        if self.ignored_keys:
+            keys = ", ".join(self.ignored_keys)
+            notes.append(f"Unknown setting(s) ignored: {keys} (a typo, or from another version?).")
+        if self.exposed:
+            notes.append(
+                "The config file holds your token but other users can read it. "
+                "Run `plexsync config fix-permissions` (or use the button in the settings) "
+                "to make it private (mode 0600)."
+            )
+        return notes
 
 
 def field_problems(error: ValidationError) -> tuple[FieldProblem, ...]:
@@ -193,8 +120,15 @@ def field_problems(error: ValidationError) -> tuple[FieldProblem, ...]:
     problems = []
     for item in error.errors(include_input=False, include_url=False):
         where = ".".join(str(part) for part in item["loc"]) or "(file)"
-        problems.append(FieldProblem(where, str(item["msg"])))
+        problems.append(FieldProblem(where, _plain(str(item["msg"]))))
     return tuple(problems)
+
+
+def _plain(message: str) -> str:
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
 
 
 def config_dir() -> Path:
@@ -206,51 +140,108 @@ def config_path() -> Path:
     return config_dir() / CONFIG_FILE
 
 
-def load_config_report(
-    path: Path | None = None, *, clock: Clock = SYSTEM_CLOCK, keep_backup: bool = True
-) -> ConfigLoad:
-    """Read the config. A broken file is kept as a timestamped .bak and defaults are returned.
-
-    `keep_backup=False` only reports (for `config check`): the file stays where it is.
-    """
+def load_config_report(path: Path | None = None) -> ConfigLoad:
+    """Read the config, keeping every valid value; the file is never changed by reading it."""
     path = path or config_path()
     try:
-        raw = path.read_bytes()
+        raw = _read_limited(path)
     except FileNotFoundError:
         return ConfigLoad(PlexSyncConfig())
     except OSError as exc:
-        problem = ConfigProblem(path, f"The config file could not be read: {exc.strerror}")
+        problem = ConfigProblem(path, f"The config file could not be read: {_os_reason(exc)}.")
         return ConfigLoad(PlexSyncConfig(), problem, existed=True)
     try:
         data = json.loads(raw)
         if not isinstance(data, dict):
             raise ValueError("the file does not hold a JSON object")
+    except RecursionError:
+        summary = "The config file is not usable JSON (it is nested too deeply)."
+        return ConfigLoad(PlexSyncConfig(), ConfigProblem(path, summary), existed=True)
     except (ValueError, UnicodeDecodeError) as exc:
-        backup = _keep_backup(path, clock) if keep_backup else None
         summary = f"The config file is not valid JSON ({_first_line(exc)})."
-        return ConfigLoad(PlexSyncConfig(), ConfigProblem(path, summary, (), backup), existed=True)
-    try:
-        return ConfigLoad(PlexSyncConfig.model_validate(data), existed=True)
-    except ValidationError as exc:
-        backup = _keep_backup(path, clock) if keep_backup else None
-        problem = ConfigProblem(
-            path, "The config file has invalid settings.", field_problems(exc), backup
-        )
-        return ConfigLoad(PlexSyncConfig(), problem, existed=True)
+        return ConfigLoad(PlexSyncConfig(), ConfigProblem(path, summary), existed=True)
+    config, problems, ignored = salvage(data)
+    invalid = None
+    if problems:
+        invalid = ConfigProblem(path, "The config file has invalid settings.", problems)
+    exposed = config.has_secrets and _readable_by_others(path)
+    return ConfigLoad(config, invalid, existed=True, ignored_keys=ignored, exposed=exposed)
+
+
+def salvage(
+    data: dict[str, Any],
+) -> tuple[PlexSyncConfig, tuple[FieldProblem, ...], tuple[str, ...]]:
+    """The config with each invalid value replaced by its default, what was wrong, and the
+    unknown keys that were ignored."""
+    data = dict(data)
+    problems: list[FieldProblem] = []
+    ignored: list[str] = []
+    for _ in range(SALVAGE_PASSES):
+        try:
+            return PlexSyncConfig.model_validate(data), tuple(problems), tuple(ignored)
+        except ValidationError as exc:
+            _drop_invalid(data, exc, problems, ignored)
+    problems.append(FieldProblem("(file)", "could not be repaired", "defaults used"))
+    return PlexSyncConfig(), tuple(problems), tuple(ignored)
+
+
+def _drop_invalid(
+    data: dict[str, Any],
+    exc: ValidationError,
+    problems: list[FieldProblem],
+    ignored: list[str],
+) -> None:
+    """Remove what failed: an unknown key, a bad list entry, or a whole bad field."""
+    bad_rows: dict[str, set[int]] = {}
+    for item, problem in zip(exc.errors(include_input=False), field_problems(exc), strict=True):
+        loc = item["loc"]
+        name = str(loc[0]) if loc else ""
+        if item["type"] == "extra_forbidden":
+            ignored.append(name)
+            data.pop(name, None)
+        elif len(loc) >= 2 and isinstance(loc[1], int) and isinstance(data.get(name), list):
+            bad_rows.setdefault(name, set()).add(loc[1])
+            problems.append(FieldProblem(problem.field, problem.message, "this entry is ignored"))
+        else:
+            data.pop(name, None)
+            problems.append(FieldProblem(problem.field, problem.message, _default_text(name)))
+    for name, rows in bad_rows.items():
+        data[name] = [row for index, row in enumerate(data[name]) if index not in rows]
+
+
+def _default_text(name: str) -> str:
+    info = PlexSyncConfig.model_fields.get(name)
+    if info is None:
+        return "ignored"
+    default = info.get_default(call_default_factory=True)
+    if name in ("plex_token", "stash_api_key"):
+        return "left empty"
+    if isinstance(default, bool):
+        default = "on" if default else "off"
+    elif isinstance(default, float) and default.is_integer():
+        default = int(default)
+    return f"the default {default!r} is used" if default not in ("", []) else "left empty"
 
 
 def load_config(path: Path | None = None) -> PlexSyncConfig:
-    """The config, or defaults (with a warning logged) when the file is broken."""
+    """The config (invalid values at their defaults, with a warning logged)."""
     result = load_config_report(path)
     if result.problem is not None:
         logger.warning("%s", result.problem.describe())
     return result.config
 
 
-def save_config(config: PlexSyncConfig, path: Path | None = None) -> Path:
-    """Write atomically (temp file, fsync, rename) with mode 0600: the file holds the token."""
+def save_config(
+    config: PlexSyncConfig, path: Path | None = None, *, clock: Clock = SYSTEM_CLOCK
+) -> Path:
+    """Write atomically (temp file, fsync, rename) with mode 0600: the file holds the token.
+
+    A file that is not a valid config is first copied to a .bak: the user's text is never lost.
+    A symlink is replaced by the new file; its target is never touched.
+    """
     path = path or config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    _keep_copy_if_broken(path, clock)
     data = config.model_dump(mode="json", context={REVEAL_SECRETS: True})
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=path.parent)
@@ -268,6 +259,66 @@ def save_config(config: PlexSyncConfig, path: Path | None = None) -> Path:
     return path
 
 
+def fix_permissions(path: Path | None = None) -> str:
+    """Make the config file owner-only (0600) without following a symlink; says what it did."""
+    path = path or config_path()
+    if path.is_symlink():
+        return (
+            f"{path} is a symbolic link; its target was not changed. "
+            f"Run `chmod 600` on {path.resolve()} yourself if it is yours."
+        )
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    return f"{path} is now readable by you only (mode 0600)."
+
+
+def _readable_by_others(path: Path) -> bool:
+    if os.name != "posix":
+        return False  # Windows keeps per-user profiles private by ACL
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+def _read_limited(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise OSError(0, f"it is larger than {MAX_CONFIG_BYTES // 1000} KB")
+    return raw
+
+
+def _keep_copy_if_broken(path: Path, clock: Clock) -> Path | None:
+    """Copy a file that is not a fully valid config to a new 0600 .bak (never follows links)."""
+    if not path.exists():
+        return None
+    loaded = load_config_report(path)
+    if loaded.problem is None and not loaded.ignored_keys:
+        return None
+    try:
+        raw = _read_limited(path)
+    except OSError:
+        raw = b""
+    stamp = _stamp(clock.now())
+    for counter in range(1000):
+        suffix = stamp if counter == 0 else f"{stamp}-{counter}"
+        backup = path.with_name(f"{path.name}.{suffix}.bak")
+        try:
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+        logger.warning("The previous config file was kept as %s", backup)
+        return backup
+    return None
+
+
 def _fsync_dir(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -281,24 +332,16 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _keep_backup(path: Path, clock: Clock) -> Path | None:
-    stamp = _stamp(clock.now())
-    backup = path.with_name(f"{path.name}.{stamp}.bak")
-    counter = 1
-    while backup.exists():
-        backup = path.with_name(f"{path.name}.{stamp}-{counter}.bak")
-        counter += 1
-    try:
-        path.replace(backup)
-        backup.chmod(0o600)
-    except OSError as exc:
-        logger.warning("Could not keep the broken config as a backup: %s", exc.strerror)
-        return None
-    return backup
-
-
 def _stamp(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).strftime("%Y%m%d-%H%M%S")
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, IsADirectoryError):
+        return "it is a directory"
+    if isinstance(exc, NotADirectoryError):
+        return "a part of its path is a file, not a directory"
+    return exc.strerror or str(exc)
 
 
 def _first_line(exc: BaseException) -> str:

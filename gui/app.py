@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import QObject, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from engine import __version__
-from engine.config import PlexSyncConfig, load_config_report, save_config
+from engine.config import ConfigLoad, PlexSyncConfig, load_config_report, save_config
 from engine.paths import AppPaths
 from gui.autostart import Autostart, autostart_command, for_platform, launcher_command
 from gui.bridge import EngineBridge, HostedEngine
@@ -111,6 +111,7 @@ class TrayApp(QObject):
         self.runtime: Runtime | None = None
         self.status_window: Any = None
         self.settings_dialog: SettingsDialog | None = None
+        self._load_report: ConfigLoad | None = None
         self.fallback: FallbackWindow | None = None
         self._tray_deadline = 0.0
         self._stopped = False
@@ -145,10 +146,14 @@ class TrayApp(QObject):
         self.bridge.start()
         self._check_autostart_entry()
         self._show_ui()
-        if loaded.problem is not None:
-            text = loaded.problem.describe()
-            logger.warning("%s", text)
-            QTimer.singleShot(0, lambda: self._warn_config(text))
+        if loaded.problem is not None or loaded.warnings():
+            # Told inside the settings dialog, pre-filled with every valid value, at every start
+            # until the file is fixed (it is never moved aside).
+            self._load_report = loaded
+            notes = [loaded.problem.describe()] if loaded.problem else []
+            for text in [*notes, *loaded.warnings()]:
+                logger.warning("%s", text)
+            QTimer.singleShot(0, self.open_settings)
         elif not loaded.existed:
             logger.info("No settings yet: opening the settings dialog")
             QTimer.singleShot(0, self.open_settings)
@@ -183,15 +188,6 @@ class TrayApp(QObject):
         problem = self.autostart.problem()
         if problem:
             logger.warning("Start at login needs repair: %s", problem)
-
-    def _warn_config(self, text: str) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, APP_TITLE, "The settings file could not be used.", parent=None
-        )
-        box.setInformativeText(text)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        self.open_settings()
 
     # --- tray or fallback window ------------------------------------------------------------
 
@@ -307,7 +303,10 @@ class TrayApp(QObject):
         dialog = self.settings_dialog
         if dialog is None:
             dialog = SettingsDialog(
-                self.config, config_file=self.paths.config_file, autostart=self.autostart
+                self.config,
+                config_file=self.paths.config_file,
+                autostart=self.autostart,
+                load_report=self._load_report,
             )
             dialog.config_saved.connect(self.on_settings_config_saved)
             dialog.finished.connect(self._on_settings_finished)
@@ -324,6 +323,7 @@ class TrayApp(QObject):
 
     @Slot(object)
     def on_settings_config_saved(self, config: PlexSyncConfig) -> None:
+        self._load_report = None  # the file now holds what was saved
         self.apply_config(config)
 
     def apply_config(self, config: PlexSyncConfig) -> None:

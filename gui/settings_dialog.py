@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import PlexSyncConfig, save_config
+from engine.config import ConfigLoad, PlexSyncConfig, fix_permissions, save_config
 from engine.errors import SyncError
 from gui.autostart import Autostart
 from gui.background import Runner, run_in_thread
@@ -99,6 +99,18 @@ def describe_failure(error: BaseException) -> str:
     return f"Unexpected error ({type(error).__name__})."
 
 
+def _problems_by_field(report: ConfigLoad | None) -> dict[str, list[str]]:
+    """The load problems per top-level setting, as the dialog's error labels show them."""
+    found: dict[str, list[str]] = {}
+    if report is not None and report.problem is not None:
+        for problem in report.problem.fields:
+            text = f"In the file: {problem.message}" + (
+                f"; {problem.instead}." if problem.instead else "."
+            )
+            found.setdefault(problem.name, []).append(text)
+    return found
+
+
 def _default_plex_tester(config: PlexSyncConfig) -> list[str]:
     from engine.plex_client import test_plex_connection  # heavy, rarely used
 
@@ -125,6 +137,7 @@ class SettingsDialog(QDialog):
         plex_tester: Callable[[PlexSyncConfig], list[str]] = _default_plex_tester,
         stash_tester: Callable[[PlexSyncConfig], str] = _default_stash_tester,
         runner: Runner = run_in_thread,
+        load_report: ConfigLoad | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -137,13 +150,20 @@ class SettingsDialog(QDialog):
         self._stash_tester = stash_tester
         self._runner = runner
         self._valid: PlexSyncConfig | None = config
-        self._saved = config
+        # A file with problems is not what the form shows: saving it is a change worth Apply.
+        unsaved = load_report is not None and (load_report.problem or load_report.ignored_keys)
+        self._saved: PlexSyncConfig | None = None if unsaved else config
+        self._load_report = load_report
+        self._load_problems = _problems_by_field(load_report)
+        self._loaded_form: dict[str, Any] = {}  # the form as loaded (set after _load)
         self.errors: dict[str, ErrorLabel] = {}
         self._field_tab: dict[str, str] = {}
         self.checks: dict[str, QCheckBox] = {}
         self.numbers: dict[str, QSpinBox | QDoubleSpinBox] = {}
         self._build()
         self._load(config)
+        self._loaded_form = self.form_data()
+        self._show_load_report()
         self._plex_tested.connect(self._on_plex_tested)
         self._stash_tested.connect(self._on_stash_tested)
         self.validate()
@@ -178,7 +198,19 @@ class SettingsDialog(QDialog):
         self.ok_button.clicked.connect(self.on_ok_clicked)
         self.apply_button.clicked.connect(self.on_apply_clicked)
         self.buttons.rejected.connect(self.reject)
+        self.notice = QLabel(self)
+        self.notice.setObjectName("load_notice")
+        self.notice.setWordWrap(True)
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice.setStyleSheet("QLabel { background: #fff3cd; color: #533f03; padding: 6px; }")
+        self.notice.hide()
+        self.fix_permissions_button = QPushButton("Make the settings file private", self)
+        self.fix_permissions_button.setObjectName("fix_permissions")
+        self.fix_permissions_button.clicked.connect(self.on_fix_permissions_clicked)
+        self.fix_permissions_button.hide()
         layout = QVBoxLayout(self)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.fix_permissions_button)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.banner)
         layout.addWidget(self.buttons)
@@ -202,6 +234,9 @@ class SettingsDialog(QDialog):
         self.plex_token = SecretEdit("plex_token", "X-Plex-Token")
         self.plex_token.textChanged.connect(self.validate)
         self._row("plex", "plex_token", "Token", self.plex_token)
+        self.plex_ca_bundle = self._line("plex_ca_bundle", "System certificates")
+        hint = "For https with a self-signed or private CA: that CA's certificate file (PEM)."
+        self._row("plex", "plex_ca_bundle", "CA certificate", self.plex_ca_bundle, hint)
         self.plex_test = QPushButton("Test connection")
         self.plex_test.setObjectName("plex_test")
         self.plex_test.clicked.connect(self.on_plex_test_clicked)
@@ -219,6 +254,9 @@ class SettingsDialog(QDialog):
         self.stash_api_key = SecretEdit("stash_api_key", "Leave empty if Stash has no login")
         self.stash_api_key.textChanged.connect(self.validate)
         self._row("stash", "stash_api_key", "API key", self.stash_api_key)
+        self.stash_ca_bundle = self._line("stash_ca_bundle", "System certificates")
+        hint = "For https with a self-signed or private CA: that CA's certificate file (PEM)."
+        self._row("stash", "stash_ca_bundle", "CA certificate", self.stash_ca_bundle, hint)
         self.stash_test = QPushButton("Test connection")
         self.stash_test.setObjectName("stash_test")
         self.stash_test.clicked.connect(self.on_stash_test_clicked)
@@ -290,6 +328,8 @@ class SettingsDialog(QDialog):
         self.plex_token.setText(config.plex_token.get_secret_value())
         self.libraries.set_libraries([], config.plex_libraries)
         self.stash_url.setText(config.stash_url)
+        self.plex_ca_bundle.setText(config.plex_ca_bundle)
+        self.stash_ca_bundle.setText(config.stash_ca_bundle)
         key = config.stash_api_key
         self.stash_api_key.setText("" if key is None else key.get_secret_value())
         self.mappings.set_mappings(config.path_mappings)
@@ -315,6 +355,8 @@ class SettingsDialog(QDialog):
             "stash_url": self.stash_url.text(),
             "stash_api_key": self.stash_api_key.text().strip() or None,
             "path_mappings": self.mappings.values(),
+            "plex_ca_bundle": self.plex_ca_bundle.text(),
+            "stash_ca_bundle": self.stash_ca_bundle.text(),
         }
         data.update({name: box.value() for name, box in self.numbers.items()})
         data.update({name: box.isChecked() for name, box in self.checks.items()})
@@ -335,9 +377,14 @@ class SettingsDialog(QDialog):
                     column = "Stash path" if loc[2] == "stash_prefix" else "Plex path"
                     message = f"Row {int(loc[1]) + 1}, {column}: {message}"
                 problems.setdefault(name, []).append(message)
+        shown = {name: list(messages) for name, messages in problems.items()}
+        form = self.form_data()
+        for name, messages in self._load_problems.items():
+            if form.get(name) == self._loaded_form.get(name):  # until the user changes it
+                shown.setdefault(name, []).extend(messages)
         for name, label in self.errors.items():
-            label.show_problems(problems.get(name, []))
-        self._mark_tabs(problems)
+            label.show_problems(shown.get(name, []))
+        self._mark_tabs(shown)
         self._update_buttons(problems)
         return self._valid
 
@@ -386,6 +433,7 @@ class SettingsDialog(QDialog):
             return False
         logger.info("Settings saved to %s", self._config_file)
         self._saved = config
+        self._forget_load_problems()
         self._update_buttons({})
         if not self._sync_autostart(config.start_at_login):
             return False
@@ -407,6 +455,48 @@ class SettingsDialog(QDialog):
         self.autostart_problem.hide()
         return True
 
+    # --- what reading the file found ---------------------------------------------------------
+
+    def _show_load_report(self) -> None:
+        """Say inside the dialog what was wrong with the file (never in a window behind it)."""
+        report = self._load_report
+        lines: list[str] = []
+        if report is not None and report.problem is not None:
+            lines.append(report.problem.summary)
+            lines += [f"• {p.describe()}" for p in report.problem.fields]
+            lines.append("The marked fields show what is used now; OK saves them to the file.")
+        if report is not None:
+            lines += report.warnings()
+        self.notice.setText("\n".join(lines))
+        self.notice.setVisible(bool(lines))
+        self.fix_permissions_button.setVisible(report is not None and report.exposed)
+        bad_tabs = [self._field_tab.get(name, "app") for name in self._load_problems]
+        if bad_tabs:
+            self.tabs.setCurrentIndex(list(TAB_TITLES).index(bad_tabs[0]))
+
+    def _forget_load_problems(self) -> None:
+        """The file now holds what the form shows: the old problems no longer apply."""
+        exposed = self._load_report is not None and self._load_report.exposed
+        self._load_report = None
+        self._load_problems = {}
+        self.notice.hide()
+        self.fix_permissions_button.hide()
+        if exposed:  # save_config wrote a new 0600 file
+            self.notice.setText("The settings file is now private (mode 0600).")
+            self.notice.show()
+        self.validate()
+
+    @Slot()
+    def on_fix_permissions_clicked(self) -> None:
+        try:
+            message = fix_permissions(self._config_file)
+        except OSError as exc:
+            message = f"Could not change the file's permissions: {exc.strerror or exc}"
+        else:
+            self.fix_permissions_button.hide()
+        self.notice.setText(message)
+        self.notice.show()
+
     # --- connection tests -------------------------------------------------------------------
 
     def _config_for_test(self, fields: tuple[str, ...]) -> PlexSyncConfig | None:
@@ -421,7 +511,13 @@ class SettingsDialog(QDialog):
 
     @Slot()
     def on_plex_test_clicked(self) -> None:
-        fields = ("plex_url", "plex_token", "plex_connect_timeout", "plex_read_timeout")
+        fields = (
+            "plex_url",
+            "plex_token",
+            "plex_ca_bundle",
+            "plex_connect_timeout",
+            "plex_read_timeout",
+        )
         config = self._config_for_test(fields)
         if config is None or not config.plex_url:
             self.plex_result.setText("Enter a valid Plex URL first.")
@@ -444,7 +540,7 @@ class SettingsDialog(QDialog):
 
     @Slot()
     def on_stash_test_clicked(self) -> None:
-        config = self._config_for_test(("stash_url", "stash_api_key"))
+        config = self._config_for_test(("stash_url", "stash_api_key", "stash_ca_bundle"))
         if config is None:
             self.stash_result.setText("Enter a valid Stash URL first.")
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import ClassVar
 
 import pytest
 from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtWidgets import QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 from pytestqt.qtbot import QtBot
 from tray_fakes import FakeAutostart, FakeRuntimeFactory
 
@@ -18,6 +19,7 @@ from engine.paths import AppPaths
 from gui import app as app_module
 from gui.app import TrayApp, parse_args
 from gui.presentation import TrayState
+from gui.settings_dialog import TAB_TITLES
 
 TOKEN = "app-test-token-998877"
 
@@ -259,14 +261,39 @@ def test_shutdown_stops_the_engine_then_closes_the_runtime(
     assert FakeStatusWindow.instances == [] or "shutdown" in FakeStatusWindow.instances[0].calls
 
 
-def test_a_broken_config_is_kept_and_reported(qtbot: QtBot, make_app, paths, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_field_opens_the_settings_prefilled_with_it_marked(
+    qtbot: QtBot, make_app, paths
+) -> None:  # type: ignore[no-untyped-def]
+    text = json.dumps(
+        {"plex_url": "http://plex.example:32400", "plex_token": "tok-123456", "poll_interval": 0}
+    )
+    paths.config_file.write_text(text)
+    tray_app = make_app()
+    qtbot.waitUntil(lambda: tray_app.settings_dialog is not None, timeout=2000)
+    dialog = tray_app.settings_dialog
+    assert dialog.plex_url.text() == "http://plex.example:32400"  # the valid values are kept
+    assert dialog.plex_token.text() == "tok-123456"
+    assert tray_app.config.plex_url == "http://plex.example:32400"  # and the engine has them
+    assert dialog.notice.isVisible() and "poll_interval" in dialog.notice.text()  # in the dialog
+    sync_tab = list(TAB_TITLES).index("sync")
+    assert dialog.tabs.currentIndex() == sync_tab and "⚠" in dialog.tabs.tabText(sync_tab)
+    assert dialog.errors["poll_interval"].isVisible()
+    assert "greater than or equal to 1" in dialog.errors["poll_interval"].text()
+    assert paths.config_file.read_text() == text  # nothing moved or rewritten behind the user
+    assert not list(paths.config_dir.glob("config.json.*.bak"))
+    assert QApplication.topLevelWidgets().count(dialog) == 1
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+
+
+def test_a_bad_field_is_reported_again_at_the_next_start(qtbot: QtBot, make_app, paths) -> None:  # type: ignore[no-untyped-def]
     paths.config_file.write_text('{"poll_interval": 0}')
-    warned: list[str] = []
-    monkeypatch.setattr(TrayApp, "_warn_config", lambda self, text: warned.append(text))
-    make_app()
-    qtbot.waitUntil(lambda: bool(warned), timeout=2000)
-    assert "poll_interval" in warned[0]
-    assert list(paths.config_dir.glob("config.json.*.bak"))
+    first = make_app()
+    qtbot.waitUntil(lambda: first.settings_dialog is not None, timeout=2000)
+    first.settings_dialog.reject()
+    first.shutdown()
+    second = make_app()
+    qtbot.waitUntil(lambda: second.settings_dialog is not None, timeout=2000)
+    assert "poll_interval" in second.settings_dialog.notice.text()
 
 
 def test_command_line() -> None:

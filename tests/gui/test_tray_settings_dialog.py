@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import stat
 import threading
 from pathlib import Path
@@ -238,3 +239,59 @@ def test_a_save_failure_is_shown(qtbot: QtBot, tmp_path: Path) -> None:
     dialog = make_dialog(qtbot, blocker / "config.json")
     assert not dialog.save()
     assert dialog.banner.text().startswith("Could not save the settings")
+
+
+def broken_file(config_file: Path, **fields: object) -> None:
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    base = {"plex_url": "http://127.0.0.1:32400", "plex_token": TOKEN, "poll_interval": 0}
+    config_file.write_text(json.dumps({**base, **fields}))
+    config_file.chmod(0o600)
+
+
+def test_a_load_problem_is_shown_in_the_dialog_until_the_field_is_fixed(
+    qtbot: QtBot, config_file: Path
+) -> None:
+    broken_file(config_file)
+    loaded = load_config_report(config_file)
+    dialog = make_dialog(qtbot, config_file, loaded.config, load_report=loaded)
+    assert not dialog.notice.isHidden() and "poll_interval" in dialog.notice.text()
+    label = dialog.errors["poll_interval"]
+    assert not label.isHidden() and "default 30" in label.text()
+    assert dialog.ok_button.isEnabled() and dialog.apply_button.isEnabled()
+    dialog.numbers["poll_interval"].setValue(15)
+    assert label.isHidden()  # changed by the user: the file's problem no longer applies
+    dialog.numbers["poll_interval"].setValue(30)
+    assert not label.isHidden()
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert label.isHidden() and dialog.notice.isHidden()
+    assert load_config_report(config_file).problem is None
+    assert len(list(config_file.parent.glob("config.json.*.bak"))) == 1  # the old text is kept
+
+
+def test_an_exposed_file_offers_to_make_it_private(qtbot: QtBot, config_file: Path) -> None:
+    broken_file(config_file, poll_interval=10)
+    config_file.chmod(0o644)
+    loaded = load_config_report(config_file)
+    assert loaded.exposed and loaded.problem is None
+    dialog = make_dialog(qtbot, config_file, loaded.config, load_report=loaded)
+    assert "other users can read it" in dialog.notice.text()
+    assert not dialog.fix_permissions_button.isHidden()
+    qtbot.mouseClick(dialog.fix_permissions_button, Qt.MouseButton.LeftButton)
+    assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
+    assert dialog.fix_permissions_button.isHidden() and "0600" in dialog.notice.text()
+
+
+def test_a_ca_bundle_must_be_an_existing_file(
+    qtbot: QtBot, config_file: Path, tmp_path: Path
+) -> None:
+    dialog = make_dialog(qtbot, config_file)
+    dialog.plex_ca_bundle.setText(str(tmp_path / "missing.pem"))
+    assert (
+        not dialog.ok_button.isEnabled()
+        and "no such file" in dialog.errors["plex_ca_bundle"].text()
+    )
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    dialog.plex_ca_bundle.setText(str(bundle))
+    assert dialog.ok_button.isEnabled()
+    assert dialog.config is not None and dialog.config.plex_ca_bundle == str(bundle)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from engine.config import (
     PlexSyncConfig,
     config_path,
+    fix_permissions,
     load_config,
     load_config_report,
     save_config,
@@ -139,41 +140,109 @@ def test_save_is_atomic_and_leaves_no_temp_files(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"]
 
 
-def test_invalid_json_is_kept_as_backup_with_clear_error(tmp_path: Path) -> None:
+def test_invalid_json_is_reported_left_in_place_and_backed_up_by_the_next_save(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "config.json"
     path.write_text("{not json")
     loaded = load_config_report(path)
     assert loaded.config == PlexSyncConfig()
-    assert loaded.problem is not None
+    assert loaded.problem is not None and loaded.existed
     assert "not valid JSON" in loaded.problem.summary
-    backup = loaded.problem.backup_path
-    assert backup is not None and backup.read_text() == "{not json"
-    assert backup.name.startswith("config.json.") and backup.name.endswith(".bak")
-    assert not path.exists()  # never silently overwritten: the user's text lives in the .bak
+    assert path.read_text() == "{not json"  # reading never moves or changes the file
+    assert load_config_report(path).problem is not None  # the next start is told again
+    save_config(PlexSyncConfig(poll_interval=12), path)
+    backups = list(tmp_path.glob("config.json.*.bak"))
+    assert len(backups) == 1 and backups[0].read_text() == "{not json"
+    assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
+    assert load_config(path).poll_interval == 12
 
 
-def test_invalid_field_names_field_and_range(tmp_path: Path) -> None:
+def test_one_bad_field_keeps_every_valid_value(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
-    path.write_text(json.dumps({"poll_interval": 0, "plex_token": SECRET}))
+    text = json.dumps(
+        {
+            "plex_url": "http://plex:32400",
+            "plex_token": SECRET,
+            "poll_interval": 0,
+            "max_retries": 7,
+        }
+    )
+    path.write_text(text)
     loaded = load_config_report(path)
+    assert loaded.config.plex_url == "http://plex:32400"
+    assert loaded.config.plex_token.get_secret_value() == SECRET
+    assert loaded.config.max_retries == 7
+    assert loaded.config.poll_interval == 30.0  # only the bad field takes its default
     assert loaded.problem is not None
-    fields = {p.field: p.message for p in loaded.problem.fields}
-    assert "greater than or equal to 1" in fields["poll_interval"]
+    (problem,) = loaded.problem.fields
+    assert problem.name == "poll_interval"
+    assert "greater than or equal to 1" in problem.message
+    assert "default 30" in problem.describe()
     assert SECRET not in loaded.problem.describe()
-    assert loaded.problem.backup_path is not None and loaded.problem.backup_path.exists()
+    assert path.read_text() == text and not list(tmp_path.glob("*.bak"))
 
 
-def test_check_only_keeps_the_file_in_place(tmp_path: Path) -> None:
+def test_a_bad_mapping_row_drops_only_that_row(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
-    path.write_text("[]")
-    loaded = load_config_report(path, keep_backup=False)
-    assert loaded.problem is not None and loaded.problem.backup_path is None
-    assert path.exists()
+    rows = [
+        {"stash_prefix": "/a", "plex_prefix": "/b"},
+        {"stash_prefix": "", "plex_prefix": "/c"},
+        {"stash_prefix": "/d", "plex_prefix": "/e"},
+    ]
+    path.write_text(json.dumps({"path_mappings": rows}))
+    loaded = load_config_report(path)
+    assert [m.stash_prefix for m in loaded.config.path_mappings] == ["/a", "/d"]
+    assert loaded.problem is not None
+    assert loaded.problem.fields[0].field == "path_mappings.1.stash_prefix"
 
 
-def test_two_bad_loads_keep_two_backups(tmp_path: Path) -> None:
+def test_an_unknown_key_is_ignored_with_a_warning_and_the_rest_kept(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
-    for _ in range(2):
-        path.write_text("oops")
-        load_config_report(path)
-    assert len(list(tmp_path.glob("*.bak"))) == 2
+    text = json.dumps({"plex_url": "http://plex:32400", "plex_tokn": "x", "max_retries": 3})
+    path.write_text(text)
+    loaded = load_config_report(path)
+    assert loaded.problem is None  # usable: `run` starts
+    assert loaded.ignored_keys == ("plex_tokn",)
+    assert any("plex_tokn" in w for w in loaded.warnings())
+    assert loaded.config.plex_url == "http://plex:32400" and loaded.config.max_retries == 3
+    assert path.read_text() == text  # the file (and the key) stay where they are
+
+
+def test_a_world_readable_config_with_a_token_is_flagged_and_fixed(tmp_path: Path) -> None:
+    path = save_config(PlexSyncConfig(plex_token=SECRET), tmp_path / "config.json")
+    assert not load_config_report(path).exposed
+    path.chmod(0o644)
+    loaded = load_config_report(path)
+    assert loaded.exposed and any("fix-permissions" in w for w in loaded.warnings())
+    fix_permissions(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not load_config_report(path).exposed
+
+
+def test_a_readable_config_without_secrets_is_not_flagged(tmp_path: Path) -> None:
+    path = save_config(PlexSyncConfig(poll_interval=5), tmp_path / "config.json")
+    path.chmod(0o644)
+    assert not load_config_report(path).exposed
+
+
+def test_a_symlinked_config_target_is_never_changed(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.json"
+    target.write_text('{"poll_interval": 0, "plex_token": "abcdefgh"}')
+    target.chmod(0o644)
+    link = tmp_path / "config.json"
+    link.symlink_to(target)
+    loaded = load_config_report(link)
+    assert loaded.problem is not None and loaded.exposed
+    assert "symbolic link" in fix_permissions(link)
+    save_config(loaded.config, link)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644  # never chmod-ed through the link
+    assert target.read_text() == '{"poll_interval": 0, "plex_token": "abcdefgh"}'
+    assert not link.is_symlink() and stat.S_IMODE(link.stat().st_mode) == 0o600
+    assert list(tmp_path.glob("config.json.*.bak"))
+
+
+def test_a_valid_file_is_not_backed_up_on_save(tmp_path: Path) -> None:
+    path = save_config(PlexSyncConfig(poll_interval=5), tmp_path / "config.json")
+    save_config(PlexSyncConfig(poll_interval=6), path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"]
