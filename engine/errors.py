@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from engine.masking import mask_text
+
 
 class ErrorClass(StrEnum):
     """What kind of failure happened; decides retry, breaker and DLQ behaviour."""
@@ -27,6 +29,9 @@ class SyncError(Exception):
     service: str = "plex"  # which side failed: only Plex failures count for the breaker
 
     def __init__(self, title: str, message: str = "") -> None:
+        # Masked once here, so no DLQ entry, log line or tooltip built from an error holds a
+        # credential (a URL's user:password, a token parameter).
+        title, message = mask_text(title), mask_text(message)
         super().__init__(f"{title}: {message}" if message else title)
         self.title = title
         self.message = message

@@ -1,0 +1,71 @@
+"""Logging for both front ends: a rotating file in the log dir and stderr, masked alike.
+
+The engine's modules only log; the tray (`gui.app`) and `plexsync` call `setup_logging` once.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+from pathlib import Path
+
+from engine.masking import MaskingFormatter, SecretMasker
+
+TRAY_LOG_FILE = "plexsync-tray.log"
+CLI_LOG_FILE = "plexsync.log"  # `plexsync run`: its own file, so two processes never rotate one
+MAX_BYTES = 1_000_000
+BACKUPS = 5
+FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
+CONSOLE_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(
+    log_dir: Path | None,
+    masker: SecretMasker,
+    *,
+    console: bool = True,
+    level: int = logging.INFO,
+    file_name: str = TRAY_LOG_FILE,
+) -> Path | None:
+    """Install masked handlers: a rotating file (unless `log_dir` is None) and stderr."""
+    _fix_missing_streams()
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_plexsync", False):
+            root.removeHandler(handler)
+            handler.close()
+    handlers: list[tuple[logging.Handler, str]] = []
+    path = None
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = log_dir / file_name
+        file_handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
+        _chmod_quietly(path, 0o600)
+        handlers.append((file_handler, FORMAT))
+    if console and sys.stderr is not None:
+        handlers.append((logging.StreamHandler(sys.stderr), CONSOLE_FORMAT))
+    for handler, fmt in handlers:
+        handler.setFormatter(MaskingFormatter(masker, fmt))
+        handler._plexsync = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(True)
+    return path
+
+
+def _fix_missing_streams() -> None:
+    """A Windows gui-script runs without a console: stdout/stderr are None there."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, Path(os.devnull).open("w", encoding="utf-8"))  # noqa: SIM115
+
+
+def _chmod_quietly(path: Path, mode: int) -> None:
+    try:
+        path.chmod(mode)
+    except OSError:
+        pass
