@@ -7,10 +7,12 @@ import argparse
 import json
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from engine import __version__
@@ -26,12 +28,16 @@ from engine.cli_common import (
 )
 from engine.cli_config import add_config_parser
 from engine.cli_dlq import add_dlq_parser
-from engine.config import load_config_report
+from engine.config import PlexSyncConfig, load_config_report
 from engine.control import ControlError, call_running_engine
+from engine.errors import SyncError
 from engine.events import EngineStatus
+from engine.logfile import CLI_LOG_FILE, setup_logging
+from engine.masking import SecretMasker, mask_text
 from engine.paths import AppPaths
 from engine.status import read_status, status_to_dict
 from engine.store import JobStore
+from engine.store_open import DatabaseCorruptError, set_aside, store_error
 from engine.sync import SyncEngine
 
 logger = logging.getLogger("plexsync")
@@ -43,18 +49,9 @@ STOP_GRACE = 2.0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from engine.runtime import EngineRuntime
-
     paths = cli_paths(args)
-    loaded = load_config_report(paths.config_file)
-    if loaded.problem is not None:
-        print(loaded.problem.describe(), file=sys.stderr)
-    config = loaded.config
-    if not config.is_configured:
-        print(
-            f"Plex is not configured: set plex_url and plex_token in {paths.config_file}",
-            file=sys.stderr,
-        )
+    config = _runnable_config(paths)
+    if config is None:
         return EXIT_USAGE
     try:
         status = call_running_engine(paths.control_file, "status", timeout=3.0)
@@ -63,9 +60,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if status is not None:
         print("An engine is already running for this config (the tray or `plexsync run`).")
         return EXIT_FAIL
-    runtime = EngineRuntime.open(
-        paths, config, serve_control=not args.once, idle_probes=not args.once
+    args.masker.set_secrets(config.secrets())
+    log_file = setup_logging(
+        paths.log_dir, args.masker, level=args.log_level, file_name=CLI_LOG_FILE
     )
+    logger.info("plexsync %s starting; log file %s", __version__, log_file)
+    runtime = _open_runtime(paths, config, args)
     engine = runtime.engine
     done = threading.Event()
     result: list[int] = []
@@ -100,6 +100,47 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     runtime.close()
     return result[0] if result else EXIT_FAIL
+
+
+def _runnable_config(paths: AppPaths) -> PlexSyncConfig | None:
+    """The config `run` may use, or None after saying why: a bad value is never guessed at."""
+    loaded = load_config_report(paths.config_file)
+    for warning in loaded.warnings():
+        print(f"Warning: {warning}", file=sys.stderr)
+    if loaded.problem is not None:
+        print(loaded.problem.describe(), file=sys.stderr)
+        print(
+            "plexsync run did not start: fix the settings above (`plexsync config check` "
+            "checks the file), or save them from the tray's settings.",
+            file=sys.stderr,
+        )
+        return None
+    if not loaded.config.is_configured:
+        print(
+            f"Plex is not configured: set plex_url and plex_token in {paths.config_file}",
+            file=sys.stderr,
+        )
+        return None
+    return loaded.config
+
+
+def _open_runtime(paths: AppPaths, config: PlexSyncConfig, args: argparse.Namespace) -> Any:
+    """The engine's runtime; `--reset-database` sets a damaged database aside first."""
+    from engine.runtime import EngineRuntime
+
+    def open_it() -> EngineRuntime:
+        return EngineRuntime.open(
+            paths, config, serve_control=not args.once, idle_probes=not args.once
+        )
+
+    try:
+        return open_it()
+    except DatabaseCorruptError as exc:
+        if not args.reset_database:
+            raise
+        kept = set_aside(exc.path)
+        logger.warning("The damaged database was kept as %s; starting an empty queue", kept)
+        return open_it()
 
 
 def _run_forever(engine: SyncEngine) -> int:
@@ -142,7 +183,7 @@ def _offline_status(paths: AppPaths) -> dict[str, Any]:
     """Status read from the files when no engine runs (auth problems are not known then)."""
     store = open_store(paths)
     try:
-        loaded = load_config_report(paths.config_file, keep_backup=False)
+        loaded = load_config_report(paths.config_file)
         paused_until = store.get_value("paused_until")
         timed_pause = isinstance(paused_until, int | float) and paused_until > time.time()
         status = read_status(
@@ -216,6 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", parents=[common], help="run the sync engine in the foreground")
     run.add_argument("--once", action="store_true", help="sync what is there, then exit")
+    run.add_argument(
+        "--reset-database",
+        action="store_true",
+        help="if the queue database is damaged, keep it aside as a .corrupt file and start empty",
+    )
     run.set_defaults(func=cmd_run)
 
     status = sub.add_parser("status", parents=[common], help="breaker, queue and DLQ at a glance")
@@ -243,18 +289,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not hasattr(args, "config_dir"):
         args.config_dir = None
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    args.log_level = logging.DEBUG if args.verbose else logging.INFO
+    args.masker = SecretMasker()
+    setup_logging(None, args.masker, level=args.log_level)  # stderr, masked; `run` adds a file
     if getattr(args, "func", None) is None:
         parser.print_help()
+        return EXIT_USAGE
+    if args.config_dir is not None and Path(args.config_dir).expanduser().is_file():
+        print(f"--config-dir {args.config_dir} is a file; give a directory.", file=sys.stderr)
         return EXIT_USAGE
     try:
         code: int = args.func(args)
     except ControlError as exc:
-        print(f"The running engine refused: {exc}", file=sys.stderr)
+        print(f"The running engine refused: {mask_text(str(exc))}", file=sys.stderr)
+        return EXIT_FAIL
+    except SyncError as exc:
+        print(args.masker.mask(f"{exc.title}: {exc.message}"), file=sys.stderr)
+        return EXIT_FAIL
+    except sqlite3.Error as exc:  # a write that failed after the store opened
+        error = store_error(cli_paths(args).database, exc)
+        if error is None:
+            raise
+        print(f"{error.title}: {error.message}", file=sys.stderr)
+        return EXIT_FAIL
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"Could not use{where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAIL
     return code
 

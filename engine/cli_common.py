@@ -4,14 +4,58 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
+import re
 from collections.abc import Callable
 from typing import Any
 
 from engine.control import ControlError, call_running_engine
 from engine.paths import AppPaths
 from engine.store import JobStore
+from engine.store_open import open_job_store
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER
+MAX_DAYS = 36_500.0
+MAX_LIMIT = 100_000
+_WHOLE = re.compile(r"-?[0-9]{1,30}")
+
+
+def _whole_number(text: str, low: int, high: int, what: str) -> int:
+    text = text.strip()
+    if not _WHOLE.fullmatch(text):  # ASCII digits only: int() also takes "１" and "1_000"
+        raise argparse.ArgumentTypeError(f"{what} must be a whole number, not {text!r}")
+    value = int(text)
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{what} must be between {low} and {high}")
+    return value
+
+
+def entry_id(text: str) -> int:
+    """A DLQ entry id as typed: a positive whole number SQLite can hold."""
+    return _whole_number(text, 1, MAX_ROW_ID, "an entry id")
+
+
+def row_limit(text: str) -> int:
+    return _whole_number(text, 1, MAX_LIMIT, "--limit")
+
+
+def row_offset(text: str) -> int:
+    return _whole_number(text, 0, MAX_ROW_ID, "--offset")
+
+
+def days(text: str) -> float:
+    """A positive, finite number of days (-1, nan and inf would match every entry)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"days must be a number, not {text!r}") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"days must be more than 0 and at most {MAX_DAYS:g} (to delete everything, "
+            "use `plexsync dlq delete --all`)"
+        )
+    return value
 
 
 def fmt_time(epoch: float | None) -> str:
@@ -27,7 +71,7 @@ def cli_paths(args: argparse.Namespace) -> AppPaths:
 def open_store(paths: AppPaths, *, recover: bool = False) -> JobStore:
     """Readers never recover jobs: an engine may be running and own them."""
     paths.ensure()
-    return JobStore(paths.database, recover=recover)
+    return open_job_store(paths.database, recover=recover)
 
 
 def through_engine(

@@ -11,8 +11,12 @@ from engine.cli_common import (
     EXIT_FAIL,
     EXIT_OK,
     cli_paths,
+    days,
+    entry_id,
     fmt_time,
     open_store,
+    row_limit,
+    row_offset,
     through_engine,
 )
 from engine.config import load_config_report
@@ -99,13 +103,13 @@ def cmd_dlq_delete(args: argparse.Namespace) -> int:
 
 def cmd_dlq_purge(args: argparse.Namespace) -> int:
     paths = cli_paths(args)
-    days = args.older_than
-    if days is None:
-        days = load_config_report(paths.config_file, keep_backup=False).config.dlq_retention_days
+    older = args.older_than
+    if older is None:
+        older = load_config_report(paths.config_file).config.dlq_retention_days
     count = through_engine(
-        paths, "dlq_purge", {"older_than_days": days}, lambda store: store.dlq_purge(days)
+        paths, "dlq_purge", {"older_than_days": older}, lambda store: store.dlq_purge(older)
     )
-    print(f"{_entries(count)} older than {days:g} days purged.")
+    print(f"{_entries(count)} older than {older:g} days purged.")
     return EXIT_OK
 
 
@@ -116,20 +120,20 @@ def add_dlq_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     listing = dlq.add_parser("list", parents=[common], help="list entries, newest first")
     listing.add_argument("--json", action="store_true")
-    listing.add_argument("--limit", type=int, default=100)
-    listing.add_argument("--offset", type=int, default=0)
+    listing.add_argument("--limit", type=row_limit, default=100)
+    listing.add_argument("--offset", type=row_offset, default=0)
     listing.set_defaults(func=cmd_dlq_list)
     show = dlq.add_parser("show", parents=[common], help="one entry with its payload")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=entry_id)
     show.set_defaults(func=cmd_dlq_show)
     for name, func, verb in (
         ("retry", cmd_dlq_retry, "send back to the queue"),
         ("delete", cmd_dlq_delete, "delete"),
     ):
         action = dlq.add_parser(name, parents=[common], help=f"{verb} one entry or --all")
-        action.add_argument("id", type=int, nargs="?")
+        action.add_argument("id", type=entry_id, nargs="?")
         action.add_argument("--all", action="store_true")
         action.set_defaults(func=func)
     purge = dlq.add_parser("purge", parents=[common], help="delete entries older than N days")
-    purge.add_argument("--older-than", type=float, metavar="DAYS")
+    purge.add_argument("--older-than", type=days, metavar="DAYS")
     purge.set_defaults(func=cmd_dlq_purge)

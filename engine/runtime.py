@@ -14,6 +14,7 @@ from engine.paths import AppPaths
 from engine.plex_client import PlexClient, set_client_identity
 from engine.stash_client import StashClient
 from engine.store import JobStore
+from engine.store_open import open_job_store
 from engine.sync import SyncEngine
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class EngineRuntime:
         idle_probes: bool = True,
     ) -> EngineRuntime:
         paths.ensure()
-        store = JobStore(paths.database, clock=clock)
+        store = open_job_store(paths.database, clock=clock)
         set_client_identity(client_identifier(store))
         engine = SyncEngine(
             config=config,

@@ -132,8 +132,12 @@ class JobStore(HistoryStore, IndexStore):
         """Open (or create) the store. Only the engine's owner passes `recover=True`: it puts
         jobs left in progress by a dead process back to pending, which a reader beside a
         running engine must never do."""
-        super().__init__(path, clock=clock)
-        recovered = self._recover_in_progress() if recover else 0
+        try:
+            super().__init__(path, clock=clock)
+            recovered = self._recover_in_progress() if recover else 0
+        except BaseException:
+            self.close()  # a damaged or unwritable file: leave no connection behind
+            raise
         if recovered:
             logger.warning(
                 "%d job(s) were in progress when the app stopped; queued again", recovered
