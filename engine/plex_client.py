@@ -30,7 +30,7 @@ from engine.errors import (
     TransientError,
     UnreachableError,
 )
-from engine.http import configured_session
+from engine.http import configured_session, tls_failure
 from engine.plex_model import PlexItem, PlexSection
 
 # plexapi reads a per-user config.ini at import; one with log.show_secrets would put the token in
@@ -87,7 +87,9 @@ class PlexClient:
         self._token = config.plex_token.get_secret_value()
         self._timeout = (config.plex_connect_timeout, config.plex_read_timeout)
         self._libraries = [title.casefold() for title in config.plex_libraries]
-        self._session = configured_session(session_factory(), self._url)
+        self._session = configured_session(
+            session_factory(), self._url, ca_bundle=config.plex_ca_bundle
+        )
         self._session.hooks["response"].append(self._remember_response)
         self._last_retry_after: float | None = None
         self._last_content_type = ""
@@ -114,6 +116,9 @@ class PlexClient:
             raise NotFoundError(f"Plex has no such item ({what})", _safe(exc)) from exc
         except BadRequest as exc:
             raise self._from_status(exc, what) from exc
+        except requests.exceptions.SSLError as exc:
+            message = tls_failure(exc, "plex_ca_bundle") or ""
+            raise UnreachableError("Plex's TLS certificate was not accepted", message) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise UnreachableError("Plex is unreachable", _describe_network(exc)) from exc
         except ElementTree.ParseError as exc:

@@ -15,7 +15,7 @@ import requests
 
 from engine.config import PlexSyncConfig
 from engine.errors import AuthError, PermanentError, SyncError, TransientError, UnreachableError
-from engine.http import configured_session
+from engine.http import configured_session, tls_failure
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,9 @@ class StashClient:
         timeout: tuple[float, float] = STASH_TIMEOUT,
     ) -> None:
         self._url = config.stash_url
-        self._session = configured_session(session_factory(), self._url)
+        self._session = configured_session(
+            session_factory(), self._url, ca_bundle=config.stash_ca_bundle
+        )
         self._timeout = timeout
         key = config.stash_api_key.get_secret_value() if config.stash_api_key else ""
         self._session.headers.update({"Accept": "application/json"})
@@ -140,6 +142,8 @@ class StashClient:
                 json={"query": query, "variables": variables or {}},
                 timeout=self._timeout,
             )
+        except requests.exceptions.SSLError as exc:
+            raise _tls_error(exc) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise UnreachableError("Stash is unreachable", type(exc).__name__) from exc
         except requests.RequestException as exc:
@@ -227,6 +231,8 @@ class StashClient:
         """
         try:
             response = self._session.get(url, timeout=self._timeout)
+        except requests.exceptions.SSLError as exc:
+            raise _tls_error(exc) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise UnreachableError("Stash is unreachable", type(exc).__name__) from exc
         except requests.RequestException as exc:
@@ -260,6 +266,11 @@ def poster_bytes(content_type: str | None, data: bytes) -> bytes:
         return data
     shown = media_type or "no content type"
     raise TransientError("Stash sent something that is not an image", f"{shown}, {len(data)} bytes")
+
+
+def _tls_error(exc: BaseException) -> UnreachableError:
+    message = tls_failure(exc, "stash_ca_bundle") or ""
+    return UnreachableError("Stash's TLS certificate was not accepted", message)
 
 
 def test_stash_connection(config: PlexSyncConfig) -> str:
