@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import __version__
 from engine.breaker import CircuitBreaker
@@ -39,6 +39,9 @@ from engine.status import read_status, status_to_dict
 from engine.store import JobStore
 from engine.store_open import DatabaseCorruptError, set_aside, store_error
 from engine.sync import SyncEngine
+
+if TYPE_CHECKING:
+    from engine.runtime import EngineRuntime
 
 logger = logging.getLogger("plexsync")
 
@@ -124,7 +127,9 @@ def _runnable_config(paths: AppPaths) -> PlexSyncConfig | None:
     return loaded.config
 
 
-def _open_runtime(paths: AppPaths, config: PlexSyncConfig, args: argparse.Namespace) -> Any:
+def _open_runtime(
+    paths: AppPaths, config: PlexSyncConfig, args: argparse.Namespace
+) -> EngineRuntime:
     """The engine's runtime; `--reset-database` sets a damaged database aside first."""
     from engine.runtime import EngineRuntime
 
