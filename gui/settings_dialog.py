@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import ConfigLoad, PlexSyncConfig, fix_permissions, save_config
+from engine.config import ConfigLoad, PlexSyncConfig, save_config
 from engine.errors import SyncError
 from gui.autostart import Autostart
 from gui.background import Runner, run_in_thread
@@ -45,6 +45,7 @@ from gui.settings_fields import (
     number_box,
     with_error,
 )
+from gui.settings_notice import LoadNotice, problems_by_field
 
 logger = logging.getLogger(__name__)
 
@@ -99,18 +100,6 @@ def describe_failure(error: BaseException) -> str:
     return f"Unexpected error ({type(error).__name__})."
 
 
-def _problems_by_field(report: ConfigLoad | None) -> dict[str, list[str]]:
-    """The load problems per top-level setting, as the dialog's error labels show them."""
-    found: dict[str, list[str]] = {}
-    if report is not None and report.problem is not None:
-        for problem in report.problem.fields:
-            text = f"In the file: {problem.message}" + (
-                f"; {problem.instead}." if problem.instead else "."
-            )
-            found.setdefault(problem.name, []).append(text)
-    return found
-
-
 def _default_plex_tester(config: PlexSyncConfig) -> list[str]:
     from engine.plex_client import test_plex_connection  # heavy, rarely used
 
@@ -154,7 +143,7 @@ class SettingsDialog(QDialog):
         unsaved = load_report is not None and (load_report.problem or load_report.ignored_keys)
         self._saved: PlexSyncConfig | None = None if unsaved else config
         self._load_report = load_report
-        self._load_problems = _problems_by_field(load_report)
+        self._load_problems = problems_by_field(load_report)
         self._loaded_form: dict[str, Any] = {}  # the form as loaded (set after _load)
         self.errors: dict[str, ErrorLabel] = {}
         self._field_tab: dict[str, str] = {}
@@ -198,19 +187,9 @@ class SettingsDialog(QDialog):
         self.ok_button.clicked.connect(self.on_ok_clicked)
         self.apply_button.clicked.connect(self.on_apply_clicked)
         self.buttons.rejected.connect(self.reject)
-        self.notice = QLabel(self)
-        self.notice.setObjectName("load_notice")
-        self.notice.setWordWrap(True)
-        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.notice.setStyleSheet("QLabel { background: #fff3cd; color: #533f03; padding: 6px; }")
-        self.notice.hide()
-        self.fix_permissions_button = QPushButton("Make the settings file private", self)
-        self.fix_permissions_button.setObjectName("fix_permissions")
-        self.fix_permissions_button.clicked.connect(self.on_fix_permissions_clicked)
-        self.fix_permissions_button.hide()
+        self.notice = LoadNotice(self._config_file, self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.notice)
-        layout.addWidget(self.fix_permissions_button)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.banner)
         layout.addWidget(self.buttons)
@@ -458,18 +437,8 @@ class SettingsDialog(QDialog):
     # --- what reading the file found ---------------------------------------------------------
 
     def _show_load_report(self) -> None:
-        """Say inside the dialog what was wrong with the file (never in a window behind it)."""
-        report = self._load_report
-        lines: list[str] = []
-        if report is not None and report.problem is not None:
-            lines.append(report.problem.summary)
-            lines += [f"• {p.describe()}" for p in report.problem.fields]
-            lines.append("The marked fields show what is used now; OK saves them to the file.")
-        if report is not None:
-            lines += report.warnings()
-        self.notice.setText("\n".join(lines))
-        self.notice.setVisible(bool(lines))
-        self.fix_permissions_button.setVisible(report is not None and report.exposed)
+        """Say inside the dialog what was wrong with the file, and show the first bad tab."""
+        self.notice.show_report(self._load_report)
         bad_tabs = [self._field_tab.get(name, "app") for name in self._load_problems]
         if bad_tabs:
             self.tabs.setCurrentIndex(list(TAB_TITLES).index(bad_tabs[0]))
@@ -479,23 +448,8 @@ class SettingsDialog(QDialog):
         exposed = self._load_report is not None and self._load_report.exposed
         self._load_report = None
         self._load_problems = {}
-        self.notice.hide()
-        self.fix_permissions_button.hide()
-        if exposed:  # save_config wrote a new 0600 file
-            self.notice.setText("The settings file is now private (mode 0600).")
-            self.notice.show()
+        self.notice.saved(was_exposed=exposed)
         self.validate()
-
-    @Slot()
-    def on_fix_permissions_clicked(self) -> None:
-        try:
-            message = fix_permissions(self._config_file)
-        except OSError as exc:
-            message = f"Could not change the file's permissions: {exc.strerror or exc}"
-        else:
-            self.fix_permissions_button.hide()
-        self.notice.setText(message)
-        self.notice.show()
 
     # --- connection tests -------------------------------------------------------------------
 

@@ -275,10 +275,10 @@ def test_an_exposed_file_offers_to_make_it_private(qtbot: QtBot, config_file: Pa
     assert loaded.exposed and loaded.problem is None
     dialog = make_dialog(qtbot, config_file, loaded.config, load_report=loaded)
     assert "other users can read it" in dialog.notice.text()
-    assert not dialog.fix_permissions_button.isHidden()
-    qtbot.mouseClick(dialog.fix_permissions_button, Qt.MouseButton.LeftButton)
+    assert not dialog.notice.fix_button.isHidden()
+    qtbot.mouseClick(dialog.notice.fix_button, Qt.MouseButton.LeftButton)
     assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
-    assert dialog.fix_permissions_button.isHidden() and "0600" in dialog.notice.text()
+    assert dialog.notice.fix_button.isHidden() and "0600" in dialog.notice.text()
 
 
 def test_a_ca_bundle_must_be_an_existing_file(
