@@ -56,8 +56,11 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = json.dumps({"data": {"version": {"version": "v0.27.0"}}}).encode()
+        content_type = "application/json"
+        if "screenshot" in self.path:  # a poster must be a real image
+            body, content_type = b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png"
         self.send_response(200)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
