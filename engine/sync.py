@@ -22,7 +22,8 @@ from engine.config import PlexSyncConfig
 from engine.errors import ErrorClass, SyncError
 from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
 from engine.history import DAY
-from engine.poller import StashPoller, StashSource
+from engine.poll_scheduler import PollScheduler
+from engine.poller import StashSource
 from engine.pusher import PlexTarget, PosterPending, ScenePusher
 from engine.retry import Action, Decision, RetryPolicy
 from engine.status import read_status
@@ -76,12 +77,11 @@ class SyncEngine:
         self._config = config
         self._plex: PlexTarget | None = None
         self._stash: StashSource | None = None
-        self._poller: StashPoller | None = None
+        self._polls = PollScheduler(store=store, clock=clock, source=self._stash_client)
         self._retry = RetryPolicy(
             max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
         )
         self._pusher = ScenePusher(clock, store)
-        self._next_poll_at = float("-inf")
         self._next_probe_at = float("-inf")
         self._plex_hold_until = float("-inf")  # after an unreachable Plex, wait a poll interval
         self._next_purge_at = float("-inf")
@@ -166,7 +166,7 @@ class SyncEngine:
 
     def _do_sync_now(self) -> None:
         self._auth_error = None
-        self._next_poll_at = float("-inf")
+        self._polls.poll_soon()
         self._plex_hold_until = float("-inf")
 
     def _do_retry_now(self) -> None:
@@ -211,7 +211,7 @@ class SyncEngine:
             self._store.forget_pushed()
         self._auth_error = None
         self._last_error = self._last_error_service = None
-        self._next_poll_at = float("-inf")
+        self._polls.poll_soon()
         self._plex_hold_until = float("-inf")
         logger.info("New settings applied")
 
@@ -274,7 +274,7 @@ class SyncEngine:
         mono = self._clock.monotonic()
         candidates = [self._config.poll_interval]
         if self._config.is_configured and not self._paused and self._auth_error is None:
-            candidates.append(self._next_poll_at - mono)
+            candidates.append(self._polls.next_at - mono)
             if self._idle_probes and self.breaker.state is CircuitState.CLOSED:
                 candidates.append(max(self._next_probe_at, self._plex_hold_until) - mono)
             retry_at = self.breaker.retry_at
@@ -290,23 +290,23 @@ class SyncEngine:
     # --- Stash ---------------------------------------------------------------------------------
 
     def _maybe_poll(self) -> None:
-        mono = self._clock.monotonic()
-        if mono < self._next_poll_at:
+        if not self._polls.due():
             return
-        self._next_poll_at = mono + self._config.poll_interval
         if self._auth_error and self._auth_error.startswith("Stash"):
+            self._polls.skip(self._config.poll_interval)
             return
-        if self._poller is None:
-            self._stash = self._stash_factory(self._config)
-            self._poller = StashPoller(self._stash, self._store)
-        try:
-            added = self._poller.poll(self._stop)
-        except SyncError as exc:
-            self._on_stash_error(exc)
+        outcome = self._polls.poll(self._config.poll_interval, self._stop)
+        if outcome.error is not None:
+            self._on_stash_error(outcome.error)
             return
         self._clear_error("stash")
-        if added:
-            self._start_bulk(added)
+        if outcome.added:
+            self._start_bulk(outcome.added)
+
+    def _stash_client(self) -> StashSource:
+        if self._stash is None:
+            self._stash = self._stash_factory(self._config)
+        return self._stash
 
     def _on_stash_error(self, exc: SyncError) -> None:
         if exc.error_class is ErrorClass.AUTH:
@@ -465,9 +465,7 @@ class SyncEngine:
         self._listener.job_finished(JobOutcome(job.scene_id, job.title, ok=True, message=message))
 
     def _fetch_image(self, url: str) -> bytes:
-        if self._stash is None:
-            self._stash = self._stash_factory(self._config)
-        return self._stash.fetch_image(url)
+        return self._stash_client().fetch_image(url)
 
     def _handle_job_failure(self, job: Job, exc: SyncError, *, poster: bool = False) -> None:
         retry_after = getattr(exc, "retry_after", None)
@@ -578,4 +576,4 @@ class SyncEngine:
                     logger.debug("Closing a client failed", exc_info=True)
         self._plex = None
         self._stash = None
-        self._poller = None
+        self._polls.forget_source()
