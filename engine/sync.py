@@ -235,8 +235,7 @@ class SyncEngine:
     # --- the loop ------------------------------------------------------------------------------
 
     def tick(self, budget: float = 0.5) -> float:
-        """Do up to `budget` seconds of work; return seconds until the next tick is useful."""
-        started = self._clock.monotonic()
+        """A few pages of a poll, then `budget` seconds of jobs; returns seconds to the next."""
         self._commands.run_pending()
         if self._stop.is_set():
             return 0.0
@@ -250,7 +249,9 @@ class SyncEngine:
         if self._config.is_configured and not self._paused:
             self._maybe_poll()
             if self._auth_error is None and not self._stop.is_set():
-                more = self._plex_work(started + budget)
+                # Jobs get their own budget after the poll's pages: a busy Stash never starves them.
+                more = self._plex_work(self._clock.monotonic() + budget)
+            more = more or self._polls.busy
         self._flush_dead_letters()
         self._publish()
         return 0.0 if more else self._idle_delay()
@@ -296,12 +297,12 @@ class SyncEngine:
             self._polls.skip(self._config.poll_interval)
             return
         outcome = self._polls.poll(self._config.poll_interval, self._stop)
-        if outcome.error is not None:
-            self._on_stash_error(outcome.error)
-            return
-        self._clear_error("stash")
         if outcome.added:
             self._start_bulk(outcome.added)
+        if outcome.error is not None:
+            self._on_stash_error(outcome.error)
+        else:
+            self._clear_error("stash")
 
     def _stash_client(self) -> StashSource:
         if self._stash is None:
