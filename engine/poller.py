@@ -16,12 +16,13 @@ remembered (`PollStore`), so re-reads queue nothing twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 from engine.clock import Clock
-from engine.stash_client import watermark_minus
+from engine.stash_client import in_offset_of, offset_of, watermark_minus
 from engine.stash_scene import PAGE_SIZE, MalformedScene, PageQuery, ScenePage, StashScene
 from engine.store import JobStore, payload_hash
 
@@ -109,15 +110,17 @@ class StashPoller:
         added, found = self._take(page)
         keys = list(page.keys)
         newest = self._state.cycle_newest
-        if keys and (newest is None or keys[-1][1] > newest):
-            newest = keys[-1][1]
-        ties = self._state.ties
+        for _, stamp in keys:
+            if newest is None or _later(stamp, newest):
+                newest = stamp
+        state = self._after_offset_change(self._state, keys)
+        ties = state.ties
         if query.group_after_id is not None:
             ties = self._page_size
         elif keys:
             ties = sum(1 for _, stamp in keys if stamp == keys[-1][1])
         state = replace(
-            self._state,
+            state,
             cycle_newest=newest,
             cycle_found=self._state.cycle_found or found,
             ties=ties,
@@ -129,10 +132,29 @@ class StashPoller:
         self._save(replace(state, cursor=asdict(following)))
         return PageResult(added, finished=False)
 
+    def _after_offset_change(self, state: PollState, keys: list[tuple[str, str]]) -> PollState:
+        """Stash writes its local offset; after a DST fall-back its new times sort below the
+        watermark as text. Seeing the new offset, re-read from the watermark written in it."""
+        watermark = state.watermark
+        if not watermark or not keys:
+            return state
+        offset = offset_of(watermark)
+        moved = next((u for _, u in keys if offset_of(u) != offset and _later(u, watermark)), None)
+        if moved is None:
+            return state
+        try:
+            start = watermark_minus(in_offset_of(watermark, moved), SETTLE_SECONDS)
+        except ValueError:
+            return state
+        logger.info("Stash's timestamps changed offset; reading from %s once more", start)
+        return replace(
+            state, watermark=in_offset_of(watermark, moved), settle_from=start, settle_at=0.0
+        )
+
     def _finish(self, state: PollState) -> PollState:
         newest = state.cycle_newest
         watermark = state.watermark
-        if newest is not None and (watermark is None or newest > watermark):
+        if newest is not None and (watermark is None or _later(newest, watermark)):
             watermark = newest
         settle_from, settle_at = state.settle_from, state.settle_at
         now = self._clock.now()
@@ -248,3 +270,18 @@ def _minus(timestamp: str, seconds: float) -> str:
         return watermark_minus(timestamp, seconds)
     except ValueError:
         return ""  # unreadable: re-read from the start rather than miss anything
+
+
+def _later(first: str, second: str) -> bool:
+    """`first` is a later instant (text order, the same within one offset, when unreadable)."""
+    try:
+        return _instant(first) > _instant(second)
+    except ValueError:
+        return first > second
+
+
+def _instant(timestamp: str) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(timestamp.strip().replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("no offset")
+    return parsed

@@ -172,3 +172,25 @@ def test_a_malformed_scene_is_dead_lettered_and_the_page_goes_on(
     store.dlq_delete(None)
     run_cycle(poller)  # the settle pass re-reads it: the same version stays dismissed
     assert store.dlq_count() == 0
+
+
+def test_edits_after_a_dst_fall_back_are_read_once_the_new_offset_shows(
+    store: JobStore, fake_clock: FakeClock
+) -> None:
+    stash = FakeStash()
+    for n in range(1, 6):  # Stash writes its local offset: summer time
+        stash.put(n, updated_at=f"2024-10-27T02:5{n}:00+02:00")
+    poller = StashPoller(stash, store, fake_clock, page_size=50)
+    run_cycle(poller)
+    # Clocks went back at 03:00: these are later instants, but "02:10" < "02:55" as text.
+    stash.put(6, updated_at="2024-10-27T02:10:00+01:00", title="After the switch")
+    stash.put(7, updated_at="2024-10-27T02:40:00+01:00", title="Later still")
+    fake_clock.advance(SETTLE_SECONDS + 1)
+    run_cycle(poller)
+    run_cycle(poller)
+    assert store.get_job("6") is None  # invisible to a text comparison, for now
+    stash.put(8, updated_at="2024-10-27T03:05:00+01:00", title="After the hour")
+    for _ in range(3):
+        run_cycle(poller)
+        fake_clock.advance(SETTLE_SECONDS + 1)
+    assert_every_version_read(store, stash)
