@@ -19,7 +19,7 @@ from engine.breaker import CircuitBreaker, CircuitState
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.commands import CommandQueue
 from engine.config import PlexSyncConfig
-from engine.errors import ErrorClass, SyncError
+from engine.errors import ErrorClass, PermanentError, SyncError
 from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
 from engine.history import DAY
 from engine.poll_scheduler import PollScheduler
@@ -450,6 +450,8 @@ class SyncEngine:
             self._handle_job_failure(job, wrapped)
 
     def _push(self, job: Job) -> None:
+        if "malformed" in job.payload:  # a malformed scene sent back from the DLQ: never a write
+            raise PermanentError("Stash sent a malformed scene", str(job.payload["malformed"]))
         result = self._pusher.push(
             job,
             config=self._config,

@@ -6,13 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine_fakes import FakeStash
+from engine_fakes import FakePlex, FakeStash
 from fake_clock import FakeClock
 
+from engine.config import PlexSyncConfig
 from engine.errors import TransientError
 from engine.poller import SETTLE_SECONDS, StashPoller
 from engine.stash_scene import MalformedScene, PageQuery, ScenePage
 from engine.store import JobStore, payload_hash
+from engine.sync import SyncEngine
 
 
 @pytest.fixture
@@ -172,6 +174,37 @@ def test_a_malformed_scene_is_dead_lettered_and_the_page_goes_on(
     store.dlq_delete(None)
     run_cycle(poller)  # the settle pass re-reads it: the same version stays dismissed
     assert store.dlq_count() == 0
+
+
+def test_a_malformed_scene_sent_back_from_the_dlq_is_never_written(
+    tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    plex = FakePlex(["/media/2.mp4"])
+    stash = MalformedStash()
+    stash.put(2)
+    store = JobStore(tmp_path / "engine.sqlite3", clock=fake_clock)
+    config = PlexSyncConfig(
+        plex_url="http://plex:32400",
+        plex_token="token",
+        path_mappings=[{"stash_prefix": "/data", "plex_prefix": "/media"}],
+        sync_poster=False,
+    )
+    engine = SyncEngine(
+        config=config,
+        store=store,
+        plex_factory=lambda c: plex,
+        stash_factory=lambda c: stash,
+        clock=fake_clock,
+        idle_probes=False,
+    )
+    try:
+        engine.tick()
+        assert store.dlq_retry(None) == 1
+        engine.tick()
+        assert plex.edits == [] and "field 'title'" in store.dlq_list()[0].message
+    finally:
+        engine.close()
+        store.close()
 
 
 def test_edits_after_a_dst_fall_back_are_read_once_the_new_offset_shows(
