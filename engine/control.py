@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import socket
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +37,16 @@ from engine.control_protocol import (
 )
 
 NOT_RUNNING = "no running engine"
+BUSY_RETRIES = 15  # the server cuts idle peers off after 2 s: a slot frees up soon
+BUSY_PAUSE = 0.2
 
 
 class ControlError(Exception):
     """The running engine could not be reached or refused the command."""
+
+
+class EngineBusyError(ControlError):
+    """The engine refused the connection: all its control connections are in use."""
 
 
 class EngineNotRunningError(ControlError):
@@ -78,10 +86,13 @@ def _converse(
 ) -> Answer:
     reader = LineReader(sock, MAX_ANSWER)
     client_nonce = new_nonce()
-    sock.sendall(encode(ClientHello(v=1, client_nonce=client_nonce).model_dump()))
+    try:
+        sock.sendall(encode(ClientHello(v=1, client_nonce=client_nonce).model_dump()))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # a busy server hangs up at once; the reason it sent first is still readable
     first = decode(reader.read_line(idle=timeout, total=timeout))
     if isinstance(first, dict) and first.get("ok") is False and "busy" in str(first.get("error")):
-        raise ControlError("the running engine is busy; try again")
+        raise EngineBusyError("the running engine is busy; try again")
     hello = ServerHello.model_validate(first)
     nonces = (client_nonce, hello.server_nonce)
     if not proof_matches(mac(endpoint.secret, "server", *nonces), hello.proof):
@@ -96,20 +107,36 @@ def _converse(
 
 
 def call_running_engine(
-    control_file: Path, command: str, args: dict[str, Any] | None = None, *, timeout: float = 35.0
+    control_file: Path,
+    command: str,
+    args: dict[str, Any] | None = None,
+    *,
+    timeout: float = 35.0,
+    sleep: Callable[[float], object] = time.sleep,
 ) -> Any:
     """Send a command to the running engine. Raises EngineNotRunningError if none answers."""
     endpoint = read_endpoint(control_file)
     if endpoint is None:
         raise EngineNotRunningError("no control file")
-    try:
-        with _connect(endpoint, timeout) as sock:
-            answer = _converse(sock, endpoint, command, dict(args or {}), timeout)
-    except (OSError, ProtocolError, ValidationError) as exc:
-        raise EngineNotRunningError(str(exc)) from exc
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            answer = _call(endpoint, command, dict(args or {}), timeout)
+            break
+        except EngineBusyError:
+            if attempt == BUSY_RETRIES:
+                raise
+            sleep(BUSY_PAUSE)
     if not answer.ok:
         raise ControlError(answer.error or "the command failed")
     return answer.result
+
+
+def _call(endpoint: Endpoint, command: str, args: dict[str, Any], timeout: float) -> Answer:
+    try:
+        with _connect(endpoint, timeout) as sock:
+            return _converse(sock, endpoint, command, args, timeout)
+    except (OSError, ProtocolError, ValidationError) as exc:
+        raise EngineNotRunningError(str(exc)) from exc
 
 
 def engine_is_running(control_file: Path) -> bool:
