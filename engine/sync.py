@@ -92,6 +92,7 @@ class SyncEngine:
         self._paused_until: float | None = None
         self._auth_error: str | None = None
         self._auth_service: str | None = None
+        self._auth_notified: str | None = None  # told once, until a write works or a user acts
         self._next_auth_check_at = float("-inf")  # paused for auth: when to try the creds again
         self._engine_error: str | None = None  # storage is failing; ticks retry until it works
         self._last_error: str | None = None
@@ -171,12 +172,12 @@ class SyncEngine:
     # --- command bodies (engine thread) --------------------------------------------------------
 
     def _do_sync_now(self) -> None:
-        self._clear_auth_error()
+        self._clear_auth_error(by_user=True)
         self._next_poll_at = float("-inf")
         self._plex_hold_until = float("-inf")
 
     def _do_retry_now(self) -> None:
-        self._clear_auth_error()
+        self._clear_auth_error(by_user=True)
         self._plex_hold_until = float("-inf")
         self.breaker.half_open_now()
         self._store.release_all_waiting()
@@ -194,7 +195,7 @@ class SyncEngine:
     def _do_resume(self) -> None:
         """Ends a pause, including one for rejected credentials: they are tried again now."""
         self._paused, self._paused_until = False, None
-        self._clear_auth_error()
+        self._clear_auth_error(by_user=True)
         self._next_poll_at = float("-inf")
         self._store.set_value("paused_until", None)
         logger.info("Syncing resumed")
@@ -218,7 +219,7 @@ class SyncEngine:
             self._pusher.forget_index()
         if old.plex_url != config.plex_url:
             self._store.forget_pushed()
-        self._clear_auth_error()
+        self._clear_auth_error(by_user=True)
         self._last_error = self._last_error_service = None
         self._next_poll_at = float("-inf")
         self._plex_hold_until = float("-inf")
@@ -428,18 +429,27 @@ class SyncEngine:
     def _set_auth_error(self, message: str, service: str) -> None:
         self._auth_service = service
         self._next_auth_check_at = self._clock.monotonic() + self._config.poll_interval
-        if self._auth_error != message:
-            logger.warning(
-                "%s; syncing is paused and the credentials are tried again every %g s "
-                "(or `plexsync resume`)",
-                message,
-                self._config.poll_interval,
-            )
-            self._auth_error = message
-            self._listener.auth_failed(service, message)
+        if self._auth_error == message:
+            return
+        self._auth_error = message
+        if message == self._auth_notified:
+            # The check passed but the real work was refused again (e.g. a token without
+            # rights to the library): stay paused without a notice every poll interval.
+            logger.debug("%s again", message)
+            return
+        self._auth_notified = message
+        logger.warning(
+            "%s; syncing is paused and the credentials are tried again every %g s "
+            "(or `plexsync resume`)",
+            message,
+            self._config.poll_interval,
+        )
+        self._listener.auth_failed(service, message)
 
-    def _clear_auth_error(self) -> None:
+    def _clear_auth_error(self, *, by_user: bool = False) -> None:
         self._auth_error = self._auth_service = None
+        if by_user:
+            self._auth_notified = None  # a person asked: tell them if it fails again
 
     def _check_plex_auth(self) -> None:
         """Paused for Plex's credentials: one cheap probe per poll interval, resume if it works."""
@@ -531,6 +541,7 @@ class SyncEngine:
             previous=self._store.pushed(job.scene_id),
         )
         self._store.complete_pushed(job, result.record)
+        self._auth_notified = None  # a write worked: the next auth failure is news
         self.breaker.record_success()
         self._clear_error("plex")
         self._bulk_done += 1

@@ -71,3 +71,18 @@ def test_cli_resume_ends_a_timed_pause_without_an_engine(
     store = JobStore(tmp_path / "data" / "plexsync.sqlite3", recover=False)
     assert store.get_value("paused_until") is None
     store.close()
+
+
+def test_a_check_that_passes_while_writes_are_refused_notifies_once(
+    tmp_path: Path, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, plex, _stash, store, rec = make_engine(tmp_path, fake_clock)
+
+    def refused(item: object, params: object) -> None:
+        raise AuthError("Plex rejected the token", "403 on the library", service="plex")
+
+    monkeypatch.setattr(plex, "edit", refused)  # the probe works, the library does not
+    run_ticks(engine, fake_clock, 120)
+    assert rec.auth == ["Plex rejected the token"]
+    assert engine.status().auth_error == "Plex rejected the token"
+    assert store.dlq_count() == 0 and store.counts().pending == 3
