@@ -45,7 +45,7 @@ class ControlError(Exception):
     """The running engine could not be reached or refused the command."""
 
 
-class EngineBusyError(ControlError):
+class ChannelBusyError(ControlError):
     """The engine refused the connection: all its control connections are in use."""
 
 
@@ -92,7 +92,7 @@ def _converse(
         pass  # a busy server hangs up at once; the reason it sent first is still readable
     first = decode(reader.read_line(idle=timeout, total=timeout))
     if isinstance(first, dict) and first.get("ok") is False and "busy" in str(first.get("error")):
-        raise EngineBusyError("the running engine is busy; try again")
+        raise ChannelBusyError("the running engine is busy; try again")
     hello = ServerHello.model_validate(first)
     nonces = (client_nonce, hello.server_nonce)
     if not proof_matches(mac(endpoint.secret, "server", *nonces), hello.proof):
@@ -122,7 +122,7 @@ def call_running_engine(
         try:
             answer = _call(endpoint, command, dict(args or {}), timeout)
             break
-        except EngineBusyError:
+        except ChannelBusyError:
             if attempt == BUSY_RETRIES:
                 raise
             sleep(BUSY_PAUSE)
