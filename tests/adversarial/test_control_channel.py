@@ -177,16 +177,18 @@ def test_a_stale_control_file_and_socket_are_replaced_at_start(
         assert call_running_engine(control_file(tmp_path), "status")["engine_running"] is True
 
 
-def test_the_socket_lives_in_a_private_dir_and_checks_its_peer(server: ControlServer) -> None:
-    endpoint = server.endpoint
-    if endpoint.transport == "tcp":
-        pytest.skip("the TCP transport relies on the mutual proof alone")
-    assert endpoint.path is not None
-    socket_file = Path(endpoint.path)
-    assert stat.S_IMODE(socket_file.parent.stat().st_mode) == 0o700
-    assert stat.S_IMODE(socket_file.stat().st_mode) == 0o600
-    with connect(endpoint) as sock:
-        assert peer_uid(sock) in (None, os.getuid())
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets; TCP relies on the mutual proof")
+def test_the_socket_lives_in_a_private_dir_and_checks_its_peer(
+    engine: SyncEngine, tmp_path: Path
+) -> None:
+    with serving(engine, tmp_path / "data", "unix") as server:
+        endpoint = server.endpoint
+        assert endpoint.path is not None
+        socket_file = Path(endpoint.path)
+        assert stat.S_IMODE(socket_file.parent.stat().st_mode) == 0o700
+        assert stat.S_IMODE(socket_file.stat().st_mode) == 0o600
+        with connect(endpoint) as sock:
+            assert peer_uid(sock) in (None, os.getuid())
 
 
 def test_the_control_file_is_private(server: ControlServer, tmp_path: Path) -> None:
