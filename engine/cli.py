@@ -163,7 +163,7 @@ def _run_once(engine: SyncEngine, *, sleep: Callable[[float], object] | None = N
     while not engine.stopping:
         delay = engine.tick(budget=2.0)
         status: EngineStatus = engine.status()
-        if status.auth_error or status.breaker_state.value == "open":
+        if status.auth_error or status.engine_error or status.breaker_state.value == "open":
             break
         if delay > 0 and status.pending - status.waiting <= 0 and status.in_progress == 0:
             break
@@ -178,9 +178,12 @@ def _run_once(engine: SyncEngine, *, sleep: Callable[[float], object] | None = N
     )
     if status.auth_error:
         summary += f", {status.auth_error}"
+    if status.engine_error:
+        summary += f", {status.engine_error}"
     if status.last_error:
         summary += f", last error: {status.last_error}"
-    if left == 0 and not status.auth_error and not status.last_error:
+    clean = not (status.auth_error or status.last_error or status.engine_error)
+    if left == 0 and clean:
         print(f"Done: nothing left to sync ({summary}).")
         return EXIT_OK
     print(f"Not finished: {summary}.", file=sys.stderr)
@@ -246,6 +249,17 @@ def cmd_breaker_reset(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_resume(args: argparse.Namespace) -> int:
+    """End a pause, including one for rejected credentials (they are checked again at once)."""
+
+    def offline(store: JobStore) -> None:
+        store.set_value("paused_until", None)
+
+    through_engine(cli_paths(args), "resume", {}, offline)
+    print("Syncing resumed.")
+    return EXIT_OK
+
+
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -286,6 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
     breaker_sub.add_parser("reset", parents=[common], help="close it now").set_defaults(
         func=cmd_breaker_reset
     )
+
+    sub.add_parser(
+        "resume", parents=[common], help="end a pause, also one for rejected credentials"
+    ).set_defaults(func=cmd_resume)
 
     add_config_parser(sub, common)
 

@@ -9,7 +9,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from engine.control import ControlError, call_running_engine
+from engine.control import ControlError, EngineNotRunningError, call_running_engine
+from engine.instance_lock import EngineBusyError, EngineLock
 from engine.paths import AppPaths
 from engine.store import JobStore
 from engine.store_open import open_job_store
@@ -77,14 +78,22 @@ def open_store(paths: AppPaths, *, recover: bool = False) -> JobStore:
 def through_engine(
     paths: AppPaths, command: str, args: dict[str, Any], offline: Callable[[JobStore], Any]
 ) -> Any:
-    """Ask the running engine; with none running, act on the store directly."""
+    """Ask the running engine; with none running, act on the store directly (holding the
+    engine lock, so no engine can start meanwhile)."""
     try:
         return call_running_engine(paths.control_file, command, args)
-    except ControlError as exc:
-        if str(exc) != "no running engine":
-            raise
-    store = open_store(paths, recover=True)  # no engine runs: jobs left in progress are stale
+    except EngineNotRunningError:
+        pass
+    paths.ensure()
     try:
-        return offline(store)
-    finally:
-        store.close()
+        lock = EngineLock(paths.data_dir).acquire()
+    except EngineBusyError as exc:
+        raise ControlError(
+            "an engine holds this data dir but its control channel did not answer; try again"
+        ) from exc
+    with lock:
+        store = open_store(paths, recover=True)  # no engine runs: jobs in progress are stale
+        try:
+            return offline(store)
+        finally:
+            store.close()

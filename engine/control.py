@@ -1,170 +1,142 @@
-"""A local control channel, so the CLI acts through a running engine instead of behind its back.
+"""The client side of the local control channel, so the CLI acts through a running engine.
 
-The engine host listens on 127.0.0.1 (port chosen by the OS) and writes the port and a random
-secret to a 0600 file in the data dir. Each request is one JSON line; the answer is one JSON line.
-State-changing commands run on the engine thread through `SyncEngine.execute`.
+The engine writes where it listens and a per-start secret to `control.json` (0600, data dir);
+see `control_server` and `control_protocol`. The client believes only a server that proves it
+knows the secret, and never sends the secret itself, so a stale file left by a killed engine
+cannot be used to catch it or to fake answers.
 """
 
 from __future__ import annotations
 
-import hmac
-import json
-import logging
 import os
-import secrets
 import socket
-import socketserver
-import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.status import status_to_dict
-from engine.sync import SyncEngine
+from pydantic import ValidationError
 
-logger = logging.getLogger(__name__)
+from engine.control_protocol import (
+    MAX_ANSWER,
+    Answer,
+    ClientHello,
+    Endpoint,
+    LineReader,
+    ProtocolError,
+    ServerHello,
+    answer_body,
+    canonical,
+    decode,
+    encode,
+    mac,
+    new_nonce,
+    peer_uid,
+    proof_matches,
+    read_endpoint,
+)
 
-REQUEST_LIMIT = 64 * 1024
-COMMAND_TIMEOUT = 30.0
+NOT_RUNNING = "no running engine"
+BUSY_RETRIES = 15  # the server cuts idle peers off after 2 s: a slot frees up soon
+BUSY_PAUSE = 0.2
 
 
 class ControlError(Exception):
     """The running engine could not be reached or refused the command."""
 
 
-def _status_dict(engine: SyncEngine) -> dict[str, Any]:
-    return status_to_dict(engine.status())
+class ChannelBusyError(ControlError):
+    """The engine refused the connection: all its control connections are in use."""
 
 
-def _commands(engine: SyncEngine) -> dict[str, Callable[[dict[str, Any]], Any]]:
-    """Each command runs on the engine thread; the answer waits until it has."""
-    store = engine.store
+class EngineNotRunningError(ControlError):
+    """No engine answers at the address in the control file (none runs, or the file is stale)."""
 
-    def on_engine(work: Callable[[], Any]) -> Any:
-        return engine.execute(work).result(COMMAND_TIMEOUT)
-
-    def after(send: Callable[[], None]) -> None:
-        send()
-        on_engine(lambda: None)  # commands run in order: this one waits for `send`'s
-
-    def ids(args: dict[str, Any]) -> list[int] | None:
-        raw = args.get("ids")
-        return None if raw is None else [int(i) for i in raw]
-
-    return {
-        "status": lambda a: _status_dict(engine),
-        "sync_now": lambda a: after(engine.sync_now),
-        "retry_now": lambda a: after(engine.retry_now),
-        "breaker_reset": lambda a: after(engine.reset_breaker),
-        "pause": lambda a: after(lambda: engine.pause(a.get("until"))),
-        "resume": lambda a: after(engine.resume),
-        "dlq_retry": lambda a: on_engine(lambda: store.dlq_retry(ids(a))),
-        "dlq_delete": lambda a: on_engine(lambda: store.dlq_delete(ids(a))),
-        "dlq_purge": lambda a: on_engine(lambda: store.dlq_purge(float(a["older_than_days"]))),
-    }
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(NOT_RUNNING)
+        self.detail = detail
 
 
-class _Handler(socketserver.StreamRequestHandler):
-    server: _Server
-
-    def handle(self) -> None:
+def _connect(endpoint: Endpoint, timeout: float) -> socket.socket:
+    if endpoint.transport == "unix" and endpoint.path and hasattr(socket, "AF_UNIX"):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
         try:
-            line = self.rfile.readline(REQUEST_LIMIT)
-            request = json.loads(line)
-            if not isinstance(request, dict):
-                raise ValueError("not an object")
-            given = str(request.get("secret", ""))
-            if not hmac.compare_digest(given, self.server.secret):
-                answer: dict[str, Any] = {"ok": False, "error": "not authorised"}
-            else:
-                answer = self.server.dispatch(str(request.get("command")), request.get("args"))
-        except (ValueError, UnicodeDecodeError):
-            answer = {"ok": False, "error": "malformed request"}
-        try:
-            self.wfile.write(json.dumps(answer).encode() + b"\n")
+            sock.connect(endpoint.path)
         except OSError:
-            pass
+            sock.close()
+            raise
+        uid = peer_uid(sock)
+        if uid is not None and uid != _own_uid():
+            sock.close()
+            raise EngineNotRunningError("the control socket belongs to another user")
+        return sock
+    if endpoint.transport == "tcp" and endpoint.port:
+        return socket.create_connection(("127.0.0.1", endpoint.port), timeout=timeout)
+    raise EngineNotRunningError("the control file names no address")
 
 
-class _Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, engine: SyncEngine, secret: str) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.secret = secret
-        self.commands = _commands(engine)
-
-    def dispatch(self, name: str, args: Any) -> dict[str, Any]:
-        command = self.commands.get(name)
-        if command is None:
-            return {"ok": False, "error": f"unknown command {name!r}"}
-        try:
-            result = command(args if isinstance(args, dict) else {})
-        except Exception as exc:
-            logger.warning("Control command %s failed: %s", name, exc)
-            return {"ok": False, "error": str(exc) or type(exc).__name__}
-        return {"ok": True, "result": result}
+def _own_uid() -> int | None:
+    getuid = getattr(os, "getuid", None)
+    return None if getuid is None else int(getuid())
 
 
-class ControlServer:
-    """Serves the control channel for one engine while the host runs."""
-
-    def __init__(self, engine: SyncEngine, control_file: Path) -> None:
-        self._file = control_file
-        self._server = _Server(engine, secrets.token_urlsafe(32))
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="plexsync-control", daemon=True
-        )
-
-    def start(self) -> ControlServer:
-        self._thread.start()
-        port = self._server.server_address[1]
-        data = json.dumps({"port": port, "secret": self._server.secret, "pid": os.getpid()})
-        tmp = self._file.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(data)
-        tmp.replace(self._file)
-        return self
-
-    def stop(self) -> None:
-        try:
-            current = json.loads(self._file.read_text())
-            if current.get("secret") == self._server.secret:
-                self._file.unlink()
-        except (OSError, ValueError):
-            pass
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=2)
+def _converse(
+    sock: socket.socket, endpoint: Endpoint, command: str, args: dict[str, Any], timeout: float
+) -> Answer:
+    reader = LineReader(sock, MAX_ANSWER)
+    client_nonce = new_nonce()
+    try:
+        sock.sendall(encode(ClientHello(v=1, client_nonce=client_nonce).model_dump()))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # a busy server hangs up at once; the reason it sent first is still readable
+    first = decode(reader.read_line(idle=timeout, total=timeout))
+    if isinstance(first, dict) and first.get("ok") is False and "busy" in str(first.get("error")):
+        raise ChannelBusyError("the running engine is busy; try again")
+    hello = ServerHello.model_validate(first)
+    nonces = (client_nonce, hello.server_nonce)
+    if not proof_matches(mac(endpoint.secret, "server", *nonces), hello.proof):
+        raise EngineNotRunningError("whatever listens there could not prove it is the engine")
+    proof = mac(endpoint.secret, "client", *nonces, command, canonical(args))
+    sock.sendall(encode({"command": command, "args": args, "proof": proof}))
+    answer = Answer.model_validate(decode(reader.read_line(idle=timeout, total=timeout)))
+    body = canonical(answer_body(answer.ok, answer.result, answer.error))
+    if not proof_matches(mac(endpoint.secret, "answer", *nonces, body), answer.proof):
+        raise EngineNotRunningError("the answer did not come from the engine")
+    return answer
 
 
 def call_running_engine(
-    control_file: Path, command: str, args: dict[str, Any] | None = None, *, timeout: float = 35.0
+    control_file: Path,
+    command: str,
+    args: dict[str, Any] | None = None,
+    *,
+    timeout: float = 35.0,
+    sleep: Callable[[float], object] = time.sleep,
 ) -> Any:
-    """Send a command to the running engine. Raises ControlError if none answers."""
+    """Send a command to the running engine. Raises EngineNotRunningError if none answers."""
+    endpoint = read_endpoint(control_file)
+    if endpoint is None:
+        raise EngineNotRunningError("no control file")
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            answer = _call(endpoint, command, dict(args or {}), timeout)
+            break
+        except ChannelBusyError:
+            if attempt == BUSY_RETRIES:
+                raise
+            sleep(BUSY_PAUSE)
+    if not answer.ok:
+        raise ControlError(answer.error or "the command failed")
+    return answer.result
+
+
+def _call(endpoint: Endpoint, command: str, args: dict[str, Any], timeout: float) -> Answer:
     try:
-        info = json.loads(control_file.read_text())
-        port, secret = int(info["port"]), str(info["secret"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ControlError("no running engine") from exc
-    request = json.dumps({"secret": secret, "command": command, "args": args or {}})
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
-            conn.sendall(request.encode() + b"\n")
-            reader = conn.makefile("rb")
-            line = reader.readline(REQUEST_LIMIT * 16)
-            reader.close()
-    except OSError as exc:
-        raise ControlError("no running engine") from exc
-    try:
-        answer = json.loads(line)
-    except ValueError as exc:
-        raise ControlError("the running engine sent a malformed answer") from exc
-    if not answer.get("ok"):
-        raise ControlError(str(answer.get("error") or "the command failed"))
-    return answer.get("result")
+        with _connect(endpoint, timeout) as sock:
+            return _converse(sock, endpoint, command, args, timeout)
+    except (OSError, ProtocolError, ValidationError) as exc:
+        raise EngineNotRunningError(str(exc)) from exc
 
 
 def engine_is_running(control_file: Path) -> bool:

@@ -35,7 +35,20 @@ CREATE TABLE IF NOT EXISTS sync_minutes (
 """
 
 STATS_RETENTION_DAYS = 31
+BUSY_TIMEOUT = 30.0  # seconds a write waits for another connection's lock
 DAY = 86400.0
+
+
+def describe_storage_error(exc: sqlite3.Error) -> str:
+    """What a person can do something about, from SQLite's error text."""
+    text = str(exc).lower()
+    if "full" in text:
+        return "The disk holding the database is full"
+    if "locked" in text or "busy" in text:
+        return "Another program holds a lock on the database"
+    if "readonly" in text or "read-only" in text:
+        return "The data folder is read-only"
+    return f"The database cannot be used ({exc})"
 
 
 @dataclass(frozen=True)
@@ -54,9 +67,12 @@ class SqliteStore:
 
     SCHEMAS: tuple[str, ...] = ()
 
-    def __init__(self, path: Path, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self, path: Path, *, clock: Clock = SYSTEM_CLOCK, busy_timeout: float = BUSY_TIMEOUT
+    ) -> None:
         self.path = path
         self._clock = clock
+        self._busy_timeout = busy_timeout
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
@@ -69,7 +85,7 @@ class SqliteStore:
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=self._busy_timeout)
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -85,10 +101,16 @@ class SqliteStore:
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            # Also when COMMIT itself failed (disk full): a transaction left open would make
+            # every later BEGIN fail, so the store could never recover on its own.
+            if db.in_transaction:
+                try:
+                    db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    logger.warning("Rolling back a failed transaction failed too", exc_info=True)
             raise
-        db.execute("COMMIT")
 
     def close(self) -> None:
         """Close every thread's connection (call once, at shutdown)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,17 @@ class AppPaths:
     def control_file(self) -> Path:
         """Address and secret of the running engine's control channel."""
         return self.data_dir / "control.json"
+
+    @property
+    def runtime_dir(self) -> Path | None:
+        """The per-user runtime dir for the control socket (None where there is none)."""
+        if sys.platform == "win32":
+            return None
+        with warnings.catch_warnings():
+            # Without XDG_RUNTIME_DIR platformdirs falls back to /tmp/runtime-<uid> and warns;
+            # the control channel checks that directory is private before using it.
+            warnings.simplefilter("ignore")
+            return platformdirs.user_runtime_path(APP_NAME, appauthor=False)
 
     @classmethod
     def default(cls) -> AppPaths:

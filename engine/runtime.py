@@ -1,4 +1,8 @@
-"""Composition of a running engine: store, clients, engine and control channel, built once."""
+"""Composition of a running engine: lock, store, clients, engine and control channel, built once.
+
+The engine lock comes first: only its holder may recover jobs left in progress or replace the
+control socket, so a second engine on the same data dir is refused before it touches anything.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from dataclasses import dataclass
 
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import PlexSyncConfig
-from engine.control import ControlServer
+from engine.control_protocol import choose_socket_path
+from engine.control_server import ControlServer
 from engine.events import NULL_LISTENER, SyncListener
+from engine.instance_lock import EngineLock
 from engine.paths import AppPaths
 from engine.plex_client import PlexClient, set_client_identity
 from engine.stash_client import StashClient
@@ -37,6 +43,7 @@ class EngineRuntime:
     store: JobStore
     engine: SyncEngine
     control: ControlServer | None
+    lock: EngineLock | None = None
 
     @classmethod
     def open(
@@ -50,19 +57,33 @@ class EngineRuntime:
         idle_probes: bool = True,
     ) -> EngineRuntime:
         paths.ensure()
-        store = open_job_store(paths.database, clock=clock)
-        set_client_identity(client_identifier(store))
-        engine = SyncEngine(
-            config=config,
-            store=store,
-            plex_factory=PlexClient,
-            stash_factory=StashClient,
-            clock=clock,
-            listener=listener,
-            idle_probes=idle_probes,
-        )
-        control = ControlServer(engine, paths.control_file).start() if serve_control else None
-        return cls(paths, store, engine, control)
+        lock = EngineLock(paths.data_dir).acquire()  # EngineBusyError if another engine runs
+        try:
+            store = open_job_store(paths.database, clock=clock)
+        except BaseException:
+            lock.release()
+            raise
+        try:
+            set_client_identity(client_identifier(store))
+            engine = SyncEngine(
+                config=config,
+                store=store,
+                plex_factory=PlexClient,
+                stash_factory=StashClient,
+                clock=clock,
+                listener=listener,
+                idle_probes=idle_probes,
+            )
+            control = None
+            if serve_control:
+                socket_path = choose_socket_path(paths.data_dir, paths.runtime_dir)
+                control = ControlServer(engine, paths.control_file, socket_path=socket_path)
+                control.start()
+        except BaseException:
+            store.close()
+            lock.release()
+            raise
+        return cls(paths, store, engine, control, lock)
 
     def close(self) -> None:
         """Stop serving commands, close clients and the database (after the engine stopped)."""
@@ -71,3 +92,6 @@ class EngineRuntime:
             self.control = None
         self.engine.close()
         self.store.close()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None

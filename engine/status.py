@@ -25,9 +25,11 @@ def read_status(
     paused: bool = False,
     paused_until: float | None = None,
     auth_error: str | None = None,
+    auth_service: str | None = None,
     last_error: str | None = None,
     progress: Progress | None = None,
     running: bool = True,
+    engine_error: str | None = None,
 ) -> EngineStatus:
     """A status snapshot from the store plus what only the engine knows (in its arguments)."""
     counts = store.counts()
@@ -46,9 +48,11 @@ def read_status(
         paused=paused,
         paused_until=paused_until,
         auth_error=auth_error,
+        auth_service=auth_service,
         last_error=last_error,
         progress=progress,
         running=running,
+        engine_error=engine_error,
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.clock import SYSTEM_CLOCK, Clock
-from engine.history import DAY, HISTORY_SCHEMA, HistoryStore, Outage
+from engine.history import BUSY_TIMEOUT, DAY, HISTORY_SCHEMA, HistoryStore, Outage
 from engine.plex_index import INDEX_SCHEMA, IndexStore
 from engine.poll_store import POLL_SCHEMA, PollStore
 
@@ -129,12 +129,19 @@ class JobStore(HistoryStore, IndexStore, PollStore):
 
     SCHEMAS = (SCHEMA, HISTORY_SCHEMA, INDEX_SCHEMA, POLL_SCHEMA)
 
-    def __init__(self, path: Path, *, clock: Clock = SYSTEM_CLOCK, recover: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        recover: bool = True,
+        busy_timeout: float = BUSY_TIMEOUT,
+    ) -> None:
         """Open (or create) the store. Only the engine's owner passes `recover=True`: it puts
         jobs left in progress by a dead process back to pending, which a reader beside a
         running engine must never do."""
         try:
-            super().__init__(path, clock=clock)
+            super().__init__(path, clock=clock, busy_timeout=busy_timeout)
             recovered = self._recover_in_progress() if recover else 0
         except BaseException:
             self.close()  # a damaged or unwritable file: leave no connection behind
@@ -143,6 +150,11 @@ class JobStore(HistoryStore, IndexStore, PollStore):
             logger.warning(
                 "%d job(s) were in progress when the app stopped; queued again", recovered
             )
+
+    def requeue_in_progress(self) -> int:
+        """Claimed jobs back to pending. Only the engine lock's holder may call this, between
+        ticks (after a storage error the claims of the failed tick are otherwise stuck)."""
+        return self._recover_in_progress()
 
     def _recover_in_progress(self) -> int:
         with self._tx() as db:

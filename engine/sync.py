@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import TypeVar
 
 from engine.breaker import CircuitBreaker, CircuitState
@@ -21,7 +23,7 @@ from engine.commands import CommandQueue
 from engine.config import PlexSyncConfig
 from engine.errors import ErrorClass, PermanentError, SyncError
 from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
-from engine.history import DAY
+from engine.history import DAY, describe_storage_error
 from engine.poll_scheduler import PollScheduler
 from engine.poller import StashSource
 from engine.pusher import PlexTarget, PosterPending, ScenePusher
@@ -32,6 +34,7 @@ from engine.store import Job, JobStore
 logger = logging.getLogger(__name__)
 
 BATCH = 50  # jobs claimed per dequeue
+STORAGE_RETRY = 10.0  # seconds between attempts while the database cannot be written
 T = TypeVar("T")
 PURGE_EVERY = DAY
 STASH_OUTAGE = (ErrorClass.TRANSIENT, ErrorClass.UNREACHABLE)
@@ -88,6 +91,10 @@ class SyncEngine:
         self._paused = False
         self._paused_until: float | None = None
         self._auth_error: str | None = None
+        self._auth_service: str | None = None
+        self._auth_notified: str | None = None  # told once, until a write works or a user acts
+        self._next_auth_check_at = float("-inf")  # paused for auth: when to try the creds again
+        self._engine_error: str | None = None  # storage is failing; ticks retry until it works
         self._last_error: str | None = None
         self._last_error_service: str | None = None
         self._bulk_total = 0
@@ -165,12 +172,12 @@ class SyncEngine:
     # --- command bodies (engine thread) --------------------------------------------------------
 
     def _do_sync_now(self) -> None:
-        self._auth_error = None
+        self._clear_auth_error(by_user=True)
         self._polls.poll_soon()
         self._plex_hold_until = float("-inf")
 
     def _do_retry_now(self) -> None:
-        self._auth_error = None
+        self._clear_auth_error(by_user=True)
         self._plex_hold_until = float("-inf")
         self.breaker.half_open_now()
         self._store.release_all_waiting()
@@ -186,7 +193,10 @@ class SyncEngine:
         logger.info("Syncing paused %s", "until restart" if until is None else "for a while")
 
     def _do_resume(self) -> None:
+        """Ends a pause, including one for rejected credentials: they are tried again now."""
         self._paused, self._paused_until = False, None
+        self._clear_auth_error(by_user=True)
+        self._polls.poll_soon()
         self._store.set_value("paused_until", None)
         logger.info("Syncing resumed")
 
@@ -209,7 +219,7 @@ class SyncEngine:
             self._pusher.forget_index()
         if old.plex_url != config.plex_url:
             self._store.forget_pushed()
-        self._auth_error = None
+        self._clear_auth_error(by_user=True)
         self._last_error = self._last_error_service = None
         self._polls.poll_soon()
         self._plex_hold_until = float("-inf")
@@ -236,9 +246,20 @@ class SyncEngine:
 
     def tick(self, budget: float = 0.5) -> float:
         """A few pages of a poll, then `budget` seconds of jobs; returns seconds to the next."""
+        try:
+            return self._tick(budget)
+        except sqlite3.Error as exc:
+            # Disk full, a lock held too long, a read-only data dir: wait and try again. The
+            # transaction in hand rolled back, so nothing is lost; jobs claimed then are
+            # queued again once the database can be written.
+            return self._on_storage_error(exc)
+
+    def _tick(self, budget: float) -> float:
         self._commands.run_pending()
         if self._stop.is_set():
             return 0.0
+        if self._engine_error is not None:
+            self._storage_recovered()
         now = self._clock.now()
         if now >= self._next_purge_at:
             self._purge(self._config.dlq_retention_days)
@@ -247,6 +268,7 @@ class SyncEngine:
             self._do_resume()
         more = False
         if self._config.is_configured and not self._paused:
+            self._check_plex_auth()
             self._maybe_poll()
             if self._auth_error is None and not self._stop.is_set():
                 # Jobs get their own budget after the poll's pages: a busy Stash never starves them.
@@ -274,8 +296,11 @@ class SyncEngine:
         now = self._clock.now()
         mono = self._clock.monotonic()
         candidates = [self._config.poll_interval]
-        if self._config.is_configured and not self._paused and self._auth_error is None:
+        if self._config.is_configured and not self._paused:
             candidates.append(self._polls.next_at - mono)
+            if self._auth_error is not None and self._auth_service == "plex":
+                candidates.append(self._next_auth_check_at - mono)
+        if self._config.is_configured and not self._paused and self._auth_error is None:
             if self._idle_probes and self.breaker.state is CircuitState.CLOSED:
                 candidates.append(max(self._next_probe_at, self._plex_hold_until) - mono)
             retry_at = self.breaker.retry_at
@@ -293,16 +318,17 @@ class SyncEngine:
     def _maybe_poll(self) -> None:
         if not self._polls.due():
             return
-        if self._auth_error and self._auth_error.startswith("Stash"):
-            self._polls.skip(self._config.poll_interval)
-            return
+        # Paused for Stash's credentials, this poll is also the check whether they work again.
         outcome = self._polls.poll(self._config.poll_interval, self._stop)
         if outcome.added:
             self._start_bulk(outcome.added)
         if outcome.error is not None:
             self._on_stash_error(outcome.error)
-        else:
-            self._clear_error("stash")
+            return
+        self._clear_error("stash")
+        if self._auth_service == "stash":
+            logger.info("Stash accepts the API key again; syncing resumes")
+            self._clear_auth_error()
 
     def _stash_client(self) -> StashSource:
         if self._stash is None:
@@ -401,10 +427,65 @@ class SyncEngine:
             self._last_error = self._last_error_service = None
 
     def _set_auth_error(self, message: str, service: str) -> None:
-        if self._auth_error != message:
-            logger.warning("%s; syncing is paused until the settings change", message)
-            self._auth_error = message
-            self._listener.auth_failed(service, message)
+        self._auth_service = service
+        self._next_auth_check_at = self._clock.monotonic() + self._config.poll_interval
+        if self._auth_error == message:
+            return
+        self._auth_error = message
+        if message == self._auth_notified:
+            # The check passed but the real work was refused again (e.g. a token without
+            # rights to the library): stay paused without a notice every poll interval.
+            logger.debug("%s again", message)
+            return
+        self._auth_notified = message
+        logger.warning(
+            "%s; syncing is paused and the credentials are tried again every %g s "
+            "(or `plexsync resume`)",
+            message,
+            self._config.poll_interval,
+        )
+        self._listener.auth_failed(service, message)
+
+    def _clear_auth_error(self, *, by_user: bool = False) -> None:
+        self._auth_error = self._auth_service = None
+        if by_user:
+            self._auth_notified = None  # a person asked: tell them if it fails again
+
+    def _check_plex_auth(self) -> None:
+        """Paused for Plex's credentials: one cheap probe per poll interval, resume if it works."""
+        if self._auth_service != "plex" or self._clock.monotonic() < self._next_auth_check_at:
+            return
+        self._next_auth_check_at = self._clock.monotonic() + self._config.poll_interval
+        try:
+            self._plex_client().probe()
+        except SyncError as exc:
+            if exc.error_class is not ErrorClass.AUTH:
+                logger.debug("Checking Plex's credentials failed: %s", exc)
+            return
+        logger.info("Plex accepts the credentials again; syncing resumes")
+        self._clear_auth_error()
+        self._clear_error("plex")
+
+    # --- storage errors ------------------------------------------------------------------------
+
+    def _on_storage_error(self, exc: sqlite3.Error) -> float:
+        message = describe_storage_error(exc)
+        if message != self._engine_error:
+            logger.warning("%s; syncing waits and tries again every %g s", message, STORAGE_RETRY)
+        else:
+            logger.debug("The database still fails: %s", exc)
+        self._engine_error = message
+        self._dead_batch.clear()  # their DLQ rows rolled back; they are retried, not lost
+        self._publish()
+        return STORAGE_RETRY
+
+    def _storage_recovered(self) -> None:
+        """The first tick after a storage error: give back what the failed tick had claimed."""
+        requeued = self._store.requeue_in_progress()
+        logger.info(
+            "The database can be written again; syncing resumes (%d job(s) requeued)", requeued
+        )
+        self._engine_error = None
 
     def _process_ready(self, deadline: float) -> tuple[int, bool]:
         processed = 0
@@ -443,6 +524,8 @@ class SyncEngine:
         except SyncError as exc:
             self._on_failure(exc)
             self._handle_job_failure(job, exc)
+        except sqlite3.Error:
+            raise  # the job is not at fault: the tick waits for storage, the job stays queued
         except Exception as exc:
             logger.exception("Unexpected error syncing scene %s", job.scene_id)
             wrapped = SyncError("Unexpected error", f"{type(exc).__name__}: {exc}")
@@ -460,6 +543,7 @@ class SyncEngine:
             previous=self._store.pushed(job.scene_id),
         )
         self._store.complete_pushed(job, result.record)
+        self._auth_notified = None  # a write worked: the next auth failure is news
         self.breaker.record_success()
         self._clear_error("plex")
         self._bulk_done += 1
@@ -559,13 +643,21 @@ class SyncEngine:
             paused=self._paused,
             paused_until=self._paused_until,
             auth_error=self._auth_error,
+            auth_service=self._auth_service,
             last_error=self._last_error,
             progress=self._progress,
             running=not self._stop.is_set(),
+            engine_error=self._engine_error,
         )
 
     def _publish(self) -> None:
-        status = self._make_status()
+        try:
+            status = self._make_status()
+        except sqlite3.Error:
+            if self._status is None:
+                return
+            # Counts cannot be read now: show the last ones with the error that explains why.
+            status = replace(self._status, engine_error=self._engine_error)
         if status != self._status:
             self._status = status
             self._listener.status_changed(status)

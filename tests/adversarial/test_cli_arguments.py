@@ -6,6 +6,8 @@ import logging
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,16 +120,26 @@ def test_a_damaged_database_is_named_and_left_alone(
     assert database.read_bytes() == b"this is not a database at all" * 100
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
-def test_a_read_only_data_dir_is_a_clear_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+# Root ignores file modes; without the capability that lets it (CAP_DAC_OVERRIDE) it obeys them
+# like any user, so CI, which runs as root, still meets a real read-only folder.
+_AS_PLAIN_USER = [
+    "setpriv",
+    "--bounding-set=-dac_override,-dac_read_search",
+    "--inh-caps=-dac_override,-dac_read_search",
+]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_read_only_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     paths = AppPaths.in_dir(tmp_path / "cfg").ensure()
     paths.data_dir.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    prefix = _AS_PLAIN_USER if os.geteuid() == 0 else []
+    code = "import sys; from engine.cli import main; sys.exit(main(sys.argv[1:]))"
+    argv = [sys.executable, "-c", code, "--config-dir", str(tmp_path / "cfg"), "dlq", "list"]
     try:
-        assert run_cli(tmp_path / "cfg", "dlq", "list") == 1
-        err = capsys.readouterr().err
-        assert "cannot be written" in err and "Traceback" not in err
+        done = subprocess.run([*prefix, *argv], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 1, done.stderr
+        assert "cannot be written" in done.stderr and "Traceback" not in done.stderr
     finally:
         paths.data_dir.chmod(0o700)
 
