@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from itertools import islice
 from typing import Any, Protocol
 
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
 from engine.desired import apply_params, plan_edit
 from engine.errors import NotFoundError, SyncError
+from engine.index_follow import IndexFollower
 from engine.matching import Match, PathIndex, not_found
-from engine.plex_index import IndexStore
 from engine.plex_model import PlexItem, PlexSection
-from engine.store import Job, Pushed, payload_hash
+from engine.store import Job, JobStore, Pushed, payload_hash
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +30,10 @@ class PlexTarget(Protocol):
     def probe(self) -> None: ...
     def movie_sections(self) -> list[PlexSection]: ...
     def sweep(
-        self, section: PlexSection, *, added_since: int | None = None
+        self, section: PlexSection, *, updated_since: int | None = None
     ) -> Iterator[PlexItem]: ...
     def fetch_item(self, rating_key: str, section_key: str) -> PlexItem: ...
-    def edit(self, item: PlexItem, params: dict[str, str]) -> None: ...
+    def edit(self, item: PlexItem, params: dict[str, str]) -> int | None: ...
     def upload_poster(self, item: PlexItem, image: bytes) -> None: ...
     def close(self) -> None: ...
 
@@ -57,18 +56,21 @@ class PosterPending(Exception):
 
 
 class ScenePusher:
-    """Holds the path index of Plex items between jobs."""
+    """Holds the path index of Plex items between jobs (see `engine.index_follow`)."""
 
-    def __init__(self, clock: Clock, storage: IndexStore) -> None:
+    def __init__(self, clock: Clock, storage: JobStore) -> None:
         self._clock = clock
         self._storage = storage
-        self._index: PathIndex | None = None
-        self._sections: list[PlexSection] = []
-        self._refreshed_at = float("-inf")
+        self._follower = IndexFollower(clock, PathIndex(storage), storage)
+        self._refreshed_at = float("-inf")  # monotonic: the last refresh after a miss
 
     def forget_index(self) -> None:
-        """Sweep again before the next job (Plex changed, or may come back different)."""
-        self._index = None
+        """Sweep the whole library again before the next job (another Plex, a library check)."""
+        self._follower.forget()
+
+    def refresh_index(self) -> None:
+        """Look for what changed in Plex before the next job (Plex was away)."""
+        self._follower.refresh_soon()
 
     def push(
         self,
@@ -83,23 +85,18 @@ class ScenePusher:
 
         Raises PosterPending when the metadata reached Plex but the poster did not.
         """
-        index = self._ensure_index(plex)
+        index = self._follower.ensure(plex, config)
         payload = job.payload
         match = self._match(index, plex, config, [str(p) for p in payload.get("files") or []])
-        item = match.item
+        item = self._storage.known_tags(match.item) or match.item
         prev_state = previous.state if previous else None
         plan = plan_edit(payload, item, config, previous=prev_state)
         if plan.state != prev_state:
             if plan.needs_full_item:
-                item = plex.fetch_item(item.rating_key, item.section_key)
+                item = self._read_full(plex, index, item)
                 plan = plan_edit(payload, item, config, previous=prev_state)
             if plan.params:
-                try:
-                    plex.edit(item, plan.params)
-                except NotFoundError:
-                    index.remove(item)  # deleted in Plex since the sweep
-                    raise
-                index.update(apply_params(item, plan.params))
+                self._edit(plex, index, item, plan.params)
         for note in plan.notes:
             logger.info("Scene %s: %s", job.scene_id, note)
         old_source = previous.poster_source if previous else None
@@ -111,29 +108,41 @@ class ScenePusher:
             raise PosterPending(metadata, exc) from exc
         return PushResult(replace(metadata, poster_source=source, poster_hash=digest), plan.notes)
 
-    def _ensure_index(self, plex: PlexTarget) -> PathIndex:
-        if self._index is None:
-            self._sections = plex.movie_sections()
-            index = PathIndex(self._storage)
-            index.clear()
-            for section in self._sections:
-                for page in _pages(plex.sweep(section)):
-                    index.add_many(page)
-            self._index = index
-            self._refreshed_at = self._clock.monotonic()
-            logger.info("Indexed %d Plex items in %d section(s)", len(index), len(self._sections))
-        return self._index
+    def _read_full(self, plex: PlexTarget, index: PathIndex, item: PlexItem) -> PlexItem:
+        try:
+            full = plex.fetch_item(item.rating_key, item.section_key)
+        except NotFoundError:
+            self._gone(index, item)
+            raise
+        self._storage.known_put(full, full.updated_at)
+        return full
 
-    def _refresh(self, index: PathIndex, plex: PlexTarget, min_interval: float) -> bool:
-        """Add items Plex gained since the last sweep; at most once per `min_interval`."""
+    def _edit(
+        self, plex: PlexTarget, index: PathIndex, item: PlexItem, params: dict[str, str]
+    ) -> None:
+        try:
+            written_at = plex.edit(item, params)
+        except NotFoundError:
+            self._gone(index, item)
+            raise
+        edited = apply_params(item, params)
+        index.update(edited)
+        if edited.complete and written_at is not None:
+            # Every tag is known as we wrote it, until Plex's updatedAt passes our write.
+            self._storage.known_put(edited, written_at)
+
+    def _gone(self, index: PathIndex, item: PlexItem) -> None:
+        """Deleted in Plex since we looked: forget it, and look for what replaced it."""
+        index.remove(item)
+        self._follower.refresh_soon()
+
+    def _refresh(self, plex: PlexTarget, config: PlexSyncConfig) -> bool:
+        """After a miss: look for what Plex gained, at most once per poll interval."""
         now = self._clock.monotonic()
-        if now - self._refreshed_at < min_interval:
+        if now - self._refreshed_at < config.poll_interval:
             return False
-        since = max(0, index.newest_added_at - 1)
-        for section in self._sections:
-            for page in _pages(plex.sweep(section, added_since=since)):
-                index.add_many(page)
         self._refreshed_at = now
+        self._follower.follow(plex, config)
         return True
 
     def _match(
@@ -143,7 +152,7 @@ class ScenePusher:
             raise NotFoundError("The scene has no files", "nothing to match in Plex")
         find = index.find if config.strict_matching else index.find_loose
         match = find(files, config.path_mappings)
-        if match is None and self._refresh(index, plex, config.poll_interval):
+        if match is None and self._refresh(plex, config):
             match = find(files, config.path_mappings)
         if match is None:
             raise not_found(files)
@@ -176,10 +185,3 @@ class ScenePusher:
         if digest != old_hash:
             plex.upload_poster(item, image)
         return source, digest
-
-
-def _pages(items: Iterable[PlexItem], size: int = 1000) -> Iterator[list[PlexItem]]:
-    """Batches for one index transaction each."""
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch

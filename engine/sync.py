@@ -219,6 +219,7 @@ class SyncEngine:
             self._pusher.forget_index()
         if old.plex_url != config.plex_url:
             self._store.forget_pushed()
+            self._store.known_clear()
         self._clear_auth_error(by_user=True)
         self._last_error = self._last_error_service = None
         self._polls.poll_soon()
@@ -414,7 +415,7 @@ class SyncEngine:
             self.breaker.record_failure()
             if error_class is ErrorClass.UNREACHABLE:
                 self._plex_hold_until = self._clock.monotonic() + self._config.poll_interval
-                self._pusher.forget_index()  # Plex may come back with other items
+                self._pusher.refresh_index()  # Plex may come back with other items
             self._note_error("plex", exc.title)
             logger.info("Plex call failed: %s", exc)
 
