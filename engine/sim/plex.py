@@ -125,7 +125,9 @@ class PlexSimulator(SimServer):
     def set_tags(self, rating_key: int, kind: str, names: list[str]) -> None:
         """Tags a user made in Plex (``kind`` as in edits: collection, genre, actor, ...)."""
         with self.library.lock:
-            self.library.mutable(rating_key).tags[kind] = list(names)
+            movie = self.library.mutable(rating_key)
+            movie.tags[kind] = list(names)
+            movie.updated_at = max(self.library.now(), movie.updated_at)  # as any edit does
 
     def add_pending(self, file: str, title: str | None = None) -> None:
         """A movie that appears when a scan (``section.update(path=...)``) covers its folder."""
