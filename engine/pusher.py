@@ -33,6 +33,7 @@ class PlexTarget(Protocol):
         self, section: PlexSection, *, updated_since: int | None = None
     ) -> Iterator[PlexItem]: ...
     def fetch_item(self, rating_key: str, section_key: str) -> PlexItem: ...
+    def fetch_items(self, rating_keys: list[str], section_key: str) -> list[PlexItem]: ...
     def edit(self, item: PlexItem, params: dict[str, str]) -> int | None: ...
     def upload_poster(self, item: PlexItem, image: bytes) -> None: ...
     def close(self) -> None: ...
@@ -63,6 +64,7 @@ class ScenePusher:
         self._storage = storage
         self._follower = IndexFollower(clock, PathIndex(storage), storage)
         self._refreshed_at = float("-inf")  # monotonic: the last refresh after a miss
+        self._prefetched: dict[str, PlexItem] = {}  # full items read for the jobs in hand
 
     def forget_index(self) -> None:
         """Sweep the whole library again before the next job (another Plex, a library check)."""
@@ -108,9 +110,49 @@ class ScenePusher:
             raise PosterPending(metadata, exc) from exc
         return PushResult(replace(metadata, poster_source=source, poster_hash=digest), plan.notes)
 
+    def prefetch(self, jobs: list[Job], *, config: PlexSyncConfig, plex: PlexTarget) -> None:
+        """Read, in one request, the full items the jobs in hand will need (tags to add).
+
+        One request for a batch instead of one per scene; each is used by its job moments
+        later, as a read just before the edit would be. A failure here costs nothing: each
+        job then reads its item itself, and its errors count as usual.
+        """
+        self._prefetched = {}
+        index = self._follower.ensure(plex, config)
+        wanted: dict[str, list[str]] = {}
+        for job in jobs:
+            item = self._needs_full(job, index, config)
+            if item is not None:
+                wanted.setdefault(item.section_key, []).append(item.rating_key)
+        for section_key, keys in wanted.items():
+            if len(keys) < 2:
+                continue
+            try:
+                items = plex.fetch_items(keys, section_key)
+            except SyncError as exc:
+                logger.debug("Reading %d items at once failed: %s", len(keys), exc)
+                return
+            self._prefetched.update((full.rating_key, full) for full in items)
+
+    def _needs_full(self, job: Job, index: PathIndex, config: PlexSyncConfig) -> PlexItem | None:
+        files = [str(p) for p in job.payload.get("files") or []]
+        try:
+            match = index.find_loose(files, config.path_mappings) if files else None
+        except SyncError:
+            return None
+        if match is None:
+            return None
+        item = self._storage.known_tags(match.item) or match.item
+        previous = self._storage.pushed(job.scene_id)
+        prev_state = previous.state if previous else None
+        plan = plan_edit(job.payload, item, config, previous=prev_state)
+        return item if plan.state != prev_state and plan.needs_full_item else None
+
     def _read_full(self, plex: PlexTarget, index: PathIndex, item: PlexItem) -> PlexItem:
         try:
-            full = plex.fetch_item(item.rating_key, item.section_key)
+            full = self._prefetched.pop(item.rating_key, None) or plex.fetch_item(
+                item.rating_key, item.section_key
+            )
         except NotFoundError:
             self._gone(index, item)
             raise

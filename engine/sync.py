@@ -498,6 +498,7 @@ class SyncEngine:
             jobs = self._store.dequeue(BATCH)
             if not jobs:
                 return processed, False
+            self._prefetch(jobs)
             for position, job in enumerate(jobs):
                 blocked = (
                     self._stop.is_set()
@@ -514,6 +515,16 @@ class SyncEngine:
                 self._process(job)
                 processed += 1
         return processed, True
+
+    def _prefetch(self, jobs: list[Job]) -> None:
+        """The full items the batch needs, in one request (see `ScenePusher.prefetch`)."""
+        try:
+            self._pusher.prefetch(jobs, config=self._config, plex=self._plex_client())
+        except SyncError as exc:
+            if exc.error_class is ErrorClass.AUTH:
+                self._on_failure(exc)  # paused: the jobs are held back, not tried one by one
+            else:
+                logger.debug("Reading ahead failed: %s", exc)  # each job meets it and counts it
 
     def _process(self, job: Job) -> None:
         try:

@@ -155,3 +155,15 @@ def test_a_new_section_or_mapping_sweeps_everything_again(
         stash.update_scene(scene_id, title="Two")
         run_once(tmp_path, mapped, fake_clock)
         assert routes(plex)[LISTING] == 2
+
+
+def test_a_first_sync_reads_full_items_a_batch_at_a_time(
+    tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    with big_plex(movies=120, scenes=120) as (plex, stash, _plex_time):
+        run_once(tmp_path, config_for(plex, stash, sync_poster=False), fake_clock)
+        cost = routes(plex)
+        synced = cost[PUT]
+        assert synced >= 100
+        assert cost[READ] <= 8  # one read per batch of 50 (plus a few single ones)
+        assert cost["total"] <= 1.05 * synced + 5

@@ -56,6 +56,10 @@ class FakePlex:
         self._call("fetch")
         return replace(self.items[rating_key], complete=True)
 
+    def fetch_items(self, rating_keys: list[str], section_key: str) -> list[PlexItem]:
+        self._call("fetch_items")
+        return [replace(self.items[k], complete=True) for k in rating_keys if k in self.items]
+
     def edit(self, item: PlexItem, params: dict[str, str]) -> int | None:
         self._call("edit")
         if item.rating_key in self.reject:
