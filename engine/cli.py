@@ -11,7 +11,7 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,8 +157,11 @@ def _run_forever(engine: SyncEngine) -> int:
     return EXIT_OK
 
 
-def _run_once(engine: SyncEngine) -> int:
+def _run_once(engine: SyncEngine, *, sleep: Callable[[float], object] | None = None) -> int:
     """Pull every Stash change, process every ready job, then report what is left."""
+    wake = threading.Event()
+    engine.add_wake_callback(wake.set)
+    wait = sleep or wake.wait  # a stop request wakes it
     engine.sync_now()
     while not engine.stopping:
         delay = engine.tick(budget=2.0)
@@ -167,6 +170,9 @@ def _run_once(engine: SyncEngine) -> int:
             break
         if delay > 0 and status.pending - status.waiting <= 0 and status.in_progress == 0:
             break
+        if delay > 0 and not engine.stopping:
+            wait(delay)  # e.g. Plex unreachable: waiting for it costs no CPU
+            wake.clear()
     status = engine.status()
     left = status.pending + status.in_progress
     summary = (

@@ -1,65 +1,211 @@
-"""Finding Stash changes: `findScenes` sorted by `updated_at`, above a persisted watermark.
+"""Finding Stash changes: a keyset poll over `updated_at` that no edit can slip past.
 
-Stash compares `updated_at` as text in its own offset, so the watermark is stored exactly as Stash
-returned it, queried with a safety overlap, and changes are de-duplicated by (scene, updated_at).
-A scene whose payload equals what already reached Plex is not queued again, and a scene never
-synced that has no metadata yet (scanned, not identified) waits instead of wiping Plex.
+Stash pages by offset (`ORDER BY updated_at, title` with LIMIT/OFFSET, stashapp/stash
+pkg/sqlite/scene.go setSceneSort), so an edit made between two page requests moves a scene to
+the end and shifts every later row back by one: offset paging skips a row. So every request is
+page 1 of "changed at or after the last timestamp read"; scenes sharing one timestamp are read by
+id within it (`PageQuery`). A cycle reads from the watermark to the newest change, a page per
+call, and the cursor is saved after each page, so an error, a stop or a restart resumes it.
+
+Timestamps are Stash's own text (compared as text by Stash, `pkg/sqlite/sql.go`). A write that
+took its `updated_at` a moment before a page was read can commit after it (and a second can
+still gain scenes while it lasts), so once a cycle has read new changes, its last `SETTLE_SECONDS`
+(plus the cycle's own duration) are read once more, `SETTLE_SECONDS` later. Every version read is
+remembered (`PollStore`), so re-reads queue nothing twice.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-import threading
-from collections.abc import Iterator
-from typing import Protocol
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Protocol
 
-from engine.stash_client import StashScene, watermark_minus
+from engine.clock import Clock
+from engine.stash_client import in_offset_of, offset_of, watermark_minus
+from engine.stash_scene import PAGE_SIZE, MalformedScene, PageQuery, ScenePage, StashScene
 from engine.store import JobStore, payload_hash
 
 logger = logging.getLogger(__name__)
 
-WATERMARK_KEY = "stash_watermark"
-OVERLAP_SECONDS = 3600.0  # covers clock skew and a DST shift of Stash's local offset
+STATE_KEY = "stash_poll"
+LEGACY_WATERMARK_KEY = "stash_watermark"  # before the keyset poll: newest change read
+LEGACY_OVERLAP_SECONDS = 3600.0  # what that version re-read; read once more after an upgrade
+SETTLE_SECONDS = 10.0
+PRUNE_SECONDS = 86_400.0  # read versions kept this far below the watermark (far past a settle)
 
 
 class StashSource(Protocol):
-    def changed_scenes(self, since: str | None) -> Iterator[list[StashScene]]: ...
+    def scene_page(self, query: PageQuery) -> ScenePage: ...
     def fetch_image(self, url: str) -> bytes: ...
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class PollState:
+    """The poll's memory between pages, ticks and restarts (stored as JSON)."""
+
+    watermark: str | None = None  # newest change of the last finished cycle
+    settle_from: str | None = None  # re-read from here once `settle_at` (wall clock) passed
+    settle_at: float | None = None
+    active: bool = False  # a cycle is under way at `cursor`
+    cursor: dict[str, Any] = field(default_factory=dict)  # PageQuery fields
+    cycle_newest: str | None = None
+    cycle_started: float = 0.0
+    cycle_found: bool = False  # the cycle read a version not read before
+    ties: int = 0  # scenes last seen at the newest timestamp read (page size or more: many)
+
+
+@dataclass(frozen=True)
+class PageResult:
+    added: int  # jobs added or replaced
+    finished: bool  # the cycle reached the newest change
+
+
 class StashPoller:
-    def __init__(self, stash: StashSource, store: JobStore) -> None:
+    def __init__(
+        self, stash: StashSource, store: JobStore, clock: Clock, *, page_size: int = PAGE_SIZE
+    ) -> None:
         self._stash = stash
         self._store = store
-        self._seen: dict[str, str] = {}
+        self._clock = clock
+        self._page_size = page_size
+        self._state = self._load()
 
-    def poll(self, stop: threading.Event | None = None) -> int:
-        """Queue every changed scene; returns how many jobs were added or replaced."""
-        watermark = self._store.get_value(WATERMARK_KEY)
-        since = None
-        if isinstance(watermark, str) and watermark:
-            try:
-                since = watermark_minus(watermark, OVERLAP_SECONDS)
-            except ValueError:
-                logger.warning("The stored Stash watermark is unreadable; reading every scene")
-        newest = watermark if isinstance(watermark, str) else None
-        seen: dict[str, str] = {}
+    @property
+    def in_cycle(self) -> bool:
+        return self._state.active
+
+    def start_cycle(self) -> None:
+        """Begin reading from the watermark (or from a due settle point) to the newest change."""
+        state, now = self._state, self._clock.now()
+        # A few scenes at the watermark are re-read in the same one request, which catches an
+        # edit made later in that same second; a second that holds pages of scenes is left to
+        # the settle pass, or every poll would read those pages again.
+        few = state.ties < self._page_size
+        query = PageQuery(after=state.watermark, inclusive=few, size=self._page_size)
+        settle_from = state.settle_from
+        if settle_from is not None and state.settle_at is not None and now >= state.settle_at:
+            query = PageQuery(after=settle_from, inclusive=True, size=self._page_size)
+            settle_from = None
+        self._save(
+            replace(
+                state,
+                settle_from=settle_from,
+                settle_at=state.settle_at if settle_from else None,
+                active=True,
+                cursor=asdict(query),
+                cycle_newest=None,
+                cycle_started=now,
+                cycle_found=False,
+            )
+        )
+
+    def read_page(self) -> PageResult:
+        """Read the next page of the cycle under way; SyncErrors leave the cursor as it was."""
+        if not self._state.active:
+            self.start_cycle()
+        query = PageQuery(**self._state.cursor)
+        page = self._stash.scene_page(query)
+        added, found = self._take(page)
+        keys = list(page.keys)
+        newest = self._state.cycle_newest
+        for _, stamp in keys:
+            if newest is None or _later(stamp, newest):
+                newest = stamp
+        state = self._after_offset_change(self._state, keys)
+        ties = state.ties
+        if query.group_after_id is not None:
+            ties = self._page_size
+        elif keys:
+            ties = sum(1 for _, stamp in keys if stamp == keys[-1][1])
+        state = replace(
+            state,
+            cycle_newest=newest,
+            cycle_found=self._state.cycle_found or found,
+            ties=ties,
+        )
+        following = _next_query(query, page, keys)
+        if following is None:
+            self._save(self._finish(state))
+            return PageResult(added, finished=True)
+        self._save(replace(state, cursor=asdict(following)))
+        return PageResult(added, finished=False)
+
+    def _after_offset_change(self, state: PollState, keys: list[tuple[str, str]]) -> PollState:
+        """Stash writes its local offset; after a DST fall-back its new times sort below the
+        watermark as text. Seeing the new offset, re-read from the watermark written in it."""
+        watermark = state.watermark
+        if not watermark or not keys:
+            return state
+        offset = offset_of(watermark)
+        moved = next((u for _, u in keys if offset_of(u) != offset and _later(u, watermark)), None)
+        if moved is None:
+            return state
+        try:
+            start = watermark_minus(in_offset_of(watermark, moved), SETTLE_SECONDS)
+        except ValueError:
+            return state
+        logger.info("Stash's timestamps changed offset; reading from %s once more", start)
+        return replace(
+            state, watermark=in_offset_of(watermark, moved), settle_from=start, settle_at=0.0
+        )
+
+    def _finish(self, state: PollState) -> PollState:
+        newest = state.cycle_newest
+        watermark = state.watermark
+        if newest is not None and (watermark is None or _later(newest, watermark)):
+            watermark = newest
+        settle_from, settle_at = state.settle_from, state.settle_at
+        now = self._clock.now()
+        if state.cycle_found and watermark is not None:
+            window = SETTLE_SECONDS + max(0.0, now - state.cycle_started)
+            start = _minus(watermark, window)
+            if settle_from is None or start < settle_from:
+                settle_from = start
+            settle_at = now + SETTLE_SECONDS
+        elif settle_from is None and watermark is not None:
+            # Nothing waits to settle: versions this old are not read again.
+            self._store.prune_seen(_minus(watermark, PRUNE_SECONDS))
+        return replace(
+            state,
+            watermark=watermark,
+            settle_from=settle_from,
+            settle_at=settle_at,
+            active=False,
+            cursor={},
+        )
+
+    def _take(self, page: ScenePage) -> tuple[int, bool]:
+        """Queue what is new on the page; returns (jobs added, any version not read before)."""
+        known = self._store.seen_versions(scene_id for scene_id, _ in page.keys)
+        fresh: list[tuple[str, str, str]] = []
         added = 0
-        for page in self._stash.changed_scenes(since):
-            for scene in page:
-                seen[scene.id] = scene.updated_at
-                if newest is None or scene.updated_at > newest:
-                    newest = scene.updated_at
-                if self._seen.get(scene.id) == scene.updated_at:
-                    continue
+        for scene in page.scenes:
+            version = (scene.updated_at, payload_hash(scene.payload()))
+            if known.get(scene.id) != version:
+                fresh.append((scene.id, *version))
                 added += self._queue(scene)
-            if newest:
-                self._store.set_value(WATERMARK_KEY, newest)
-            if stop is not None and stop.is_set():
-                break
-        self._seen = seen
-        return added
+        for bad in page.malformed:
+            version = (bad.updated_at, payload_hash({"malformed": bad.message}))
+            if not bad.id or not bad.updated_at:
+                logger.warning("Stash sent a scene without a readable id or time: %s", bad.message)
+            elif known.get(bad.id) != version:
+                fresh.append((bad.id, *version))
+                self._dead_letter(bad)
+        if fresh:
+            self._store.mark_seen(fresh)
+        return added, bool(fresh)
+
+    def _dead_letter(self, bad: MalformedScene) -> None:
+        message = f"Stash sent a malformed scene: {bad.message}"
+        logger.warning("Scene %s dead-lettered: %s", bad.id, message)
+        self._store.dead_letter_scene(
+            bad.id,
+            title=bad.title,
+            message=message + " (fix it in Stash: its next edit syncs it)",
+            payload={"id": bad.id, "malformed": message},
+        )
 
     def _queue(self, scene: StashScene) -> int:
         if not scene.files:
@@ -76,3 +222,66 @@ class StashPoller:
         if unchanged and self._store.get_job(scene.id) is None:
             return 0  # already in Plex exactly like this
         return 1 if self._store.enqueue(scene.id, payload, title=scene.title) else 0
+
+    def _load(self) -> PollState:
+        saved = self._store.get_value(STATE_KEY)
+        if isinstance(saved, dict):
+            try:
+                state = PollState(**saved)
+                PageQuery(**state.cursor)
+                return state
+            except TypeError:
+                logger.warning("The stored Stash poll state is unreadable; reading every scene")
+                return PollState()
+        legacy = self._store.get_value(LEGACY_WATERMARK_KEY)
+        if isinstance(legacy, str) and legacy:
+            # Upgrade: go on from the old watermark, and re-read its overlap once, as it did.
+            return PollState(
+                watermark=legacy, settle_from=_minus(legacy, LEGACY_OVERLAP_SECONDS), settle_at=0.0
+            )
+        return PollState()
+
+    def _save(self, state: PollState) -> None:
+        self._state = state
+        self._store.set_value(STATE_KEY, asdict(state))
+
+
+def _next_query(query: PageQuery, page: ScenePage, keys: list[tuple[str, str]]) -> PageQuery | None:
+    """Where the next page starts, or None when this page reached the newest change."""
+    full = page.rows >= query.size
+    if query.group_after_id is not None:
+        ids = [int(i) for i, _ in keys if i.isdigit()]
+        if full and ids:
+            return replace(query, group_after_id=max(ids))
+        # The timestamp is read through; go on with what is newer.
+        return replace(query, inclusive=False, group_after_id=None)
+    if not full or not keys:
+        return None
+    oldest, newest = keys[0][1], keys[-1][1]
+    if oldest == newest:
+        # A whole page of one timestamp: read that timestamp by id, from the start.
+        return replace(query, after=newest, inclusive=False, group_after_id=0)
+    # Timestamps before `newest` are complete; `newest` may continue on the next page.
+    return replace(query, after=newest, inclusive=True, group_after_id=None)
+
+
+def _minus(timestamp: str, seconds: float) -> str:
+    try:
+        return watermark_minus(timestamp, seconds)
+    except ValueError:
+        return ""  # unreadable: re-read from the start rather than miss anything
+
+
+def _later(first: str, second: str) -> bool:
+    """`first` is a later instant (text order, the same within one offset, when unreadable)."""
+    try:
+        return _instant(first) > _instant(second)
+    except ValueError:
+        return first > second
+
+
+def _instant(timestamp: str) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(timestamp.strip().replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("no offset")
+    return parsed

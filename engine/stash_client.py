@@ -7,20 +7,38 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import requests
 
 from engine.config import PlexSyncConfig
 from engine.errors import AuthError, PermanentError, SyncError, TransientError, UnreachableError
 from engine.http import configured_session, tls_failure
+from engine.stash_scene import (
+    PageQuery,
+    ScenePage,
+    StashScene,
+    malformed,
+    parse_scene,
+)
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "StashClient",
+    "StashScene",
+    "in_offset_of",
+    "offset_of",
+    "parse_scene",
+    "poster_bytes",
+    "test_stash_connection",
+    "watermark_minus",
+]
+
 STASH_TIMEOUT = (5.0, 30.0)
-PAGE_SIZE = 500
+# An upper bound above every RFC 3339 text, for "updated_at >= x" as BETWEEN (inclusive, text).
+FAR_FUTURE = "9999-12-31T23:59:59Z"
 SCENE_FIELDS = (
     "id title details date updated_at studio { name } performers { name } tags { name }"
     " files { path } paths { screenshot }"
@@ -28,76 +46,11 @@ SCENE_FIELDS = (
 FIND_SCENES = (
     "query FindScenes($filter: FindFilterType, $scene_filter: SceneFilterType) {"
     " findScenes(filter: $filter, scene_filter: $scene_filter) {"
-    f" count scenes {{ {SCENE_FIELDS} }} }} }}"
+    f" scenes {{ {SCENE_FIELDS} }} }} }}"
 )
 VERSION = "query Version { version { version } }"
-TRANSIENT_GRAPHQL = ("database is locked", "busy", "timeout", "temporarily")
 # Raster formats Stash stores covers in (what Plex can show as a poster); WebP is checked apart.
 RASTER_SIGNATURES = ((b"\xff\xd8\xff", "jpeg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"))
-
-
-@dataclass(frozen=True)
-class StashScene:
-    """One scene as the engine queues it: plain data, JSON-serialisable via `payload()`."""
-
-    id: str
-    title: str
-    details: str
-    date: str
-    studio: str
-    performers: tuple[str, ...]
-    tags: tuple[str, ...]
-    files: tuple[str, ...]
-    screenshot: str
-    updated_at: str
-
-    @property
-    def has_metadata(self) -> bool:
-        """More than a file: what identification or a user adds (the title alone is not enough,
-        a scan sets it from the file name)."""
-        return bool(self.studio or self.performers or self.tags or self.details or self.date)
-
-    def payload(self) -> dict[str, Any]:
-        """The scene's metadata; `updated_at` is left out so a touch without edits is a no-op."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "details": self.details,
-            "date": self.date,
-            "studio": self.studio,
-            "performers": list(self.performers),
-            "tags": list(self.tags),
-            "files": list(self.files),
-            "screenshot": self.screenshot,
-        }
-
-
-def parse_scene(raw: Any) -> StashScene:
-    """Validate one scene from Stash's answer; a malformed one raises PermanentError."""
-    try:
-        if not isinstance(raw, dict) or not raw.get("id"):
-            raise ValueError("a scene without an id")
-
-        def names(key: str) -> tuple[str, ...]:
-            items = raw.get(key) or []
-            return tuple(str(i["name"]).strip() for i in items if i and i.get("name"))
-
-        studio = raw.get("studio") or {}
-        paths = raw.get("paths") or {}
-        return StashScene(
-            id=str(raw["id"]),
-            title=str(raw.get("title") or "").strip(),
-            details=str(raw.get("details") or ""),
-            date=str(raw.get("date") or ""),
-            studio=str(studio.get("name") or "").strip(),
-            performers=names("performers"),
-            tags=names("tags"),
-            files=tuple(str(f["path"]) for f in raw.get("files") or [] if f and f.get("path")),
-            screenshot=str(paths.get("screenshot") or ""),
-            updated_at=str(raw.get("updated_at") or ""),
-        )
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise PermanentError("Stash sent a malformed scene", str(exc)) from exc
 
 
 def watermark_minus(watermark: str, seconds: float) -> str:
@@ -112,6 +65,24 @@ def watermark_minus(watermark: str, seconds: float) -> str:
         return earlier.isoformat(timespec="seconds")
     result = earlier.isoformat(timespec="seconds")
     return result.replace("+00:00", "Z") if text.endswith("Z") else result
+
+
+def offset_of(timestamp: str) -> str:
+    """The UTC offset a Stash timestamp was written in ("Z", "+02:00", or "" if none)."""
+    text = timestamp.strip()
+    if text.endswith("Z"):
+        return "Z"
+    return text[-6:] if len(text) > 6 and text[-6] in "+-" and text[-3] == ":" else ""
+
+
+def in_offset_of(timestamp: str, like: str) -> str:
+    """The instant of `timestamp` written in the offset `like` was written in."""
+    moment = dt.datetime.fromisoformat(timestamp.strip().replace("Z", "+00:00"))
+    other = dt.datetime.fromisoformat(like.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is None or other.tzinfo is None:
+        return timestamp
+    result = moment.astimezone(other.tzinfo).isoformat(timespec="seconds")
+    return result.replace("+00:00", "Z") if offset_of(like) == "Z" else result
 
 
 class StashClient:
@@ -143,27 +114,29 @@ class StashClient:
                 timeout=self._timeout,
             )
         except requests.exceptions.SSLError as exc:
-            raise _tls_error(exc) from exc
+            _fail(_tls_error(exc), exc)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise UnreachableError("Stash is unreachable", type(exc).__name__) from exc
+            _fail(UnreachableError("Stash is unreachable", type(exc).__name__), exc)
         except requests.RequestException as exc:
-            raise TransientError("Stash request failed", type(exc).__name__) from exc
+            _fail(TransientError("Stash request failed", type(exc).__name__), exc)
         self._check_status(response)
         try:
             body = response.json()
         except ValueError as exc:
-            raise TransientError("Stash sent a broken answer", "not JSON") from exc
+            _fail(TransientError("Stash sent a broken answer", "not JSON"), exc)
         if not isinstance(body, dict):
-            raise TransientError("Stash sent a broken answer", "not a JSON object")
+            _fail(TransientError("Stash sent a broken answer", "not a JSON object"))
         errors = body.get("errors")
         if errors:
-            message = "; ".join(str(e.get("message", e)) for e in errors if isinstance(e, dict))
-            if any(word in message.lower() for word in TRANSIENT_GRAPHQL):
-                raise TransientError("Stash is busy", message[:300])
-            raise PermanentError("Stash rejected the query", message[:300])
+            # gqlgen answers a query it cannot accept with 422 (handled above); errors inside a
+            # 200 come from resolvers, e.g. SQLite's "database is locked" while Stash scans
+            # (stashapp/stash internal/api/server.go uses gqlgen's default handler). They pass.
+            items = errors if isinstance(errors, list) else [errors]
+            message = "; ".join(str(e.get("message", e)) for e in items if isinstance(e, dict))
+            _fail(TransientError("Stash is busy", message[:300] or "an error without a message"))
         data = body.get("data")
         if not isinstance(data, dict):
-            raise TransientError("Stash sent a broken answer", "no data")
+            _fail(TransientError("Stash sent a broken answer", "no data"))
         return data
 
     @staticmethod
@@ -172,57 +145,42 @@ class StashClient:
         if code in (401, 403):
             raise AuthError("Stash rejected the API key", f"HTTP {code}", service="stash")
         if code == 429 or code >= 500:
-            raise TransientError(f"Stash answered {code}", response.reason or "")
+            _fail(TransientError(f"Stash answered {code}", response.reason or ""))
         if code == 422:
-            raise PermanentError("Stash rejected the query", response.text[:300])
+            _fail(PermanentError("Stash rejected the query", response.text[:300]))
         if code != 200:
-            raise PermanentError(f"Stash answered {code}", response.reason or "")
+            _fail(PermanentError(f"Stash answered {code}", response.reason or ""))
 
     def version(self) -> str:
         data = self._post(VERSION)
         try:
             return str(data["version"]["version"])
         except (KeyError, TypeError) as exc:
-            raise TransientError("Stash sent a broken answer", "no version") from exc
+            _fail(TransientError("Stash sent a broken answer", "no version"), exc)
 
-    def changed_scenes(
-        self, since: str | None, *, page_size: int = PAGE_SIZE
-    ) -> Iterator[list[StashScene]]:
-        """Pages of scenes updated after `since` (a Stash timestamp), oldest change first.
+    def scene_page(self, query: PageQuery) -> ScenePage:
+        """One page of scenes for a keyset poll (see `PageQuery`), oldest change first.
 
-        Malformed scenes are logged and skipped; they do not stop the rest of the page.
+        A scene that breaks Stash's schema is returned as malformed; the rest of the page stands.
         """
-        scene_filter: dict[str, Any] = {}
-        if since:
-            scene_filter["updated_at"] = {"value": since, "modifier": "GREATER_THAN"}
-        page = 1
-        while True:
-            variables = {
-                "filter": {
-                    "page": page,
-                    "per_page": page_size,
-                    "sort": "updated_at",
-                    "direction": "ASC",
-                },
-                "scene_filter": scene_filter,
-            }
-            data = self._post(FIND_SCENES, variables)
+        data = self._post(FIND_SCENES, _page_variables(query))
+        try:
+            raw_scenes = list(data["findScenes"]["scenes"] or [])
+        except (KeyError, TypeError) as exc:
+            _fail(TransientError("Stash sent a broken answer", "no findScenes"), exc)
+        scenes, broken, keys = [], [], []
+        for raw in raw_scenes:
             try:
-                found = data["findScenes"]
-                raw_scenes = list(found["scenes"] or [])
-                total = int(found["count"])
-            except (KeyError, TypeError, ValueError) as exc:
-                raise TransientError("Stash sent a broken answer", "no findScenes") from exc
-            scenes = []
-            for raw in raw_scenes:
-                try:
-                    scenes.append(parse_scene(raw))
-                except SyncError as exc:
-                    logger.warning("Skipping a scene Stash sent: %s", exc.message)
-            yield scenes
-            if not raw_scenes or page * page_size >= total:
-                return
-            page += 1
+                scene = parse_scene(raw)
+            except PermanentError as exc:
+                bad = malformed(raw, exc)
+                broken.append(bad)
+                if bad.id and bad.updated_at:
+                    keys.append((bad.id, bad.updated_at))
+                continue
+            scenes.append(scene)
+            keys.append((scene.id, scene.updated_at))
+        return ScenePage(tuple(scenes), tuple(broken), len(raw_scenes), tuple(keys))
 
     def fetch_image(self, url: str) -> bytes:
         """A screenshot's raster bytes; b"" for Stash's placeholder (the scene has no cover).
@@ -232,13 +190,45 @@ class StashClient:
         try:
             response = self._session.get(url, timeout=self._timeout)
         except requests.exceptions.SSLError as exc:
-            raise _tls_error(exc) from exc
+            _fail(_tls_error(exc), exc)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise UnreachableError("Stash is unreachable", type(exc).__name__) from exc
+            _fail(UnreachableError("Stash is unreachable", type(exc).__name__), exc)
         except requests.RequestException as exc:
-            raise TransientError("Stash image download failed", type(exc).__name__) from exc
+            _fail(TransientError("Stash image download failed", type(exc).__name__), exc)
         self._check_status(response)
         return poster_bytes(response.headers.get("Content-Type"), response.content)
+
+
+def _fail(error: SyncError, cause: BaseException | None = None) -> NoReturn:
+    """Raise `error` as Stash's: it never counts against Plex's breaker."""
+    error.service = "stash"
+    raise error from cause
+
+
+def _page_variables(query: PageQuery) -> dict[str, Any]:
+    """`findScenes` variables: always page 1, the position is in the filter (keyset)."""
+    scene_filter: dict[str, Any] = {}
+    sort = "updated_at"
+    if query.group_after_id is not None and query.after is not None:
+        # Within one timestamp, by id: `sort: "id"` is Stash's getSort default branch
+        # (stashapp/stash pkg/sqlite/scene.go setSceneSort).
+        scene_filter["updated_at"] = {"value": query.after, "modifier": "EQUALS"}
+        scene_filter["id"] = {"value": query.group_after_id, "modifier": "GREATER_THAN"}
+        sort = "id"
+    elif query.after is not None and query.inclusive:
+        # Timestamps compare as text, BETWEEN is inclusive (pkg/sqlite/sql.go
+        # getTimestampWhereClause): this is "updated_at >= after".
+        scene_filter["updated_at"] = {
+            "value": query.after,
+            "value2": FAR_FUTURE,
+            "modifier": "BETWEEN",
+        }
+    elif query.after is not None:
+        scene_filter["updated_at"] = {"value": query.after, "modifier": "GREATER_THAN"}
+    return {
+        "filter": {"page": 1, "per_page": query.size, "sort": sort, "direction": "ASC"},
+        "scene_filter": scene_filter,
+    }
 
 
 def _raster_kind(data: bytes) -> str | None:
@@ -265,7 +255,9 @@ def poster_bytes(content_type: str | None, data: bytes) -> bytes:
     if media_type.startswith("image/") and _raster_kind(data) is not None:
         return data
     shown = media_type or "no content type"
-    raise TransientError("Stash sent something that is not an image", f"{shown}, {len(data)} bytes")
+    _fail(
+        TransientError("Stash sent something that is not an image", f"{shown}, {len(data)} bytes")
+    )
 
 
 def _tls_error(exc: BaseException) -> UnreachableError:

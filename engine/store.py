@@ -18,6 +18,7 @@ from typing import Any
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.history import BUSY_TIMEOUT, DAY, HISTORY_SCHEMA, HistoryStore, Outage
 from engine.plex_index import INDEX_SCHEMA, IndexStore
+from engine.poll_store import POLL_SCHEMA, PollStore
 
 logger = logging.getLogger(__name__)
 
@@ -123,10 +124,10 @@ class QueueCounts:
     dlq: int
 
 
-class JobStore(HistoryStore, IndexStore):
+class JobStore(HistoryStore, IndexStore, PollStore):
     """The queue, the DLQ and what reached Plex, plus the history (see `HistoryStore`)."""
 
-    SCHEMAS = (SCHEMA, HISTORY_SCHEMA, INDEX_SCHEMA)
+    SCHEMAS = (SCHEMA, HISTORY_SCHEMA, INDEX_SCHEMA, POLL_SCHEMA)
 
     def __init__(
         self,

@@ -21,10 +21,11 @@ from engine.breaker import CircuitBreaker, CircuitState
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.commands import CommandQueue
 from engine.config import PlexSyncConfig
-from engine.errors import ErrorClass, SyncError
+from engine.errors import ErrorClass, PermanentError, SyncError
 from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
 from engine.history import DAY, describe_storage_error
-from engine.poller import StashPoller, StashSource
+from engine.poll_scheduler import PollScheduler
+from engine.poller import StashSource
 from engine.pusher import PlexTarget, PosterPending, ScenePusher
 from engine.retry import Action, Decision, RetryPolicy
 from engine.status import read_status
@@ -80,12 +81,11 @@ class SyncEngine:
         self._config = config
         self._plex: PlexTarget | None = None
         self._stash: StashSource | None = None
-        self._poller: StashPoller | None = None
+        self._polls = PollScheduler(store=store, clock=clock, source=self._stash_client)
         self._retry = RetryPolicy(
             max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
         )
         self._pusher = ScenePusher(clock, store)
-        self._next_poll_at = float("-inf")
         self._next_probe_at = float("-inf")
         self._plex_hold_until = float("-inf")  # after an unreachable Plex, wait a poll interval
         self._next_purge_at = float("-inf")
@@ -180,7 +180,7 @@ class SyncEngine:
 
     def _do_sync_now(self) -> None:
         self._clear_auth_error(by_user=True)
-        self._next_poll_at = float("-inf")
+        self._polls.poll_soon()
         self._plex_hold_until = float("-inf")
 
     def _do_retry_now(self) -> None:
@@ -203,7 +203,7 @@ class SyncEngine:
         """Ends a pause, including one for rejected credentials: they are tried again now."""
         self._paused, self._paused_until = False, None
         self._clear_auth_error(by_user=True)
-        self._next_poll_at = float("-inf")
+        self._polls.poll_soon()
         self._store.set_value("paused_until", None)
         logger.info("Syncing resumed")
 
@@ -228,7 +228,7 @@ class SyncEngine:
             self._store.forget_pushed()
         self._clear_auth_error(by_user=True)
         self._last_error = self._last_error_service = None
-        self._next_poll_at = float("-inf")
+        self._polls.poll_soon()
         self._plex_hold_until = float("-inf")
         logger.info("New settings applied")
 
@@ -252,7 +252,7 @@ class SyncEngine:
     # --- the loop ------------------------------------------------------------------------------
 
     def tick(self, budget: float = 0.5) -> float:
-        """Do up to `budget` seconds of work; return seconds until the next tick is useful."""
+        """A few pages of a poll, then `budget` seconds of jobs; returns seconds to the next."""
         try:
             return self._tick(budget)
         except sqlite3.Error as exc:
@@ -262,7 +262,6 @@ class SyncEngine:
             return self._on_storage_error(exc)
 
     def _tick(self, budget: float) -> float:
-        started = self._clock.monotonic()
         self._commands.run_pending()
         if self._stop.is_set():
             return 0.0
@@ -280,7 +279,9 @@ class SyncEngine:
             self._check_plex_auth()
             self._maybe_poll()
             if self._auth_error is None and not self._stop.is_set():
-                more = self._plex_work(started + budget)
+                # Jobs get their own budget after the poll's pages: a busy Stash never starves them.
+                more = self._plex_work(self._clock.monotonic() + budget)
+            more = more or self._polls.busy
         self._flush_dead_letters()
         self._publish()
         return 0.0 if more else self._idle_delay()
@@ -323,7 +324,7 @@ class SyncEngine:
         if self._settle_pending:
             candidates.append(self._wake.settle_until - mono)
         if self._config.is_configured and not self._paused:
-            candidates.append(self._next_poll_at - mono)
+            candidates.append(self._polls.next_at - mono)
             if self._auth_error is not None and self._auth_service == "plex":
                 candidates.append(self._next_auth_check_at - mono)
         if self._config.is_configured and not self._paused and self._auth_error is None:
@@ -342,25 +343,24 @@ class SyncEngine:
     # --- Stash ---------------------------------------------------------------------------------
 
     def _maybe_poll(self) -> None:
-        mono = self._clock.monotonic()
-        if mono < self._next_poll_at:
+        if not self._polls.due():
             return
-        self._next_poll_at = mono + self._config.poll_interval
         # Paused for Stash's credentials, this poll is also the check whether they work again.
-        if self._poller is None:
-            self._stash = self._stash_factory(self._config)
-            self._poller = StashPoller(self._stash, self._store)
-        try:
-            added = self._poller.poll(self._stop)
-        except SyncError as exc:
-            self._on_stash_error(exc)
+        outcome = self._polls.poll(self._config.poll_interval, self._stop)
+        if outcome.added:
+            self._start_bulk(outcome.added)
+        if outcome.error is not None:
+            self._on_stash_error(outcome.error)
             return
         self._clear_error("stash")
         if self._auth_service == "stash":
             logger.info("Stash accepts the API key again; syncing resumes")
             self._clear_auth_error()
-        if added:
-            self._start_bulk(added)
+
+    def _stash_client(self) -> StashSource:
+        if self._stash is None:
+            self._stash = self._stash_factory(self._config)
+        return self._stash
 
     def _on_stash_error(self, exc: SyncError) -> None:
         if exc.error_class in STASH_OUTAGE and self._wake.settling:
@@ -564,6 +564,8 @@ class SyncEngine:
             self._handle_job_failure(job, wrapped)
 
     def _push(self, job: Job) -> None:
+        if "malformed" in job.payload:  # a malformed scene sent back from the DLQ: never a write
+            raise PermanentError("Stash sent a malformed scene", str(job.payload["malformed"]))
         result = self._pusher.push(
             job,
             config=self._config,
@@ -581,9 +583,7 @@ class SyncEngine:
         self._listener.job_finished(JobOutcome(job.scene_id, job.title, ok=True, message=message))
 
     def _fetch_image(self, url: str) -> bytes:
-        if self._stash is None:
-            self._stash = self._stash_factory(self._config)
-        return self._stash.fetch_image(url)
+        return self._stash_client().fetch_image(url)
 
     def _handle_job_failure(self, job: Job, exc: SyncError, *, poster: bool = False) -> None:
         retry_after = getattr(exc, "retry_after", None)
@@ -705,4 +705,4 @@ class SyncEngine:
                     logger.debug("Closing a client failed", exc_info=True)
         self._plex = None
         self._stash = None
-        self._poller = None
+        self._polls.forget_source()

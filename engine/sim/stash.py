@@ -9,9 +9,12 @@ like Stash's gqlgen; resolver errors answer 200 with ``errors``.
 
 Control routes (not counted in stats): ``GET|DELETE /__sim__/stats``, ``POST|DELETE|GET
 /__sim__/fault``, ``GET|POST /__sim__/scenes/{id}`` (POST JSON fields to change),
-``POST /__sim__/churn`` ``{"count": k}``, ``GET|DELETE /__sim__/requests`` and
+``POST /__sim__/churn`` ``{"count": k}``, ``GET|DELETE /__sim__/requests``,
 ``POST|DELETE /__sim__/graphql_error`` ``{"match", "message", "count"}`` (a GraphQL error on
-HTTP 200, e.g. "database is locked", for operations whose text matches ``match``).
+HTTP 200, e.g. "database is locked", for operations whose text matches ``match``) and
+``POST|DELETE /__sim__/page_edits`` ``{"count": k, "times": n}`` (after each ``findScenes``
+answer, edit the first ``k`` scenes it returned, ``n`` times or until cleared: the edits a user
+makes while a poller is between two page requests).
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class _Root:
                 raise GraphQLError("ids must be integers") from exc
         matched = select(store, args.get("filter"), args.get("scene_filter"), restrict)
         chosen = page_of(matched, args.get("filter"))
+        info.context["served"].extend(chosen)
         base_url = info.context["base_url"]
 
         def scenes(_info: Any) -> list[dict[str, Any]]:
@@ -122,6 +126,7 @@ class StashSimulator(SimServer):
         self._log_lock = threading.Lock()
         self._gql_errors: list[dict[str, Any]] = []
         self._covers: dict[int, bool] = {}  # scene id -> has a cover (default: has a file)
+        self._page_hooks: list[Callable[[list[int]], None]] = []
         schema()  # build the schema now rather than on the first request
 
     # -- public helpers ------------------------------------------------------------------------
@@ -208,6 +213,32 @@ class StashSimulator(SimServer):
         with self._log_lock:
             self._gql_errors.clear()
 
+    def add_page_hook(self, hook: Callable[[list[int]], None]) -> None:
+        """``hook(ids)`` runs after each ``findScenes`` answer, with the ids it returned, before
+        the client can ask for the next page."""
+        with self._log_lock:
+            self._page_hooks.append(hook)
+
+    def edit_between_pages(self, count: int = 1, times: int | None = None) -> None:
+        """After each page, edit the first ``count`` scenes it returned (``times`` pages)."""
+        if count < 1 or (times is not None and times < 1):
+            raise SimError(400, "count and times must be >= 1")
+        left = [times]
+
+        def edit(ids: list[int]) -> None:
+            if left[0] is not None:
+                if left[0] <= 0:
+                    return
+                left[0] -= 1
+            for scene_id in ids[:count]:
+                self.store.touch(scene_id, "between pages")
+
+        self.add_page_hook(edit)
+
+    def clear_page_hooks(self) -> None:
+        with self._log_lock:
+            self._page_hooks.clear()
+
     # -- HTTP ----------------------------------------------------------------------------------
     def route(self, request: Request) -> str:
         if _SCREENSHOT.match(request.path):
@@ -259,15 +290,21 @@ class StashSimulator(SimServer):
         if injected is not None:
             return json_response({"errors": [{"message": injected}], "data": None})
         host = request.header("Host") or f"127.0.0.1:{self.port}"
+        context: dict[str, Any] = {"base_url": f"http://{host}", "served": []}
         result = execute_sync(
             schema(),
             document,
             root_value=self._root,
-            context_value={"base_url": f"http://{host}"},
+            context_value=context,
             variable_values=variables,
             operation_name=operation,
         )
         formatted = result.formatted
+        if context["served"]:
+            with self._log_lock:
+                hooks = list(self._page_hooks)
+            for hook in hooks:
+                hook(list(context["served"]))
         if result.errors and result.data is None and all(e.path is None for e in result.errors):
             return json_response(formatted, 422)  # bad variables or operation name
         return json_response(formatted)
@@ -309,6 +346,17 @@ class StashSimulator(SimServer):
                     str(body.get("message", "database is locked")),
                     body.get("count"),
                 )
+                return json_response({"ok": True})
+        if path == "/__sim__/page_edits":
+            if method == "DELETE":
+                self.clear_page_hooks()
+                return json_response({"page_edits": []})
+            if method == "POST":
+                body = request.json()
+                count, times = body.get("count", 1), body.get("times")
+                if not isinstance(count, int) or not (times is None or isinstance(times, int)):
+                    raise SimError(400, '"count" and "times" must be integers')
+                self.edit_between_pages(count, times)
                 return json_response({"ok": True})
         return None
 

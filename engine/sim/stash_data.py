@@ -2,9 +2,10 @@
 
 Scene ``k`` (id ``"k"``, 1-based) starts as ``catalog.scene_meta(seed, k)`` with the file
 ``<path_prefix>/<rel_path>`` (no file for about 2% of scenes), ``created_at`` and ``updated_at``
-equal to ``catalog.base_timestamp(k)``. An edit stores the scene and gives it
-``updated_at = max(now, newest updated_at + 1 s)``, so every change is newer than everything
-before it and a watermark poller sees it.
+equal to ``catalog.base_timestamp(k)``. An edit stores the scene and gives it ``updated_at =
+now`` in whole seconds, like Stash (``time.Now()`` in the scene update resolvers, stored as
+RFC 3339 text, stashapp/stash pkg/sqlite/timestamp.go): edits in one second share a timestamp.
+(Never older than the newest catalogue scene: the catalogue lies in the past.)
 
 Timestamps are rendered as RFC 3339 text in the server's offset (``Z`` for UTC, like Go), and
 filters compare that text, as Stash does in SQLite.
@@ -148,11 +149,21 @@ class SceneStore:
             if current is None:
                 raise KeyError(scene_id)
             record = replace(current, **_normalise(changes))
-            record.updated_at = max(int(self._now()), self._newest + 1)
+            record.updated_at = max(int(self._now()), self._newest)
             record.revision = current.revision + 1
-            self._newest = record.updated_at
             self._edited[scene_id] = record
             return record
+
+    def touch(self, scene_id: int, word: str) -> SceneRecord:
+        """A small real edit (the title gains ``word`` or loses it again)."""
+        with self.lock:
+            current = self.get(scene_id)
+            if current is None:
+                raise KeyError(scene_id)
+            title = current.title or "Untitled"
+            suffix = f" ({word})"
+            title = title[: -len(suffix)] if title.endswith(suffix) else title + suffix
+            return self.update(scene_id, title=title)
 
     def churn(self, count: int) -> list[str]:
         """Edit ``count`` distinct random scenes (deterministic per seed); returns their ids."""

@@ -182,16 +182,28 @@ def _narrow(store: SceneStore, base: range, field: str, crit: dict[str, Any]) ->
     return None
 
 
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Like Stash's NATURAL_CI collation: case-insensitive, digit runs compared as numbers."""
+    parts = re.split(r"(\d+)", text.casefold())
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p)
+
+
+def _last(record: SceneRecord) -> tuple[tuple[int, int | str], ...]:
+    """Stash's final sort key whatever the sort: ``COALESCE(scenes.title, scenes.id)
+    COLLATE NATURAL_CI ASC`` (stashapp/stash pkg/sqlite/scene.go, setSceneSort)."""
+    return _natural(record.title if record.title is not None else str(record.id))
+
+
 _SORT_KEYS: dict[str, Callable[[SceneStore, SceneRecord], Any]] = {
     "id": lambda s, r: r.id,
-    "updated_at": lambda s, r: (format_time(r.updated_at, s.tz), r.id),
-    "created_at": lambda s, r: (format_time(r.created_at, s.tz), r.id),
-    "title": lambda s, r: ((r.title or "").casefold(), r.id),
-    "date": lambda s, r: (r.date or "", r.id),
-    "path": lambda s, r: ((r.files[0] if r.files else ""), r.id),
-    "duration": lambda s, r: (r.duration, r.id),
-    "filesize": lambda s, r: (r.size, r.id),
-    "rating": lambda s, r: (r.rating100 or 0, r.id),
+    "updated_at": lambda s, r: (format_time(r.updated_at, s.tz), _last(r)),
+    "created_at": lambda s, r: (format_time(r.created_at, s.tz), _last(r)),
+    "title": lambda s, r: (_last(r), r.id),
+    "date": lambda s, r: (r.date or "", _last(r)),
+    "path": lambda s, r: ((r.files[0] if r.files else ""), _last(r)),
+    "duration": lambda s, r: (r.duration, _last(r)),
+    "filesize": lambda s, r: (r.size, _last(r)),
+    "rating": lambda s, r: (r.rating100 or 0, _last(r)),
 }
 
 
@@ -261,9 +273,13 @@ def _order(store: SceneStore, sort: str, matched: list[int], changed: list[int])
     if sort == "id" or (sort == "created_at" and store.monotonic_text):
         return sorted(matched + changed)
     if sort == "updated_at" and store.monotonic_text:
-        # every edited scene is newer than every unedited one (see SceneStore.update)
+        # Catalogue timestamps are one a minute, so no two tie; edits are never older than the
+        # catalogue (see SceneStore.update), so only one tying the newest one needs the full sort.
         key = _SORT_KEYS["updated_at"]
-        return matched + sorted(changed, key=lambda i: key(store, _get(store, i)))
+        edited = sorted(changed, key=lambda i: key(store, _get(store, i)))
+        newest_base = key(store, _get(store, matched[-1]))[0] if matched else ""
+        if not edited or key(store, _get(store, edited[0]))[0] > newest_base:
+            return matched + edited
     key = _SORT_KEYS[sort]
     return sorted(matched + changed, key=lambda i: key(store, _get(store, i)))
 

@@ -128,20 +128,35 @@ def test_timestamps_compare_as_text_like_stash(
     assert find(http, sim, scene_filter=since("2020-09-13T23:00:00+10:00"))["count"] == 50 - 33
 
 
-def test_every_bump_is_newer_than_everything_before(
+def test_edits_in_one_second_share_a_timestamp_and_sort_by_title(
+    make_stash_sim: Callable[..., StashSimulator], http: requests.Session
+) -> None:
+    # Like Stash: updated_at = time.Now() in seconds; ties end in COALESCE(title, id) NATURAL_CI.
+    sim = make_stash_sim(now=lambda: 1_900_000_000.0)
+    first = sim.update_scene(7, tags=["Only"], title="b 10")
+    second = sim.update_scene(8, performers=["Nobody New"], studio=None, title="B 9")
+    third = sim.update_scene(9, details="Changed", title=None)
+    assert first["updated_at"] == second["updated_at"] == third["updated_at"]
+    changed = find(
+        http, sim, filter={"sort": "updated_at"}, scene_filter=since("2030-01-01T00:00:00Z")
+    )
+    assert [s["id"] for s in changed["scenes"]] == ["9", "8", "7"]  # "9" < "B 9" < "b 10"
+    assert changed["scenes"][1]["studio"] is None
+
+
+def test_page_edits_move_served_scenes_to_the_end(
     stash_sim: StashSimulator, http: requests.Session
 ) -> None:
-    first = stash_sim.update_scene(7, tags=["Only"])
-    second = stash_sim.update_scene(8, performers=["Nobody New"], studio=None)
-    third = stash_sim.update_scene(7, details="Changed again")
-    assert first["updated_at"] < second["updated_at"] < third["updated_at"]
-    changed = find(
-        http, stash_sim, filter={"sort": "updated_at"}, scene_filter=since(first["updated_at"])
-    )
-    assert [s["id"] for s in changed["scenes"]] == ["8", "7"]
-    seven = changed["scenes"][1]
-    assert [t["name"] for t in seven["tags"]] == ["Only"] and seven["details"] == "Changed again"
-    assert changed["scenes"][0]["studio"] is None
+    body = {"count": 1, "times": 1}
+    assert http.post(f"{stash_sim.url}/__sim__/page_edits", json=body).status_code == 200
+    by_offset = {"per_page": 5, "sort": "updated_at", "direction": "ASC"}
+    first = find(http, stash_sim, filter={**by_offset, "page": 1})
+    second = find(http, stash_sim, filter={**by_offset, "page": 2})
+    assert [s["id"] for s in first["scenes"]] == ["1", "2", "3", "4", "5"]
+    # Scene 1 was edited after page 1: every later row moved back by one, so 6 is skipped.
+    assert [s["id"] for s in second["scenes"]] == ["7", "8", "9", "10", "11"]
+    assert stash_sim.scene(1)["title"].endswith("(between pages)")
+    assert http.delete(f"{stash_sim.url}/__sim__/page_edits").status_code == 200
 
 
 def test_find_scene_version_and_scene_ids(
@@ -209,7 +224,6 @@ def test_churn_and_control_routes(stash_sim: StashSimulator, http: requests.Sess
     found = find(
         http, stash_sim, filter={"per_page": -1, "sort": "updated_at"}, scene_filter=since(newest)
     )
-    assert [s["id"] for s in found["scenes"]][-1] == "12"
     assert {s["id"] for s in found["scenes"]} == {*changed, *over_http, "12"}
     bad = http.post(f"{stash_sim.url}/__sim__/scenes/12", json={"rating": 5})
     assert bad.status_code == 400

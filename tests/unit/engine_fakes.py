@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from engine.errors import SyncError
 from engine.plex_model import PlexItem, PlexSection
-from engine.stash_client import StashScene
+from engine.stash_scene import PageQuery, ScenePage, StashScene
 
 SECTION = PlexSection("1", "Movies")
 
@@ -30,6 +30,7 @@ class FakePlex:
         self.edits: list[tuple[str, dict[str, str]]] = []
         self.posters: list[str] = []
         self.fail_with: SyncError | None = None  # every call raises this while set
+        self.reject: dict[str, SyncError] = {}  # edits of these items raise
 
     def _call(self, name: str) -> None:
         self.calls.append(name)
@@ -55,6 +56,8 @@ class FakePlex:
 
     def edit(self, item: PlexItem, params: dict[str, str]) -> None:
         self._call("edit")
+        if item.rating_key in self.reject:
+            raise self.reject[item.rating_key]
         self.edits.append((item.rating_key, params))
 
     def upload_poster(self, item: PlexItem, image: bytes) -> None:
@@ -70,6 +73,8 @@ class FakeStash:
         self.scenes: dict[str, StashScene] = {}
         self.clock = 0
         self.fail_with: SyncError | None = None
+        self.requests: list[PageQuery] = []
+        self.after_page: Callable[[list[str]], None] | None = None  # edits between pages
 
     def put(self, n: int, **fields: object) -> None:
         self.clock += 1
@@ -88,17 +93,37 @@ class FakeStash:
         base.update(fields)
         self.scenes[str(n)] = StashScene(**base)  # type: ignore[arg-type]
 
-    def changed_scenes(self, since: str | None) -> Iterator[list[StashScene]]:
+    def scene_page(self, query: PageQuery) -> ScenePage:
+        """Stash's order (updated_at, then title) and its text comparisons, page 1 only."""
+        self.requests.append(query)
         if self.fail_with is not None:
             raise self.fail_with
-        found = sorted(
-            (s for s in self.scenes.values() if since is None or s.updated_at > since),
-            key=lambda s: s.updated_at,
-        )
-        yield found
+        scenes = list(self.scenes.values())
+        if query.after is not None and query.group_after_id is not None:
+            after, low = query.after, query.group_after_id
+            found = sorted(
+                (s for s in scenes if s.updated_at == after and int(s.id) > low),
+                key=lambda s: int(s.id),
+            )
+        else:
+            found = sorted(
+                (s for s in scenes if _after(s.updated_at, query)),
+                key=lambda s: (s.updated_at, s.title.casefold()),
+            )
+        chosen = tuple(found[: query.size])
+        keys = tuple((s.id, s.updated_at) for s in chosen)
+        if self.after_page is not None:
+            self.after_page([s.id for s in chosen])
+        return ScenePage(chosen, (), len(chosen), keys)
 
     def fetch_image(self, url: str) -> bytes:
         return url.encode()
 
     def close(self) -> None:
         pass
+
+
+def _after(updated_at: str, query: PageQuery) -> bool:
+    if query.after is None:
+        return True
+    return updated_at >= query.after if query.inclusive else updated_at > query.after

@@ -21,6 +21,7 @@ from engine.errors import (
 from engine.plex_client import PlexClient
 from engine.plex_model import PlexItem
 from engine.stash_client import StashClient, parse_scene, poster_bytes
+from engine.stash_scene import PageQuery
 
 CONFIG = PlexSyncConfig(
     plex_url="http://plex.invalid:32400", plex_token="t" * 20, stash_api_key="k" * 20
@@ -62,7 +63,9 @@ def stash(*answers: Any) -> tuple[StashClient, CannedSession]:
         ((422, {"errors": [{"message": "bad enum"}]}), PermanentError),
         ((200, b"<html>not json"), TransientError),
         ((200, {"errors": [{"message": "database is locked"}]}), TransientError),
-        ((200, {"errors": [{"message": "Cannot query field"}]}), PermanentError),
+        # Errors inside a 200 come from resolvers (gqlgen answers 422 to bad queries): transient.
+        ((200, {"errors": [{"message": "sql: connection is already closed"}]}), TransientError),
+        ((422, {"errors": [{"message": "Cannot query field"}]}), PermanentError),
         ((200, {"nodata": 1}), TransientError),
     ],
 )
@@ -81,23 +84,72 @@ def test_stash_sends_api_key_header_and_timeouts() -> None:
     assert "k" * 20 not in sent["url"]
 
 
-def test_stash_pages_and_skips_malformed_scenes() -> None:
-    good = {"id": "1", "title": " T ", "files": [{"path": "/a.mp4"}], "updated_at": "x"}
-    page1 = {"data": {"findScenes": {"count": 3, "scenes": [good, {"title": "no id"}]}}}
-    page2 = {"data": {"findScenes": {"count": 3, "scenes": [{**good, "id": "3"}]}}}
-    client, session = stash((200, page1), (200, page2))
-    pages = list(client.changed_scenes("2025-01-01T00:00:00Z", page_size=2))
-    assert [[s.id for s in page] for page in pages] == [["1"], ["3"]]
-    variables = session.sent[0]["json"]["variables"]
-    assert variables["scene_filter"]["updated_at"]["modifier"] == "GREATER_THAN"
-    assert variables["filter"]["sort"] == "updated_at"
+def test_every_stash_error_is_stashs_not_plexs() -> None:
+    client, _ = stash((200, {"errors": [{"message": "database is locked"}]}), (502, b"bad"))
+    for _ in range(2):
+        with pytest.raises(SyncError) as caught:
+            client.version()
+        assert caught.value.service == "stash"
+
+
+def test_stash_page_is_keyset_and_keeps_malformed_scenes_apart() -> None:
+    good = {
+        "id": "1",
+        "title": " T ",
+        "files": [{"path": "/a.mp4"}],
+        "updated_at": "2025-01-01T00:00:05Z",
+    }
+    bad = {"id": "2", "title": ["list", "title"], "updated_at": "2025-01-01T00:00:06Z"}
+    page = {"data": {"findScenes": {"scenes": [good, bad, {"title": "no id"}]}}}
+    client, session = stash((200, page), (200, page), (200, page))
+    result = client.scene_page(PageQuery(after="2025-01-01T00:00:00Z", size=3))
+    assert [s.id for s in result.scenes] == ["1"]
+    assert result.rows == 3 and result.keys == (("1", good["updated_at"]), ("2", bad["updated_at"]))
+    assert [m.id for m in result.malformed] == ["2", ""]
+    assert "field 'title'" in result.malformed[0].message
+    client.scene_page(PageQuery(after="2025-01-01T00:00:05Z", inclusive=True))
+    client.scene_page(PageQuery(after="2025-01-01T00:00:05Z", group_after_id=7))
+    strict, inclusive, group = (sent["json"]["variables"] for sent in session.sent)
+    assert strict["filter"] == {"page": 1, "per_page": 3, "sort": "updated_at", "direction": "ASC"}
+    assert strict["scene_filter"]["updated_at"]["modifier"] == "GREATER_THAN"
+    assert inclusive["scene_filter"]["updated_at"]["modifier"] == "BETWEEN"
+    assert group["scene_filter"]["id"] == {"value": 7, "modifier": "GREATER_THAN"}
+    assert group["scene_filter"]["updated_at"]["modifier"] == "EQUALS"
+    assert group["filter"]["sort"] == "id"
 
 
 def test_parse_scene_normalises_missing_parts() -> None:
-    scene = parse_scene({"id": 7, "studio": None, "performers": None, "tags": [{"name": " x "}]})
+    scene = parse_scene(
+        {
+            "id": 7,
+            "studio": None,
+            "performers": None,
+            "tags": [{"name": " x "}],
+            "updated_at": "2025-01-01T00:00:00Z",
+        }
+    )
     assert (scene.id, scene.studio, scene.performers, scene.tags) == ("7", "", (), ("x",))
-    with pytest.raises(PermanentError):
-        parse_scene({"id": "1", "files": "not a list"})
+    with pytest.raises(PermanentError, match="field 'files'"):
+        parse_scene({"id": "1", "files": "not a list", "updated_at": "2025-01-01T00:00:00Z"})
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", ["list", "title"]),
+        ("tags", [{"name": True}]),
+        ("date", 20240102),
+        ("studio", "Studio"),
+        ("performers", [{"name": 5}]),
+        ("updated_at", "yesterday"),
+        ("details", {"a": 1}),
+    ],
+)
+def test_a_wrong_typed_field_is_refused_with_its_name(field: str, value: object) -> None:
+    raw = {"id": "3", "title": "ok", "updated_at": "2025-01-01T00:00:00Z", field: value}
+    with pytest.raises(PermanentError) as caught:
+        parse_scene(raw)
+    assert f"field '{field}" in caught.value.message
 
 
 @pytest.mark.parametrize(

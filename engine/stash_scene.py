@@ -1,0 +1,169 @@
+"""Stash's scenes as the engine sees them: a validated model, plain data, and page shapes.
+
+Stash's schema says what each field is (`Scene.title: String`, `tags: [Tag!]!`, `updated_at:
+Time!`; stashapp/stash graphql/schema/types/scene.graphql). An answer that breaks it is refused
+here, per scene, with the field named, so a wrong type never becomes text in Plex.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError, field_validator
+
+from engine.errors import PermanentError
+
+PAGE_SIZE = 500
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class _Named(_Strict):
+    name: StrictStr
+
+
+class _File(_Strict):
+    path: StrictStr
+
+
+class _Paths(_Strict):
+    screenshot: StrictStr | None = None
+
+
+class SceneModel(_Strict):
+    """The fields we select from Stash's `Scene`, with the types its schema promises."""
+
+    id: StrictStr | StrictInt  # GraphQL serialises ID as a string; a number is still an id
+    updated_at: StrictStr
+    title: StrictStr | None = None
+    details: StrictStr | None = None
+    date: StrictStr | None = None
+    studio: _Named | None = None
+    performers: list[_Named] | None = None
+    tags: list[_Named] | None = None
+    files: list[_File] | None = None
+    paths: _Paths | None = None
+
+    @field_validator("updated_at")
+    @classmethod
+    def _rfc3339(cls, value: str) -> str:
+        # The poll's cursor is this text: it must be a timestamp Stash can compare.
+        dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return value
+
+
+@dataclass(frozen=True)
+class StashScene:
+    """One scene as the engine queues it: plain data, JSON-serialisable via `payload()`."""
+
+    id: str
+    title: str
+    details: str
+    date: str
+    studio: str
+    performers: tuple[str, ...]
+    tags: tuple[str, ...]
+    files: tuple[str, ...]
+    screenshot: str
+    updated_at: str
+
+    @property
+    def has_metadata(self) -> bool:
+        """More than a file: what identification or a user adds (the title alone is not enough,
+        a scan sets it from the file name)."""
+        return bool(self.studio or self.performers or self.tags or self.details or self.date)
+
+    def payload(self) -> dict[str, Any]:
+        """The scene's metadata; `updated_at` is left out so a touch without edits is a no-op."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "details": self.details,
+            "date": self.date,
+            "studio": self.studio,
+            "performers": list(self.performers),
+            "tags": list(self.tags),
+            "files": list(self.files),
+            "screenshot": self.screenshot,
+        }
+
+
+@dataclass(frozen=True)
+class MalformedScene:
+    """A scene Stash sent that breaks its schema: it fails on its own, the page goes on."""
+
+    id: str
+    title: str
+    updated_at: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """One request of a keyset poll (always page 1: offsets shift when scenes are edited).
+
+    `after` None reads from the start. `group_after_id` reads only scenes whose `updated_at`
+    equals `after`, by id above it: Stash's own tie-break is the title, which cannot be a key.
+    """
+
+    after: str | None = None
+    inclusive: bool = False  # updated_at >= after instead of >
+    group_after_id: int | None = None
+    size: int = PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class ScenePage:
+    scenes: tuple[StashScene, ...]
+    malformed: tuple[MalformedScene, ...]
+    rows: int  # rows Stash returned, malformed ones included
+    keys: tuple[tuple[str, str], ...]  # (id, updated_at) of each readable row, in Stash's order
+
+
+def _names(items: list[_Named] | None) -> tuple[str, ...]:
+    return tuple(name for name in (i.name.strip() for i in items or []) if name)
+
+
+def parse_scene(raw: Any) -> StashScene:
+    """Validate one scene from Stash's answer; a malformed one raises PermanentError."""
+    try:
+        model = SceneModel.model_validate(raw)
+    except ValidationError as exc:
+        raise PermanentError("Stash sent a malformed scene", _describe(exc)) from exc
+    if not str(model.id).strip():
+        raise PermanentError("Stash sent a malformed scene", "field 'id': empty")
+    return StashScene(
+        id=str(model.id),
+        title=(model.title or "").strip(),
+        details=model.details or "",
+        date=model.date or "",
+        studio=(model.studio.name.strip() if model.studio else ""),
+        performers=_names(model.performers),
+        tags=_names(model.tags),
+        files=tuple(f.path for f in model.files or [] if f.path),
+        screenshot=(model.paths.screenshot or "") if model.paths else "",
+        updated_at=model.updated_at,
+    )
+
+
+def malformed(raw: Any, error: PermanentError) -> MalformedScene:
+    """What can be told about a scene that failed validation (its id and time, if readable)."""
+    fields = raw if isinstance(raw, dict) else {}
+
+    def text(key: str) -> str:
+        value = fields.get(key)
+        return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+
+    return MalformedScene(text("id"), text("title")[:200], text("updated_at"), error.message)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for problem in exc.errors()[:3]:
+        where = ".".join(str(p) for p in problem["loc"]) or "scene"
+        parts.append(f"field '{where}': {problem['msg']}")
+    return "; ".join(parts)
