@@ -311,7 +311,8 @@ class SyncEngine:
             self._settle_pending = False
         else:
             return
-        self._next_poll_at = self._next_probe_at = self._plex_hold_until = float("-inf")
+        self._polls.poll_soon()
+        self._next_probe_at = self._plex_hold_until = float("-inf")
 
     def _hold_while_settling(self) -> None:
         """A failure inside the settle window: no breaker count, no error, retry when it ends."""
@@ -364,7 +365,7 @@ class SyncEngine:
 
     def _on_stash_error(self, exc: SyncError) -> None:
         if exc.error_class in STASH_OUTAGE and self._wake.settling:
-            self._next_poll_at = self._wake.settle_until
+            self._polls.skip(max(0.0, self._wake.settle_until - self._clock.monotonic()))
         elif exc.error_class is ErrorClass.AUTH:
             self._set_auth_error(exc.title, "stash")
         else:
