@@ -256,21 +256,27 @@ def save_config(
     path: Path | None = None,
     *,
     secrets: SecretStore | None = None,
+    unread_secrets: frozenset[str] = frozenset(),
     clock: Clock = SYSTEM_CLOCK,
 ) -> Path:
     """Write atomically (temp file, fsync, rename) with mode 0600: the file may hold the token.
 
     With a usable `secrets` store the token and API key are written there first, read back, and
-    only then replaced in the file by references. A file that is not a valid config is first
-    copied to a .bak: the user's text is never lost. A symlink is replaced by the new file; its
-    target is never touched.
+    only then replaced in the file by references; a secret in `unread_secrets` (the store could
+    not be read at load) that is still empty keeps its reference. A file that is not a valid
+    config is first copied to a .bak: the user's text is never lost. A symlink is replaced by the
+    new file; its target is never touched.
     """
     path = path or config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     _keep_copy_if_broken(path, clock)
     data = config.model_dump(mode="json", context={REVEAL_SECRETS: True})
     data = store_secrets(
-        data, config_dir=path.parent, store=secrets, old_refs=references_in(read_config_data(path))
+        data,
+        config_dir=path.parent,
+        store=secrets,
+        old_refs=references_in(read_config_data(path)),
+        unread=unread_secrets,
     )
     write_config_data(path, data)
     return path

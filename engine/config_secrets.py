@@ -87,16 +87,18 @@ def store_secrets(
     config_dir: Path,
     store: SecretStore | None,
     old_refs: dict[str, str],
+    unread: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The data to write: each secret written to the store, read back, and only then replaced by
     its reference. Without a usable store the value stays in the (0600) file; a reference the
-    store cannot reach now is kept rather than lost."""
+    store cannot reach now is kept rather than lost, and so is one that could not be read when
+    the settings were loaded (`unread`): empty then means "unknown", not "cleared"."""
     data = dict(data)
     usable = store is not None and store.unavailable() is None
     for field in SECRET_FIELDS:
         value = data.get(field) or ""
         old = old_refs.get(field)
-        if store is None or not usable:
+        if store is None or not usable or field in unread:
             if not value and old:
                 data[field] = {REF_KEY: old}
         elif value:

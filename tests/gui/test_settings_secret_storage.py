@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 from secret_fakes import MemorySecretStore
 from test_tray_settings_dialog import configured, make_dialog
 
+from engine.config import load_config_report, save_config
 from engine.secret_store import KeyringStore
 
 
@@ -38,3 +39,18 @@ def test_without_a_usable_keyring_the_dialog_says_the_file_and_why(
     assert dialog.save()
     token = configured().plex_token.get_secret_value()
     assert json.loads(path.read_text(encoding="utf-8"))["plex_token"] == token
+
+
+def test_a_token_the_keyring_could_not_give_at_load_survives_saving(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    store, path = MemorySecretStore(), tmp_path / "config.json"
+    save_config(configured(), path, secrets=store)
+    store.broken = "KeyringLocked: Failed to unlock the collection!"
+    loaded = load_config_report(path, secrets=store)
+    dialog = make_dialog(qtbot, path, loaded.config, secrets=store, load_report=loaded)
+    store.broken = None  # unlocked while the dialog was open; the user changes something else
+    dialog.numbers["poll_interval"].setValue(90)
+    assert dialog.save()
+    token = configured().plex_token.get_secret_value()
+    assert load_config_report(path, secrets=store).config.plex_token.get_secret_value() == token

@@ -120,6 +120,22 @@ def test_an_unreadable_store_is_a_named_problem_and_saving_keeps_the_reference(
     assert again.config.poll_interval == 60
 
 
+def test_a_secret_unread_at_load_survives_a_save_after_the_keyring_unlocks(
+    tmp_path: Path,
+) -> None:
+    store, path = MemorySecretStore(), tmp_path / "config.json"
+    save_config(configured(), path, secrets=store)
+    store.broken = "KeyringLocked: Failed to unlock the collection!"
+    loaded = load_config_report(path, secrets=store)
+    store.broken = None  # the user unlocked the keyring while the settings were open
+    unread = frozenset({"plex_token", "stash_api_key"})
+    changed = loaded.config.with_changes(poll_interval=60)
+    save_config(changed, path, secrets=store, unread_secrets=unread)
+    again = load_config_report(path, secrets=store)
+    assert again.config.plex_token.get_secret_value() == TOKEN  # empty meant unknown, not cleared
+    assert sorted(store.values.values()) == sorted([TOKEN, API_KEY])
+
+
 def test_a_secret_missing_from_the_store_is_named(tmp_path: Path) -> None:
     store, path = MemorySecretStore(), tmp_path / "config.json"
     save_config(configured(), path, secrets=store)
