@@ -24,6 +24,7 @@ from engine.cli_common import (
     cli_paths,
     fmt_time,
     open_store,
+    secret_store,
     through_engine,
 )
 from engine.cli_config import add_config_parser
@@ -35,6 +36,7 @@ from engine.events import EngineStatus
 from engine.logfile import CLI_LOG_FILE, setup_logging
 from engine.masking import SecretMasker, mask_text
 from engine.paths import AppPaths
+from engine.secret_migration import move_secrets_to_store
 from engine.status import read_status, status_to_dict
 from engine.store import JobStore
 from engine.store_open import DatabaseCorruptError, set_aside, store_error
@@ -68,6 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         paths.log_dir, args.masker, level=args.log_level, file_name=CLI_LOG_FILE
     )
     logger.info("plexsync %s starting; log file %s", __version__, log_file)
+    move_secrets_to_store(paths.config_file, secret_store())  # first start after an upgrade
     runtime = _open_runtime(paths, config, args)
     engine = runtime.engine
     done = threading.Event()
@@ -107,7 +110,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _runnable_config(paths: AppPaths) -> PlexSyncConfig | None:
     """The config `run` may use, or None after saying why: a bad value is never guessed at."""
-    loaded = load_config_report(paths.config_file)
+    loaded = load_config_report(paths.config_file, secrets=secret_store())
     for warning in loaded.warnings():
         print(f"Warning: {warning}", file=sys.stderr)
     if loaded.problem is not None:
@@ -197,7 +200,7 @@ def _offline_status(paths: AppPaths) -> dict[str, Any]:
     """Status read from the files when no engine runs (auth problems are not known then)."""
     store = open_store(paths)
     try:
-        loaded = load_config_report(paths.config_file)
+        loaded = load_config_report(paths.config_file, secrets=secret_store())
         paused_until = store.get_value("paused_until")
         timed_pause = isinstance(paused_until, int | float) and paused_until > time.time()
         status = read_status(

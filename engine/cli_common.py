@@ -12,6 +12,7 @@ from typing import Any
 from engine.control import ControlError, EngineNotRunningError, call_running_engine
 from engine.instance_lock import EngineBusyError, EngineLock
 from engine.paths import AppPaths
+from engine.secret_store import KeyringStore, SecretStore
 from engine.store import JobStore
 from engine.store_open import open_job_store
 
@@ -67,6 +68,11 @@ def fmt_time(epoch: float | None) -> str:
 
 def cli_paths(args: argparse.Namespace) -> AppPaths:
     return AppPaths.resolve(args.config_dir)
+
+
+def secret_store() -> SecretStore:
+    """The system keyring (keyring's own choice of backend; PYTHON_KEYRING_BACKEND overrides)."""
+    return KeyringStore()
 
 
 def open_store(paths: AppPaths, *, recover: bool = False) -> JobStore:

@@ -21,6 +21,7 @@ import platformdirs
 from pydantic import ValidationError
 
 from engine.clock import SYSTEM_CLOCK, Clock
+from engine.config_migrate import migrate
 from engine.config_model import (
     REVEAL_SECRETS,
     SCHEMA_VERSION,
@@ -28,6 +29,8 @@ from engine.config_model import (
     PlexSyncConfig,
     mask_secret,
 )
+from engine.config_secrets import plain_secret_in, references_in, resolve_secrets, store_secrets
+from engine.secret_store import SecretStore
 
 __all__ = [
     "APP_NAME",
@@ -99,6 +102,7 @@ class ConfigLoad:
     existed: bool = field(default=False)
     ignored_keys: tuple[str, ...] = ()
     exposed: bool = False  # holds a secret and other users can read it
+    in_store: tuple[str, ...] = ()  # secrets read from the secret store, not the file
 
     def warnings(self) -> list[str]:
         """Things the user should hear about that do not make the config unusable."""
@@ -140,8 +144,13 @@ def config_path() -> Path:
     return config_dir() / CONFIG_FILE
 
 
-def load_config_report(path: Path | None = None) -> ConfigLoad:
-    """Read the config, keeping every valid value; the file is never changed by reading it."""
+def load_config_report(
+    path: Path | None = None, *, secrets: SecretStore | None = None, read_secrets: bool = True
+) -> ConfigLoad:
+    """Read the config, keeping every valid value; the file is never changed by reading it.
+
+    Keyring references are resolved through `secrets`; `read_secrets=False` only checks them.
+    """
     path = path or config_path()
     try:
         raw = _read_limited(path)
@@ -160,12 +169,23 @@ def load_config_report(path: Path | None = None) -> ConfigLoad:
     except (ValueError, UnicodeDecodeError) as exc:
         summary = f"The config file is not valid JSON ({_first_line(exc)})."
         return ConfigLoad(PlexSyncConfig(), ConfigProblem(path, summary), existed=True)
-    config, problems, ignored = salvage(data)
+    data = migrate(data)
+    resolved = resolve_secrets(data, secrets, check=read_secrets)
+    config, problems, ignored = salvage(resolved.data)
+    unread = tuple(FieldProblem(f, why, "left empty") for f, why in resolved.problems)
+    problems = unread + problems
     invalid = None
     if problems:
         invalid = ConfigProblem(path, "The config file has invalid settings.", problems)
-    exposed = config.has_secrets and _readable_by_others(path)
-    return ConfigLoad(config, invalid, existed=True, ignored_keys=ignored, exposed=exposed)
+    exposed = plain_secret_in(data) and _readable_by_others(path)
+    return ConfigLoad(
+        config,
+        invalid,
+        existed=True,
+        ignored_keys=ignored,
+        exposed=exposed,
+        in_store=resolved.in_store,
+    )
 
 
 def salvage(
@@ -232,17 +252,38 @@ def load_config(path: Path | None = None) -> PlexSyncConfig:
 
 
 def save_config(
-    config: PlexSyncConfig, path: Path | None = None, *, clock: Clock = SYSTEM_CLOCK
+    config: PlexSyncConfig,
+    path: Path | None = None,
+    *,
+    secrets: SecretStore | None = None,
+    unread_secrets: frozenset[str] = frozenset(),
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Path:
-    """Write atomically (temp file, fsync, rename) with mode 0600: the file holds the token.
+    """Write atomically (temp file, fsync, rename) with mode 0600: the file may hold the token.
 
-    A file that is not a valid config is first copied to a .bak: the user's text is never lost.
-    A symlink is replaced by the new file; its target is never touched.
+    With a usable `secrets` store the token and API key are written there first, read back, and
+    only then replaced in the file by references; a secret in `unread_secrets` (the store could
+    not be read at load) that is still empty keeps its reference. A file that is not a valid
+    config is first copied to a .bak: the user's text is never lost. A symlink is replaced by the
+    new file; its target is never touched.
     """
     path = path or config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     _keep_copy_if_broken(path, clock)
     data = config.model_dump(mode="json", context={REVEAL_SECRETS: True})
+    data = store_secrets(
+        data,
+        config_dir=path.parent,
+        store=secrets,
+        old_refs=references_in(read_config_data(path)),
+        unread=unread_secrets,
+    )
+    write_config_data(path, data)
+    return path
+
+
+def write_config_data(path: Path, data: dict[str, Any]) -> None:
+    """The atomic, owner-only write of already prepared config data."""
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=path.parent)
     try:
@@ -256,7 +297,15 @@ def save_config(
         Path(tmp_name).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
-    return path
+
+
+def read_config_data(path: Path) -> dict[str, Any]:
+    """The file's JSON object as it is, or {} when there is none to read."""
+    try:
+        data = json.loads(_read_limited(path))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def fix_permissions(path: Path | None = None) -> str:
@@ -297,7 +346,7 @@ def _keep_copy_if_broken(path: Path, clock: Clock) -> Path | None:
     """Copy a file that is not a fully valid config to a new 0600 .bak (never follows links)."""
     if not path.exists():
         return None
-    loaded = load_config_report(path)
+    loaded = load_config_report(path, read_secrets=False)
     if loaded.problem is None and not loaded.ignored_keys:
         return None
     try:

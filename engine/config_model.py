@@ -18,7 +18,7 @@ from pydantic import (
 
 from engine.masking import mask_url
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: secrets may be keyring references (engine/config_migrate.py)
 REVEAL_SECRETS = "reveal_secrets"
 
 

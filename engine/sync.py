@@ -30,6 +30,7 @@ from engine.pusher import PlexTarget, PosterPending, ScenePusher
 from engine.retry import Action, Decision, RetryPolicy
 from engine.status import read_status
 from engine.store import Job, JobStore
+from engine.wakeup import WakeWatch
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,8 @@ class SyncEngine:
         self._progress: Progress | None = None
         self._dead_batch: list[JobOutcome] = []
         self._status: EngineStatus | None = None
+        self._wake = WakeWatch(clock)
+        self._settle_pending = False  # a settle window is open: check at once when it ends
         self._restore_pause()
 
     # --- commands (any thread) -----------------------------------------------------------------
@@ -139,6 +142,10 @@ class SyncEngine:
         if not isinstance(config, PlexSyncConfig):
             raise TypeError("apply_config needs a PlexSyncConfig")
         self._submit(lambda: self._do_apply_config(config))
+
+    def network_changed(self) -> None:
+        """The platform reports a network change: settle, then check at once."""
+        self._submit(self._wake.network_changed)
 
     def dlq_retry(self, entry_ids: list[int] | None) -> None:
         self._submit(lambda: self._do_dlq_retry(entry_ids))
@@ -261,6 +268,7 @@ class SyncEngine:
             return 0.0
         if self._engine_error is not None:
             self._storage_recovered()
+        self._check_wake()
         now = self._clock.now()
         if now >= self._next_purge_at:
             self._purge(self._config.dlq_retention_days)
@@ -293,10 +301,30 @@ class SyncEngine:
     def close(self) -> None:
         self._close_clients()
 
+    def _check_wake(self) -> None:
+        """After a resume or a network change, check at once; when the settle ends, again."""
+        reason = self._wake.check()
+        if reason is not None:
+            logger.info("%s: failures do not count for a while; checking now", reason.capitalize())
+            self._settle_pending = True
+        elif self._settle_pending and not self._wake.settling:
+            logger.info("Settled after the wake; checking now")
+            self._settle_pending = False
+        else:
+            return
+        self._polls.poll_soon()
+        self._next_probe_at = self._plex_hold_until = float("-inf")
+
+    def _hold_while_settling(self) -> None:
+        """A failure inside the settle window: no breaker count, no error, retry when it ends."""
+        self._plex_hold_until = self._next_probe_at = self._wake.settle_until
+
     def _idle_delay(self) -> float:
         now = self._clock.now()
         mono = self._clock.monotonic()
         candidates = [self._config.poll_interval]
+        if self._settle_pending:
+            candidates.append(self._wake.settle_until - mono)
         if self._config.is_configured and not self._paused:
             candidates.append(self._polls.next_at - mono)
             if self._auth_error is not None and self._auth_service == "plex":
@@ -337,7 +365,9 @@ class SyncEngine:
         return self._stash
 
     def _on_stash_error(self, exc: SyncError) -> None:
-        if exc.error_class is ErrorClass.AUTH:
+        if exc.error_class in STASH_OUTAGE and self._wake.settling:
+            self._polls.skip(max(0.0, self._wake.settle_until - self._clock.monotonic()))
+        elif exc.error_class is ErrorClass.AUTH:
             self._set_auth_error(exc.title, "stash")
         else:
             self._note_error("stash", f"{exc.title} ({exc.message})" if exc.message else exc.title)
@@ -403,7 +433,9 @@ class SyncEngine:
     def _on_failure(self, exc: SyncError) -> None:
         """Breaker and engine bookkeeping for a failed call (the job is handled apart)."""
         error_class = exc.error_class
-        if error_class is ErrorClass.AUTH:
+        if error_class in STASH_OUTAGE and self._wake.settling:
+            self._hold_while_settling()
+        elif error_class is ErrorClass.AUTH:
             self._set_auth_error(exc.title, exc.service)
         elif exc.service != "plex":
             # Stash is down mid-job (a poster download): wait a poll interval without
@@ -573,6 +605,9 @@ class SyncEngine:
         if poster:
             message = f"Poster pending ({message})"
         now = self._clock.now()
+        if exc.error_class in STASH_OUTAGE and self._wake.settling:
+            self._store.unclaim(job)  # the network is still coming back: not the job's fault
+            return
         if exc.service == "stash" and exc.error_class in STASH_OUTAGE:
             # A Stash outage is like a Plex outage: it never uses the scene's attempts.
             decision = Decision(Action.RETRY, self._stash_wait(job, now), job.attempts)

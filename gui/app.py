@@ -23,6 +23,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 from engine import __version__
 from engine.config import ConfigLoad, PlexSyncConfig, load_config_report, save_config
 from engine.paths import AppPaths
+from engine.secret_migration import move_secrets_to_store
+from engine.secret_store import KeyringStore, SecretStore
 from gui.autostart import Autostart, autostart_command, for_platform, launcher_command
 from gui.bridge import EngineBridge, HostedEngine
 from gui.demo import DemoController, DemoEnvironment
@@ -86,6 +88,7 @@ class TrayApp(QObject):
         autostart: Autostart | None = None,
         masker: SecretMasker | None = None,
         demo: DemoEnvironment | None = None,
+        secrets: SecretStore | None = None,
         launched_at_login: bool = False,
         tray_available: Callable[[], bool] = QSystemTrayIcon.isSystemTrayAvailable,
         open_url: Callable[[QUrl], object] = QDesktopServices.openUrl,
@@ -100,6 +103,7 @@ class TrayApp(QObject):
         self.autostart = autostart
         self.masker = masker or SecretMasker()
         self.demo = demo
+        self.secrets = secrets  # None: secrets stay in the 0600 file (the demo's throwaway dir)
         self._launched_at_login = launched_at_login
         self._tray_available = tray_available
         self._open_url = open_url
@@ -120,7 +124,9 @@ class TrayApp(QObject):
     # --- start ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        loaded = load_config_report(self.paths.config_file)
+        if self.secrets is not None and self.paths.config_file.exists():
+            move_secrets_to_store(self.paths.config_file, self.secrets)  # logs where they are
+        loaded = load_config_report(self.paths.config_file, secrets=self.secrets)
         self.config = loaded.config
         self._remember_secrets(self.config)
         self.bridge = EngineBridge(self)
@@ -305,6 +311,7 @@ class TrayApp(QObject):
             dialog = SettingsDialog(
                 self.config,
                 config_file=self.paths.config_file,
+                secrets=self.secrets,
                 autostart=self.autostart,
                 load_report=self._load_report,
             )
@@ -358,7 +365,7 @@ class TrayApp(QObject):
         if self.config.start_at_login != enabled:
             config = self.config.model_copy(update={"start_at_login": enabled})
             try:
-                save_config(config, self.paths.config_file)
+                save_config(config, self.paths.config_file, secrets=self.secrets)
             except OSError as exc:
                 logger.error("Could not save the settings: %s", exc)
                 return
@@ -452,7 +459,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         custom_dir = paths.config_dir if args.config_dir is not None else None
         autostart = for_platform(autostart_command(launcher_command(), custom_dir))
     tray_app = TrayApp(
-        paths, autostart=autostart, masker=masker, demo=demo, launched_at_login=args.autostart
+        paths,
+        autostart=autostart,
+        masker=masker,
+        demo=demo,
+        secrets=KeyringStore() if demo is None else None,
+        launched_at_login=args.autostart,
     )
     signals = QuitOnSignals(app)
     app.aboutToQuit.connect(tray_app.shutdown)

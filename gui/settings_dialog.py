@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from engine.config import ConfigLoad, PlexSyncConfig, save_config
 from engine.errors import SyncError
+from engine.secret_store import SECRET_FIELDS, SecretStore, storage_text
 from gui.autostart import Autostart
 from gui.background import Runner, run_in_thread
 from gui.settings_fields import (
@@ -122,6 +123,7 @@ class SettingsDialog(QDialog):
         config: PlexSyncConfig,
         *,
         config_file: Path,
+        secrets: SecretStore | None = None,
         autostart: Autostart | None = None,
         plex_tester: Callable[[PlexSyncConfig], list[str]] = _default_plex_tester,
         stash_tester: Callable[[PlexSyncConfig], str] = _default_stash_tester,
@@ -134,6 +136,7 @@ class SettingsDialog(QDialog):
         self.setMinimumSize(520, 420)
         self._original = config
         self._config_file = config_file
+        self._secrets = secrets
         self._autostart = autostart
         self._plex_tester = plex_tester
         self._stash_tester = stash_tester
@@ -144,6 +147,9 @@ class SettingsDialog(QDialog):
         self._saved: PlexSyncConfig | None = None if unsaved else config
         self._load_report = load_report
         self._load_problems = problems_by_field(load_report)
+        # Secrets the keyring could not give us at load: an empty field then means "unknown",
+        # and saving must keep their references instead of deleting them from the keyring.
+        self._unread_secrets = frozenset(set(self._load_problems) & set(SECRET_FIELDS))
         self._loaded_form: dict[str, Any] = {}  # the form as loaded (set after _load)
         self.errors: dict[str, ErrorLabel] = {}
         self._field_tab: dict[str, str] = {}
@@ -213,6 +219,12 @@ class SettingsDialog(QDialog):
         self.plex_token = SecretEdit("plex_token", "X-Plex-Token")
         self.plex_token.textChanged.connect(self.validate)
         self._row("plex", "plex_token", "Token", self.plex_token)
+        self.secret_storage = QLabel(
+            f"The token and API key are kept in {storage_text(self._secrets)}."
+        )
+        self.secret_storage.setObjectName("secret_storage")
+        self.secret_storage.setWordWrap(True)
+        self._forms["plex"].addRow(self.secret_storage)
         self.plex_ca_bundle = self._line("plex_ca_bundle", "System certificates")
         hint = "For https with a self-signed or private CA: that CA's certificate file (PEM)."
         self._row("plex", "plex_ca_bundle", "CA certificate", self.plex_ca_bundle, hint)
@@ -405,7 +417,8 @@ class SettingsDialog(QDialog):
         if config is None:
             return False
         try:
-            save_config(config, self._config_file)
+            unread = frozenset(f for f in self._unread_secrets if not self._secret_text(f))
+            save_config(config, self._config_file, secrets=self._secrets, unread_secrets=unread)
         except OSError as exc:
             logger.error("Could not save the settings: %s", exc.strerror)
             self.banner.setText(f"Could not save the settings: {exc.strerror or exc}")
@@ -435,6 +448,10 @@ class SettingsDialog(QDialog):
         return True
 
     # --- what reading the file found ---------------------------------------------------------
+
+    def _secret_text(self, field: str) -> str:
+        edit = self.plex_token if field == "plex_token" else self.stash_api_key
+        return edit.text().strip()
 
     def _show_load_report(self) -> None:
         """Say inside the dialog what was wrong with the file, and show the first bad tab."""

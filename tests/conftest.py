@@ -10,6 +10,8 @@ import pytest
 
 os.environ.setdefault("PLEXAPI_CONFIG_PATH", os.devnull)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# No test may read or write the developer's real keyring; tests that want one inject it.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 sys.path.insert(0, str(Path(__file__).parent))
 
 

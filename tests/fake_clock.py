@@ -20,6 +20,10 @@ class FakeClock:
         self._now += seconds
         self._mono += seconds
 
+    def suspend(self, seconds: float) -> None:
+        """The machine sleeps: the wall clock moves, the monotonic clock (as on Linux) does not."""
+        self._now += seconds
+
     def sleep(self, seconds: float) -> None:
         """Used where the engine expects a sleep: time passes at once."""
         self.advance(max(0.0, seconds))

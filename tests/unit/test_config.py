@@ -60,7 +60,7 @@ def test_other_defaults() -> None:
     assert config.sync_poster is True
     assert config.notifications is True
     assert config.start_at_login is False
-    assert config.schema_version == 1
+    assert config.schema_version == 2
     assert not config.is_configured
 
 
