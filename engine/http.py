@@ -9,6 +9,7 @@ never touches custom headers such as X-Plex-Token or ApiKey.
 
 from __future__ import annotations
 
+import email.utils
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -93,3 +94,13 @@ def tls_failure(exc: BaseException, setting: str) -> str | None:
         f"TLS failed: {reason}. If the server uses a self-signed or private CA certificate, set "
         f"{setting} to that CA's certificate file (PEM), or use http:// on a trusted LAN."
     )
+
+
+def http_epoch(http_date: str | None) -> int | None:
+    """An HTTP date (a `Date` header) as epoch seconds, or None when absent or unreadable."""
+    if not http_date:
+        return None
+    try:
+        return int(email.utils.parsedate_to_datetime(http_date).timestamp())
+    except (TypeError, ValueError):
+        return None

@@ -30,7 +30,7 @@ from engine.errors import (
     TransientError,
     UnreachableError,
 )
-from engine.http import configured_session, tls_failure
+from engine.http import configured_session, http_epoch, tls_failure
 from engine.plex_model import PlexItem, PlexSection
 
 # plexapi reads a per-user config.ini at import; one with log.show_secrets would put the token in
@@ -270,7 +270,7 @@ class PlexClient:
         server = self.server()
         self._last_date = None
         self._query(key, "the metadata edit", write=True, method=server._session.put)
-        return _epoch(self._last_date)
+        return http_epoch(self._last_date)
 
     def upload_poster(self, item: PlexItem, image: bytes) -> None:
         server = self.server()
@@ -281,15 +281,6 @@ class PlexClient:
             method=server._session.post,
             data=image,
         )
-
-
-def _epoch(http_date: str | None) -> int | None:
-    if not http_date:
-        return None
-    try:
-        return int(email.utils.parsedate_to_datetime(http_date).timestamp())
-    except (TypeError, ValueError):
-        return None
 
 
 def _join(params: dict[str, str]) -> str:

@@ -23,7 +23,14 @@ from typing import Any, Protocol
 
 from engine.clock import Clock
 from engine.stash_client import in_offset_of, offset_of, watermark_minus
-from engine.stash_scene import PAGE_SIZE, MalformedScene, PageQuery, ScenePage, StashScene
+from engine.stash_scene import (
+    PAGE_SIZE,
+    MalformedScene,
+    PageQuery,
+    ScenePage,
+    Screenshot,
+    StashScene,
+)
 from engine.store import JobStore, payload_hash
 
 logger = logging.getLogger(__name__)
@@ -37,7 +44,7 @@ PRUNE_SECONDS = 86_400.0  # read versions kept this far below the watermark (far
 
 class StashSource(Protocol):
     def scene_page(self, query: PageQuery) -> ScenePage: ...
-    def fetch_image(self, url: str) -> bytes: ...
+    def fetch_image(self, url: str) -> Screenshot: ...
     def close(self) -> None: ...
 
 

@@ -1,7 +1,7 @@
 """One queued scene into Plex: find its item by path, plan the edit, one PUT, the poster if it
 changed. The engine around it decides what a failure means (breaker, retry, DLQ).
 
-`fetch_image` returns b"" for Stash's placeholder (a scene without a cover): no poster is sent.
+`fetch_image` returns no bytes for Stash's placeholder (a scene without a cover): no poster is sent.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from engine.errors import NotFoundError, SyncError
 from engine.index_follow import IndexFollower
 from engine.matching import Match, PathIndex, not_found
 from engine.plex_model import PlexItem, PlexSection
+from engine.stash_scene import Screenshot, screenshot_stamp
 from engine.store import Job, JobStore, Pushed, payload_hash
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class ScenePusher:
         *,
         config: PlexSyncConfig,
         plex: PlexTarget,
-        fetch_image: Callable[[str], bytes],
+        fetch_image: Callable[[str], Screenshot],
         previous: Pushed | None,
     ) -> PushResult:
         """Bring Plex in line with the job's payload; returns what now stands in Plex.
@@ -207,7 +208,7 @@ class ScenePusher:
         payload: dict[str, Any],
         previous: Pushed | None,
         config: PlexSyncConfig,
-        fetch_image: Callable[[str], bytes],
+        fetch_image: Callable[[str], Screenshot],
     ) -> tuple[str | None, str | None]:
         source = str(payload.get("screenshot") or "") or None
         old_source = previous.poster_source if previous else None
@@ -217,13 +218,25 @@ class ScenePusher:
         if source == old_source and old_hash is not None:
             return source, old_hash
         try:
-            image = fetch_image(source)
+            shot = fetch_image(source)
         except SyncError as exc:
             exc.service = "stash"  # a Stash problem must not count against Plex's breaker
             raise
-        if not image:
+        if not shot.data:
             return source, None  # Stash's placeholder: no cover, so Plex keeps its own poster
-        digest = hashlib.sha256(image).hexdigest()
+        digest = hashlib.sha256(shot.data).hexdigest()
         if digest != old_hash:
-            plex.upload_poster(item, image)
-        return source, digest
+            plex.upload_poster(item, shot.data)
+        return (source if url_settled(source, shot) else None), digest
+
+
+def url_settled(source: str, shot: Screenshot) -> bool:
+    """Whether a new cover is sure to come with a new URL, so an equal URL can skip the download.
+
+    The URL carries the scene's `updated_at` in whole seconds: a cover changed in that same
+    second, after our download, keeps the URL. Only bytes served in a later second of Stash's
+    clock are sure to be the URL's last cover; otherwise the next change downloads again (and
+    uploads only if the bytes differ).
+    """
+    stamp = screenshot_stamp(source)
+    return stamp is not None and shot.served_at is not None and shot.served_at > stamp

@@ -14,10 +14,11 @@ import requests
 
 from engine.config import PlexSyncConfig
 from engine.errors import AuthError, PermanentError, SyncError, TransientError, UnreachableError
-from engine.http import configured_session, tls_failure
+from engine.http import configured_session, http_epoch, tls_failure
 from engine.stash_scene import (
     PageQuery,
     ScenePage,
+    Screenshot,
     StashScene,
     malformed,
     parse_scene,
@@ -182,8 +183,9 @@ class StashClient:
             keys.append((scene.id, scene.updated_at))
         return ScenePage(tuple(scenes), tuple(broken), len(raw_scenes), tuple(keys))
 
-    def fetch_image(self, url: str) -> bytes:
-        """A screenshot's raster bytes; b"" for Stash's placeholder (the scene has no cover).
+    def fetch_image(self, url: str) -> Screenshot:
+        """A screenshot's raster bytes (b"" for Stash's placeholder: the scene has no cover) and
+        Stash's clock when it served them.
 
         Downloaded with our ApiKey (never embedded in a URL Plex would store).
         """
@@ -196,7 +198,8 @@ class StashClient:
         except requests.RequestException as exc:
             _fail(TransientError("Stash image download failed", type(exc).__name__), exc)
         self._check_status(response)
-        return poster_bytes(response.headers.get("Content-Type"), response.content)
+        data = poster_bytes(response.headers.get("Content-Type"), response.content)
+        return Screenshot(data, http_epoch(response.headers.get("Date")))
 
 
 def _fail(error: SyncError, cause: BaseException | None = None) -> NoReturn:

@@ -93,6 +93,26 @@ class StashScene:
 
 
 @dataclass(frozen=True)
+class Screenshot:
+    """A scene's cover as Stash served it: raster bytes (b"" for its placeholder) and Stash's
+    clock at that moment (the answer's Date header, epoch seconds), when it sent one."""
+
+    data: bytes
+    served_at: int | None = None
+
+
+def screenshot_stamp(url: str) -> int | None:
+    """The scene's `updated_at` (epoch seconds) a screenshot URL carries, or None.
+
+    Real Stash appends it as the bare query (stashapp/stash `internal/api/urlbuilders/scene.go`
+    `GetScreenshotURL`: `"/screenshot?" + updateTime.Unix()`); `?t=<epoch>` is accepted too.
+    """
+    query = url.partition("?")[2]
+    value = query[2:] if query.startswith("t=") else query
+    return int(value) if value.isdigit() else None
+
+
+@dataclass(frozen=True)
 class MalformedScene:
     """A scene Stash sent that breaks its schema: it fails on its own, the page goes on."""
 

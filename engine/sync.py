@@ -28,6 +28,7 @@ from engine.poll_scheduler import PollScheduler
 from engine.poller import StashSource
 from engine.pusher import PlexTarget, PosterPending, ScenePusher
 from engine.retry import Action, Decision, RetryPolicy
+from engine.stash_scene import Screenshot
 from engine.status import read_status
 from engine.store import Job, JobStore
 from engine.wakeup import WakeWatch
@@ -595,7 +596,7 @@ class SyncEngine:
         message = "; ".join(result.notes) or None
         self._listener.job_finished(JobOutcome(job.scene_id, job.title, ok=True, message=message))
 
-    def _fetch_image(self, url: str) -> bytes:
+    def _fetch_image(self, url: str) -> Screenshot:
         return self._stash_client().fetch_image(url)
 
     def _handle_job_failure(self, job: Job, exc: SyncError, *, poster: bool = False) -> None:

@@ -22,6 +22,7 @@ makes while a poller is between two page requests).
 from __future__ import annotations
 
 import collections
+import email.utils
 import logging
 import re
 import threading
@@ -262,6 +263,13 @@ class StashSimulator(SimServer):
         return f"{request.method} <unmatched>"
 
     def handle(self, request: Request) -> Response:
+        response = self._answer(request)
+        # Go's net/http server adds Date to every answer unless a handler sets it (golang/go
+        # src/net/http/server.go, `chunkWriter.writeHeader`); Stash does not set it.
+        response.headers.setdefault("Date", email.utils.formatdate(self.store.now(), usegmt=True))
+        return response
+
+    def _answer(self, request: Request) -> Response:
         if self.api_key:
             given = request.header("ApiKey") or request.param("apikey")
             if given != self.api_key:

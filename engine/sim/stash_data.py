@@ -117,6 +117,10 @@ class SceneStore:
             updated_at=stamp,
         )
 
+    def now(self) -> float:
+        """The simulated Stash's clock (epoch seconds)."""
+        return float(self._now())
+
     def get(self, scene_id: int) -> SceneRecord | None:
         """The scene (treat it as read-only), or None."""
         edited = self._edited.get(scene_id)

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from engine.errors import SyncError
 from engine.plex_model import PlexItem, PlexSection
-from engine.stash_scene import PageQuery, ScenePage, StashScene
+from engine.stash_scene import PageQuery, ScenePage, Screenshot, StashScene
 
 SECTION = PlexSection("1", "Movies")
 
@@ -123,8 +123,8 @@ class FakeStash:
             self.after_page([s.id for s in chosen])
         return ScenePage(chosen, (), len(chosen), keys)
 
-    def fetch_image(self, url: str) -> bytes:
-        return url.encode()
+    def fetch_image(self, url: str) -> Screenshot:
+        return Screenshot(url.encode())
 
     def close(self) -> None:
         pass
