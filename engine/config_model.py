@@ -109,6 +109,8 @@ class PlexSyncConfig(BaseModel):
     success_threshold: Annotated[int, Field(ge=1, le=10)] = 1
 
     max_retries: Annotated[int, Field(ge=0, le=20)] = 5
+    # The most Plex requests in flight at once; the engine starts at one and adapts (AIMD).
+    max_in_flight: Annotated[int, Field(ge=1, le=16)] = 4
     dlq_retention_days: Annotated[int, Field(ge=1, le=365)] = 30
 
     strict_matching: bool = True

@@ -1,7 +1,10 @@
 """One queued scene into Plex: find its item by path, plan the edit, one PUT, the poster if it
 changed. The engine around it decides what a failure means (breaker, retry, DLQ).
 
-`fetch_image` returns no bytes for Stash's placeholder (a scene without a cover): no poster is sent.
+Three steps, so the requests can run on a worker thread: `prepare` (engine thread: match and
+plan from the store), `execute` (any thread: only HTTP, through the clients it is given) and
+`commit` (engine thread: what the requests did goes into the store). `fetch_image` returns no
+bytes for Stash's placeholder (a scene without a cover): no poster is sent.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from typing import Any, Protocol
 
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
-from engine.desired import apply_params, plan_edit
-from engine.errors import NotFoundError, SyncError
+from engine.desired import EditPlan, apply_params, plan_edit
+from engine.errors import ErrorClass, NotFoundError, SyncError
 from engine.index_follow import IndexFollower
 from engine.matching import Match, PathIndex, not_found
 from engine.plex_model import PlexItem, PlexSection
@@ -48,6 +51,38 @@ class PushResult:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A job matched and planned on the engine thread: what its requests need."""
+
+    job: Job
+    item: PlexItem  # as the index and our memory know it
+    plan: EditPlan
+    previous: Pushed | None
+    full: PlexItem | None = None  # the full item, already read with the batch
+
+
+@dataclass
+class Executed:
+    """What a job's requests did, as far as they got (filled on a worker thread)."""
+
+    plan: EditPlan
+    full: PlexItem | None = None  # read for this job: its tags are remembered
+    edited: PlexItem | None = None  # the item as Plex holds it after our PUT
+    written_at: int | None = None
+    poster: tuple[str | None, str | None] | None = None  # (source, hash) now in Plex
+    error: Exception | None = None  # the metadata failed: nothing of the job reached Plex
+    poster_error: SyncError | None = None  # the metadata is in Plex, the poster is not
+    missing: PlexItem | None = None  # Plex no longer has the item
+    calls: int = 0  # Plex requests sent
+    seconds: float = 0.0  # how long they took
+
+    @property
+    def latency(self) -> float | None:
+        """Seconds per Plex request, or None when none was sent."""
+        return self.seconds / self.calls if self.calls else None
+
+
 class PosterPending(Exception):
     """The metadata reached Plex (`record`), the poster did not (`cause`); retry only the poster."""
 
@@ -75,41 +110,52 @@ class ScenePusher:
         """Look for what changed in Plex before the next job (Plex was away)."""
         self._follower.refresh_soon()
 
-    def push(
-        self,
-        job: Job,
-        *,
-        config: PlexSyncConfig,
-        plex: PlexTarget,
-        fetch_image: Callable[[str], Screenshot],
-        previous: Pushed | None,
-    ) -> PushResult:
-        """Bring Plex in line with the job's payload; returns what now stands in Plex.
-
-        Raises PosterPending when the metadata reached Plex but the poster did not.
-        """
+    def prepare(
+        self, job: Job, *, config: PlexSyncConfig, plex: PlexTarget, previous: Pushed | None
+    ) -> Prepared:
+        """Match and plan on the engine thread (the index and our memory are in the store)."""
         index = self._follower.ensure(plex, config)
         payload = job.payload
         match = self._match(index, plex, config, [str(p) for p in payload.get("files") or []])
         item = self._storage.known_tags(match.item) or match.item
         prev_state = previous.state if previous else None
         plan = plan_edit(payload, item, config, previous=prev_state)
-        if plan.state != prev_state:
-            if plan.needs_full_item:
-                item = self._read_full(plex, index, item)
-                plan = plan_edit(payload, item, config, previous=prev_state)
-            if plan.params:
-                self._edit(plex, index, item, plan.params)
-        for note in plan.notes:
+        full = None
+        if plan.state != prev_state and plan.needs_full_item:
+            full = self._prefetched.pop(item.rating_key, None)
+            if full is not None:
+                plan = plan_edit(payload, full, config, previous=prev_state)
+        return Prepared(job, item, plan, previous, full)
+
+    def commit(self, prepared: Prepared, done: Executed) -> PushResult:
+        """Store what the requests did; raises their error (PosterPending: metadata only)."""
+        index = self._follower.index
+        for full in (prepared.full, done.full):
+            if full is not None:
+                self._storage.known_put(full, full.updated_at)
+        if done.missing is not None:
+            self._gone(index, done.missing)
+        if done.edited is not None:
+            index.update(done.edited)
+            if done.edited.complete and done.written_at is not None:
+                # Every tag is known as we wrote it, until Plex's updatedAt passes our write.
+                self._storage.known_put(done.edited, done.written_at)
+        if done.error is not None:
+            raise done.error
+        job, previous = prepared.job, prepared.previous
+        for note in done.plan.notes:
             logger.info("Scene %s: %s", job.scene_id, note)
         old_source = previous.poster_source if previous else None
         old_hash = previous.poster_hash if previous else None
-        metadata = Pushed(job.scene_id, payload_hash(payload), plan.state, old_source, old_hash)
-        try:
-            source, digest = self._push_poster(plex, item, payload, previous, config, fetch_image)
-        except SyncError as exc:
-            raise PosterPending(metadata, exc) from exc
-        return PushResult(replace(metadata, poster_source=source, poster_hash=digest), plan.notes)
+        metadata = Pushed(
+            job.scene_id, payload_hash(job.payload), done.plan.state, old_source, old_hash
+        )
+        if done.poster_error is not None:
+            raise PosterPending(metadata, done.poster_error) from done.poster_error
+        source, digest = done.poster or (old_source, old_hash)
+        return PushResult(
+            replace(metadata, poster_source=source, poster_hash=digest), done.plan.notes
+        )
 
     def prefetch(self, jobs: list[Job], *, config: PlexSyncConfig, plex: PlexTarget) -> None:
         """Read, in one request, the full items the jobs in hand will need (tags to add).
@@ -149,31 +195,6 @@ class ScenePusher:
         plan = plan_edit(job.payload, item, config, previous=prev_state)
         return item if plan.state != prev_state and plan.needs_full_item else None
 
-    def _read_full(self, plex: PlexTarget, index: PathIndex, item: PlexItem) -> PlexItem:
-        try:
-            full = self._prefetched.pop(item.rating_key, None) or plex.fetch_item(
-                item.rating_key, item.section_key
-            )
-        except NotFoundError:
-            self._gone(index, item)
-            raise
-        self._storage.known_put(full, full.updated_at)
-        return full
-
-    def _edit(
-        self, plex: PlexTarget, index: PathIndex, item: PlexItem, params: dict[str, str]
-    ) -> None:
-        try:
-            written_at = plex.edit(item, params)
-        except NotFoundError:
-            self._gone(index, item)
-            raise
-        edited = apply_params(item, params)
-        index.update(edited)
-        if edited.complete and written_at is not None:
-            # Every tag is known as we wrote it, until Plex's updatedAt passes our write.
-            self._storage.known_put(edited, written_at)
-
     def _gone(self, index: PathIndex, item: PlexItem) -> None:
         """Deleted in Plex since we looked: forget it, and look for what replaced it."""
         index.remove(item)
@@ -201,33 +222,79 @@ class ScenePusher:
             raise not_found(files)
         return match
 
-    @staticmethod
-    def _push_poster(
-        plex: PlexTarget,
-        item: PlexItem,
-        payload: dict[str, Any],
-        previous: Pushed | None,
-        config: PlexSyncConfig,
-        fetch_image: Callable[[str], Screenshot],
-    ) -> tuple[str | None, str | None]:
-        source = str(payload.get("screenshot") or "") or None
-        old_source = previous.poster_source if previous else None
-        old_hash = previous.poster_hash if previous else None
-        if not config.sync_poster or source is None:
-            return old_source, old_hash
-        if source == old_source and old_hash is not None:
-            return source, old_hash
-        try:
-            shot = fetch_image(source)
-        except SyncError as exc:
-            exc.service = "stash"  # a Stash problem must not count against Plex's breaker
-            raise
-        if not shot.data:
-            return source, None  # Stash's placeholder: no cover, so Plex keeps its own poster
-        digest = hashlib.sha256(shot.data).hexdigest()
-        if digest != old_hash:
-            plex.upload_poster(item, shot.data)
-        return (source if url_settled(source, shot) else None), digest
+
+def execute(
+    prepared: Prepared,
+    *,
+    config: PlexSyncConfig,
+    plex: PlexTarget,
+    fetch_image: Callable[[str], Screenshot],
+    monotonic: Callable[[], float],
+) -> Executed:
+    """The job's requests, on any thread: touches nothing but `plex` and `fetch_image`."""
+    payload, previous = prepared.job.payload, prepared.previous
+    prev_state = previous.state if previous else None
+    done = Executed(prepared.plan)
+    item = prepared.full or prepared.item
+    started = monotonic()
+    try:
+        if done.plan.state != prev_state:
+            if done.plan.needs_full_item and prepared.full is None:
+                done.calls += 1
+                item = done.full = plex.fetch_item(item.rating_key, item.section_key)
+                done.plan = plan_edit(payload, item, config, previous=prev_state)
+            if done.plan.params:
+                done.calls += 1
+                done.written_at = plex.edit(item, done.plan.params)
+                done.edited = apply_params(item, done.plan.params)
+    except Exception as exc:  # handed to the engine thread, which decides what it means
+        done.missing = item if isinstance(exc, NotFoundError) else None
+        done.error = exc
+        done.seconds = monotonic() - started
+        return done
+    try:
+        done.poster = _push_poster(done, plex, item, payload, previous, config, fetch_image)
+    except Exception as exc:
+        done.poster_error = exc if isinstance(exc, SyncError) else _unexpected(exc)
+    done.seconds = monotonic() - started
+    return done
+
+
+def _unexpected(exc: Exception) -> SyncError:
+    logger.error("Unexpected error sending a poster", exc_info=exc)
+    wrapped = SyncError("Unexpected error", f"{type(exc).__name__}: {exc}")
+    wrapped.error_class = ErrorClass.TRANSIENT
+    return wrapped
+
+
+def _push_poster(
+    done: Executed,
+    plex: PlexTarget,
+    item: PlexItem,
+    payload: dict[str, Any],
+    previous: Pushed | None,
+    config: PlexSyncConfig,
+    fetch_image: Callable[[str], Screenshot],
+) -> tuple[str | None, str | None]:
+    source = str(payload.get("screenshot") or "") or None
+    old_source = previous.poster_source if previous else None
+    old_hash = previous.poster_hash if previous else None
+    if not config.sync_poster or source is None:
+        return old_source, old_hash
+    if source == old_source and old_hash is not None:
+        return source, old_hash
+    try:
+        shot = fetch_image(source)
+    except SyncError as exc:
+        exc.service = "stash"  # a Stash problem must not count against Plex's breaker
+        raise
+    if not shot.data:
+        return source, None  # Stash's placeholder: no cover, so Plex keeps its own poster
+    digest = hashlib.sha256(shot.data).hexdigest()
+    if digest != old_hash:
+        done.calls += 1
+        plex.upload_poster(item, shot.data)
+    return (source if url_settled(source, shot) else None), digest
 
 
 def url_settled(source: str, shot: Screenshot) -> bool:

@@ -21,13 +21,14 @@ from engine.breaker import CircuitBreaker, CircuitState
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.commands import CommandQueue
 from engine.config import PlexSyncConfig
-from engine.errors import ErrorClass, PermanentError, SyncError
+from engine.dispatch import JobRunner, Lanes
+from engine.errors import ErrorClass, SyncError
 from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
 from engine.history import DAY, describe_storage_error
 from engine.poll_scheduler import PollScheduler
 from engine.poller import StashSource
-from engine.pusher import PlexTarget, PosterPending, ScenePusher
-from engine.retry import Action, Decision, RetryPolicy
+from engine.pusher import PlexTarget, PosterPending, PushResult, ScenePusher
+from engine.retry import MAX_RETRY_AFTER, Action, Decision, RetryPolicy
 from engine.stash_scene import Screenshot
 from engine.status import read_status
 from engine.store import Job, JobStore
@@ -35,7 +36,6 @@ from engine.wakeup import WakeWatch
 
 logger = logging.getLogger(__name__)
 
-BATCH = 50  # jobs claimed per dequeue
 STORAGE_RETRY = 10.0  # seconds between attempts while the database cannot be written
 T = TypeVar("T")
 PURGE_EVERY = DAY
@@ -87,6 +87,9 @@ class SyncEngine:
             max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
         )
         self._pusher = ScenePusher(clock, store)
+        self._runner = JobRunner(
+            host=self, store=store, pusher=self._pusher, clock=clock, lanes=self._make_lanes
+        )
         self._next_probe_at = float("-inf")
         self._plex_hold_until = float("-inf")  # after an unreachable Plex, wait a poll interval
         self._next_purge_at = float("-inf")
@@ -219,6 +222,7 @@ class SyncEngine:
         self.breaker.configure(
             config.failure_threshold, config.recovery_timeout, config.success_threshold
         )
+        self._runner.aimd.configure(config.max_in_flight)
         self._retry = RetryPolicy(
             max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
         )
@@ -416,7 +420,7 @@ class SyncEngine:
             self._probe()
             if self.breaker.state is CircuitState.OPEN or self._auth_error:
                 return False
-        processed, more = self._process_ready(deadline)
+        processed, more = self._runner.run(deadline)
         if not processed and self._idle_probes and self._clock.monotonic() >= self._next_probe_at:
             self._probe()
         return more
@@ -446,11 +450,19 @@ class SyncEngine:
                 self._plex_hold_until = self._clock.monotonic() + self._config.poll_interval
         elif error_class in (ErrorClass.UNREACHABLE, ErrorClass.TRANSIENT):
             self.breaker.record_failure()
+            self._honour_retry_after(exc)
             if error_class is ErrorClass.UNREACHABLE:
                 self._plex_hold_until = self._clock.monotonic() + self._config.poll_interval
                 self._pusher.refresh_index()  # Plex may come back with other items
             self._note_error("plex", exc.title)
             logger.info("Plex call failed: %s", exc)
+
+    def _honour_retry_after(self, exc: SyncError) -> None:
+        """Plex asked for a pause (429 or 503 with Retry-After): no new request before it ends."""
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(retry_after, int | float) and retry_after > 0:
+            until = self._clock.monotonic() + min(float(retry_after), MAX_RETRY_AFTER)
+            self._plex_hold_until = max(self._plex_hold_until, until)
 
     def _note_error(self, service: str, text: str) -> None:
         self._last_error, self._last_error_service = text, service
@@ -521,47 +533,36 @@ class SyncEngine:
         )
         self._engine_error = None
 
-    def _process_ready(self, deadline: float) -> tuple[int, bool]:
-        processed = 0
-        while not self._stop.is_set() and self._clock.monotonic() < deadline:
-            if not self.breaker.can_execute() or self._auth_error:
-                return processed, False
-            if self._clock.monotonic() < self._plex_hold_until:
-                return processed, False
-            jobs = self._store.dequeue(BATCH)
-            if not jobs:
-                return processed, False
-            self._prefetch(jobs)
-            for position, job in enumerate(jobs):
-                blocked = (
-                    self._stop.is_set()
-                    or not self.breaker.can_execute()
-                    or self._auth_error is not None
-                    or self._clock.monotonic() < self._plex_hold_until
-                    or self._clock.monotonic() >= deadline
-                )
-                if blocked:
-                    # Unclaim what we did not start; they stay first in line.
-                    for rest in jobs[position:]:
-                        self._store.unclaim(rest)
-                    return processed, True
-                self._process(job)
-                processed += 1
-        return processed, True
+    # --- jobs (the loop is `engine.dispatch.JobRunner`; these are its host callbacks) ---------
 
-    def _prefetch(self, jobs: list[Job]) -> None:
-        """The full items the batch needs, in one request (see `ScenePusher.prefetch`)."""
-        try:
-            self._pusher.prefetch(jobs, config=self._config, plex=self._plex_client())
-        except SyncError as exc:
-            if exc.error_class is ErrorClass.AUTH:
-                self._on_failure(exc)  # paused: the jobs are held back, not tried one by one
-            else:
-                logger.debug("Reading ahead failed: %s", exc)  # each job meets it and counts it
+    def plex(self) -> PlexTarget:
+        return self._plex_client()
 
-    def _process(self, job: Job) -> None:
+    def fetch_image(self, url: str) -> Screenshot:
+        return self._stash_client().fetch_image(url)
+
+    def may_send(self) -> int:
+        """0 while nothing may go to Plex, 1 for a half-open breaker's trial, else the ceiling."""
+        blocked = (
+            self._stop.is_set()
+            or not self.breaker.can_execute()
+            or self._auth_error is not None
+            or self._clock.monotonic() < self._plex_hold_until
+        )
+        if blocked:
+            return 0
+        return 1 if self.breaker.state is CircuitState.HALF_OPEN else self._config.max_in_flight
+
+    def prefetch_failed(self, exc: SyncError) -> None:
+        if exc.error_class is ErrorClass.AUTH:
+            self._on_failure(exc)  # paused: the jobs are held back, not tried one by one
+        else:
+            logger.debug("Reading ahead failed: %s", exc)  # each job meets it and counts it
+
+    def settle(self, job: Job, commit: Callable[[], PushResult]) -> None:
+        """A job's requests are done: record what reached Plex, or what the failure means."""
         try:
-            self._push(job)
+            result = commit()
         except PosterPending as pending:
             self._store.record_pushed(pending.record)  # the metadata is in Plex: never rewrite it
             self._on_failure(pending.cause)
@@ -572,21 +573,14 @@ class SyncEngine:
         except sqlite3.Error:
             raise  # the job is not at fault: the tick waits for storage, the job stays queued
         except Exception as exc:
-            logger.exception("Unexpected error syncing scene %s", job.scene_id)
+            logger.error("Unexpected error syncing scene %s", job.scene_id, exc_info=exc)
             wrapped = SyncError("Unexpected error", f"{type(exc).__name__}: {exc}")
             wrapped.error_class = ErrorClass.TRANSIENT
             self._handle_job_failure(job, wrapped)
+        else:
+            self._pushed(job, result)
 
-    def _push(self, job: Job) -> None:
-        if "malformed" in job.payload:  # a malformed scene sent back from the DLQ: never a write
-            raise PermanentError("Stash sent a malformed scene", str(job.payload["malformed"]))
-        result = self._pusher.push(
-            job,
-            config=self._config,
-            plex=self._plex_client(),
-            fetch_image=self._fetch_image,
-            previous=self._store.pushed(job.scene_id),
-        )
+    def _pushed(self, job: Job, result: PushResult) -> None:
         self._store.complete_pushed(job, result.record)
         self._auth_notified = None  # a write worked: the next auth failure is news
         self.breaker.record_success()
@@ -595,9 +589,6 @@ class SyncEngine:
         self._update_progress()
         message = "; ".join(result.notes) or None
         self._listener.job_finished(JobOutcome(job.scene_id, job.title, ok=True, message=message))
-
-    def _fetch_image(self, url: str) -> Screenshot:
-        return self._stash_client().fetch_image(url)
 
     def _handle_job_failure(self, job: Job, exc: SyncError, *, poster: bool = False) -> None:
         retry_after = getattr(exc, "retry_after", None)
@@ -710,7 +701,11 @@ class SyncEngine:
             self._status = status
             self._listener.status_changed(status)
 
+    def _make_lanes(self) -> Lanes:
+        return Lanes(self._config, self._plex_factory, self._stash_factory)
+
     def _close_clients(self) -> None:
+        self._runner.close()
         for client in (self._plex, self._stash):
             if client is not None:
                 try:

@@ -74,6 +74,7 @@ NUMBERS = (  # name, label, integer, suffix, tab
     ("recovery_timeout", "Try Plex again after", False, " s", "resilience"),
     ("success_threshold", "Close it after", True, " successes", "resilience"),
     ("max_retries", "Retries per scene", True, "", "resilience"),
+    ("max_in_flight", "Plex requests at once, at most", True, "", "resilience"),
     ("dlq_retention_days", "Keep dead-letter entries for", True, " days", "resilience"),
 )
 TAB_TITLES = {
