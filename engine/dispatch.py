@@ -252,8 +252,7 @@ class JobRunner:
     def _prepare(self, job: Job, config: PlexSyncConfig) -> Prepared:
         if "malformed" in job.payload:  # a malformed scene sent back from the DLQ: never a write
             raise _malformed(job)
-        previous = self._store.pushed(job.scene_id)
-        return self._pusher.prepare(job, config=config, plex=self._host.plex(), previous=previous)
+        return self._pusher.prepare(job, config=config, plex=self._host.plex())
 
     def _lanes_now(self) -> Lanes:
         if self._lanes is None:

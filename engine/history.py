@@ -96,8 +96,52 @@ class SqliteStore:
         return db
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several writes in one transaction, one commit (each write's `_tx` joins it).
+
+        An error that is not the database's ends the block with what was written committed
+        (it describes what happened, e.g. in Plex, before the error); a storage error rolls
+        everything back.
+        """
+        if getattr(self._local, "batch", False):
+            yield
+            return
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        self._local.batch = True
+        try:
+            yield
+        except Exception as exc:
+            self._local.batch = False
+            self._end(db, commit=not isinstance(exc, sqlite3.Error))
+            raise
+        except BaseException:
+            self._local.batch = False
+            self._end(db, commit=False)
+            raise
+        self._local.batch = False
+        self._end(db, commit=True)
+
+    def _end(self, db: sqlite3.Connection, *, commit: bool) -> None:
+        if commit:
+            try:
+                db.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                self._end(db, commit=False)
+                raise
+        if db.in_transaction:
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
+                logger.warning("Rolling back a failed transaction failed too", exc_info=True)
+
+    @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         db = self._db()
+        if getattr(self._local, "batch", False):
+            yield db  # inside `batch()`: its transaction, its commit
+            return
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db

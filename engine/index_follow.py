@@ -52,6 +52,7 @@ class IndexFollower:
         self._meta = meta
         self._fresh_until = float("-inf")  # monotonic
         self._full_wanted = False
+        self.follows = 0  # how often the index was brought up to date (plans made before go)
 
     @property
     def index(self) -> PathIndex:
@@ -73,6 +74,7 @@ class IndexFollower:
         return self._index
 
     def follow(self, plex: Lister, config: PlexSyncConfig) -> None:
+        self.follows += 1
         meta = self._load()
         now = self._clock.now()
         key = fingerprint(config)

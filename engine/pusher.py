@@ -83,6 +83,13 @@ class Executed:
         return self.seconds / self.calls if self.calls else None
 
 
+@dataclass(frozen=True)
+class _Planned:
+    item: PlexItem
+    previous: Pushed | None
+    plan: EditPlan
+
+
 class PosterPending(Exception):
     """The metadata reached Plex (`record`), the poster did not (`cause`); retry only the poster."""
 
@@ -101,6 +108,9 @@ class ScenePusher:
         self._follower = IndexFollower(clock, PathIndex(storage), storage)
         self._refreshed_at = float("-inf")  # monotonic: the last refresh after a miss
         self._prefetched: dict[str, PlexItem] = {}  # full items read for the jobs in hand
+        self._planned: dict[str, _Planned] = {}  # scene id -> its plan, made with the batch
+        self._planned_at = 0  # the index's `follows` when those plans were made
+        self._written: set[str] = set()  # rating keys committed since
 
     def forget_index(self) -> None:
         """Sweep the whole library again before the next job (another Plex, a library check)."""
@@ -110,26 +120,33 @@ class ScenePusher:
         """Look for what changed in Plex before the next job (Plex was away)."""
         self._follower.refresh_soon()
 
-    def prepare(
-        self, job: Job, *, config: PlexSyncConfig, plex: PlexTarget, previous: Pushed | None
-    ) -> Prepared:
+    def prepare(self, job: Job, *, config: PlexSyncConfig, plex: PlexTarget) -> Prepared:
         """Match and plan on the engine thread (the index and our memory are in the store)."""
         index = self._follower.ensure(plex, config)
-        payload = job.payload
-        match = self._match(index, plex, config, [str(p) for p in payload.get("files") or []])
-        item = self._storage.known_tags(match.item) or match.item
+        ahead = self._planned.pop(job.scene_id, None)
+        stale = self._follower.follows != self._planned_at
+        if ahead is None or stale or ahead.item.rating_key in self._written:
+            files = [str(p) for p in job.payload.get("files") or []]
+            match = self._match(index, plex, config, files)
+            ahead = self._plan(job, self._storage.known_tags(match.item) or match.item, config)
+        item, previous, plan = ahead.item, ahead.previous, ahead.plan
         prev_state = previous.state if previous else None
-        plan = plan_edit(payload, item, config, previous=prev_state)
         full = None
         if plan.state != prev_state and plan.needs_full_item:
             full = self._prefetched.pop(item.rating_key, None)
             if full is not None:
-                plan = plan_edit(payload, full, config, previous=prev_state)
+                plan = plan_edit(job.payload, full, config, previous=prev_state)
         return Prepared(job, item, plan, previous, full)
+
+    def _plan(self, job: Job, item: PlexItem, config: PlexSyncConfig) -> _Planned:
+        previous = self._storage.pushed(job.scene_id)
+        prev_state = previous.state if previous else None
+        return _Planned(item, previous, plan_edit(job.payload, item, config, previous=prev_state))
 
     def commit(self, prepared: Prepared, done: Executed) -> PushResult:
         """Store what the requests did; raises their error (PosterPending: metadata only)."""
         index = self._follower.index
+        self._written.add(prepared.item.rating_key)  # plans made ahead for it are stale now
         for full in (prepared.full, done.full):
             if full is not None:
                 self._storage.known_put(full, full.updated_at)
@@ -158,19 +175,25 @@ class ScenePusher:
         )
 
     def prefetch(self, jobs: list[Job], *, config: PlexSyncConfig, plex: PlexTarget) -> None:
-        """Read, in one request, the full items the jobs in hand will need (tags to add).
+        """Plan the jobs in hand, and read in one request the full items they will need.
 
         One request for a batch instead of one per scene; each is used by its job moments
         later, as a read just before the edit would be. A failure here costs nothing: each
-        job then reads its item itself, and its errors count as usual.
+        job then reads its item itself, and its errors count as usual. The plans are kept for
+        `prepare`, unless the index moved or the item was written in between.
         """
-        self._prefetched = {}
+        self._prefetched, self._planned, self._written = {}, {}, set()
         index = self._follower.ensure(plex, config)
+        self._planned_at = self._follower.follows
         wanted: dict[str, list[str]] = {}
         for job in jobs:
-            item = self._needs_full(job, index, config)
-            if item is not None:
-                wanted.setdefault(item.section_key, []).append(item.rating_key)
+            ahead = self._plan_ahead(job, index, config)
+            if ahead is None:
+                continue
+            self._planned[job.scene_id] = ahead
+            prev_state = ahead.previous.state if ahead.previous else None
+            if ahead.plan.state != prev_state and ahead.plan.needs_full_item:
+                wanted.setdefault(ahead.item.section_key, []).append(ahead.item.rating_key)
         for section_key, keys in wanted.items():
             if len(keys) < 2:
                 continue
@@ -181,19 +204,17 @@ class ScenePusher:
                 return
             self._prefetched.update((full.rating_key, full) for full in items)
 
-    def _needs_full(self, job: Job, index: PathIndex, config: PlexSyncConfig) -> PlexItem | None:
+    def _plan_ahead(self, job: Job, index: PathIndex, config: PlexSyncConfig) -> _Planned | None:
+        """The job's plan if its item is in the index (no refresh, no error: `prepare` does)."""
         files = [str(p) for p in job.payload.get("files") or []]
+        find = index.find if config.strict_matching else index.find_loose
         try:
-            match = index.find_loose(files, config.path_mappings) if files else None
+            match = find(files, config.path_mappings) if files else None
         except SyncError:
             return None
         if match is None:
             return None
-        item = self._storage.known_tags(match.item) or match.item
-        previous = self._storage.pushed(job.scene_id)
-        prev_state = previous.state if previous else None
-        plan = plan_edit(job.payload, item, config, previous=prev_state)
-        return item if plan.state != prev_state and plan.needs_full_item else None
+        return self._plan(job, self._storage.known_tags(match.item) or match.item, config)
 
     def _gone(self, index: PathIndex, item: PlexItem) -> None:
         """Deleted in Plex since we looked: forget it, and look for what replaced it."""

@@ -562,7 +562,9 @@ class SyncEngine:
     def settle(self, job: Job, commit: Callable[[], PushResult]) -> None:
         """A job's requests are done: record what reached Plex, or what the failure means."""
         try:
-            result = commit()
+            with self._store.batch():  # one commit for the job's writes, not one per write
+                result = commit()
+                self._store.complete_pushed(job, result.record)
         except PosterPending as pending:
             self._store.record_pushed(pending.record)  # the metadata is in Plex: never rewrite it
             self._on_failure(pending.cause)
@@ -581,7 +583,6 @@ class SyncEngine:
             self._pushed(job, result)
 
     def _pushed(self, job: Job, result: PushResult) -> None:
-        self._store.complete_pushed(job, result.record)
         self._auth_notified = None  # a write worked: the next auth failure is news
         self.breaker.record_success()
         self._clear_error("plex")
