@@ -25,13 +25,13 @@ from engine.dispatch import JobRunner, Lanes
 from engine.errors import ErrorClass, SyncError
 from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
 from engine.history import DAY, describe_storage_error
+from engine.job_outcomes import STASH_OUTAGE, JobOutcomes
 from engine.poll_scheduler import PollScheduler
 from engine.poller import StashSource
-from engine.pusher import PlexTarget, PosterPending, PushResult, ScenePusher
-from engine.retry import MAX_RETRY_AFTER, Action, Decision, RetryPolicy
-from engine.stash_scene import Screenshot
+from engine.pusher import PlexTarget, ScenePusher
+from engine.retry import MAX_RETRY_AFTER, RetryPolicy
 from engine.status import read_status
-from engine.store import Job, JobStore
+from engine.store import JobStore
 from engine.wakeup import WakeWatch
 
 logger = logging.getLogger(__name__)
@@ -39,15 +39,13 @@ logger = logging.getLogger(__name__)
 STORAGE_RETRY = 10.0  # seconds between attempts while the database cannot be written
 T = TypeVar("T")
 PURGE_EVERY = DAY
-STASH_OUTAGE = (ErrorClass.TRANSIENT, ErrorClass.UNREACHABLE)
-STASH_WAIT_MAX = 3600.0
 
 
 PlexFactory = Callable[[PlexSyncConfig], PlexTarget]
 StashFactory = Callable[[PlexSyncConfig], StashSource]
 
 
-class SyncEngine:
+class SyncEngine(JobOutcomes):
     def __init__(
         self,
         *,
@@ -532,132 +530,6 @@ class SyncEngine:
             "The database can be written again; syncing resumes (%d job(s) requeued)", requeued
         )
         self._engine_error = None
-
-    # --- jobs (the loop is `engine.dispatch.JobRunner`; these are its host callbacks) ---------
-
-    def plex(self) -> PlexTarget:
-        return self._plex_client()
-
-    def fetch_image(self, url: str) -> Screenshot:
-        return self._stash_client().fetch_image(url)
-
-    def may_send(self) -> int:
-        """0 while nothing may go to Plex, 1 for a half-open breaker's trial, else the ceiling."""
-        blocked = (
-            self._stop.is_set()
-            or not self.breaker.can_execute()
-            or self._auth_error is not None
-            or self._clock.monotonic() < self._plex_hold_until
-        )
-        if blocked:
-            return 0
-        return 1 if self.breaker.state is CircuitState.HALF_OPEN else self._config.max_in_flight
-
-    def prefetch_failed(self, exc: SyncError) -> None:
-        if exc.error_class is ErrorClass.AUTH:
-            self._on_failure(exc)  # paused: the jobs are held back, not tried one by one
-        else:
-            logger.debug("Reading ahead failed: %s", exc)  # each job meets it and counts it
-
-    def settle(self, job: Job, commit: Callable[[], PushResult]) -> None:
-        """A job's requests are done: record what reached Plex, or what the failure means."""
-        try:
-            with self._store.batch():  # one commit for the job's writes, not one per write
-                result = commit()
-                self._store.complete_pushed(job, result.record)
-        except PosterPending as pending:
-            self._store.record_pushed(pending.record)  # the metadata is in Plex: never rewrite it
-            self._on_failure(pending.cause)
-            self._handle_job_failure(job, pending.cause, poster=True)
-        except SyncError as exc:
-            self._on_failure(exc)
-            self._handle_job_failure(job, exc)
-        except sqlite3.Error:
-            raise  # the job is not at fault: the tick waits for storage, the job stays queued
-        except Exception as exc:
-            logger.error("Unexpected error syncing scene %s", job.scene_id, exc_info=exc)
-            wrapped = SyncError("Unexpected error", f"{type(exc).__name__}: {exc}")
-            wrapped.error_class = ErrorClass.TRANSIENT
-            self._handle_job_failure(job, wrapped)
-        else:
-            self._pushed(job, result)
-
-    def _pushed(self, job: Job, result: PushResult) -> None:
-        self._auth_notified = None  # a write worked: the next auth failure is news
-        self.breaker.record_success()
-        self._clear_error("plex")
-        self._bulk_done += 1
-        self._update_progress()
-        message = "; ".join(result.notes) or None
-        self._listener.job_finished(JobOutcome(job.scene_id, job.title, ok=True, message=message))
-
-    def _handle_job_failure(self, job: Job, exc: SyncError, *, poster: bool = False) -> None:
-        retry_after = getattr(exc, "retry_after", None)
-        decision = self._retry.decide(exc.error_class, job.attempts, retry_after=retry_after)
-        message = f"{exc.title}: {exc.message}" if exc.message else exc.title
-        if poster:
-            message = f"Poster pending ({message})"
-        now = self._clock.now()
-        if exc.error_class in STASH_OUTAGE and self._wake.settling:
-            self._store.unclaim(job)  # the network is still coming back: not the job's fault
-            return
-        if exc.service == "stash" and exc.error_class in STASH_OUTAGE:
-            # A Stash outage is like a Plex outage: it never uses the scene's attempts.
-            decision = Decision(Action.RETRY, self._stash_wait(job, now), job.attempts)
-        outcome = JobOutcome(job.scene_id, job.title, ok=False, error_class=exc.error_class.value)
-        if decision.action in (Action.HOLD, Action.PAUSE):
-            self._store.unclaim(job)  # an outage or a bad token is not the job's fault
-            return
-        if decision.action is Action.DROP:
-            logger.info("Scene %s skipped: %s (skip_not_found is on)", job.scene_id, message)
-            self._store.drop(job)
-            self._store.record_outcome(failed=1)
-        elif decision.action is Action.RETRY:
-            retry_at = now + decision.delay
-            self._store.release(
-                job,
-                not_before=retry_at,
-                attempts=decision.attempts,
-                error=message,
-                error_class=exc.error_class.value,
-            )
-            logger.debug("Scene %s retry in %.1fs: %s", job.scene_id, decision.delay, message)
-            outcome = JobOutcome(
-                job.scene_id,
-                job.title,
-                ok=False,
-                error_class=exc.error_class.value,
-                message=message,
-                retry_at=retry_at,
-            )
-        else:
-            self._store.dead_letter(
-                job, error_class=exc.error_class.value, message=message, attempts=decision.attempts
-            )
-            self._store.record_outcome(failed=1)
-            logger.warning("Scene %s dead-lettered: %s", job.scene_id, message)
-            outcome = JobOutcome(
-                job.scene_id,
-                job.title,
-                ok=False,
-                error_class=exc.error_class.value,
-                message=message,
-                dead_lettered=True,
-            )
-            self._dead_batch.append(outcome)
-            self._bulk_done += 1
-            self._update_progress()
-        self._listener.job_finished(outcome)
-
-    def _stash_wait(self, job: Job, now: float) -> float:
-        """A poll interval, growing with the outage's length up to an hour."""
-        elapsed = now - (job.first_failure_at or now)
-        return min(max(float(self._config.poll_interval), elapsed), STASH_WAIT_MAX)
-
-    def _flush_dead_letters(self) -> None:
-        if self._dead_batch:
-            batch, self._dead_batch = self._dead_batch, []
-            self._listener.dead_lettered(batch)
 
     # --- breaker events and status -------------------------------------------------------------
 
