@@ -32,6 +32,7 @@ from engine.store import Job, JobStore
 logger = logging.getLogger(__name__)
 
 BATCH = 50  # jobs claimed per dequeue
+GROUP = 10  # finished jobs settled in one transaction, at most
 WORTH_IT = 0.008  # seconds per request below which overlapping them saves less than it costs
 TOLERANCE = 1.5  # latency "holds" while its average stays under this times the lowest seen
 SMOOTHING = 0.2  # weight of a new latency sample in the running average
@@ -199,24 +200,37 @@ class JobRunner:
         finished, exhausted = 0, False
         try:
             while True:
-                allowed = min(self._host.may_send(), self.aimd.limit)
-                if self._clock.monotonic() >= deadline or _pushed_back(flight):
-                    allowed = 0
+                allowed, inline = self._room(flight, deadline)
                 if len(flight) < allowed:
                     if not claimed and not exhausted:
                         claimed.extend(self._claim())
                         exhausted = not claimed
                         continue  # reading ahead may have paused us (a rejected token)
                     if claimed:
-                        flight.append(self._start(claimed.popleft(), inline=not flight))
+                        entry = self._start(claimed[0], flight, inline=inline)
+                        if entry is not None:
+                            claimed.popleft()
+                            flight.append(entry)
+                            continue
+                        finished += self._settle(flight, everything=True)  # its item is busy
                         continue
                 if not flight:
                     return finished, not exhausted or bool(claimed)
-                self._finish(flight.popleft())
-                finished += 1
+                finished += self._settle(flight)
         finally:
             for job in claimed:
                 self._store.unclaim(job)
+
+    def _room(self, flight: deque[_InFlight], deadline: float) -> tuple[int, bool]:
+        """How many jobs may be in flight now, and whether the next runs on this thread."""
+        if self._clock.monotonic() >= deadline or _pushed_back(flight):
+            return 0, False
+        allowed = min(self._host.may_send(), self.aimd.limit)
+        if allowed == 1 and all(entry.result.done() for entry in flight):
+            # One request at a time, sent from this thread: a few finished jobs are settled
+            # together, in one transaction, before the next batch of requests.
+            return GROUP, True
+        return allowed, False
 
     def _claim(self) -> list[Job]:
         jobs = self._store.dequeue(BATCH)
@@ -227,12 +241,17 @@ class JobRunner:
                 self._host.prefetch_failed(exc)
         return jobs
 
-    def _start(self, job: Job, *, inline: bool) -> _InFlight:
+    def _start(self, job: Job, flight: deque[_InFlight], *, inline: bool) -> _InFlight | None:
+        """The job prepared and sent; None when its Plex item is in flight for another job
+        (two scenes on one item: the second is planned after the first is settled)."""
         config = self._host.config
         try:
             prepared = self._prepare(job, config)
         except Exception as exc:  # settled in turn, so events keep the claimed order
             return _InFlight(job, None, Future(), failure=exc)
+        busy = {entry.prepared.item.rating_key for entry in flight if entry.prepared}
+        if prepared.item.rating_key in busy:
+            return None
 
         def work(plex: PlexTarget, fetch_image: Callable[[str], Screenshot]) -> Executed:
             return execute(
@@ -243,7 +262,7 @@ class JobRunner:
                 monotonic=self._clock.monotonic,
             )
 
-        if inline and min(self._host.may_send(), self.aimd.limit) == 1:
+        if inline:
             done: Future[Executed] = Future()
             done.set_result(work(self._host.plex(), self._host.fetch_image))
             return _InFlight(job, prepared, done)
@@ -259,8 +278,19 @@ class JobRunner:
             self._lanes = self._make_lanes()
         return self._lanes
 
+    def _settle(self, flight: deque[_InFlight], *, everything: bool = False) -> int:
+        """Settle the oldest job (waiting for its answer) and the finished ones behind it, up
+        to GROUP (or every job in flight), in one transaction; returns how many."""
+        group = [flight.popleft()]
+        while flight and (everything or (len(group) < GROUP and flight[0].result.done())):
+            group.append(flight.popleft())
+        with self._store.batch():
+            for entry in group:
+                self._finish(entry)
+        return len(group)
+
     def _finish(self, flight: _InFlight) -> None:
-        """The oldest job's answer (waiting for it if needed), settled on this thread."""
+        """One job's answer (waiting for it if needed), settled on this thread."""
         prepared, failure = flight.prepared, flight.failure
         if prepared is None or failure is not None:
             self._host.settle(flight.job, _raising(failure or RuntimeError("not prepared")))

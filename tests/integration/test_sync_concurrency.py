@@ -248,3 +248,25 @@ def test_kill_9_during_a_concurrent_sync_loses_nothing(tmp_path: Path) -> None:
             synced += 1
         assert synced > n * 0.9
         assert status(tmp_path)["dlq"]["count"] == 0
+
+
+@pytest.mark.parametrize("slow", [True, False], ids=["in flight together", "one at a time"])
+def test_two_scenes_on_one_plex_item_are_planned_one_after_the_other(
+    tmp_path: Path, slow_sims: tuple[PlexSimulator, StashSimulator], slow: bool
+) -> None:
+    plex, stash = slow_sims
+    plex.latency = LATENCY if slow else 0.0
+    clock = LiveClock()
+    config = config_for(plex, stash, sync_poster=False)
+    with engine_for(tmp_path, config, clock) as (engine, store):
+        settle(engine, clock)
+        first, second = (stash.scene(k) or {} for k in (11, 12))
+        assert first["files"] and second["files"]
+        # Both scenes now point at the first one's file: one Plex item, two jobs side by side.
+        stash.update_scene(11, tags=[*first["tags"], "Alpha"])
+        stash.update_scene(12, files=first["files"], tags=[*second["tags"], "Beta"])
+        clock.advance(6)
+        settle(engine, clock)
+        assert store.counts().pending == 0 and store.dlq_count() == 0
+    item = plex_item_for(plex, stash.scene(11) or {})
+    assert item is not None and {"Alpha", "Beta"} <= set(item["genres"])  # neither lost
