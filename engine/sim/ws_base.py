@@ -90,7 +90,8 @@ class Hub:
 
     def add(self, deliver: Callable[[object], None]) -> None:
         with self._lock:
-            self._peers.append(deliver)
+            if deliver not in self._peers:
+                self._peers.append(deliver)
 
     def remove(self, deliver: Callable[[object], None]) -> None:
         with self._lock:

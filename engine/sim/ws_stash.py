@@ -118,7 +118,6 @@ class JobSubscriptions:
         session = _Session(connection)
         if not self._init(session):
             return
-        self.hub.add(session.deliver)
         try:
             while True:
                 try:
@@ -169,8 +168,7 @@ class JobSubscriptions:
             return False
         return True
 
-    @staticmethod
-    def _subscribe(session: _Session, op_id: str, payload: object) -> None:
+    def _subscribe(self, session: _Session, op_id: str, payload: object) -> None:
         query = payload.get("query") if isinstance(payload, dict) else None
         try:
             document = parse(query if isinstance(query, str) else "")
@@ -183,3 +181,4 @@ class JobSubscriptions:
             return
         with session.lock:
             session.subscriptions[op_id] = document
+        self.hub.add(session.deliver)  # the hub counts subscribed connections
