@@ -254,3 +254,25 @@ def test_jobs_keep_flowing_while_a_check_runs(tmp_path: Path, fake_clock: FakeCl
         assert engine.status().check is not None  # the check is still going
         run_check(engine, fake_clock)
         assert findings(engine) == []
+
+
+def test_scheduled_check_runs_a_week_after_the_first_start_and_not_before(
+    tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    with (
+        sims(fake_clock) as (plex, stash),
+        engine_for(tmp_path, config_for(plex, stash, sync_poster=False), fake_clock) as (
+            engine,
+            _store,
+        ),
+    ):
+        settle(engine, fake_clock)
+        fake_clock.advance(6 * 86400)
+        for _ in range(20):
+            engine.tick(budget=5.0)
+        assert engine.checker.checks.last_summary() is None
+        fake_clock.advance(86400)
+        for _ in range(50):
+            engine.tick(budget=5.0)
+        summary = engine.checker.checks.last_summary()
+        assert summary is not None and summary.scenes > 20
