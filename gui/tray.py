@@ -122,6 +122,7 @@ class TrayController(QObject):
         menu.addSeparator()
         self.fix_auth_action = self._add("Fix the Plex sign-in…", self.handlers.open_settings)
         self.sync_now_action = self._add("Sync now", self.bridge.sync_now)
+        self.check_action = self._add("Check library now", self.bridge.check_now)
         self.retry_now_action = self._add("Retry now", self.bridge.retry_now)
         self.reset_action = self._add("Reset circuit breaker", self._reset_breaker)
         self.resume_action = self._add("Resume syncing", self.bridge.resume)
@@ -179,6 +180,9 @@ class TrayController(QObject):
         paused = status is not None and status.paused
         self.fix_auth_action.setVisible(state is TrayState.AUTH_FAILED)
         self.sync_now_action.setEnabled(configured and not paused)
+        checking = status is not None and status.check is not None
+        self._set_text(self.check_action, "Checking library…" if checking else "Check library now")
+        self.check_action.setEnabled(configured and not paused and not checking)
         self.retry_now_action.setVisible(configured and breaker is CircuitState.OPEN)
         self.reset_action.setEnabled(configured and breaker is not CircuitState.CLOSED)
         self.resume_action.setVisible(paused)
