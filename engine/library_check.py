@@ -21,19 +21,19 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any, Protocol
 
-from engine.check_store import Baseline, CheckKind, CheckStore, CheckSummary, Finding
+from engine.check_classify import Classifier
+from engine.check_store import Baseline, CheckKind, CheckStore, CheckSummary
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
-from engine.desired import desired_state
-from engine.drift import compare, settled_by_our_write
-from engine.errors import AmbiguousMatchError, ErrorClass, NotFoundError, SyncError
+from engine.drift import compare
+from engine.errors import NotFoundError, SyncError
 from engine.events import CheckProgress
 from engine.history import DAY
 from engine.matching import PathIndex
 from engine.plex_model import PlexItem, PlexSection
 from engine.pusher import PlexTarget
 from engine.stash_client import StashScene
-from engine.store import JobStore, payload_hash
+from engine.store import JobStore
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class LibraryCheck:
         self._checks = checks
         self._jobs = jobs
         self._clock = clock
+        self._classifier = Classifier(checks, jobs, PathIndex(checks), clock)
         self._index = PathIndex(checks)
         self._plex_pages: Iterator[list[PlexItem]] | None = None
         self._stash_pages: Iterator[list[StashScene]] | None = None
@@ -199,7 +200,7 @@ class LibraryCheck:
             self._stash_pages = None
             state["phase"] = "reads"
         else:
-            state["scenes"] += self._classify(state, page, config)
+            state["scenes"] += self._classifier.classify(state, page, config)
         self._checks.save_run(state)
 
     def _reads_step(
@@ -216,9 +217,9 @@ class LibraryCheck:
             except NotFoundError:
                 self._checks.drop_suspect(scene_id)  # deleted since the sweep: next check
                 continue
-            result = compare(payload, item, config, previous=self._previous(scene_id))
+            result = compare(payload, item, config, previous=self._classifier.previous(scene_id))
             fields, kept = tuple(result.fields), tuple(result.kept)
-            drift = self._drift(scene_id, payload, rating_key, fields, kept)
+            drift = Classifier.drift(scene_id, payload, rating_key, fields, kept)
             found = [drift] if fields or kept else []
             base = Baseline(item.updated_at, key, fields, kept)
             self._checks.settle_suspect(state["id"], scene_id, found, (rating_key, base))
@@ -229,7 +230,7 @@ class LibraryCheck:
 
     def _finish(self, state: dict[str, Any], config: PlexSyncConfig) -> None:
         run_id = int(state["id"])
-        self._checks.put_findings(run_id, self._dlq_findings(config))
+        self._checks.put_findings(run_id, self._classifier.dlq_findings(config))
         summary = CheckSummary(
             run_id=run_id,
             started_at=float(state["started_at"]),
@@ -243,138 +244,9 @@ class LibraryCheck:
 
     # --- classification ------------------------------------------------------------------------
 
-    def _previous(self, scene_id: str) -> dict[str, Any] | None:
-        pushed = self._jobs.pushed(scene_id)
-        return pushed.state if pushed else None
-
-    def _match(self, files: list[str], config: PlexSyncConfig) -> PlexItem | None:
-        find = self._index.find if config.strict_matching else self._index.find_loose
-        try:
-            match = find(files, config.path_mappings)
-        except AmbiguousMatchError:
-            return None  # the DLQ lists ambiguous scenes with their candidates
-        return None if match is None else match.item
-
-    def _classify(
-        self, state: dict[str, Any], scenes: list[StashScene], config: PlexSyncConfig
-    ) -> int:
-        """Findings and suspects for one page of scenes; returns how many had a file."""
-        run_id, swept_from = int(state["id"]), float(state["started_at"])
-        with_files = [s for s in scenes if s.files]
-        written = self._checks.written([s.id for s in with_files])
-        findings: list[Finding] = []
-        suspects: list[tuple[str, str, str, str, dict[str, Any]]] = []
-        matched: list[tuple[StashScene, PlexItem, dict[str, Any]]] = []
-        now = self._clock.now()
-        for scene in with_files:
-            job = self._jobs.get_job(scene.id)
-            if job is not None and job.not_before <= now:
-                continue  # ready in the queue: the normal sync is about to write it
-            payload = scene.payload()
-            previous = self._previous(scene.id)
-            item = self._match(list(scene.files), config)
-            gone = previous.get("rating_key") if previous else None
-            if gone and not self._checks.index_has(str(gone)):
-                findings.append(self._finding(scene, CheckKind.ORPHAN, str(gone), "item gone"))
-            if item is None:
-                findings.append(self._finding(scene, CheckKind.NOT_IN_PLEX, None, ""))
-            elif previous is None or str(previous.get("rating_key")) != item.rating_key:
-                if previous is not None or scene.has_metadata:  # else it waits, as in polling
-                    findings.append(self._finding(scene, CheckKind.NEVER_SYNCED, item.rating_key))
-            else:
-                matched.append((scene, item, previous))
-        bases = self._checks.baselines([item.rating_key for _s, item, _p in matched])
-        for scene, item, previous in matched:
-            payload = scene.payload()
-            key = _compare_key(payload, previous, config)
-            base = bases.get(item.rating_key)
-            write = written.get(scene.id)
-            if write is not None and write[1] >= swept_from:
-                # We wrote it while this check ran: the swept listing may predate that write.
-                suspects.append((scene.id, item.rating_key, item.section_key, key, payload))
-            elif base is not None and (base.updated_at, base.compare_key) == (item.updated_at, key):
-                fields, kept = base.fields, base.kept
-            else:
-                result = compare(payload, item, config, previous=previous)
-                unchanged = _unchanged_since_write(item, write)
-                open_kinds = [
-                    kind
-                    for kind in result.undecided
-                    if not (unchanged and settled_by_our_write(payload, config, previous, kind))
-                ]
-                if open_kinds:
-                    suspects.append((scene.id, item.rating_key, item.section_key, key, payload))
-                    continue
-                fields, kept = tuple(result.fields), tuple(result.kept)
-            if fields or kept:
-                findings.append(self._drift(scene.id, payload, item.rating_key, fields, kept))
-        self._checks.put_findings(run_id, findings)
-        self._checks.add_suspects(suspects)
-        return len(with_files)
-
-    @staticmethod
-    def _finding(
-        scene: StashScene, kind: CheckKind, rating_key: str | None, detail: str = ""
-    ) -> Finding:
-        return Finding(scene.id, kind, scene.title, scene.payload(), (), (), rating_key, detail)
-
-    @staticmethod
-    def _drift(
-        scene_id: str,
-        payload: dict[str, Any],
-        rating_key: str,
-        fields: tuple[str, ...],
-        kept: tuple[str, ...],
-    ) -> Finding:
-        title = str(payload.get("title") or "")
-        return Finding(scene_id, CheckKind.DRIFTED, title, payload, fields, kept, rating_key)
-
-    def _dlq_findings(self, config: PlexSyncConfig) -> list[Finding]:
-        """Dead-lettered scenes whose cause has gone: the file is in Plex now, or the token that
-        was rejected works again (this check just read every section with it)."""
-        found = []
-        for entry in self._jobs.dlq_list(limit=1_000_000):
-            detail = ""
-            files = [str(p) for p in entry.payload.get("files") or []]
-            if entry.error_class == ErrorClass.NOT_FOUND and self._match(files, config):
-                detail = "the file is in Plex now"
-            elif entry.error_class == ErrorClass.AUTH:
-                detail = "Plex accepts the token again"
-            if detail:
-                found.append(
-                    Finding(
-                        entry.scene_id,
-                        CheckKind.DLQ_RESOLVED,
-                        entry.title,
-                        entry.payload,
-                        detail=detail,
-                        dlq_id=entry.id,
-                    )
-                )
-        return found
-
-
-def _unchanged_since_write(item: PlexItem, write: tuple[str, float] | None) -> bool:
-    """Plex has not touched the item since our last write to it returned. (Plex's clock: one
-    that runs behind ours by d seconds hides an edit made within d seconds after our write.)"""
-    return write is not None and write[0] == item.rating_key and item.updated_at <= write[1]
-
 
 def pages(items: Iterable[PlexItem], size: int = 1000) -> Iterator[list[PlexItem]]:
     """One listing page at a time (the client asks Plex for 1,000 items per request)."""
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
-
-
-def _compare_key(
-    payload: dict[str, Any], previous: dict[str, Any] | None, config: PlexSyncConfig
-) -> str:
-    """What a comparison's result depends on besides the item itself."""
-    return payload_hash(
-        {
-            "want": desired_state(payload, config),
-            "ours": previous,
-            "keep": config.preserve_plex_edits,
-        }
-    )
