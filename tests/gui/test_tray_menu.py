@@ -111,9 +111,9 @@ def test_menu_is_attached_and_lists_the_entries(tray: TrayController) -> None:
     assert visible_texts(tray) == [
         "Plex is in step",
         "Sync now",
-        "Check library now",
         "Reset circuit breaker",
         "Pause",
+        "Check library now",
         "Status…",
         "Settings…",
         "Open log folder",
