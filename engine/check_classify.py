@@ -15,7 +15,7 @@ from engine.drift import compare, settled_by_our_write
 from engine.errors import AmbiguousMatchError, ErrorClass
 from engine.matching import PathIndex
 from engine.plex_model import PlexItem
-from engine.stash_client import StashScene
+from engine.stash_scene import StashScene
 from engine.store import JobStore, payload_hash
 
 Suspect = tuple[str, str, str, str, dict[str, Any]]  # scene, rating key, section, key, payload
@@ -63,6 +63,7 @@ class Classifier:
         suspects = self._settle(matched, float(state["started_at"]), config, findings)
         self._checks.put_findings(int(state["id"]), findings)
         self._checks.add_suspects(suspects)
+        self._checks.note_scenes(scene.id for scene in with_files)
         return len(with_files)
 
     def _placement(

@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS check_written (
     written_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS check_forced (scene_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS check_scenes (scene_id TEXT PRIMARY KEY);
 """
 
 RUN_KEY = "run"
@@ -147,6 +148,7 @@ class CheckStore(IndexStore):
             db.execute(f"DELETE FROM {self.PATHS_TABLE}")
             db.execute(f"DELETE FROM {self.ITEMS_TABLE}")
             db.execute("DELETE FROM check_suspects")
+            db.execute("DELETE FROM check_scenes")
             db.execute("DELETE FROM check_findings WHERE run_id=?", (state["id"],))
             self._set_meta(db, RUN_KEY, state)
 
@@ -157,6 +159,7 @@ class CheckStore(IndexStore):
             db.execute(f"DELETE FROM {self.PATHS_TABLE}")
             db.execute(f"DELETE FROM {self.ITEMS_TABLE}")
             db.execute("DELETE FROM check_suspects")
+            db.execute("DELETE FROM check_scenes")
             self._set_meta(db, RUN_KEY, None)
             self._set_meta(db, LAST_KEY, summary.__dict__)
 
@@ -238,6 +241,16 @@ class CheckStore(IndexStore):
             .fetchall()
         )
         return [(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+    def note_scenes(self, scene_ids: Iterable[str]) -> None:
+        """Scenes with a file this run has seen (a page may be read twice: counted once)."""
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO check_scenes VALUES (?)", [(s,) for s in scene_ids]
+            )
+
+    def scenes_seen(self) -> int:
+        return int(self._db().execute("SELECT COUNT(*) FROM check_scenes").fetchone()[0])
 
     def index_has(self, rating_key: str) -> bool:
         row = (

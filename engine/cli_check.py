@@ -17,10 +17,12 @@ import time
 from typing import Any
 
 from engine.check_store import CheckKind, CheckStore, CheckSummary, Finding
+from engine.cli_common import open_store
 from engine.clock import SYSTEM_CLOCK
 from engine.config import PlexSyncConfig, load_config_report
-from engine.control import ControlError, call_running_engine
+from engine.control import ControlError, EngineNotRunningError, call_running_engine
 from engine.errors import SyncError
+from engine.instance_lock import EngineBusyError, EngineLock
 from engine.library_check import LibraryCheck
 from engine.paths import AppPaths
 
@@ -46,7 +48,7 @@ def add_check_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     paths = AppPaths.resolve(args.config_dir)
-    loaded = load_config_report(paths.config_file, keep_backup=False)
+    loaded = load_config_report(paths.config_file)
     if loaded.problem is not None:
         print(loaded.problem.describe(), file=sys.stderr)
     config = loaded.config
@@ -57,11 +59,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     checks = CheckStore(paths.database)
     try:
         try:
-            fixed = _through_engine(paths, checks, fix=args.fix)
-        except ControlError as exc:
-            if str(exc) != "no running engine":
-                raise
+            run_id = int(call_running_engine(paths.control_file, "check_now", {}))
+        except EngineNotRunningError:
             fixed = _here(paths, checks, config, fix=args.fix)
+        else:
+            fixed = _through_engine(paths, checks, run_id, fix=args.fix)
         summary = checks.last_summary()
         if summary is None:
             return EXIT_FAIL  # the failure was printed where it happened
@@ -72,8 +74,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK if not findings else EXIT_FAIL
 
 
-def _through_engine(paths: AppPaths, checks: CheckStore, *, fix: bool) -> int | None:
-    run_id = int(call_running_engine(paths.control_file, "check_now", {}))
+def _through_engine(paths: AppPaths, checks: CheckStore, run_id: int, *, fix: bool) -> int | None:
     deadline = time.monotonic() + WAIT_LIMIT
     while time.monotonic() < deadline:
         last = checks.last_summary()
@@ -88,12 +89,25 @@ def _through_engine(paths: AppPaths, checks: CheckStore, *, fix: bool) -> int | 
 
 
 def _here(paths: AppPaths, checks: CheckStore, config: PlexSyncConfig, *, fix: bool) -> int | None:
+    """No engine runs: check here, holding the engine lock so none starts meanwhile."""
+    try:
+        lock = EngineLock(paths.data_dir).acquire()
+    except EngineBusyError as exc:
+        raise ControlError(
+            "an engine holds this data dir but its control channel did not answer; try again"
+        ) from exc
+    with lock:
+        return _check_here(paths, checks, config, fix=fix)
+
+
+def _check_here(
+    paths: AppPaths, checks: CheckStore, config: PlexSyncConfig, *, fix: bool
+) -> int | None:
     from engine.plex_client import PlexClient, set_client_identity
     from engine.runtime import client_identifier
     from engine.stash_client import StashClient
-    from engine.store import JobStore
 
-    store = JobStore(paths.database, recover=True)  # no engine runs: stale claims are ours
+    store = open_store(paths, recover=True)  # no engine runs: stale claims are ours
     set_client_identity(client_identifier(store))
     plex, stash = PlexClient(config), StashClient(config)
     check = LibraryCheck(checks, store, SYSTEM_CLOCK)

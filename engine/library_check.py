@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from dataclasses import asdict
 from itertools import islice
 from typing import Any, Protocol
 
@@ -31,8 +32,9 @@ from engine.events import CheckProgress
 from engine.history import DAY
 from engine.matching import PathIndex
 from engine.plex_model import PlexItem, PlexSection
+from engine.poller import next_query
 from engine.pusher import PlexTarget
-from engine.stash_client import StashScene
+from engine.stash_scene import PageQuery, ScenePage
 from engine.store import JobStore
 
 logger = logging.getLogger(__name__)
@@ -44,9 +46,9 @@ PHASES = ("plex", "stash", "reads", "dlq")
 
 
 class SceneSource(Protocol):
-    """What the check needs of Stash: every scene, page by page (`StashClient`)."""
+    """What the check needs of Stash: the poller's keyset pages of scenes (`StashClient`)."""
 
-    def changed_scenes(self, since: str | None) -> Iterator[list[StashScene]]: ...
+    def scene_page(self, query: PageQuery) -> ScenePage: ...
 
 
 def check_due(
@@ -69,7 +71,6 @@ class LibraryCheck:
         self._classifier = Classifier(checks, jobs, PathIndex(checks), clock)
         self._index = PathIndex(checks)
         self._plex_pages: Iterator[list[PlexItem]] | None = None
-        self._stash_pages: Iterator[list[StashScene]] | None = None
 
     @property
     def running(self) -> bool:
@@ -120,7 +121,7 @@ class LibraryCheck:
 
     def reset_sources(self) -> None:
         """Forget open sweeps (after an error or new settings): their phase starts again."""
-        self._plex_pages = self._stash_pages = None
+        self._plex_pages = None
 
     def progress(self) -> CheckProgress | None:
         state = self._checks.run_state()
@@ -129,7 +130,7 @@ class LibraryCheck:
         phase = str(state["phase"])
         done, total = int(state.get("items", 0)), None
         if phase == "stash":
-            done = int(state.get("scenes", 0))
+            done = int(state.get("scenes", 0))  # rows read; the summary counts each scene once
         elif phase in ("reads", "dlq"):
             done = int(state.get("reads", 0))
             total = done + self._checks.suspects_left()
@@ -188,19 +189,23 @@ class LibraryCheck:
     def _stash_step(
         self, state: dict[str, Any], stash: SceneSource, config: PlexSyncConfig
     ) -> None:
-        if self._stash_pages is None:
-            self._stash_pages = iter(stash.changed_scenes(None))
-            state["scenes"] = 0  # the sweep starts again from its first page
+        # Keyset pages by (updated_at, id), as the poller reads them: an edit mid-sweep moves a
+        # scene to the end instead of shifting an offset, and the cursor resumes after a crash.
+        query = PageQuery(**state.get("cursor", {}))
         try:
-            page = next(self._stash_pages, None)
+            page = stash.scene_page(query)
         except SyncError as exc:
             exc.service = "stash"  # a Stash problem must not count against Plex's breaker
             raise
-        if page is None:
-            self._stash_pages = None
+        state["scenes"] = state.get("scenes", 0) + self._classifier.classify(
+            state, list(page.scenes), config
+        )
+        following = next_query(query, page, list(page.keys))
+        if following is None:
+            state.pop("cursor", None)
             state["phase"] = "reads"
         else:
-            state["scenes"] += self._classifier.classify(state, page, config)
+            state["cursor"] = asdict(following)
         self._checks.save_run(state)
 
     def _reads_step(
@@ -235,7 +240,7 @@ class LibraryCheck:
             run_id=run_id,
             started_at=float(state["started_at"]),
             finished_at=self._clock.now(),
-            scenes=int(state.get("scenes", 0)),
+            scenes=self._checks.scenes_seen(),
             counts=self._checks.counts(run_id),
             full_reads=int(state.get("reads", 0)),
         )

@@ -125,7 +125,7 @@ class StashPoller:
             cycle_found=self._state.cycle_found or found,
             ties=ties,
         )
-        following = _next_query(query, page, keys)
+        following = next_query(query, page, keys)
         if following is None:
             self._save(self._finish(state))
             return PageResult(added, finished=True)
@@ -246,7 +246,7 @@ class StashPoller:
         self._store.set_value(STATE_KEY, asdict(state))
 
 
-def _next_query(query: PageQuery, page: ScenePage, keys: list[tuple[str, str]]) -> PageQuery | None:
+def next_query(query: PageQuery, page: ScenePage, keys: list[tuple[str, str]]) -> PageQuery | None:
     """Where the next page starts, or None when this page reached the newest change."""
     full = page.rows >= query.size
     if query.group_after_id is not None:
