@@ -105,7 +105,9 @@ class Classifier:
             if base is not None and (base.updated_at, base.compare_key) == (item.updated_at, key):
                 fields, kept = base.fields, base.kept
             else:
-                result = compare(payload, item, config, previous=previous)
+                # Every tag as our last write left it, while Plex's updatedAt has not passed it.
+                known = self._jobs.known_tags(item)
+                result = compare(payload, known or item, config, previous=previous)
                 unchanged = _unchanged_since_write(item, write)
                 if any(
                     not (unchanged and settled_by_our_write(payload, config, previous, kind))
