@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from engine.clock import Clock
 from engine.errors import SyncError
+from engine.file_claims import recheck_conflicts
 from engine.object_poller import FanOut, ObjectPoller
 from engine.poller import KeysetPoller, StashPoller, StashSource
 from engine.stash_objects import OBJECT_KINDS
@@ -94,13 +95,16 @@ class PollScheduler:
         """Read this tick's pages of the poll under way, starting one if none is."""
         if self._poller is None:
             self._build()
-        if not self._reading:
+        starting = not self._reading
+        if starting:
             self._next_at = self._clock.monotonic() + interval
             for poller in self._cycles():
                 if not poller.in_cycle:
                     poller.start_cycle()
         added, budget = 0, self._pages_per_tick
         try:
+            if starting:
+                added += self._recheck_conflicts()
             while budget > 0:
                 step_added, cost = self._step()
                 added += step_added
@@ -114,6 +118,15 @@ class PollScheduler:
             self._next_at = self._clock.monotonic() + interval
             return PollOutcome(added, exc)
         return PollOutcome(added)
+
+    def _recheck_conflicts(self) -> int:
+        """Two scenes on one file: once Stash has only one there, the other syncs again."""
+        assert self._poller is not None
+        lookup = self._poller.source.scenes_by_id
+        return recheck_conflicts(self._store, lookup, self._retry)
+
+    def _retry(self, entry_id: int) -> None:
+        self._store.dlq_retry([entry_id])
 
     def _build(self) -> None:
         source = self._source()

@@ -234,6 +234,10 @@ class StashPoller(KeysetPoller):
         self._stash = stash
         super().__init__(store, clock, state_key=STATE_KEY, page_size=page_size)
 
+    @property
+    def source(self) -> StashSource:
+        return self._stash
+
     def _fetch(self, query: PageQuery) -> ScenePage:
         return self._stash.scene_page(query)
 

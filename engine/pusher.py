@@ -16,7 +16,8 @@ from typing import Any, Protocol
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
 from engine.desired import apply_params, plan_edit
-from engine.errors import NotFoundError, SyncError
+from engine.errors import AmbiguousMatchError, NotFoundError, SyncError
+from engine.file_claims import ClaimStore, Lookup, check_claim
 from engine.matching import Match, PathIndex, not_found
 from engine.plex_index import IndexStore
 from engine.plex_model import PlexItem, PlexSection
@@ -78,15 +79,33 @@ class ScenePusher:
         plex: PlexTarget,
         fetch_image: Callable[[str], bytes],
         previous: Pushed | None,
+        claims: ClaimStore | None = None,
+        lookup: Lookup | None = None,
     ) -> PushResult:
         """Bring Plex in line with the job's payload; returns what now stands in Plex.
 
-        Raises PosterPending when the metadata reached Plex but the poster did not.
+        With `claims` and `lookup` (Stash's scenes by id), a Plex item another scene still has
+        in Stash is refused (`file_claims`). Raises PosterPending when the metadata reached
+        Plex but the poster did not.
         """
         index = self._ensure_index(plex)
         payload = job.payload
         match = self._match(index, plex, config, [str(p) for p in payload.get("files") or []])
         item = match.item
+        if claims is not None and lookup is not None:
+
+            def other_match(files: list[str]) -> Match | None:
+                try:
+                    return index.find(files, config.path_mappings)
+                except AmbiguousMatchError:
+                    return None  # not provably on this item
+
+            taken_from = check_claim(claims, job.scene_id, item, lookup=lookup, find=other_match)
+            if taken_from is not None:
+                # A new item for this scene: what the scene that had it wrote there is what
+                # goes (our own last write was to another item).
+                state = claims.written_state(taken_from)
+                previous = Pushed(job.scene_id, "", state, None, None) if state else None
         prev_state = previous.state if previous else None
         plan = plan_edit(payload, item, config, previous=prev_state)
         if plan.state != prev_state:

@@ -573,6 +573,8 @@ class SyncEngine:
             plex=self._plex_client(),
             fetch_image=self._fetch_image,
             previous=self._store.pushed(job.scene_id),
+            claims=self._store,
+            lookup=self._stash_client().scenes_by_id,
         )
         self._store.complete_pushed(job, result.record)
         self._auth_notified = None  # a write worked: the next auth failure is news

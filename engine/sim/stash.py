@@ -179,6 +179,10 @@ class StashSimulator(SimServer, ObjectApi):
         assert found is not None
         return found
 
+    def delete_scene(self, scene_id: int | str) -> None:
+        """``sceneDestroy`` (or the source of a ``sceneMerge``): the scene is gone."""
+        self.store.delete(int(scene_id))
+
     def churn(self, count: int) -> list[str]:
         """Edit ``count`` random scenes (deterministic per seed); returns their ids."""
         return self.store.churn(count)

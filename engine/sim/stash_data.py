@@ -87,6 +87,7 @@ class SceneStore:
         self.lock = threading.RLock()
         self.objects = ObjectStore(now=now, tz=tz)
         self._edited: dict[int, SceneRecord] = {}
+        self._deleted: set[int] = set()
         self._newest = base_timestamp(scenes) if scenes else 0
         self._churn_rng = random.Random(f"churn/{seed}")
         first, last = format_time(base_timestamp(1), tz), format_time(self._newest or 1, tz)
@@ -94,7 +95,7 @@ class SceneStore:
         self.monotonic_text = first[19:] == last[19:]
 
     def exists(self, scene_id: int) -> bool:
-        return 1 <= scene_id <= self.count
+        return 1 <= scene_id <= self.count and scene_id not in self._deleted
 
     def generate(self, scene_id: int) -> SceneRecord:
         meta = scene_meta(self.seed, scene_id)
@@ -122,6 +123,8 @@ class SceneStore:
 
     def get(self, scene_id: int) -> SceneRecord | None:
         """The scene (treat it as read-only), or None."""
+        if scene_id in self._deleted:
+            return None
         edited = self._edited.get(scene_id)
         if edited is not None:
             return edited
@@ -131,8 +134,17 @@ class SceneStore:
         return scene_id in self._edited
 
     def edited_ids(self) -> list[int]:
+        """Scenes that differ from the catalogue: edited or deleted (`get` gives None)."""
         with self.lock:
-            return list(self._edited)
+            return [*self._edited, *self._deleted]
+
+    def delete(self, scene_id: int) -> None:
+        """``sceneDestroy``, or the source of a ``sceneMerge`` (its files go elsewhere)."""
+        with self.lock:
+            if self.get(scene_id) is None:
+                raise KeyError(scene_id)
+            self._edited.pop(scene_id, None)
+            self._deleted.add(scene_id)
 
     def updated_text(self, scene_id: int) -> str:
         edited = self._edited.get(scene_id)

@@ -260,7 +260,9 @@ def select(
         matched = [
             i for i in base if i not in edited and (base_pred is None or base_pred(_get(store, i)))
         ]
-        changed = [i for i in edited if full is None or full(_get(store, i))]
+        changed = [
+            i for i in edited if store.get(i) is not None and (full is None or full(_get(store, i)))
+        ]
         ordered = _order(store, sort, matched, changed)
     if find_filter.get("direction") == "DESC":
         ordered.reverse()
