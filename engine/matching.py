@@ -4,8 +4,8 @@ One paged sweep of the movie sections builds `{plex path: item}`; Stash paths ar
 the configured prefix mappings into the Plex server's own path style (a Plex server on Windows
 reports `D:\\Media\\x.mp4`, python-plexapi `plexapi/base.py` docstrings). Paths compare in
 Unicode NFC (macOS writes NFD), and drive-letter and UNC paths compare without case, as Windows
-does. A miss triggers one refresh (items added since the last sweep) before it counts as not
-found. No per-scene title searches, no per-job section scans.
+does. A miss triggers one refresh (items added or changed since the last one) before it counts
+as not found. No per-scene title searches, no per-job section scans.
 """
 
 from __future__ import annotations
@@ -78,10 +78,6 @@ class PathIndex:
 
     def __len__(self) -> int:
         return self._storage.index_size()
-
-    @property
-    def newest_added_at(self) -> int:
-        return self._storage.index_newest_added_at()
 
     def clear(self) -> None:
         self._storage.index_clear()

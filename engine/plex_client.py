@@ -93,6 +93,7 @@ class PlexClient:
         self._session.hooks["response"].append(self._remember_response)
         self._last_retry_after: float | None = None
         self._last_content_type = ""
+        self._last_date: str | None = None
         self._server: PlexServer | None = None
 
     def close(self) -> None:
@@ -102,6 +103,7 @@ class PlexClient:
         # plexapi drops the response on errors; Retry-After must be read here.
         self._last_retry_after = _retry_after(response.headers.get("Retry-After"))
         self._last_content_type = response.headers.get("Content-Type") or ""
+        self._last_date = response.headers.get("Date")
 
     @contextmanager
     def _translated(self, what: str) -> Iterator[None]:
@@ -209,11 +211,17 @@ class PlexClient:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def sweep(self, section: PlexSection, *, added_since: int | None = None) -> Iterator[PlexItem]:
-        """Every movie of a section, page by page; or only those added since an epoch time."""
+    def sweep(
+        self, section: PlexSection, *, updated_since: int | None = None
+    ) -> Iterator[PlexItem]:
+        """Every movie of a section, page by page; or only those added or changed since an
+        epoch time of Plex's clock. `updatedAt` is a date filter real Plex accepts though its
+        filter catalogue does not list it (python-plexapi `plexapi/library.py`,
+        `LibrarySection._manualFields`: "available but not exposed"); date filters take `>>`
+        and `<<` (`LibrarySection.search` docstring, "Using Plex Operators")."""
         key = f"/library/sections/{section.key}/all?type=1"
-        if added_since is not None:
-            key += f"&addedAt%3E%3E={int(added_since)}"
+        if updated_since is not None:
+            key += f"&updatedAt%3E%3E={int(updated_since)}"
         start = 0
         while True:
             headers = {
@@ -239,14 +247,30 @@ class PlexClient:
             raise NotFoundError("Plex has no such item", f"rating key {rating_key}")
         return _item(node, section_key, complete=True)
 
+    def fetch_items(self, rating_keys: list[str], section_key: str) -> list[PlexItem]:
+        """Several full items in one request (`GET /library/metadata/1,2,3`, as plexapi's
+        `PlexServer.fetchItems` sends it); keys Plex no longer has are left out."""
+        keys = ",".join(rating_keys)
+        try:
+            data = self._query(f"/library/metadata/{keys}", "the items")
+        except NotFoundError:
+            return []
+        nodes = [] if data is None else data.findall("Video")
+        return [_item(node, section_key, complete=True) for node in nodes]
+
     # --- writing -------------------------------------------------------------------------------
 
-    def edit(self, item: PlexItem, params: dict[str, str]) -> None:
-        """All edits of one item in one PUT to its section (how Plex edits work)."""
+    def edit(self, item: PlexItem, params: dict[str, str]) -> int | None:
+        """All edits of one item in one PUT to its section (how Plex edits work).
+
+        Returns Plex's clock when it answered (its `Date` header), or None without one: the
+        item's `updatedAt` is at most that, until someone else changes it."""
         query = {"type": "1", "id": item.rating_key, **params}
         key = f"/library/sections/{item.section_key}/all{_join(query)}"
         server = self.server()
+        self._last_date = None
         self._query(key, "the metadata edit", write=True, method=server._session.put)
+        return _epoch(self._last_date)
 
     def upload_poster(self, item: PlexItem, image: bytes) -> None:
         server = self.server()
@@ -257,6 +281,15 @@ class PlexClient:
             method=server._session.post,
             data=image,
         )
+
+
+def _epoch(http_date: str | None) -> int | None:
+    if not http_date:
+        return None
+    try:
+        return int(email.utils.parsedate_to_datetime(http_date).timestamp())
+    except (TypeError, ValueError):
+        return None
 
 
 def _join(params: dict[str, str]) -> str:
@@ -280,6 +313,7 @@ def _item(node: ElementTree.Element, section_key: str, *, complete: bool = False
         collections=tags("Collection"),
         files=tuple(str(part.get("file")) for part in node.iter("Part") if part.get("file")),
         added_at=int(node.get("addedAt") or 0),
+        updated_at=int(node.get("updatedAt") or node.get("addedAt") or 0),
         locked=frozenset(
             str(field.get("name")) for field in node.iter("Field") if field.get("locked") == "1"
         ),

@@ -1,7 +1,8 @@
 """The Plex items the engine matches against, kept in SQLite so memory stays flat in N.
 
-Held in the engine's own database (tables `plex_items` and `plex_paths`), rebuilt by a full
-sweep whenever the engine starts or Plex may have changed; only the engine thread writes it.
+Held in the engine's own database (tables `plex_items` and `plex_paths`) across restarts and
+followed incrementally (`engine.index_follow`); only the engine thread writes it. `plex_known`
+holds every tag of an item as of our last write, with the Plex time it stays true until.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from engine.history import SqliteStore
 from engine.plex_model import PlexItem
@@ -25,6 +27,11 @@ CREATE TABLE IF NOT EXISTS plex_paths (
     rating_key TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS plex_paths_basename ON plex_paths (basename);
+CREATE TABLE IF NOT EXISTS plex_known (
+    rating_key TEXT PRIMARY KEY,
+    as_of INTEGER NOT NULL,
+    tags TEXT NOT NULL
+);
 """
 
 
@@ -42,14 +49,17 @@ def _encode(item: PlexItem) -> str:
             item.files,
             item.added_at,
             sorted(item.locked),
+            item.updated_at,
         ],
         ensure_ascii=False,
     )
 
 
 def _decode(rating_key: str, data: str) -> PlexItem:
+    fields = json.loads(data)
+    updated = fields[11] if len(fields) > 11 else fields[9]  # rows written before updated_at
     section, title, studio, summary, date, genres, actors, collections, files, added, locked = (
-        json.loads(data)
+        fields[:11]
     )
     return PlexItem(
         rating_key,
@@ -64,6 +74,7 @@ def _decode(rating_key: str, data: str) -> PlexItem:
         tuple(files),
         added,
         frozenset(locked),
+        updated_at=updated,
     )
 
 
@@ -137,6 +148,34 @@ class IndexStore(SqliteStore):
     def index_size(self) -> int:
         return int(self._db().execute("SELECT COUNT(*) FROM plex_items").fetchone()[0])
 
-    def index_newest_added_at(self) -> int:
-        row = self._db().execute("SELECT MAX(added_at) FROM plex_items").fetchone()
-        return int(row[0] or 0)
+    def known_put(self, item: PlexItem, as_of: int) -> None:
+        """Every tag of `item` is what Plex holds while its `updatedAt` is at most `as_of`."""
+        tags = json.dumps([item.genres, item.actors, item.collections], ensure_ascii=False)
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO plex_known (rating_key, as_of, tags) VALUES (?, ?, ?)"
+                " ON CONFLICT(rating_key) DO UPDATE SET as_of=excluded.as_of, tags=excluded.tags",
+                (item.rating_key, as_of, tags),
+            )
+
+    def known_tags(self, item: PlexItem) -> PlexItem | None:
+        """`item` with all its tags, if our record of them is still true (else None)."""
+        row = (
+            self._db()
+            .execute("SELECT as_of, tags FROM plex_known WHERE rating_key=?", (item.rating_key,))
+            .fetchone()
+        )
+        if row is None or item.updated_at > row[0] or item.updated_at <= 0:
+            return None
+        genres, actors, collections = json.loads(row[1])
+        return replace(
+            item,
+            genres=tuple(genres),
+            actors=tuple(actors),
+            collections=tuple(collections),
+            complete=True,
+        )
+
+    def known_clear(self) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM plex_known")

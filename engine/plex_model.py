@@ -22,6 +22,7 @@ class PlexItem:
     added_at: int
     locked: frozenset[str] = frozenset()
     complete: bool = False  # True for the full item (GET /library/metadata), False for listings
+    updated_at: int = 0  # Plex's own clock: when the item last changed in Plex
 
 
 @dataclass(frozen=True)

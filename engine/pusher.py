@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from itertools import islice
 from typing import Any, Protocol
 
 from engine.clock import Clock
@@ -18,10 +17,10 @@ from engine.config import PlexSyncConfig
 from engine.desired import apply_params, plan_edit
 from engine.errors import AmbiguousMatchError, NotFoundError, SyncError
 from engine.file_claims import ClaimStore, Lookup, check_claim
+from engine.index_follow import IndexFollower
 from engine.matching import Match, PathIndex, not_found
-from engine.plex_index import IndexStore
 from engine.plex_model import PlexItem, PlexSection
-from engine.store import Job, Pushed, payload_hash
+from engine.store import Job, JobStore, Pushed, payload_hash
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +31,11 @@ class PlexTarget(Protocol):
     def probe(self) -> None: ...
     def movie_sections(self) -> list[PlexSection]: ...
     def sweep(
-        self, section: PlexSection, *, added_since: int | None = None
+        self, section: PlexSection, *, updated_since: int | None = None
     ) -> Iterator[PlexItem]: ...
     def fetch_item(self, rating_key: str, section_key: str) -> PlexItem: ...
-    def edit(self, item: PlexItem, params: dict[str, str]) -> None: ...
+    def fetch_items(self, rating_keys: list[str], section_key: str) -> list[PlexItem]: ...
+    def edit(self, item: PlexItem, params: dict[str, str]) -> int | None: ...
     def upload_poster(self, item: PlexItem, image: bytes) -> None: ...
     def close(self) -> None: ...
 
@@ -58,18 +58,22 @@ class PosterPending(Exception):
 
 
 class ScenePusher:
-    """Holds the path index of Plex items between jobs."""
+    """Holds the path index of Plex items between jobs (see `engine.index_follow`)."""
 
-    def __init__(self, clock: Clock, storage: IndexStore) -> None:
+    def __init__(self, clock: Clock, storage: JobStore) -> None:
         self._clock = clock
         self._storage = storage
-        self._index: PathIndex | None = None
-        self._sections: list[PlexSection] = []
-        self._refreshed_at = float("-inf")
+        self._follower = IndexFollower(clock, PathIndex(storage), storage)
+        self._refreshed_at = float("-inf")  # monotonic: the last refresh after a miss
+        self._prefetched: dict[str, PlexItem] = {}  # full items read for the jobs in hand
 
     def forget_index(self) -> None:
-        """Sweep again before the next job (Plex changed, or may come back different)."""
-        self._index = None
+        """Sweep the whole library again before the next job (another Plex, a library check)."""
+        self._follower.forget()
+
+    def refresh_index(self) -> None:
+        """Look for what changed in Plex before the next job (Plex was away)."""
+        self._follower.refresh_soon()
 
     def push(
         self,
@@ -88,7 +92,7 @@ class ScenePusher:
         in Stash is refused (`file_claims`). Raises PosterPending when the metadata reached
         Plex but the poster did not.
         """
-        index = self._ensure_index(plex)
+        index = self._follower.ensure(plex, config)
         payload = job.payload
         match = self._match(index, plex, config, [str(p) for p in payload.get("files") or []])
         item = match.item
@@ -106,19 +110,15 @@ class ScenePusher:
                 # goes (our own last write was to another item).
                 state = claims.written_state(taken_from)
                 previous = Pushed(job.scene_id, "", state, None, None) if state else None
+        item = self._storage.known_tags(item) or item
         prev_state = previous.state if previous else None
         plan = plan_edit(payload, item, config, previous=prev_state)
         if plan.state != prev_state:
             if plan.needs_full_item:
-                item = plex.fetch_item(item.rating_key, item.section_key)
+                item = self._read_full(plex, index, item)
                 plan = plan_edit(payload, item, config, previous=prev_state)
             if plan.params:
-                try:
-                    plex.edit(item, plan.params)
-                except NotFoundError:
-                    index.remove(item)  # deleted in Plex since the sweep
-                    raise
-                index.update(apply_params(item, plan.params))
+                self._edit(plex, index, item, plan.params)
         for note in plan.notes:
             logger.info("Scene %s: %s", job.scene_id, note)
         old_source = previous.poster_source if previous else None
@@ -130,29 +130,81 @@ class ScenePusher:
             raise PosterPending(metadata, exc) from exc
         return PushResult(replace(metadata, poster_source=source, poster_hash=digest), plan.notes)
 
-    def _ensure_index(self, plex: PlexTarget) -> PathIndex:
-        if self._index is None:
-            self._sections = plex.movie_sections()
-            index = PathIndex(self._storage)
-            index.clear()
-            for section in self._sections:
-                for page in _pages(plex.sweep(section)):
-                    index.add_many(page)
-            self._index = index
-            self._refreshed_at = self._clock.monotonic()
-            logger.info("Indexed %d Plex items in %d section(s)", len(index), len(self._sections))
-        return self._index
+    def prefetch(self, jobs: list[Job], *, config: PlexSyncConfig, plex: PlexTarget) -> None:
+        """Read, in one request, the full items the jobs in hand will need (tags to add).
 
-    def _refresh(self, index: PathIndex, plex: PlexTarget, min_interval: float) -> bool:
-        """Add items Plex gained since the last sweep; at most once per `min_interval`."""
+        One request for a batch instead of one per scene; each is used by its job moments
+        later, as a read just before the edit would be. A failure here costs nothing: each
+        job then reads its item itself, and its errors count as usual.
+        """
+        self._prefetched = {}
+        index = self._follower.ensure(plex, config)
+        wanted: dict[str, list[str]] = {}
+        for job in jobs:
+            item = self._needs_full(job, index, config)
+            if item is not None:
+                wanted.setdefault(item.section_key, []).append(item.rating_key)
+        for section_key, keys in wanted.items():
+            if len(keys) < 2:
+                continue
+            try:
+                items = plex.fetch_items(keys, section_key)
+            except SyncError as exc:
+                logger.debug("Reading %d items at once failed: %s", len(keys), exc)
+                return
+            self._prefetched.update((full.rating_key, full) for full in items)
+
+    def _needs_full(self, job: Job, index: PathIndex, config: PlexSyncConfig) -> PlexItem | None:
+        files = [str(p) for p in job.payload.get("files") or []]
+        try:
+            match = index.find_loose(files, config.path_mappings) if files else None
+        except SyncError:
+            return None
+        if match is None:
+            return None
+        item = self._storage.known_tags(match.item) or match.item
+        previous = self._storage.pushed(job.scene_id)
+        prev_state = previous.state if previous else None
+        plan = plan_edit(job.payload, item, config, previous=prev_state)
+        return item if plan.state != prev_state and plan.needs_full_item else None
+
+    def _read_full(self, plex: PlexTarget, index: PathIndex, item: PlexItem) -> PlexItem:
+        try:
+            full = self._prefetched.pop(item.rating_key, None) or plex.fetch_item(
+                item.rating_key, item.section_key
+            )
+        except NotFoundError:
+            self._gone(index, item)
+            raise
+        self._storage.known_put(full, full.updated_at)
+        return full
+
+    def _edit(
+        self, plex: PlexTarget, index: PathIndex, item: PlexItem, params: dict[str, str]
+    ) -> None:
+        try:
+            written_at = plex.edit(item, params)
+        except NotFoundError:
+            self._gone(index, item)
+            raise
+        edited = apply_params(item, params)
+        index.update(edited)
+        if edited.complete and written_at is not None:
+            # Every tag is known as we wrote it, until Plex's updatedAt passes our write.
+            self._storage.known_put(edited, written_at)
+
+    def _gone(self, index: PathIndex, item: PlexItem) -> None:
+        """Deleted in Plex since we looked: forget it, and look for what replaced it."""
+        index.remove(item)
+        self._follower.refresh_soon()
+
+    def _refresh(self, plex: PlexTarget, config: PlexSyncConfig) -> bool:
+        """After a miss: look for what Plex gained, at most once per poll interval."""
         now = self._clock.monotonic()
-        if now - self._refreshed_at < min_interval:
+        if now - self._refreshed_at < config.poll_interval:
             return False
-        since = max(0, index.newest_added_at - 1)
-        for section in self._sections:
-            for page in _pages(plex.sweep(section, added_since=since)):
-                index.add_many(page)
         self._refreshed_at = now
+        self._follower.follow(plex, config)
         return True
 
     def _match(
@@ -162,7 +214,7 @@ class ScenePusher:
             raise NotFoundError("The scene has no files", "nothing to match in Plex")
         find = index.find if config.strict_matching else index.find_loose
         match = find(files, config.path_mappings)
-        if match is None and self._refresh(index, plex, config.poll_interval):
+        if match is None and self._refresh(plex, config):
             match = find(files, config.path_mappings)
         if match is None:
             raise not_found(files)
@@ -195,10 +247,3 @@ class ScenePusher:
         if digest != old_hash:
             plex.upload_poster(item, image)
         return source, digest
-
-
-def _pages(items: Iterable[PlexItem], size: int = 1000) -> Iterator[list[PlexItem]]:
-    """Batches for one index transaction each."""
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch

@@ -226,6 +226,7 @@ class SyncEngine:
             self._pusher.forget_index()
         if old.plex_url != config.plex_url:
             self._store.forget_pushed()
+            self._store.known_clear()
         self._clear_auth_error(by_user=True)
         self._last_error = self._last_error_service = None
         self._polls.poll_soon()
@@ -446,7 +447,7 @@ class SyncEngine:
             self.breaker.record_failure()
             if error_class is ErrorClass.UNREACHABLE:
                 self._plex_hold_until = self._clock.monotonic() + self._config.poll_interval
-                self._pusher.forget_index()  # Plex may come back with other items
+                self._pusher.refresh_index()  # Plex may come back with other items
             self._note_error("plex", exc.title)
             logger.info("Plex call failed: %s", exc)
 
@@ -529,6 +530,7 @@ class SyncEngine:
             jobs = self._store.dequeue(BATCH)
             if not jobs:
                 return processed, False
+            self._prefetch(jobs)
             for position, job in enumerate(jobs):
                 blocked = (
                     self._stop.is_set()
@@ -545,6 +547,16 @@ class SyncEngine:
                 self._process(job)
                 processed += 1
         return processed, True
+
+    def _prefetch(self, jobs: list[Job]) -> None:
+        """The full items the batch needs, in one request (see `ScenePusher.prefetch`)."""
+        try:
+            self._pusher.prefetch(jobs, config=self._config, plex=self._plex_client())
+        except SyncError as exc:
+            if exc.error_class is ErrorClass.AUTH:
+                self._on_failure(exc)  # paused: the jobs are held back, not tried one by one
+            else:
+                logger.debug("Reading ahead failed: %s", exc)  # each job meets it and counts it
 
     def _process(self, job: Job) -> None:
         try:

@@ -1,7 +1,7 @@
 """The ``sim`` sub-command: run a Plex or Stash simulator until SIGTERM or SIGINT.
 
 ``plexsync sim plex --port PORT --token TOKEN --movies N --seed S [--path-prefix /media]
-[--path-style posix|windows]``
+[--path-style posix|windows] [--latency-ms MS] [--latency-per-kb-ms MS]``
 ``plexsync sim stash --port PORT --api-key KEY --scenes N --seed S [--path-prefix /data]``
 
 Each prints exactly one line, ``ready http://127.0.0.1:PORT``, once it accepts connections, and
@@ -49,6 +49,15 @@ def add_sim_parser(subparsers: Any) -> None:
         default="posix",
         help="report paths like a Plex server on Linux/macOS or on Windows",
     )
+    plex.add_argument(
+        "--latency-ms", type=float, default=0.0, help="added to every answer (a slower Plex)"
+    )
+    plex.add_argument(
+        "--latency-per-kb-ms",
+        type=float,
+        default=0.0,
+        help="added per KiB of a request's body (poster uploads)",
+    )
     plex.set_defaults(func=run_plex)
 
     stash = kinds.add_parser("stash", help="a Stash GraphQL simulator")
@@ -69,6 +78,8 @@ def run_plex(args: argparse.Namespace) -> int:
         port=args.port,
         path_style=args.path_style,
     )
+    sim.latency = max(0.0, args.latency_ms) / 1000
+    sim.latency_per_kb = max(0.0, args.latency_per_kb_ms) / 1000
     return serve_until_signal(sim)
 
 

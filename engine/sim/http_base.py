@@ -211,6 +211,9 @@ class SimServer:
         self._lifecycle = threading.Lock()
         self._faults = FaultSet()
         self._stats = RequestStats()
+        # Simulated network and server time: per request, and per KiB of the request body.
+        self.latency = 0.0
+        self.latency_per_kb = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Self:
@@ -311,6 +314,9 @@ class SimServer:
         if request.path.startswith(SIM_PREFIX):
             return self._guarded(self._base_control, request)
         self._stats.record(request.method, self.route(request))
+        delay = self.latency + self.latency_per_kb * len(request.body) / 1024
+        if delay > 0 and self._stopping.wait(delay):
+            return None  # stopped while waiting: the connection just closes
         rule = self._faults.take(f"{request.method} {request.path}")
         if rule is not None:
             if rule.delay > 0 and self._stopping.wait(rule.delay):
@@ -350,6 +356,13 @@ class SimServer:
                 return json_response(self.stats())
             if method == "GET":
                 return json_response(self.stats())
+        elif path == "/__sim__/latency" and method == "POST":
+            body = request.json()
+            self.latency = _milliseconds(body, "ms")
+            self.latency_per_kb = _milliseconds(body, "per_kb_ms")
+            return json_response(
+                {"ms": self.latency * 1000, "per_kb_ms": self.latency_per_kb * 1000}
+            )
         elif path == "/__sim__/fault":
             if method == "POST":
                 rule = self._faults.add_from_json(request.json())
@@ -363,3 +376,11 @@ class SimServer:
         if response is None:
             raise SimError(404, f"unknown simulator control {method} {request.path}")
         return response
+
+
+def _milliseconds(body: Any, name: str) -> float:
+    """``body[name]`` in milliseconds (0 when absent), as seconds; SimError when not a number."""
+    value = body.get(name, 0) if isinstance(body, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 60_000:
+        raise SimError(400, f'"{name}" must be a number of milliseconds (0-60000)')
+    return float(value) / 1000

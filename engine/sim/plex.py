@@ -17,6 +17,7 @@ login page, status 200, until deleted).
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import logging
 import re
@@ -124,7 +125,9 @@ class PlexSimulator(SimServer):
     def set_tags(self, rating_key: int, kind: str, names: list[str]) -> None:
         """Tags a user made in Plex (``kind`` as in edits: collection, genre, actor, ...)."""
         with self.library.lock:
-            self.library.mutable(rating_key).tags[kind] = list(names)
+            movie = self.library.mutable(rating_key)
+            movie.tags[kind] = list(names)
+            movie.updated_at = max(self.library.now(), movie.updated_at)  # as any edit does
 
     def add_pending(self, file: str, title: str | None = None) -> None:
         """A movie that appears when a scan (``section.update(path=...)``) covers its folder."""
@@ -143,6 +146,13 @@ class PlexSimulator(SimServer):
         return f"{request.method} {matched[0] if matched else '<unmatched>'}"
 
     def handle(self, request: Request) -> Response:
+        response = self._answer(request)
+        # An origin server with a clock sends Date on its answers (RFC 9110 section 6.6.1);
+        # the engine reads Plex's clock from it after an edit.
+        response.headers.setdefault("Date", email.utils.formatdate(self.library.now(), usegmt=True))
+        return response
+
+    def _answer(self, request: Request) -> Response:
         if self.login_page:
             return Response(200, LOGIN_PAGE, "text/html; charset=utf-8")
         token = request.header("X-Plex-Token") or request.param("X-Plex-Token")

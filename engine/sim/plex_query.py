@@ -7,7 +7,10 @@ Filters use Plex's operator spelling, which ``parse_qsl`` cannot read (``title==
   contain, ``==`` is, ``!==`` is not, ``<=`` begins with, ``>=`` ends with (all case-insensitive).
 * epochs (``addedAt``, ``updatedAt``): ``=``, ``!=``, ``>>=`` (at or after, inclusive, so a
   poller using its last seen value never misses an item) and ``<<=`` (before). Relative values
-  such as ``-7d`` (s, m, h, d, w) count back from now.
+  such as ``-7d`` (s, m, h, d, w, mon, y) count back from now: the units python-plexapi sends
+  (``plexapi/library.py`` ``LibrarySection._validateFieldValueDate``: ``-?\\d+(mon|[smhdwy])``).
+  ``updatedAt`` is a filter real Plex takes but does not list in its filter catalogue
+  (``LibrarySection._manualFields``: "available but not exposed on the Plex server").
 
 Without ``sort`` the order is the rating-key order (catalogue first, then added movies).
 """
@@ -26,8 +29,16 @@ STRING_FIELDS = frozenset({"title", "titleSort", "studio", "summary"})
 EPOCH_FIELDS = frozenset({"addedAt", "updatedAt"})
 SORT_FIELDS = frozenset({"addedAt", "updatedAt", "title", "titleSort", "ratingKey", "id"})
 _IGNORED = frozenset({"checkFiles", "asyncAugmentMetadata", "excludeAllLeaves", "sectionID"})
-_RELATIVE = re.compile(r"^-(\d+)([smhdw])$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_RELATIVE = re.compile(r"^-(\d+)(mon|[smhdwy])$")
+_UNIT_SECONDS = {
+    "s": 1,
+    "m": 60,
+    "h": 3600,
+    "d": 86400,
+    "w": 604800,
+    "mon": 30 * 86400,
+    "y": 365 * 86400,
+}
 _KEY_OP = re.compile(r"^(.*?)([!<>=]*)$")
 
 

@@ -2,15 +2,17 @@
 
 Routes (``ApiKey`` header or ``?apikey=`` required when an API key is set; 401 otherwise):
 ``POST /graphql`` and ``GET /scene/{id}/screenshot`` (a small PNG that differs per scene and per
-change; for a scene without a cover, Stash's placeholder SVG with status 200, like real Stash).
-Scenes without a file have no cover; ``clear_cover``/``set_cover`` change that per scene.
+cover; for a scene without a cover, Stash's placeholder SVG with status 200, like real Stash).
+Scenes without a file have no cover; ``clear_cover``/``set_cover`` change that per scene, and
+``churn(count, cover=True)`` gives the churned scenes new covers. A metadata edit changes the
+URL's ``?t=`` but not the bytes, as in Stash.
 Parse and validation errors, and bad variables, answer 422 with ``{"errors": [...]}``
 like Stash's gqlgen; resolver errors answer 200 with ``errors``.
 
 Control routes (not counted in stats): ``GET|DELETE /__sim__/stats``, ``POST|DELETE|GET
 /__sim__/fault``, ``GET|POST /__sim__/scenes/{id}`` (POST JSON fields to change),
-``POST /__sim__/churn`` ``{"count": k}``, ``GET|POST /__sim__/objects/{kind}/{id}`` (POST
-``{"name": ...}`` renames; ``DELETE`` destroys), ``POST /__sim__/objects/{kind}/merge``
+``POST /__sim__/churn`` ``{"count": k, "cover": false}``, ``GET|POST /__sim__/objects/{kind}/{id}``
+(POST ``{"name": ...}`` renames; ``DELETE`` destroys), ``POST /__sim__/objects/{kind}/merge``
 ``{"source": [ids], "destination": id}`` (kind: tag, performer or studio; see
 stash_objects), ``GET|DELETE /__sim__/requests``,
 ``POST|DELETE /__sim__/graphql_error`` ``{"match", "message", "count"}`` (a GraphQL error on
@@ -144,6 +146,7 @@ class StashSimulator(SimServer, ObjectApi):
         self._covers: dict[int, bool] = {}  # scene id -> has a cover (default: has a file)
         self._page_hooks: list[Callable[[list[int]], None]] = []
         self._object_hooks: list[Callable[[str, list[int]], None]] = []
+        self._cover_versions: dict[int, int] = {}  # scene id -> how often its cover was replaced
         schema()  # build the schema now rather than on the first request
 
     # -- public helpers ------------------------------------------------------------------------
@@ -183,9 +186,14 @@ class StashSimulator(SimServer, ObjectApi):
         """``sceneDestroy`` (or the source of a ``sceneMerge``): the scene is gone."""
         self.store.delete(int(scene_id))
 
-    def churn(self, count: int) -> list[str]:
-        """Edit ``count`` random scenes (deterministic per seed); returns their ids."""
-        return self.store.churn(count)
+    def churn(self, count: int, *, cover: bool = False) -> list[str]:
+        """Edit ``count`` random scenes (deterministic per seed); returns their ids. Only with
+        ``cover`` do they get new covers: an edit leaves Stash's stored cover as it is."""
+        changed = self.store.churn(count)
+        if cover:
+            for scene_id in changed:
+                self.set_cover(scene_id)
+        return changed
 
     def requests(self) -> list[dict[str, Any]]:
         """GraphQL operations received, oldest first (the last 10,000)."""
@@ -206,9 +214,13 @@ class StashSimulator(SimServer, ObjectApi):
             raise KeyError(scene_id)
         with self._log_lock:
             covered = self._covers.get(record.id, bool(record.files))
+            version = self._cover_versions.get(record.id, 0)
         if not covered:
             return PLACEHOLDER_SVG, SVG_TYPE
-        return png_bytes(f"{self.seed}/{record.id}/{record.updated_at}/{record.revision}"), PNG_TYPE
+        # Stash serves the cover it stored; `?t=<updated_at>` in the URL only busts caches
+        # (stashapp/stash internal/api/urlbuilders/scene.go GetScreenshotURL,
+        # internal/manager/running_streams.go serving the stored cover).
+        return png_bytes(f"{self.seed}/{record.id}/cover-{version}"), PNG_TYPE
 
     def clear_cover(self, scene_id: int | str) -> None:
         """The scene has no cover: its screenshot URL serves Stash's placeholder."""
@@ -216,8 +228,10 @@ class StashSimulator(SimServer, ObjectApi):
             self._covers[int(scene_id)] = False
 
     def set_cover(self, scene_id: int | str) -> None:
+        """The scene gets a new cover (other bytes than any before)."""
         with self._log_lock:
             self._covers[int(scene_id)] = True
+            self._cover_versions[int(scene_id)] = self._cover_versions.get(int(scene_id), 0) + 1
 
     def add_graphql_error(
         self, match: str = ".*", message: str = "database is locked", count: int | None = None
@@ -351,10 +365,13 @@ class StashSimulator(SimServer, ObjectApi):
         if path.startswith("/__sim__/objects/"):
             return object_control(self, path, method, request.json)
         if path == "/__sim__/churn" and method == "POST":
-            count = request.json().get("count", 1)
+            body = request.json()
+            count, cover = body.get("count", 1), body.get("cover", False)
             if not isinstance(count, int) or count < 0:
                 raise SimError(400, '"count" must be a non-negative integer')
-            return json_response({"changed": self.churn(count)})
+            if not isinstance(cover, bool):
+                raise SimError(400, '"cover" must be true or false')
+            return json_response({"changed": self.churn(count, cover=cover)})
         if path == "/__sim__/requests":
             if method == "DELETE":
                 self.clear_requests()

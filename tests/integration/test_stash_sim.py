@@ -193,7 +193,7 @@ def test_api_key_header_or_query_parameter(
     assert by_param.status_code == 200
 
 
-def test_screenshot_bytes_differ_per_scene_and_change(
+def test_screenshot_bytes_change_with_the_cover_not_with_an_edit(
     stash_sim: StashSimulator, http: requests.Session
 ) -> None:
     def shot(scene_id: int) -> bytes:
@@ -206,6 +206,8 @@ def test_screenshot_bytes_differ_per_scene_and_change(
     before, other = shot(5), shot(6)
     assert before != other
     stash_sim.update_scene(5, title="New Title")
+    assert shot(5) == before  # Stash keeps the stored cover; only the URL's ?t= changes
+    stash_sim.churn(50, cover=True)
     after = shot(5)
     assert after != before and after == stash_sim.screenshot(5)
     assert http.get(f"{stash_sim.url}/scene/5/screenshot").status_code == 401

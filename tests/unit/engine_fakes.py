@@ -45,21 +45,28 @@ class FakePlex:
         self._call("sections")
         return [SECTION]
 
-    def sweep(self, section: PlexSection, *, added_since: int | None = None) -> Iterator[PlexItem]:
+    def sweep(
+        self, section: PlexSection, *, updated_since: int | None = None
+    ) -> Iterator[PlexItem]:
         self._call("sweep")
         for item in list(self.items.values()):
-            if added_since is None or item.added_at > added_since:
+            if updated_since is None or max(item.added_at, item.updated_at) >= updated_since:
                 yield item
 
     def fetch_item(self, rating_key: str, section_key: str) -> PlexItem:
         self._call("fetch")
         return replace(self.items[rating_key], complete=True)
 
-    def edit(self, item: PlexItem, params: dict[str, str]) -> None:
+    def fetch_items(self, rating_keys: list[str], section_key: str) -> list[PlexItem]:
+        self._call("fetch_items")
+        return [replace(self.items[k], complete=True) for k in rating_keys if k in self.items]
+
+    def edit(self, item: PlexItem, params: dict[str, str]) -> int | None:
         self._call("edit")
         if item.rating_key in self.reject:
             raise self.reject[item.rating_key]
         self.edits.append((item.rating_key, params))
+        return None  # no Date header: what the edit leaves in Plex is not known
 
     def upload_poster(self, item: PlexItem, image: bytes) -> None:
         self._call("poster")
