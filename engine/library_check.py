@@ -200,7 +200,7 @@ class LibraryCheck:
         state["scenes"] = state.get("scenes", 0) + self._classifier.classify(
             state, list(page.scenes), config
         )
-        following = next_query(query, page, list(page.keys))
+        following = next_query(query, page.rows, list(page.keys), by_id=True)
         if following is None:
             state.pop("cursor", None)
             state["phase"] = "reads"

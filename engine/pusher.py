@@ -15,7 +15,8 @@ from typing import Any, Protocol
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
 from engine.desired import apply_params, plan_edit
-from engine.errors import NotFoundError, SyncError
+from engine.errors import AmbiguousMatchError, NotFoundError, SyncError
+from engine.file_claims import ClaimStore, Lookup, check_claim
 from engine.index_follow import IndexFollower
 from engine.matching import Match, PathIndex, not_found
 from engine.plex_model import PlexItem, PlexSection
@@ -85,17 +86,35 @@ class ScenePusher:
         fetch_image: Callable[[str], bytes],
         previous: Pushed | None,
         force: bool = False,
+        claims: ClaimStore | None = None,
+        lookup: Lookup | None = None,
     ) -> PushResult:
         """Bring Plex in line with the job's payload; returns what now stands in Plex.
 
         `force` (a library check's Fix) writes even when the state equals what we last pushed:
-        Plex changed behind our back. Raises PosterPending when the metadata reached Plex but
-        the poster did not.
+        Plex changed behind our back. With `claims` and `lookup` (Stash's scenes by id), a Plex
+        item another scene still has in Stash is refused (`file_claims`). Raises PosterPending
+        when the metadata reached Plex but the poster did not.
         """
         index = self._follower.ensure(plex, config)
         payload = job.payload
         match = self._match(index, plex, config, [str(p) for p in payload.get("files") or []])
-        item = self._storage.known_tags(match.item) or match.item
+        item = match.item
+        if claims is not None and lookup is not None:
+
+            def other_match(files: list[str]) -> Match | None:
+                try:
+                    return index.find(files, config.path_mappings)
+                except AmbiguousMatchError:
+                    return None  # not provably on this item
+
+            taken_from = check_claim(claims, job.scene_id, item, lookup=lookup, find=other_match)
+            if taken_from is not None:
+                # A new item for this scene: what the scene that had it wrote there is what
+                # goes (our own last write was to another item).
+                state = claims.written_state(taken_from)
+                previous = Pushed(job.scene_id, "", state, None, None) if state else None
+        item = self._storage.known_tags(item) or item
         if force:  # Plex changed behind our back: plan from what it holds now, not the index
             item = self._read_full(plex, index, match.item)
         prev_state = previous.state if previous else None

@@ -637,6 +637,8 @@ class SyncEngine:
             fetch_image=self._fetch_image,
             previous=self._store.pushed(job.scene_id),
             force=forced,
+            claims=self._store,
+            lookup=self._stash_client().scenes_by_id,
         )
         self._store.complete_pushed(job, result.record)
         self._auth_notified = None  # a write worked: the next auth failure is news
