@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.clock import SYSTEM_CLOCK, Clock
+from engine.file_claims import CLAIMS_SCHEMA, ClaimStore
 from engine.history import BUSY_TIMEOUT, DAY, HISTORY_SCHEMA, HistoryStore, Outage
 from engine.plex_index import INDEX_SCHEMA, IndexStore
 from engine.poll_store import POLL_SCHEMA, PollStore
@@ -124,10 +125,10 @@ class QueueCounts:
     dlq: int
 
 
-class JobStore(HistoryStore, IndexStore, PollStore):
+class JobStore(HistoryStore, IndexStore, PollStore, ClaimStore):
     """The queue, the DLQ and what reached Plex, plus the history (see `HistoryStore`)."""
 
-    SCHEMAS = (SCHEMA, HISTORY_SCHEMA, INDEX_SCHEMA, POLL_SCHEMA)
+    SCHEMAS = (SCHEMA, HISTORY_SCHEMA, INDEX_SCHEMA, POLL_SCHEMA, CLAIMS_SCHEMA)
 
     def __init__(
         self,

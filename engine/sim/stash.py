@@ -11,7 +11,10 @@ like Stash's gqlgen; resolver errors answer 200 with ``errors``.
 
 Control routes (not counted in stats): ``GET|DELETE /__sim__/stats``, ``POST|DELETE|GET
 /__sim__/fault``, ``GET|POST /__sim__/scenes/{id}`` (POST JSON fields to change),
-``POST /__sim__/churn`` ``{"count": k, "cover": false}``, ``GET|DELETE /__sim__/requests``,
+``POST /__sim__/churn`` ``{"count": k, "cover": false}``, ``GET|POST /__sim__/objects/{kind}/{id}``
+(POST ``{"name": ...}`` renames; ``DELETE`` destroys), ``POST /__sim__/objects/{kind}/merge``
+``{"source": [ids], "destination": id}`` (kind: tag, performer or studio; see
+stash_objects), ``GET|DELETE /__sim__/requests``,
 ``POST|DELETE /__sim__/graphql_error`` ``{"match", "message", "count"}`` (a GraphQL error on
 HTTP 200, e.g. "database is locked", for operations whose text matches ``match``) and
 ``POST|DELETE /__sim__/page_edits`` ``{"count": k, "times": n}`` (after each ``findScenes``
@@ -39,6 +42,7 @@ from engine.sim.http_base import Request, Response, SimError, SimServer, json_re
 from engine.sim.images import PLACEHOLDER_SVG, SVG_TYPE, png_bytes
 from engine.sim.stash_data import SceneStore, format_time
 from engine.sim.stash_jobs import SimJobs, job_control, stash_time
+from engine.sim.stash_object_api import ObjectApi, object_control
 from engine.sim.stash_query import page_of, scene_object, select
 from engine.sim.stash_schema import schema
 from engine.sim.ws_base import is_upgrade
@@ -103,6 +107,18 @@ class _Root:
             return None
         return scene_object(self._sim.store, record, info.context["base_url"]) if record else None
 
+    def findTags(self, info: Any, **args: Any) -> dict[str, Any]:
+        return self._sim.find_objects("tag", args.get("tag_filter"), args, "tags")
+
+    def findPerformers(self, info: Any, **args: Any) -> dict[str, Any]:
+        ids = [*(args.get("performer_ids") or []), *(args.get("ids") or [])]
+        return self._sim.find_objects(
+            "performer", args.get("performer_filter"), {**args, "ids": ids}, "performers"
+        )
+
+    def findStudios(self, info: Any, **args: Any) -> dict[str, Any]:
+        return self._sim.find_objects("studio", args.get("studio_filter"), args, "studios")
+
     def version(self, info: Any) -> dict[str, str]:
         return {"version": STASH_VERSION, "hash": STASH_HASH, "build_time": STASH_BUILD_TIME}
 
@@ -110,7 +126,7 @@ class _Root:
         return {"general": {"apiKey": self._sim.api_key or ""}}
 
 
-class StashSimulator(SimServer):
+class StashSimulator(SimServer, ObjectApi):
     """In-process Stash simulator; see the module docstring."""
 
     def __init__(
@@ -135,6 +151,7 @@ class StashSimulator(SimServer):
         self._gql_errors: list[dict[str, Any]] = []
         self._covers: dict[int, bool] = {}  # scene id -> has a cover (default: has a file)
         self._page_hooks: list[Callable[[list[int]], None]] = []
+        self._object_hooks: list[Callable[[str, list[int]], None]] = []
         self._cover_versions: dict[int, int] = {}  # scene id -> how often its cover was replaced
         schema()  # build the schema now rather than on the first request
         self.subscriptions = JobSubscriptions()  # jobsSubscribe over the /graphql websocket
@@ -154,9 +171,9 @@ class StashSimulator(SimServer):
                 "details": record.details,
                 "date": record.date,
                 "urls": list(record.urls),
-                "studio": record.studio,
-                "performers": list(record.performers),
-                "tags": list(record.tags),
+                "studio": next(iter(self.store.names(record, "studio")), None),
+                "performers": self.store.names(record, "performer"),
+                "tags": self.store.names(record, "tag"),
                 "files": list(record.files),
                 "created_at": format_time(record.created_at, self.store.tz),
                 "updated_at": format_time(record.updated_at, self.store.tz),
@@ -172,6 +189,10 @@ class StashSimulator(SimServer):
         found = self.scene(scene_id)
         assert found is not None
         return found
+
+    def delete_scene(self, scene_id: int | str) -> None:
+        """``sceneDestroy`` (or the source of a ``sceneMerge``): the scene is gone."""
+        self.store.delete(int(scene_id))
 
     def churn(self, count: int, *, cover: bool = False) -> list[str]:
         """Edit ``count`` random scenes (deterministic per seed); returns their ids. Only with
@@ -260,6 +281,7 @@ class StashSimulator(SimServer):
     def clear_page_hooks(self) -> None:
         with self._log_lock:
             self._page_hooks.clear()
+            self._object_hooks.clear()
 
     # -- HTTP ----------------------------------------------------------------------------------
     def route(self, request: Request) -> str:
@@ -352,6 +374,8 @@ class StashSimulator(SimServer):
             return self._scene_control(method, scene.group(1), request)
         if path == "/__sim__/jobs" and method == "POST":
             return job_control(self.jobs, request)
+        if path.startswith("/__sim__/objects/"):
+            return object_control(self, path, method, request.json)
         if path == "/__sim__/churn" and method == "POST":
             body = request.json()
             count, cover = body.get("count", 1), body.get("cover", False)
