@@ -138,7 +138,11 @@ def _open_runtime(
 
     def open_it() -> EngineRuntime:
         return EngineRuntime.open(
-            paths, config, serve_control=not args.once, idle_probes=not args.once
+            paths,
+            config,
+            serve_control=not args.once,
+            idle_probes=not args.once,
+            live_updates=not args.once,
         )
 
     try:
@@ -310,7 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_config_parser(sub, common)
 
+    from engine.cli_check import add_check_parser
     from engine.sim.cli import add_sim_parser
+
+    add_check_parser(sub, common)
 
     add_sim_parser(sub)
     return parser

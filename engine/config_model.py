@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -117,6 +117,8 @@ class PlexSyncConfig(BaseModel):
     preserve_plex_edits: bool = False
     skip_not_found: bool = False
     lock_synced_fields: bool = True
+    # How often "Check library" compares Stash with Plex on its own (it also runs on demand).
+    library_check: Literal["never", "daily", "weekly"] = "weekly"
 
     path_mappings: list[PathMapping] = Field(default_factory=list)
 
@@ -130,6 +132,8 @@ class PlexSyncConfig(BaseModel):
     sync_poster: bool = True
 
     notifications: bool = True
+    # Plex's and Stash's websockets: act within seconds; polling stays as the backstop.
+    live_updates: bool = True
     start_at_login: bool = False
 
     @field_validator("plex_url")

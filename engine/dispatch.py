@@ -26,7 +26,7 @@ from engine.config import PlexSyncConfig
 from engine.errors import ErrorClass, PermanentError, SyncError
 from engine.poller import StashSource
 from engine.pusher import Executed, PlexTarget, Prepared, PushResult, ScenePusher, execute
-from engine.stash_scene import Screenshot
+from engine.stash_scene import ScenePage, Screenshot
 from engine.store import Job, JobStore
 
 logger = logging.getLogger(__name__)
@@ -153,6 +153,9 @@ class RunnerHost(Protocol):
         ...
 
     def settle(self, job: Job, commit: Commit) -> None: ...
+    def committed(self, *, kept: bool) -> None: ...
+    def job_config(self, job: Job) -> tuple[PlexSyncConfig, bool]: ...
+    def scenes_by_id(self, ids: list[str]) -> ScenePage: ...
     def prefetch_failed(self, exc: SyncError) -> None: ...
 
 
@@ -244,9 +247,9 @@ class JobRunner:
     def _start(self, job: Job, flight: deque[_InFlight], *, inline: bool) -> _InFlight | None:
         """The job prepared and sent; None when its Plex item is in flight for another job
         (two scenes on one item: the second is planned after the first is settled)."""
-        config = self._host.config
+        config, forced = self._host.job_config(job)
         try:
-            prepared = self._prepare(job, config)
+            prepared = self._prepare(job, config, forced=forced)
         except Exception as exc:  # settled in turn, so events keep the claimed order
             return _InFlight(job, None, Future(), failure=exc)
         busy = {entry.prepared.item.rating_key for entry in flight if entry.prepared}
@@ -268,10 +271,17 @@ class JobRunner:
             return _InFlight(job, prepared, done)
         return _InFlight(job, prepared, self._lanes_now().submit(work))
 
-    def _prepare(self, job: Job, config: PlexSyncConfig) -> Prepared:
+    def _prepare(self, job: Job, config: PlexSyncConfig, *, forced: bool) -> Prepared:
         if "malformed" in job.payload:  # a malformed scene sent back from the DLQ: never a write
             raise _malformed(job)
-        return self._pusher.prepare(job, config=config, plex=self._host.plex())
+        return self._pusher.prepare(
+            job,
+            config=config,
+            plex=self._host.plex(),
+            force=forced,
+            claims=self._store,
+            lookup=self._host.scenes_by_id,
+        )
 
     def _lanes_now(self) -> Lanes:
         if self._lanes is None:
@@ -284,9 +294,14 @@ class JobRunner:
         group = [flight.popleft()]
         while flight and (everything or (len(group) < GROUP and flight[0].result.done())):
             group.append(flight.popleft())
-        with self._store.batch():
-            for entry in group:
-                self._finish(entry)
+        try:
+            with self._store.batch():
+                for entry in group:
+                    self._finish(entry)
+        except BaseException:
+            self._host.committed(kept=False)
+            raise
+        self._host.committed(kept=True)
         return len(group)
 
     def _finish(self, flight: _InFlight) -> None:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 
 from engine.breaker import CircuitBreaker, CircuitState
+from engine.check_runner import CheckRunner
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
 from engine.errors import ErrorClass, SyncError
@@ -21,7 +22,7 @@ from engine.events import JobOutcome, SyncListener
 from engine.poller import StashSource
 from engine.pusher import PlexTarget, PosterPending, PushResult
 from engine.retry import Action, Decision, RetryPolicy
-from engine.stash_scene import Screenshot
+from engine.stash_scene import ScenePage, Screenshot
 from engine.store import Job, JobStore
 from engine.wakeup import WakeWatch
 
@@ -47,6 +48,8 @@ class JobOutcomes:
     _plex_hold_until: float
     _bulk_done: int
     _dead_batch: list[JobOutcome]
+    _checker: CheckRunner
+    _after_commit: list[Callable[[], None]]
     breaker: CircuitBreaker
 
     def _plex_client(self) -> PlexTarget:
@@ -82,6 +85,22 @@ class JobOutcomes:
             return 0
         return 1 if self.breaker.state is CircuitState.HALF_OPEN else self._config.max_in_flight
 
+    def committed(self, *, kept: bool) -> None:
+        """The settled jobs' transaction ended: now the writes to the library check's own
+        store (another connection, which would wait for ours); dropped if it rolled back."""
+        actions, self._after_commit = self._after_commit, []
+        for action in actions if kept else []:
+            action()
+
+    def job_config(self, job: Job) -> tuple[PlexSyncConfig, bool]:
+        """The settings for this job, and whether a library check's Fix forces its write."""
+        forced = self._checker.forced(job.scene_id)
+        return self._checker.config_for(self._config, forced), forced
+
+    def scenes_by_id(self, ids: list[str]) -> ScenePage:
+        """Stash's scenes by id (for the claim on a Plex item, `engine.file_claims`)."""
+        return self._stash_client().scenes_by_id(ids)
+
     def prefetch_failed(self, exc: SyncError) -> None:
         if exc.error_class is ErrorClass.AUTH:
             self._on_failure(exc)  # paused: the jobs are held back, not tried one by one
@@ -96,6 +115,10 @@ class JobOutcomes:
                 self._store.complete_pushed(job, result.record)
         except PosterPending as pending:
             self._store.record_pushed(pending.record)  # the metadata is in Plex: never rewrite it
+            record, wrote = pending.record, pending.wrote
+            self._after_commit.append(
+                lambda: self._checker.pushed(job.scene_id, record, wrote=wrote, finished=False)
+            )
             self._on_failure(pending.cause)
             self._handle_job_failure(job, pending.cause, poster=True)
         except SyncError as exc:
@@ -113,6 +136,11 @@ class JobOutcomes:
 
     def _pushed(self, job: Job, result: PushResult) -> None:
         self._auth_notified = None  # a write worked: the next auth failure is news
+        self._after_commit.append(
+            lambda: self._checker.pushed(
+                job.scene_id, result.record, wrote=result.wrote, finished=True
+            )
+        )
         self.breaker.record_success()
         self._clear_error("plex")
         self._bulk_done += 1

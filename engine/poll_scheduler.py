@@ -1,9 +1,11 @@
 """When the engine polls Stash, how much of a poll one tick may do, and what an outcome means.
 
-A poll cycle reads from the watermark to the newest change; a tick reads at most
-`PAGES_PER_TICK` pages of it and the next tick goes on, so a busy Stash never takes the engine's
-time away from the queue (the engine gives jobs their own budget after the poll's pages). The
-engine owns its error and auth states; this module hands back a typed outcome.
+A poll reads scenes, then tags, performers and studios (`object_poller`), each from its
+watermark to the newest change, then the fan-out their renames and merges need. A tick reads at
+most `PAGES_PER_TICK` pages of that (a last page with nothing new, what an idle poll reads, is
+free: at most one per cycle) and the next tick goes on, so a busy Stash never takes the
+engine's time away from the queue (the engine gives jobs their own budget after the poll's
+pages). The engine owns its error and auth states; this module hands back a typed outcome.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from dataclasses import dataclass
 
 from engine.clock import Clock
 from engine.errors import SyncError
-from engine.poller import StashPoller, StashSource
+from engine.file_claims import recheck_conflicts
+from engine.object_poller import FanOut, ObjectPoller
+from engine.poller import KeysetPoller, StashPoller, StashSource
+from engine.stash_objects import OBJECT_KINDS
+from engine.stash_scene import PAGE_SIZE
 from engine.store import JobStore
 
 logger = logging.getLogger(__name__)
@@ -44,12 +50,16 @@ class PollScheduler:
         clock: Clock,
         source: Callable[[], StashSource],
         pages_per_tick: int = PAGES_PER_TICK,
+        page_size: int = PAGE_SIZE,
     ) -> None:
         self._store = store
         self._clock = clock
         self._source = source
         self._pages_per_tick = pages_per_tick
+        self._page_size = page_size
         self._poller: StashPoller | None = None
+        self._objects: list[ObjectPoller] = []
+        self._fan_out: FanOut | None = None
         self._next_at = float("-inf")
         self._reading = False  # a cycle is under way and goes on at the next tick
 
@@ -73,6 +83,8 @@ class PollScheduler:
     def forget_source(self) -> None:
         """The Stash client was closed: the next poll builds a poller on a new one."""
         self._poller = None
+        self._objects = []
+        self._fan_out = None
 
     def skip(self, interval: float) -> None:
         """Not polling this time (Stash's key was rejected): try again an interval later."""
@@ -80,25 +92,69 @@ class PollScheduler:
         self._next_at = self._clock.monotonic() + interval
 
     def poll(self, interval: float, stop: threading.Event) -> PollOutcome:
-        """Read this tick's pages of the cycle under way, starting one if none is."""
+        """Read this tick's pages of the poll under way, starting one if none is."""
         if self._poller is None:
-            self._poller = StashPoller(self._source(), self._store, self._clock)
-        poller = self._poller
-        if not self._reading:
+            self._build()
+        starting = not self._reading
+        if starting:
             self._next_at = self._clock.monotonic() + interval
-            if not poller.in_cycle:
-                poller.start_cycle()
-        added = 0
+            for poller in self._cycles():
+                if not poller.in_cycle:
+                    poller.start_cycle()
+        added, budget = 0, self._pages_per_tick
         try:
-            for _ in range(self._pages_per_tick):
-                result = poller.read_page()
-                added += result.added
-                self._reading = not result.finished
-                if result.finished or stop.is_set():
+            if starting:
+                added += self._recheck_conflicts()
+            while budget > 0:
+                step_added, cost = self._step()
+                added += step_added
+                budget -= cost
+                self._reading = self._has_work()
+                if not self._reading or stop.is_set():
                     break
         except SyncError as exc:
-            # The cursor is where the last page left it; go on after a poll interval.
+            # Each cursor is where its last page left it; go on after a poll interval.
             self._reading = False
             self._next_at = self._clock.monotonic() + interval
             return PollOutcome(added, exc)
         return PollOutcome(added)
+
+    def _recheck_conflicts(self) -> int:
+        """Two scenes on one file: once Stash has only one there, the other syncs again."""
+        assert self._poller is not None
+        lookup = self._poller.source.scenes_by_id
+        return recheck_conflicts(self._store, lookup, self._retry)
+
+    def _retry(self, entry_id: int) -> None:
+        self._store.dlq_retry([entry_id])
+
+    def _build(self) -> None:
+        source = self._source()
+        size = self._page_size
+        self._poller = StashPoller(source, self._store, self._clock, page_size=size)
+        self._fan_out = FanOut(source, self._store, self._poller.take, page_size=size)
+        self._objects = [
+            ObjectPoller(kind, source, self._store, self._clock, self._fan_out, page_size=size)
+            for kind in OBJECT_KINDS
+        ]
+
+    def _cycles(self) -> list[KeysetPoller]:
+        assert self._poller is not None
+        return [self._poller, *self._objects]
+
+    def _has_work(self) -> bool:
+        fan_out = self._fan_out
+        return any(p.in_cycle for p in self._cycles()) or (fan_out is not None and fan_out.pending)
+
+    def _step(self) -> tuple[int, int]:
+        """One request: scenes first, then objects, then the fan-out of their changes.
+
+        Returns (jobs added, its cost against the tick's budget)."""
+        for poller in self._cycles():
+            if poller.in_cycle:
+                result = poller.read_page()
+                idle = result.finished and not result.fresh
+                return result.added, 0 if idle else 1
+        if self._fan_out is not None and self._fan_out.pending:
+            return self._fan_out.step(), 1
+        return 0, 1

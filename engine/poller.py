@@ -19,10 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from engine.clock import Clock
 from engine.stash_client import in_offset_of, offset_of, watermark_minus
+from engine.stash_objects import ObjectPage
 from engine.stash_scene import (
     PAGE_SIZE,
     MalformedScene,
@@ -44,8 +45,19 @@ PRUNE_SECONDS = 86_400.0  # read versions kept this far below the watermark (far
 
 class StashSource(Protocol):
     def scene_page(self, query: PageQuery) -> ScenePage: ...
+    def object_page(self, kind: str, query: PageQuery) -> ObjectPage: ...
+    def present(self, kind: str, ids: list[str]) -> set[str]: ...
+    def scenes_carrying(self, kind: str, ids: list[str], after_id: int, size: int) -> ScenePage: ...
+    def scenes_by_id(self, ids: list[str]) -> ScenePage: ...
     def fetch_image(self, url: str) -> Screenshot: ...
     def close(self) -> None: ...
+
+
+class KeysetPage(Protocol):
+    @property
+    def rows(self) -> int: ...
+    @property
+    def keys(self) -> tuple[tuple[str, str], ...]: ...
 
 
 @dataclass(frozen=True)
@@ -67,17 +79,38 @@ class PollState:
 class PageResult:
     added: int  # jobs added or replaced
     finished: bool  # the cycle reached the newest change
+    fresh: bool = False  # the page held a version not read before
 
 
-class StashPoller:
-    def __init__(
-        self, stash: StashSource, store: JobStore, clock: Clock, *, page_size: int = PAGE_SIZE
-    ) -> None:
-        self._stash = stash
+class KeysetPoller:
+    """The keyset cycle over `updated_at` (see the module docstring), for any kind of row.
+
+    A subclass reads a page (`_fetch`) and takes what is new on it (`_take`). Rows that can be
+    filtered by id are read by id within a timestamp a page holds; others (`GROUP_BY_ID`
+    False) read such a timestamp whole in one request.
+    """
+
+    GROUP_BY_ID: ClassVar[bool] = True
+
+    def __init__(self, store: JobStore, clock: Clock, *, state_key: str, page_size: int) -> None:
         self._store = store
         self._clock = clock
+        self._state_key = state_key
         self._page_size = page_size
         self._state = self._load()
+
+    def _fetch(self, query: PageQuery) -> KeysetPage:
+        raise NotImplementedError
+
+    def _take(self, page: Any) -> tuple[int, bool]:
+        """Queue what is new on the page; returns (jobs added, any version not read before)."""
+        raise NotImplementedError
+
+    def _quiet(self, watermark: str) -> None:
+        """Nothing waits to settle below `watermark`: memory of older versions may go."""
+
+    def _legacy_state(self) -> PollState:
+        return PollState()
 
     @property
     def in_cycle(self) -> bool:
@@ -113,7 +146,7 @@ class StashPoller:
         if not self._state.active:
             self.start_cycle()
         query = PageQuery(**self._state.cursor)
-        page = self._stash.scene_page(query)
+        page = self._fetch(query)
         added, found = self._take(page)
         keys = list(page.keys)
         newest = self._state.cycle_newest
@@ -132,12 +165,12 @@ class StashPoller:
             cycle_found=self._state.cycle_found or found,
             ties=ties,
         )
-        following = _next_query(query, page, keys)
+        following = next_query(query, page.rows, keys, by_id=self.GROUP_BY_ID)
         if following is None:
             self._save(self._finish(state))
-            return PageResult(added, finished=True)
+            return PageResult(added, finished=True, fresh=found)
         self._save(replace(state, cursor=asdict(following)))
-        return PageResult(added, finished=False)
+        return PageResult(added, finished=False, fresh=found)
 
     def _after_offset_change(self, state: PollState, keys: list[tuple[str, str]]) -> PollState:
         """Stash writes its local offset; after a DST fall-back its new times sort below the
@@ -172,8 +205,7 @@ class StashPoller:
                 settle_from = start
             settle_at = now + SETTLE_SECONDS
         elif settle_from is None and watermark is not None:
-            # Nothing waits to settle: versions this old are not read again.
-            self._store.prune_seen(_minus(watermark, PRUNE_SECONDS))
+            self._quiet(watermark)
         return replace(
             state,
             watermark=watermark,
@@ -182,6 +214,56 @@ class StashPoller:
             active=False,
             cursor={},
         )
+
+    def _load(self) -> PollState:
+        saved = self._store.get_value(self._state_key)
+        if isinstance(saved, dict):
+            try:
+                state = PollState(**saved)
+                PageQuery(**state.cursor)
+                return state
+            except TypeError:
+                logger.warning("The stored Stash poll state is unreadable; reading every scene")
+                return PollState()
+        return self._legacy_state()
+
+    def _save(self, state: PollState) -> None:
+        self._state = state
+        self._store.set_value(self._state_key, asdict(state))
+
+
+class StashPoller(KeysetPoller):
+    """Polls scenes and queues the changed ones."""
+
+    def __init__(
+        self, stash: StashSource, store: JobStore, clock: Clock, *, page_size: int = PAGE_SIZE
+    ) -> None:
+        self._stash = stash
+        super().__init__(store, clock, state_key=STATE_KEY, page_size=page_size)
+
+    @property
+    def source(self) -> StashSource:
+        return self._stash
+
+    def _fetch(self, query: PageQuery) -> ScenePage:
+        return self._stash.scene_page(query)
+
+    def _quiet(self, watermark: str) -> None:
+        # Nothing waits to settle: versions this old are not read again.
+        self._store.prune_seen(_minus(watermark, PRUNE_SECONDS))
+
+    def _legacy_state(self) -> PollState:
+        legacy = self._store.get_value(LEGACY_WATERMARK_KEY)
+        if isinstance(legacy, str) and legacy:
+            # Upgrade: go on from the old watermark, and re-read its overlap once, as it did.
+            return PollState(
+                watermark=legacy, settle_from=_minus(legacy, LEGACY_OVERLAP_SECONDS), settle_at=0.0
+            )
+        return PollState()
+
+    def take(self, page: ScenePage) -> int:
+        """Queue the changed scenes of a page read by other means (an object's scenes)."""
+        return self._take(page)[0]
 
     def _take(self, page: ScenePage) -> tuple[int, bool]:
         """Queue what is new on the page; returns (jobs added, any version not read before)."""
@@ -230,35 +312,15 @@ class StashPoller:
             return 0  # already in Plex exactly like this
         return 1 if self._store.enqueue(scene.id, payload, title=scene.title) else 0
 
-    def _load(self) -> PollState:
-        saved = self._store.get_value(STATE_KEY)
-        if isinstance(saved, dict):
-            try:
-                state = PollState(**saved)
-                PageQuery(**state.cursor)
-                return state
-            except TypeError:
-                logger.warning("The stored Stash poll state is unreadable; reading every scene")
-                return PollState()
-        legacy = self._store.get_value(LEGACY_WATERMARK_KEY)
-        if isinstance(legacy, str) and legacy:
-            # Upgrade: go on from the old watermark, and re-read its overlap once, as it did.
-            return PollState(
-                watermark=legacy, settle_from=_minus(legacy, LEGACY_OVERLAP_SECONDS), settle_at=0.0
-            )
-        return PollState()
 
-    def _save(self, state: PollState) -> None:
-        self._state = state
-        self._store.set_value(STATE_KEY, asdict(state))
-
-
-def _next_query(query: PageQuery, page: ScenePage, keys: list[tuple[str, str]]) -> PageQuery | None:
+def next_query(
+    query: PageQuery, rows: int, keys: list[tuple[str, str]], *, by_id: bool
+) -> PageQuery | None:
     """Where the next page starts, or None when this page reached the newest change."""
-    full = page.rows >= query.size
+    full = rows >= query.size
     if query.group_after_id is not None:
         ids = [int(i) for i, _ in keys if i.isdigit()]
-        if full and ids:
+        if by_id and full and ids:
             return replace(query, group_after_id=max(ids))
         # The timestamp is read through; go on with what is newer.
         return replace(query, inclusive=False, group_after_id=None)

@@ -18,7 +18,8 @@ from typing import Any, Protocol
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
 from engine.desired import EditPlan, apply_params, plan_edit
-from engine.errors import ErrorClass, NotFoundError, SyncError
+from engine.errors import AmbiguousMatchError, ErrorClass, NotFoundError, SyncError
+from engine.file_claims import ClaimStore, Lookup, check_claim
 from engine.index_follow import IndexFollower
 from engine.matching import Match, PathIndex, not_found
 from engine.plex_model import PlexItem, PlexSection
@@ -49,6 +50,7 @@ class PushResult:
 
     record: Pushed
     notes: list[str] = field(default_factory=list)
+    wrote: bool = False  # the metadata PUT was sent (the library check trusts Plex's updatedAt)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Prepared:
     plan: EditPlan
     previous: Pushed | None
     full: PlexItem | None = None  # the full item, already read with the batch
+    force: bool = False  # a library check's Fix: read the item and write even if unchanged
 
 
 @dataclass
@@ -93,10 +96,11 @@ class _Planned:
 class PosterPending(Exception):
     """The metadata reached Plex (`record`), the poster did not (`cause`); retry only the poster."""
 
-    def __init__(self, record: Pushed, cause: SyncError) -> None:
+    def __init__(self, record: Pushed, cause: SyncError, *, wrote: bool = False) -> None:
         super().__init__(str(cause))
         self.record = record
         self.cause = cause
+        self.wrote = wrote
 
 
 class ScenePusher:
@@ -120,8 +124,41 @@ class ScenePusher:
         """Look for what changed in Plex before the next job (Plex was away)."""
         self._follower.refresh_soon()
 
-    def prepare(self, job: Job, *, config: PlexSyncConfig, plex: PlexTarget) -> Prepared:
-        """Match and plan on the engine thread (the index and our memory are in the store)."""
+    def found_now(
+        self, plex: PlexTarget, config: PlexSyncConfig, files_by_scene: dict[str, list[str]]
+    ) -> list[str]:
+        """Plex says it gained items: read them now; the scenes whose files it has now."""
+        self._follower.refresh_soon()
+        index = self._follower.ensure(plex, config)  # one incremental read (or the first sweep)
+        self._refreshed_at = self._clock.monotonic()
+        found = []
+        for scene_id, files in files_by_scene.items():
+            try:
+                match = index.find(files, config.path_mappings) if files else None
+            except AmbiguousMatchError:
+                match = None
+                found.append(scene_id)  # present, if not uniquely: the job says which
+            if match is not None:
+                found.append(scene_id)
+        return found
+
+    def prepare(
+        self,
+        job: Job,
+        *,
+        config: PlexSyncConfig,
+        plex: PlexTarget,
+        force: bool = False,
+        claims: ClaimStore | None = None,
+        lookup: Lookup | None = None,
+    ) -> Prepared:
+        """Match and plan on the engine thread (the index and our memory are in the store).
+
+        `force` (a library check's Fix) writes even when the state equals what we last pushed:
+        Plex changed behind our back, so the full item is read first. With `claims` and
+        `lookup` (Stash's scenes by id), a Plex item another scene still has in Stash is
+        refused (`file_claims`).
+        """
         index = self._follower.ensure(plex, config)
         ahead = self._planned.pop(job.scene_id, None)
         stale = self._follower.follows != self._planned_at
@@ -129,19 +166,52 @@ class ScenePusher:
             files = [str(p) for p in job.payload.get("files") or []]
             match = self._match(index, plex, config, files)
             ahead = self._plan(job, self._storage.known_tags(match.item) or match.item, config)
+        if claims is not None and lookup is not None:
+            ahead = self._claim(job, ahead, index, config, claims, lookup)
         item, previous, plan = ahead.item, ahead.previous, ahead.plan
         prev_state = previous.state if previous else None
         full = None
-        if plan.state != prev_state and plan.needs_full_item:
+        if force or (plan.state != prev_state and plan.needs_full_item):
             full = self._prefetched.pop(item.rating_key, None)
             if full is not None:
                 plan = plan_edit(job.payload, full, config, previous=prev_state)
-        return Prepared(job, item, plan, previous, full)
+        return Prepared(job, item, plan, previous, full, force=force)
 
-    def _plan(self, job: Job, item: PlexItem, config: PlexSyncConfig) -> _Planned:
-        previous = self._storage.pushed(job.scene_id)
+    def _plan(
+        self, job: Job, item: PlexItem, config: PlexSyncConfig, previous: Pushed | None = None
+    ) -> _Planned:
+        previous = previous or self._storage.pushed(job.scene_id)
         prev_state = previous.state if previous else None
         return _Planned(item, previous, plan_edit(job.payload, item, config, previous=prev_state))
+
+    def _claim(
+        self,
+        job: Job,
+        ahead: _Planned,
+        index: PathIndex,
+        config: PlexSyncConfig,
+        claims: ClaimStore,
+        lookup: Lookup,
+    ) -> _Planned:
+        """The item for this scene, unless another scene on its file keeps it (raises)."""
+
+        def other_match(files: list[str]) -> Match | None:
+            try:
+                return index.find(files, config.path_mappings)
+            except AmbiguousMatchError:
+                return None  # not provably on this item
+
+        taken_from = check_claim(claims, job.scene_id, ahead.item, lookup=lookup, find=other_match)
+        if taken_from is None:
+            return ahead
+        # A new item for this scene: what the scene that had it wrote there is what goes (our
+        # own last write was to another item).
+        state = claims.written_state(taken_from)
+        if not state:
+            return _Planned(
+                ahead.item, None, plan_edit(job.payload, ahead.item, config, previous=None)
+            )
+        return self._plan(job, ahead.item, config, Pushed(job.scene_id, "", state, None, None))
 
     def commit(self, prepared: Prepared, done: Executed) -> PushResult:
         """Store what the requests did; raises their error (PosterPending: metadata only)."""
@@ -152,6 +222,7 @@ class ScenePusher:
                 self._storage.known_put(full, full.updated_at)
         if done.missing is not None:
             self._gone(index, done.missing)
+        wrote = done.edited is not None
         if done.edited is not None:
             index.update(done.edited)
             if done.edited.complete and done.written_at is not None:
@@ -168,11 +239,11 @@ class ScenePusher:
             job.scene_id, payload_hash(job.payload), done.plan.state, old_source, old_hash
         )
         if done.poster_error is not None:
-            raise PosterPending(metadata, done.poster_error) from done.poster_error
+            cause = done.poster_error
+            raise PosterPending(metadata, cause, wrote=wrote) from cause
         source, digest = done.poster or (old_source, old_hash)
-        return PushResult(
-            replace(metadata, poster_source=source, poster_hash=digest), done.plan.notes
-        )
+        record = replace(metadata, poster_source=source, poster_hash=digest)
+        return PushResult(record, done.plan.notes, wrote=wrote)
 
     def prefetch(self, jobs: list[Job], *, config: PlexSyncConfig, plex: PlexTarget) -> None:
         """Plan the jobs in hand, and read in one request the full items they will need.
@@ -259,8 +330,9 @@ def execute(
     item = prepared.full or prepared.item
     started = monotonic()
     try:
-        if done.plan.state != prev_state:
-            if done.plan.needs_full_item and prepared.full is None:
+        if prepared.force or done.plan.state != prev_state:
+            wants_full = prepared.force or done.plan.needs_full_item
+            if wants_full and prepared.full is None:
                 done.calls += 1
                 item = done.full = plex.fetch_item(item.rating_key, item.section_key)
                 done.plan = plan_edit(payload, item, config, previous=prev_state)

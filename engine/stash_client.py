@@ -15,6 +15,15 @@ import requests
 from engine.config import PlexSyncConfig
 from engine.errors import AuthError, PermanentError, SyncError, TransientError, UnreachableError
 from engine.http import configured_session, http_epoch, tls_failure
+from engine.stash_objects import (
+    FAR_FUTURE,
+    ObjectPage,
+    carrying_filter,
+    object_page_request,
+    parse_object_page,
+    parse_present,
+    present_request,
+)
 from engine.stash_scene import (
     PageQuery,
     ScenePage,
@@ -38,15 +47,13 @@ __all__ = [
 ]
 
 STASH_TIMEOUT = (5.0, 30.0)
-# An upper bound above every RFC 3339 text, for "updated_at >= x" as BETWEEN (inclusive, text).
-FAR_FUTURE = "9999-12-31T23:59:59Z"
 SCENE_FIELDS = (
     "id title details date updated_at studio { name } performers { name } tags { name }"
     " files { path } paths { screenshot }"
 )
 FIND_SCENES = (
-    "query FindScenes($filter: FindFilterType, $scene_filter: SceneFilterType) {"
-    " findScenes(filter: $filter, scene_filter: $scene_filter) {"
+    "query FindScenes($filter: FindFilterType, $scene_filter: SceneFilterType, $ids: [ID!]) {"
+    " findScenes(filter: $filter, scene_filter: $scene_filter, ids: $ids) {"
     f" scenes {{ {SCENE_FIELDS} }} }} }}"
 )
 VERSION = "query Version { version { version } }"
@@ -164,7 +171,10 @@ class StashClient:
 
         A scene that breaks Stash's schema is returned as malformed; the rest of the page stands.
         """
-        data = self._post(FIND_SCENES, _page_variables(query))
+        return self._scenes(_page_variables(query))
+
+    def _scenes(self, variables: dict[str, Any]) -> ScenePage:
+        data = self._post(FIND_SCENES, variables)
         try:
             raw_scenes = list(data["findScenes"]["scenes"] or [])
         except (KeyError, TypeError) as exc:
@@ -182,6 +192,31 @@ class StashClient:
             scenes.append(scene)
             keys.append((scene.id, scene.updated_at))
         return ScenePage(tuple(scenes), tuple(broken), len(raw_scenes), tuple(keys))
+
+    def object_page(self, kind: str, query: PageQuery) -> ObjectPage:
+        """One page of a keyset poll over tags, performers or studios (`kind`)."""
+        return parse_object_page(kind, self._post(*object_page_request(kind, query)))
+
+    def present(self, kind: str, ids: list[str]) -> set[str]:
+        """Which of these object ids Stash still has."""
+        return parse_present(kind, self._post(*present_request(kind, ids)))
+
+    def scenes_carrying(self, kind: str, ids: list[str], after_id: int, size: int) -> ScenePage:
+        """Scenes that carry any of these objects, by id above `after_id` (a keyset on id:
+        an edit between pages moves no scene past the cursor)."""
+        scene_filter = carrying_filter(kind, ids)
+        scene_filter["id"] = {"value": after_id, "modifier": "GREATER_THAN"}
+        variables = {
+            "filter": {"page": 1, "per_page": size, "sort": "id", "direction": "ASC"},
+            "scene_filter": scene_filter,
+        }
+        return self._scenes(variables)
+
+    def scenes_by_id(self, ids: list[str]) -> ScenePage:
+        """These scenes as Stash has them now (gone ones are absent)."""
+        if not ids:  # Stash reads an empty id list as "every scene"
+            return ScenePage((), (), 0, ())
+        return self._scenes({"ids": ids, "filter": {"per_page": -1, "sort": "id"}})
 
     def fetch_image(self, url: str) -> Screenshot:
         """A screenshot's raster bytes (b"" for Stash's placeholder: the scene has no cover) and

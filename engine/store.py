@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.clock import SYSTEM_CLOCK, Clock
+from engine.file_claims import CLAIMS_SCHEMA, ClaimStore
 from engine.history import BUSY_TIMEOUT, DAY, HISTORY_SCHEMA, HistoryStore, Outage
 from engine.plex_index import INDEX_SCHEMA, IndexStore
 from engine.poll_store import POLL_SCHEMA, PollStore
@@ -124,10 +125,10 @@ class QueueCounts:
     dlq: int
 
 
-class JobStore(HistoryStore, IndexStore, PollStore):
+class JobStore(HistoryStore, IndexStore, PollStore, ClaimStore):
     """The queue, the DLQ and what reached Plex, plus the history (see `HistoryStore`)."""
 
-    SCHEMAS = (SCHEMA, HISTORY_SCHEMA, INDEX_SCHEMA, POLL_SCHEMA)
+    SCHEMAS = (SCHEMA, HISTORY_SCHEMA, INDEX_SCHEMA, POLL_SCHEMA, CLAIMS_SCHEMA)
 
     def __init__(
         self,
@@ -260,6 +261,23 @@ class JobStore(HistoryStore, IndexStore, PollStore):
         with self._tx() as db:
             return db.execute(
                 "UPDATE jobs SET not_before=0 WHERE status='pending' AND not_before>0"
+            ).rowcount
+
+    def waiting_not_found(self, limit: int = 5000) -> list[Job]:
+        """Jobs waiting because Plex had no item for their file (oldest first)."""
+        rows = self._db().execute(
+            "SELECT * FROM jobs WHERE status='pending' AND error_class='not_found'"
+            " AND not_before>? ORDER BY seq LIMIT ?",
+            (self._clock.now(), limit),
+        )
+        return [_job(row) for row in rows]
+
+    def make_ready(self, scene_ids: list[str]) -> int:
+        """These waiting jobs may run now (their budget stays as it is)."""
+        with self._tx() as db:
+            return db.executemany(
+                "UPDATE jobs SET not_before=0 WHERE scene_id=? AND status='pending'",
+                [(scene_id,) for scene_id in scene_ids],
             ).rowcount
 
     def next_ready_at(self) -> float | None:

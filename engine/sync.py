@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from engine.breaker import CircuitBreaker, CircuitState
+from engine.check_runner import CheckRunner
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.commands import CommandQueue
 from engine.config import PlexSyncConfig
@@ -26,6 +27,8 @@ from engine.errors import ErrorClass, SyncError
 from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
 from engine.history import DAY, describe_storage_error
 from engine.job_outcomes import STASH_OUTAGE, JobOutcomes
+from engine.live_catchup import SignalGate, ready_found
+from engine.live_messages import LiveSignal
 from engine.poll_scheduler import PollScheduler
 from engine.poller import StashSource
 from engine.pusher import PlexTarget, ScenePusher
@@ -85,6 +88,7 @@ class SyncEngine(JobOutcomes):
             max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
         )
         self._pusher = ScenePusher(clock, store)
+        self._after_commit: list[Callable[[], None]] = []  # see `JobOutcomes.committed`
         self._runner = JobRunner(
             host=self, store=store, pusher=self._pusher, clock=clock, lanes=self._make_lanes
         )
@@ -108,6 +112,11 @@ class SyncEngine(JobOutcomes):
         self._status: EngineStatus | None = None
         self._wake = WakeWatch(clock)
         self._settle_pending = False  # a settle window is open: check at once when it ends
+        self._live_gate = SignalGate()
+        # A one-shot run does no scheduled work; "Check library now" still works there.
+        self._checker = CheckRunner(
+            store, clock, listener, scheduled=idle_probes, on_fix=self._pusher.forget_index
+        )
         self._restore_pause()
 
     # --- commands (any thread) -----------------------------------------------------------------
@@ -149,6 +158,11 @@ class SyncEngine(JobOutcomes):
         """The platform reports a network change: settle, then check at once."""
         self._submit(self._wake.network_changed)
 
+    def live_signal(self, signal: LiveSignal) -> None:
+        """Plex or Stash reported a change (any thread); a burst folds into one command."""
+        if self._live_gate.offer(signal):
+            self._submit(lambda: self._on_live_signal(signal))
+
     def dlq_retry(self, entry_ids: list[int] | None) -> None:
         self._submit(lambda: self._do_dlq_retry(entry_ids))
 
@@ -157,6 +171,22 @@ class SyncEngine(JobOutcomes):
 
     def dlq_purge(self, older_than_days: float) -> None:
         self._submit(lambda: self._purge(older_than_days))
+
+    def check_now(self) -> None:
+        """Start a library check (or keep the one running)."""
+        self.execute(self._checker.request)
+
+    def check_fix(self, scene_ids: list[str] | None) -> None:
+        """Queue the last check's findings (None = all) as jobs."""
+        self.execute(lambda: self._checker.fix(scene_ids))
+
+    def check_cancel(self) -> None:
+        self._submit(self._checker.cancel)
+
+    @property
+    def checker(self) -> CheckRunner:
+        """For commands run on the engine thread (`execute`) and the control channel."""
+        return self._checker
 
     def request_stop(self) -> None:
         """Ask the engine to stop: the tick in progress returns after the call in hand."""
@@ -225,6 +255,7 @@ class SyncEngine(JobOutcomes):
             max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
         )
         self._close_clients()
+        self._checker.reset_sources()
         if (old.plex_url, old.plex_libraries) != (config.plex_url, config.plex_libraries):
             self._pusher.forget_index()
         if old.plex_url != config.plex_url:
@@ -235,6 +266,25 @@ class SyncEngine(JobOutcomes):
         self._polls.poll_soon()
         self._plex_hold_until = float("-inf")
         logger.info("New settings applied")
+
+    def _on_live_signal(self, signal: LiveSignal) -> None:
+        """A Stash job ended: poll now. Plex gained items: retry the scenes it has now."""
+        self._live_gate.taken(signal)
+        if signal is LiveSignal.STASH_JOB_ENDED:
+            self._polls.poll_soon()
+            return
+        plex_usable = (
+            self._config.is_configured
+            and not self._paused
+            and self._auth_error is None
+            and self.breaker.state is CircuitState.CLOSED
+            and self._clock.monotonic() >= self._plex_hold_until
+        )
+        if plex_usable:  # otherwise the jobs' own backoff brings them back
+            try:
+                ready_found(self._store, self._pusher, self._plex_client(), self._config)
+            except SyncError as exc:
+                self._on_failure(exc)
 
     def _do_dlq_retry(self, entry_ids: list[int] | None) -> None:
         count = self._store.dlq_retry(entry_ids)
@@ -285,6 +335,7 @@ class SyncEngine(JobOutcomes):
             if self._auth_error is None and not self._stop.is_set():
                 # Jobs get their own budget after the poll's pages: a busy Stash never starves them.
                 more = self._plex_work(self._clock.monotonic() + budget)
+                more = self._check_work() or more
             more = more or self._polls.busy
         self._flush_dead_letters()
         self._publish()
@@ -303,6 +354,7 @@ class SyncEngine(JobOutcomes):
 
     def close(self) -> None:
         self._close_clients()
+        self._checker.close()
 
     def _check_wake(self) -> None:
         """After a resume or a network change, check at once; when the settle ends, again."""
@@ -399,6 +451,31 @@ class SyncEngine(JobOutcomes):
         if progress != self._progress:
             self._progress = progress
             self._listener.progress_changed(progress)
+
+    # --- library check -------------------------------------------------------------------------
+
+    def _check_work(self) -> bool:
+        """A slice of a library check, while Plex is healthy; True if it has more to do."""
+        if self.breaker.state is not CircuitState.CLOSED or self._auth_error or self._stop.is_set():
+            return False
+        if self._clock.monotonic() < self._plex_hold_until:
+            return False
+        ready = self._store.next_ready_at()
+        idle = ready is None or ready > self._clock.now()
+        if not self._checker.wanted(self._config, queue_idle=idle):
+            return False
+        return self._checker.work(
+            plex=self._plex_client(),
+            stash=self._stash_client(),
+            config=self._config,
+            on_failure=self._on_check_failure,
+        )
+
+    def _on_check_failure(self, exc: SyncError) -> None:
+        if exc.service == "stash":
+            self._on_stash_error(exc)
+        else:
+            self._on_failure(exc)
 
     # --- Plex ----------------------------------------------------------------------------------
 
@@ -547,7 +624,7 @@ class SyncEngine(JobOutcomes):
         self._publish()
 
     def _make_status(self) -> EngineStatus:
-        return read_status(
+        status = read_status(
             self._store,
             self.breaker.snapshot(),
             now=self._clock.now(),
@@ -561,6 +638,7 @@ class SyncEngine(JobOutcomes):
             running=not self._stop.is_set(),
             engine_error=self._engine_error,
         )
+        return replace(status, check=self._checker.progress)
 
     def _publish(self) -> None:
         try:

@@ -11,12 +11,18 @@ like Stash's gqlgen; resolver errors answer 200 with ``errors``.
 
 Control routes (not counted in stats): ``GET|DELETE /__sim__/stats``, ``POST|DELETE|GET
 /__sim__/fault``, ``GET|POST /__sim__/scenes/{id}`` (POST JSON fields to change),
-``POST /__sim__/churn`` ``{"count": k, "cover": false}``, ``GET|DELETE /__sim__/requests``,
+``POST /__sim__/churn`` ``{"count": k, "cover": false}``, ``GET|POST /__sim__/objects/{kind}/{id}``
+(POST ``{"name": ...}`` renames; ``DELETE`` destroys), ``POST /__sim__/objects/{kind}/merge``
+``{"source": [ids], "destination": id}`` (kind: tag, performer or studio; see
+stash_objects), ``GET|DELETE /__sim__/requests``,
 ``POST|DELETE /__sim__/graphql_error`` ``{"match", "message", "count"}`` (a GraphQL error on
 HTTP 200, e.g. "database is locked", for operations whose text matches ``match``) and
 ``POST|DELETE /__sim__/page_edits`` ``{"count": k, "times": n}`` (after each ``findScenes``
 answer, edit the first ``k`` scenes it returned, ``n`` times or until cleared: the edits a user
-makes while a poller is between two page requests).
+makes while a poller is between two page requests), ``POST /__sim__/jobs`` ``{"kind":
+"identify"|"scan"|"auto_tag", "scenes": [ids], "fields": {...}, "duration": s}`` (a job that
+edits those scenes and reports itself on ``jobsSubscribe``; see ``stash_jobs``). A websocket
+upgrade of ``/graphql`` serves ``jobsSubscribe`` (see ``ws_stash``).
 """
 
 from __future__ import annotations
@@ -36,8 +42,12 @@ from graphql import GraphQLError, execute_sync, parse, validate
 from engine.sim.http_base import Request, Response, SimError, SimServer, json_response
 from engine.sim.images import PLACEHOLDER_SVG, SVG_TYPE, png_bytes
 from engine.sim.stash_data import SceneStore, format_time
+from engine.sim.stash_jobs import SimJobs, job_control, stash_time
+from engine.sim.stash_object_api import ObjectApi, object_control
 from engine.sim.stash_query import page_of, scene_object, select
 from engine.sim.stash_schema import schema
+from engine.sim.ws_base import is_upgrade
+from engine.sim.ws_stash import JobSubscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +108,18 @@ class _Root:
             return None
         return scene_object(self._sim.store, record, info.context["base_url"]) if record else None
 
+    def findTags(self, info: Any, **args: Any) -> dict[str, Any]:
+        return self._sim.find_objects("tag", args.get("tag_filter"), args, "tags")
+
+    def findPerformers(self, info: Any, **args: Any) -> dict[str, Any]:
+        ids = [*(args.get("performer_ids") or []), *(args.get("ids") or [])]
+        return self._sim.find_objects(
+            "performer", args.get("performer_filter"), {**args, "ids": ids}, "performers"
+        )
+
+    def findStudios(self, info: Any, **args: Any) -> dict[str, Any]:
+        return self._sim.find_objects("studio", args.get("studio_filter"), args, "studios")
+
     def version(self, info: Any) -> dict[str, str]:
         return {"version": STASH_VERSION, "hash": STASH_HASH, "build_time": STASH_BUILD_TIME}
 
@@ -105,7 +127,7 @@ class _Root:
         return {"general": {"apiKey": self._sim.api_key or ""}}
 
 
-class StashSimulator(SimServer):
+class StashSimulator(SimServer, ObjectApi):
     """In-process Stash simulator; see the module docstring."""
 
     def __init__(
@@ -130,8 +152,11 @@ class StashSimulator(SimServer):
         self._gql_errors: list[dict[str, Any]] = []
         self._covers: dict[int, bool] = {}  # scene id -> has a cover (default: has a file)
         self._page_hooks: list[Callable[[list[int]], None]] = []
+        self._object_hooks: list[Callable[[str, list[int]], None]] = []
         self._cover_versions: dict[int, int] = {}  # scene id -> how often its cover was replaced
         schema()  # build the schema now rather than on the first request
+        self.subscriptions = JobSubscriptions()  # jobsSubscribe over the /graphql websocket
+        self.jobs = SimJobs(self.subscriptions, self.update_scene, now=now, stamp=stash_time(tz))
 
     # -- public helpers ------------------------------------------------------------------------
     def scene(self, scene_id: int | str) -> dict[str, Any] | None:
@@ -147,9 +172,9 @@ class StashSimulator(SimServer):
                 "details": record.details,
                 "date": record.date,
                 "urls": list(record.urls),
-                "studio": record.studio,
-                "performers": list(record.performers),
-                "tags": list(record.tags),
+                "studio": next(iter(self.store.names(record, "studio")), None),
+                "performers": self.store.names(record, "performer"),
+                "tags": self.store.names(record, "tag"),
                 "files": list(record.files),
                 "created_at": format_time(record.created_at, self.store.tz),
                 "updated_at": format_time(record.updated_at, self.store.tz),
@@ -165,6 +190,10 @@ class StashSimulator(SimServer):
         found = self.scene(scene_id)
         assert found is not None
         return found
+
+    def delete_scene(self, scene_id: int | str) -> None:
+        """``sceneDestroy`` (or the source of a ``sceneMerge``): the scene is gone."""
+        self.store.delete(int(scene_id))
 
     def churn(self, count: int, *, cover: bool = False) -> list[str]:
         """Edit ``count`` random scenes (deterministic per seed); returns their ids. Only with
@@ -253,6 +282,7 @@ class StashSimulator(SimServer):
     def clear_page_hooks(self) -> None:
         with self._log_lock:
             self._page_hooks.clear()
+            self._object_hooks.clear()
 
     # -- HTTP ----------------------------------------------------------------------------------
     def route(self, request: Request) -> str:
@@ -275,6 +305,8 @@ class StashSimulator(SimServer):
             if given != self.api_key:
                 return Response(401, b"Unauthorized\n")
         if request.path.rstrip("/") == "/graphql":
+            if is_upgrade(request):
+                return self.subscriptions.upgrade()
             if request.method != "POST":
                 raise SimError(405, "use POST for /graphql")
             return self._graphql(request)
@@ -348,6 +380,10 @@ class StashSimulator(SimServer):
         scene = _SCENE_CONTROL.match(path)
         if scene:
             return self._scene_control(method, scene.group(1), request)
+        if path == "/__sim__/jobs" and method == "POST":
+            return job_control(self.jobs, request)
+        if path.startswith("/__sim__/objects/"):
+            return object_control(self, path, method, request.json)
         if path == "/__sim__/churn" and method == "POST":
             body = request.json()
             count, cover = body.get("count", 1), body.get("cover", False)

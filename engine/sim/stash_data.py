@@ -22,6 +22,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from engine.sim.catalog import base_timestamp, join_prefix, scene_meta
+from engine.sim.stash_objects import ObjectStore, StashObject
 
 EDITABLE = frozenset(
     {"title", "details", "date", "studio", "performers", "tags", "files", "code", "urls",
@@ -32,7 +33,8 @@ _CHURN_WORDS = ("Remastered", "Director's Cut", "Extended", "Édition spéciale"
 
 @dataclass
 class SceneRecord:
-    """One scene's current state (names, not ids; epoch seconds for times)."""
+    """One scene's current state (object ids for studio, performers and tags, as Stash's join
+    tables hold them; epoch seconds for times)."""
 
     id: int
     title: str | None
@@ -41,9 +43,9 @@ class SceneRecord:
     director: str | None
     date: str | None
     urls: list[str]
-    studio: str | None
-    performers: list[str]
-    tags: list[str]
+    studio: int | None
+    performers: list[int]
+    tags: list[int]
     files: list[str]
     rating100: int | None
     organized: bool
@@ -83,7 +85,9 @@ class SceneStore:
         self.tz = tz
         self._now = now
         self.lock = threading.RLock()
+        self.objects = ObjectStore(now=now, tz=tz)
         self._edited: dict[int, SceneRecord] = {}
+        self._deleted: set[int] = set()
         self._newest = base_timestamp(scenes) if scenes else 0
         self._churn_rng = random.Random(f"churn/{seed}")
         first, last = format_time(base_timestamp(1), tz), format_time(self._newest or 1, tz)
@@ -91,7 +95,7 @@ class SceneStore:
         self.monotonic_text = first[19:] == last[19:]
 
     def exists(self, scene_id: int) -> bool:
-        return 1 <= scene_id <= self.count
+        return 1 <= scene_id <= self.count and scene_id not in self._deleted
 
     def generate(self, scene_id: int) -> SceneRecord:
         meta = scene_meta(self.seed, scene_id)
@@ -105,9 +109,9 @@ class SceneStore:
             director=None,
             date=meta.date,
             urls=list(meta.urls),
-            studio=meta.studio,
-            performers=list(meta.performers),
-            tags=list(meta.tags),
+            studio=self.objects.catalogue_id("studio", meta.studio) if meta.studio else None,
+            performers=[self.objects.catalogue_id("performer", p) for p in meta.performers],
+            tags=[self.objects.catalogue_id("tag", t) for t in meta.tags],
             files=files,
             rating100=meta.rating100,
             organized=meta.organized,
@@ -123,6 +127,8 @@ class SceneStore:
 
     def get(self, scene_id: int) -> SceneRecord | None:
         """The scene (treat it as read-only), or None."""
+        if scene_id in self._deleted:
+            return None
         edited = self._edited.get(scene_id)
         if edited is not None:
             return edited
@@ -132,8 +138,17 @@ class SceneStore:
         return scene_id in self._edited
 
     def edited_ids(self) -> list[int]:
+        """Scenes that differ from the catalogue: edited or deleted (`get` gives None)."""
         with self.lock:
-            return list(self._edited)
+            return [*self._edited, *self._deleted]
+
+    def delete(self, scene_id: int) -> None:
+        """``sceneDestroy``, or the source of a ``sceneMerge`` (its files go elsewhere)."""
+        with self.lock:
+            if self.get(scene_id) is None:
+                raise KeyError(scene_id)
+            self._edited.pop(scene_id, None)
+            self._deleted.add(scene_id)
 
     def updated_text(self, scene_id: int) -> str:
         edited = self._edited.get(scene_id)
@@ -152,11 +167,37 @@ class SceneStore:
             current = self.get(scene_id)
             if current is None:
                 raise KeyError(scene_id)
-            record = replace(current, **_normalise(changes))
+            record = replace(current, **self._to_ids(_normalise(changes)))
             record.updated_at = max(int(self._now()), self._newest)
             record.revision = current.revision + 1
             self._edited[scene_id] = record
             return record
+
+    def joined(self, record: SceneRecord, kind: str) -> list[StashObject]:
+        """The live objects of ``kind`` the scene carries now (merges followed)."""
+        if kind == "studio":
+            ids = [record.studio] if record.studio is not None else []
+        else:
+            ids = record.tags if kind == "tag" else record.performers
+        return self.objects.resolve(kind, ids)
+
+    def carries(self, record: SceneRecord, kind: str) -> list[int]:
+        return [obj.id for obj in self.joined(record, kind)]
+
+    def names(self, record: SceneRecord, kind: str) -> list[str]:
+        """The current names of the scene's tags, performers or studio (0 or 1 name)."""
+        return [obj.name for obj in self.joined(record, kind)]
+
+    def _to_ids(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Names given for studio, performers and tags become the ids of objects so named."""
+        result = dict(changes)
+        if "studio" in result:
+            name = result["studio"]
+            result["studio"] = self.objects.ref("studio", name) if name else None
+        for key, kind in (("performers", "performer"), ("tags", "tag")):
+            if key in result:
+                result[key] = list(dict.fromkeys(self.objects.ref(kind, n) for n in result[key]))
+        return result
 
     def touch(self, scene_id: int, word: str) -> SceneRecord:
         """A small real edit (the title gains ``word`` or loses it again)."""
@@ -178,7 +219,8 @@ class SceneStore:
                 current = self.get(scene_id)
                 assert current is not None
                 word = self._churn_rng.choice(_CHURN_WORDS)
-                tags = [*current.tags, word] if word not in current.tags else current.tags[1:]
+                names = self.names(current, "tag")
+                tags = [*names, word] if word not in names else names[1:]
                 self.update(scene_id, title=f"{current.title or 'Untitled'} ({word})", tags=tags)
             return [str(scene_id) for scene_id in chosen]
 

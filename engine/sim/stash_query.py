@@ -24,15 +24,11 @@ from graphql import GraphQLError
 
 from engine.sim.catalog import base_timestamp
 from engine.sim.stash_data import SceneRecord, SceneStore, basename, format_time
+from engine.sim.stash_objects import object_dict
 
 Predicate = Callable[[SceneRecord], bool]
 DEFAULT_PER_PAGE = 25
 _NULLS = (None, "")
-
-
-def name_id(kind: str, name: str) -> str:
-    """A stable id for a studio, performer or tag name."""
-    return str(zlib.crc32(f"{kind}:{name.casefold()}".encode()) % 9_000_000 + 1_000)
 
 
 # -- criteria ---------------------------------------------------------------------------------
@@ -106,11 +102,42 @@ def _criterion(store: SceneStore, name: str, crit: Any) -> Predicate:
         return lambda r: _compare(modifier, get(r), value, value2)
     if name == "date":
         return lambda r: _compare(modifier, r.date, value, value2)
+    if name in ("tags", "performers", "studios"):
+        return _joined_test(store, name.rstrip("s"), crit)
     if name in ("updated_at", "created_at"):
         tz = store.tz
         field = name
         return lambda r: _compare(modifier, format_time(getattr(r, field), tz), value, value2)
     raise GraphQLError(f"scene_filter.{name} is not supported by the simulator")
+
+
+def _joined_test(store: SceneStore, kind: str, crit: dict[str, Any]) -> Predicate:
+    """``tags``/``studios`` (HierarchicalMultiCriterionInput) and ``performers``
+    (MultiCriterionInput): INCLUDES is any of the ids, INCLUDES_ALL all, EXCLUDES none, plus
+    ``excludes`` (stashapp/stash pkg/sqlite/criterion_handlers.go addHierarchicalConditionClauses).
+    The simulator has no tag or studio hierarchy, so ``depth`` changes nothing."""
+    modifier = crit["modifier"]
+    try:
+        wanted = {int(i) for i in crit.get("value") or []}
+        excluded = {int(i) for i in crit.get("excludes") or []}
+    except ValueError as exc:
+        raise GraphQLError("ids must be integers") from exc
+    tests: dict[str, Callable[[set[int]], bool]] = {
+        "INCLUDES": lambda have: bool(have & wanted),
+        "INCLUDES_ALL": lambda have: wanted <= have,
+        "EXCLUDES": lambda have: not have & wanted,
+        "IS_NULL": lambda have: not have,
+        "NOT_NULL": lambda have: bool(have),
+    }
+    if modifier not in tests:
+        raise GraphQLError(f"modifier {modifier} is not supported for {kind}s")
+    test = tests[modifier]
+
+    def check(r: SceneRecord) -> bool:
+        have = set(store.carries(r, kind))
+        return test(have) and not have & excluded
+
+    return check
 
 
 def build_predicate(store: SceneStore, scene_filter: dict[str, Any] | None) -> Predicate | None:
@@ -233,7 +260,9 @@ def select(
         matched = [
             i for i in base if i not in edited and (base_pred is None or base_pred(_get(store, i)))
         ]
-        changed = [i for i in edited if full is None or full(_get(store, i))]
+        changed = [
+            i for i in edited if store.get(i) is not None and (full is None or full(_get(store, i)))
+        ]
         ordered = _order(store, sort, matched, changed)
     if find_filter.get("direction") == "DESC":
         ordered.reverse()
@@ -351,16 +380,12 @@ def scene_object(store: SceneStore, record: SceneRecord, base_url: str) -> dict[
             "interactive_heatmap": None,
             "caption": None,
         },
-        "studio": _named("studio", record.studio, aliases=[], details=None),
-        "tags": [_named("tag", t, aliases=[], description=None) for t in record.tags],
-        "performers": [
-            _named("performer", p, disambiguation=None, alias_list=[]) for p in record.performers
-        ],
+        "studio": next(iter(_objects(store, record, "studio")), None),
+        "tags": _objects(store, record, "tag"),
+        "performers": _objects(store, record, "performer"),
         "custom_fields": {},
     }
 
 
-def _named(kind: str, name: str | None, **extra: Any) -> dict[str, Any] | None:
-    if name is None:
-        return None
-    return {"id": name_id(kind, name), "name": name, **extra}
+def _objects(store: SceneStore, record: SceneRecord, kind: str) -> list[dict[str, Any]]:
+    return [object_dict(o, format_time, store.tz) for o in store.joined(record, kind)]

@@ -36,6 +36,40 @@ input StringCriterionInput { value: String! modifier: CriterionModifier! }
 input IntCriterionInput { value: Int! value2: Int modifier: CriterionModifier! }
 input DateCriterionInput { value: String! value2: String modifier: CriterionModifier! }
 input TimestampCriterionInput { value: String! value2: String modifier: CriterionModifier! }
+input MultiCriterionInput { value: [ID!] modifier: CriterionModifier! excludes: [ID!] }
+input HierarchicalMultiCriterionInput {
+  value: [ID!]
+  modifier: CriterionModifier!
+  depth: Int
+  excludes: [ID!]
+}
+
+input TagFilterType {
+  AND: TagFilterType
+  OR: TagFilterType
+  NOT: TagFilterType
+  name: StringCriterionInput
+  created_at: TimestampCriterionInput
+  updated_at: TimestampCriterionInput
+}
+
+input PerformerFilterType {
+  AND: PerformerFilterType
+  OR: PerformerFilterType
+  NOT: PerformerFilterType
+  name: StringCriterionInput
+  created_at: TimestampCriterionInput
+  updated_at: TimestampCriterionInput
+}
+
+input StudioFilterType {
+  AND: StudioFilterType
+  OR: StudioFilterType
+  NOT: StudioFilterType
+  name: StringCriterionInput
+  created_at: TimestampCriterionInput
+  updated_at: TimestampCriterionInput
+}
 
 input SceneFilterType {
   AND: SceneFilterType
@@ -51,6 +85,9 @@ input SceneFilterType {
   file_count: IntCriterionInput
   rating100: IntCriterionInput
   organized: Boolean
+  studios: HierarchicalMultiCriterionInput
+  tags: HierarchicalMultiCriterionInput
+  performers: MultiCriterionInput
   date: DateCriterionInput
   created_at: TimestampCriterionInput
   updated_at: TimestampCriterionInput
@@ -90,9 +127,34 @@ type ScenePathsType {
   caption: String
 }
 
-type Studio { id: ID! name: String! aliases: [String!]! details: String }
-type Performer { id: ID! name: String! disambiguation: String alias_list: [String!]! }
-type Tag { id: ID! name: String! description: String aliases: [String!]! }
+type Studio {
+  id: ID!
+  name: String!
+  aliases: [String!]!
+  details: String
+  created_at: Time!
+  updated_at: Time!
+}
+type Performer {
+  id: ID!
+  name: String!
+  disambiguation: String
+  alias_list: [String!]!
+  created_at: Time!
+  updated_at: Time!
+}
+type Tag {
+  id: ID!
+  name: String!
+  description: String
+  aliases: [String!]!
+  created_at: Time!
+  updated_at: Time!
+}
+
+type FindTagsResultType { count: Int! tags: [Tag!]! }
+type FindPerformersResultType { count: Int! performers: [Performer!]! }
+type FindStudiosResultType { count: Int! studios: [Studio!]! }
 
 type Scene {
   id: ID!
@@ -135,6 +197,18 @@ type Query {
     ids: [ID!]
     filter: FindFilterType
   ): FindScenesResultType!
+  findTags(tag_filter: TagFilterType, filter: FindFilterType, ids: [ID!]): FindTagsResultType!
+  findPerformers(
+    performer_filter: PerformerFilterType
+    filter: FindFilterType
+    performer_ids: [Int!]
+    ids: [ID!]
+  ): FindPerformersResultType!
+  findStudios(
+    studio_filter: StudioFilterType
+    filter: FindFilterType
+    ids: [ID!]
+  ): FindStudiosResultType!
   version: Version!
   configuration: ConfigResult!
 }

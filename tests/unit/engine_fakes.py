@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from engine.errors import SyncError
 from engine.plex_model import PlexItem, PlexSection
+from engine.stash_objects import ObjectPage, StashObject
 from engine.stash_scene import PageQuery, ScenePage, Screenshot, StashScene
 
 SECTION = PlexSection("1", "Movies")
@@ -82,6 +83,8 @@ class FakeStash:
         self.fail_with: SyncError | None = None
         self.requests: list[PageQuery] = []
         self.after_page: Callable[[list[str]], None] | None = None  # edits between pages
+        self.objects: dict[str, dict[str, StashObject]] = {"tag": {}, "performer": {}, "studio": {}}
+        self.carrying: dict[tuple[str, str], list[str]] = {}  # (kind, object id) -> scene ids
 
     def put(self, n: int, **fields: object) -> None:
         self.clock += 1
@@ -122,6 +125,32 @@ class FakeStash:
         if self.after_page is not None:
             self.after_page([s.id for s in chosen])
         return ScenePage(chosen, (), len(chosen), keys)
+
+    def object_page(self, kind: str, query: PageQuery) -> ObjectPage:
+        """Stash's order (updated_at, then name); a whole timestamp for a group query."""
+        if self.fail_with is not None:
+            raise self.fail_with
+        objects = list(self.objects[kind].values())
+        if query.group_after_id is not None:
+            found = [o for o in objects if o.updated_at == query.after]
+        else:
+            found = [o for o in objects if _after(o.updated_at, query)]
+        found.sort(key=lambda o: (o.updated_at, o.name.casefold()))
+        chosen = found if query.group_after_id is not None else found[: query.size]
+        keys = tuple((o.id, o.updated_at) for o in chosen)
+        return ObjectPage(tuple(chosen), len(chosen), keys, len(objects))
+
+    def present(self, kind: str, ids: list[str]) -> set[str]:
+        return {i for i in ids if i in self.objects[kind]}
+
+    def scenes_carrying(self, kind: str, ids: list[str], after_id: int, size: int) -> ScenePage:
+        wanted = {s for i in ids for s in self.carrying.get((kind, i), [])}
+        found = sorted(int(s) for s in wanted if int(s) > after_id)[:size]
+        return self.scenes_by_id([str(s) for s in found])
+
+    def scenes_by_id(self, ids: list[str]) -> ScenePage:
+        chosen = tuple(self.scenes[i] for i in ids if i in self.scenes)
+        return ScenePage(chosen, (), len(chosen), tuple((s.id, s.updated_at) for s in chosen))
 
     def fetch_image(self, url: str) -> Screenshot:
         return Screenshot(url.encode())

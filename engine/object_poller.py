@@ -1,0 +1,181 @@
+"""Renames and merges of tags, performers and studios reach the scenes that carry them.
+
+Stash changes a renamed object's `updated_at`, not its scenes' (stashapp/stash
+pkg/sqlite/tag.go), so the scene poll never sees a rename. Each kind is polled on its own
+`updated_at` with the scene poll's keyset machinery (`KeysetPoller`); a name that differs from
+the one remembered sends every scene that carries the object (`SceneFilterType.tags` etc.)
+through the scene poll's own intake, which queues only what changed.
+
+A merge or a delete destroys the object: `tagsMerge` moves its scene joins to the destination
+without touching any `updated_at` but the performer merge's destination (pkg/sqlite/tag.go
+`Merge`; internal/api/resolver_mutation_tag.go). Stash's count of a kind, read with every page,
+then falls below ours; a sweep asks Stash which known ids still exist, and the scenes whose
+Plex item (or queued job) shows a vanished name are read again. A create racing a delete can
+hide the difference for a cycle; the next cycle reads the new object and sees it.
+
+The fan-out is persisted work (`FanOut`), one request per step, so it is bounded per tick,
+resumes after a restart and never holds the queue back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from engine.clock import Clock
+from engine.desired import clean_text
+from engine.poller import KeysetPoller, PageResult, StashSource
+from engine.stash_objects import IDS_PER_REQUEST, ObjectPage
+from engine.stash_scene import PAGE_SIZE, PageQuery, ScenePage
+from engine.store import JobStore
+
+logger = logging.getLogger(__name__)
+
+FANOUT_KEY = "stash_fanout"
+
+
+class FanOut:
+    """Persisted follow-up reads: scenes carrying changed objects, sweeps for vanished ones."""
+
+    def __init__(
+        self,
+        stash: StashSource,
+        store: JobStore,
+        take: Callable[[ScenePage], int],
+        *,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self._stash = stash
+        self._store = store
+        self._take = take
+        self._page_size = page_size
+        saved = store.get_value(FANOUT_KEY)
+        self._tasks: list[dict[str, Any]] = saved if isinstance(saved, list) else []
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._tasks)
+
+    def carrying(self, kind: str, ids: list[str]) -> None:
+        """Read again every scene that carries one of these objects."""
+        for start in range(0, len(ids), IDS_PER_REQUEST):
+            chunk = ids[start : start + IDS_PER_REQUEST]
+            self._add({"op": "carrying", "kind": kind, "ids": chunk, "after_id": 0})
+
+    def sweep(self, kind: str) -> None:
+        """Ask Stash which known objects of `kind` still exist (once at a time per kind)."""
+        if not any(t["op"] == "sweep" and t["kind"] == kind for t in self._tasks):
+            self._add({"op": "sweep", "kind": kind, "after": ""})
+
+    def step(self) -> int:
+        """One request of the first task; returns jobs added. SyncErrors keep the task."""
+        task = self._tasks[0]
+        op = task["op"]
+        if op == "carrying":
+            return self._carrying_step(task)
+        if op == "sweep":
+            self._sweep_step(task)
+            return 0
+        page = self._stash.scenes_by_id(list(task["ids"]))
+        self._done()
+        return self._take(page)
+
+    def _carrying_step(self, task: dict[str, Any]) -> int:
+        page = self._stash.scenes_carrying(
+            task["kind"], list(task["ids"]), int(task["after_id"]), self._page_size
+        )
+        ids = [int(i) for i, _ in page.keys if i.isdigit()]
+        added = self._take(page)
+        if page.rows >= self._page_size and ids:
+            task["after_id"] = max(ids)  # a keyset on id: no edit moves a scene past it
+            self._save()
+        else:
+            self._done()
+        return added
+
+    def _sweep_step(self, task: dict[str, Any]) -> None:
+        kind = task["kind"]
+        known = self._store.known_object_ids(kind, after=task["after"], limit=IDS_PER_REQUEST)
+        if not known:
+            self._done()
+            return
+        present = self._stash.present(kind, known)
+        vanished = [i for i in known if i not in present]
+        task["after"] = known[-1]
+        if vanished:
+            names = self._store.forget_objects(kind, vanished)
+            logger.info("%d %s(s) were merged or deleted in Stash", len(vanished), kind)
+            scenes: dict[str, None] = {}
+            for name in names:
+                scenes.update(dict.fromkeys(self._store.scenes_showing(kind, clean_text(name))))
+            ids = list(scenes)
+            for start in range(0, len(ids), self._page_size):
+                self._add({"op": "scenes", "ids": ids[start : start + self._page_size]})
+        self._save()
+
+    def _add(self, task: dict[str, Any]) -> None:
+        self._tasks.append(task)
+        self._save()
+
+    def _done(self) -> None:
+        self._tasks.pop(0)
+        self._save()
+
+    def _save(self) -> None:
+        self._store.set_value(FANOUT_KEY, self._tasks)
+
+
+class ObjectPoller(KeysetPoller):
+    """Polls one kind (tag, performer, studio) by its `updated_at`; renames go to `FanOut`."""
+
+    GROUP_BY_ID: ClassVar[bool] = False  # objects cannot be filtered by id: a second is read whole
+
+    def __init__(
+        self,
+        kind: str,
+        stash: StashSource,
+        store: JobStore,
+        clock: Clock,
+        fan_out: FanOut,
+        *,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.kind = kind
+        self._stash = stash
+        self._fan_out = fan_out
+        self._total: int | None = None
+        super().__init__(store, clock, state_key=f"stash_objects_{kind}", page_size=page_size)
+
+    def _fetch(self, query: PageQuery) -> ObjectPage:
+        return self._stash.object_page(self.kind, query)
+
+    def _take(self, page: ObjectPage) -> tuple[int, bool]:
+        self._total = page.total
+        known = self._store.known_objects(self.kind, (o.id for o in page.objects))
+        # The first cycle only learns the names: the scene poll sends every scene anyway.
+        learning = self._state.watermark is None
+        renamed, fresh = [], []
+        for obj in page.objects:
+            before = known.get(obj.id)
+            if before == (obj.name, obj.updated_at):
+                continue
+            fresh.append((obj.id, obj.name, obj.updated_at))
+            if before is not None and before[0] != obj.name and not learning:
+                logger.info("Stash %s %s renamed; its scenes are read again", self.kind, obj.id)
+                renamed.append(obj.id)
+        if renamed:
+            self._fan_out.carrying(self.kind, renamed)
+        if fresh:
+            self._store.remember_objects(self.kind, fresh)
+        return 0, bool(fresh)
+
+    def _known_count(self) -> int:
+        return self._store.known_object_count(self.kind)
+
+    def read_page(self) -> PageResult:
+        result = super().read_page()
+        total = self._total
+        if result.finished and total is not None and total != self._known_count():
+            self._fan_out.sweep(self.kind)
+        return result

@@ -1,0 +1,295 @@
+"""Tags, performers and studios in the Stash simulator: objects with ids, names and times.
+
+Scenes hold object ids; the names a scene shows are read through this store, so a rename or a
+merge reaches every scene that carries the object without touching the scenes, as in Stash:
+
+- A rename (``tagUpdate``/``performerUpdate``/``studioUpdate``) sets the object's ``updated_at``
+  to now (``models.NewTagPartial`` etc. stamp ``time.Now()``, stashapp/stash
+  pkg/models/model_tag.go) and no scene's (nothing outside scene updates writes
+  ``scenes.updated_at``; pkg/sqlite/tag.go).
+- ``tagsMerge`` moves the source tags' scene joins to the destination and destroys the sources
+  (pkg/sqlite/tag.go ``TagStore.Merge``); the destination keeps its ``updated_at`` (the merge is
+  raw SQL, internal/api/resolver_mutation_tag.go ``TagsMerge``) and gains the sources' names
+  as aliases. ``performerMerge`` does the same, but first applies ``values`` with
+  ``UpdatePartial``, which stamps the destination's ``updated_at`` (resolver_mutation_performer.go
+  ``PerformerMerge``, model_performer.go ``NewPerformerPartial``). Stash has no studio merge.
+- Destroying an object drops its joins; the scenes keep their ``updated_at``.
+
+Catalogue objects (every name the shared catalogue can draw) exist from the start, with
+``created_at = updated_at = BASE_EPOCH``.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any
+
+from graphql import GraphQLError
+
+from engine.sim import catalog
+
+KINDS = ("tag", "performer", "studio")
+_ID_SPACE = 9_000_000
+
+
+def name_id(kind: str, name: str) -> int:
+    """The stable id a catalogue name gets (the simulator's ids before objects had their own)."""
+    return zlib.crc32(f"{kind}:{name.casefold()}".encode()) % _ID_SPACE + 1_000
+
+
+@dataclass
+class StashObject:
+    kind: str
+    id: int
+    name: str
+    created_at: int
+    updated_at: int
+    aliases: list[str] = field(default_factory=list)
+    merged_into: int | None = None  # destroyed by a merge: its joins went there
+    destroyed: bool = False
+
+    @property
+    def live(self) -> bool:
+        return not self.destroyed
+
+
+def _catalogue_names(kind: str) -> list[str]:
+    if kind == "tag":
+        return list(catalog._TAGS)
+    if kind == "studio":
+        return list(catalog._STUDIOS)
+    return [f"{first} {last}" for first in catalog._FIRST_NAMES for last in catalog._LAST_NAMES]
+
+
+class ObjectStore:
+    """Every tag, performer and studio; callers hold the scene store's lock."""
+
+    def __init__(self, *, now: Callable[[], float], tz: tzinfo | None) -> None:
+        self._now = now
+        self.tz = tz
+        self._objects: dict[str, dict[int, StashObject]] = {kind: {} for kind in KINDS}
+        for kind in KINDS:
+            for name in _catalogue_names(kind):
+                self._create(kind, name, catalog.BASE_EPOCH)
+
+    def _create(self, kind: str, name: str, stamp: int) -> StashObject:
+        objects = self._objects[kind]
+        new_id = name_id(kind, name)
+        while new_id in objects:
+            new_id += 1
+        created = StashObject(kind, new_id, name, stamp, stamp)
+        objects[new_id] = created
+        return created
+
+    def _stamp(self) -> int:
+        return max(int(self._now()), catalog.BASE_EPOCH)
+
+    def get(self, kind: str, object_id: int) -> StashObject | None:
+        return self._objects[_kind(kind)].get(object_id)
+
+    def all(self, kind: str) -> list[StashObject]:
+        """Live objects of ``kind``."""
+        return [o for o in self._objects[_kind(kind)].values() if o.live]
+
+    def catalogue_id(self, kind: str, name: str) -> int:
+        """The id of a catalogue name (its original object, whatever it is called now)."""
+        return self.ref(kind, name, original=True)
+
+    def ref(self, kind: str, name: str, *, original: bool = False) -> int:
+        """The id of the live object called ``name`` (case-insensitive); created if none is.
+
+        With ``original``, the catalogue object first named ``name`` (renamed or not).
+        """
+        if original:
+            first = self._objects[kind].get(name_id(kind, name))
+            if first is not None:
+                return first.id
+        folded = name.casefold()
+        for obj in sorted(self.all(kind), key=lambda o: o.id):
+            if obj.name.casefold() == folded:
+                return obj.id
+        return self._create(kind, name, self._stamp()).id
+
+    def resolve(self, kind: str, ids: Iterable[int]) -> list[StashObject]:
+        """The live objects these joins point at now: merges followed, destroyed ones dropped,
+        each once (``UPDATE OR IGNORE`` then ``DELETE`` in Stash's merge leaves no duplicate)."""
+        found: dict[int, StashObject] = {}
+        for object_id in ids:
+            obj = self._objects[kind].get(object_id)
+            while obj is not None and obj.merged_into is not None:
+                obj = self._objects[kind].get(obj.merged_into)
+            if obj is not None and obj.live:
+                found.setdefault(obj.id, obj)
+        return list(found.values())
+
+    def rename(self, kind: str, object_id: int, name: str) -> StashObject:
+        obj = self._live(kind, object_id)
+        if not name.strip():
+            raise ValueError("a name cannot be empty")
+        obj.name = name
+        obj.updated_at = self._stamp()
+        return obj
+
+    def merge(self, kind: str, sources: Iterable[int], destination: int) -> StashObject:
+        """``tagsMerge`` or ``performerMerge`` (see the module docstring)."""
+        if _kind(kind) == "studio":
+            raise ValueError("Stash has no studio merge")
+        target = self._live(kind, destination)
+        merged = [self._live(kind, s) for s in sources]
+        if any(s.id == target.id for s in merged):
+            raise ValueError("cannot merge where source == destination")
+        for source in merged:
+            source.destroyed, source.merged_into = True, target.id
+            if kind == "tag":
+                target.aliases.append(source.name)
+        if kind == "performer":
+            target.updated_at = self._stamp()
+        return target
+
+    def destroy(self, kind: str, object_id: int) -> None:
+        self._live(kind, object_id).destroyed = True
+
+    def _live(self, kind: str, object_id: int) -> StashObject:
+        obj = self._objects[_kind(kind)].get(int(object_id))
+        if obj is None or not obj.live:
+            raise KeyError(f"no {kind} {object_id}")
+        return obj
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    return kind
+
+
+# -- findTags / findPerformers / findStudios ---------------------------------------------------
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    parts = re.split(r"(\d+)", text.casefold())
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p)
+
+
+def select_objects(
+    store: ObjectStore,
+    kind: str,
+    object_filter: dict[str, Any] | None,
+    find_filter: dict[str, Any] | None,
+    ids: list[Any] | None,
+    format_time: Callable[[int, tzinfo | None], str],
+) -> tuple[int, list[StashObject]]:
+    """(count, the page) of live objects matching the filter, in Stash's order.
+
+    Sorts as Stash does: the sort column, then ``COALESCE(name, id) COLLATE NATURAL_CI``
+    (pkg/sqlite/tag.go ``getTagSort``; performer.go and studio.go alike); offset paging.
+    """
+    find_filter = find_filter or {}
+    candidates = store.all(kind)
+    if ids:  # like Stash, an empty id list is no restriction
+        try:
+            wanted = {int(i) for i in ids}
+        except ValueError as exc:
+            raise GraphQLError("ids must be integers") from exc
+        candidates = [o for o in candidates if o.id in wanted]
+
+    def text(obj: StashObject, name: str) -> str:
+        return format_time(getattr(obj, name), store.tz)
+
+    test = _predicate(object_filter, text)
+    matched = [o for o in candidates if test(o)]
+    sort = find_filter.get("sort") or "name"
+    keys: dict[str, Callable[[StashObject], Any]] = {
+        "name": lambda o: (_natural(o.name),),
+        "id": lambda o: (o.id, _natural(o.name)),
+        "updated_at": lambda o: (text(o, "updated_at"), _natural(o.name)),
+        "created_at": lambda o: (text(o, "created_at"), _natural(o.name)),
+    }
+    if sort not in keys:
+        raise GraphQLError(f"invalid sort: {sort}")
+    descending = find_filter.get("direction") == "DESC"
+    matched.sort(key=keys[sort], reverse=descending)
+    per_page = find_filter.get("per_page")
+    per_page = 25 if per_page is None else per_page
+    if per_page < 0:
+        return len(matched), matched
+    page = max(1, find_filter.get("page") or 1)
+    return len(matched), matched[(page - 1) * per_page : page * per_page]
+
+
+def _predicate(
+    object_filter: dict[str, Any] | None, text: Callable[[StashObject, str], str]
+) -> Callable[[StashObject], bool]:
+    if not object_filter:
+        return lambda o: True
+    parts: list[Callable[[StashObject], bool]] = []
+    for name, crit in object_filter.items():
+        if name in ("AND", "OR", "NOT") or crit is None:
+            continue
+        parts.append(_criterion(name, crit, text))
+    sub = {
+        k: _predicate(object_filter[k], text) for k in ("AND", "OR", "NOT") if object_filter.get(k)
+    }
+
+    def test(obj: StashObject) -> bool:
+        result = all(part(obj) for part in parts)
+        if "AND" in sub:
+            result = result and sub["AND"](obj)
+        if "OR" in sub:
+            result = result or sub["OR"](obj)
+        if "NOT" in sub:
+            result = result and not sub["NOT"](obj)
+        return result
+
+    return test
+
+
+def _criterion(
+    name: str, crit: dict[str, Any], text: Callable[[StashObject, str], str]
+) -> Callable[[StashObject], bool]:
+    modifier, value, value2 = crit["modifier"], crit["value"], crit.get("value2")
+    if name == "name":
+        folded = value.casefold()
+        checks: dict[str, Callable[[str], bool]] = {
+            "EQUALS": lambda v: v == folded,
+            "NOT_EQUALS": lambda v: v != folded,
+            "INCLUDES": lambda v: folded in v,
+            "EXCLUDES": lambda v: folded not in v,
+        }
+        if modifier not in checks:
+            raise GraphQLError(f"modifier {modifier} is not supported for name")
+        check = checks[modifier]
+        return lambda o: check(o.name.casefold())
+    if name in ("created_at", "updated_at"):
+        # Timestamps compare as text, as in Stash's SQLite (pkg/sqlite/sql.go).
+        comparisons: dict[str, Callable[[str], bool]] = {
+            "EQUALS": lambda v: v == value,
+            "NOT_EQUALS": lambda v: v != value,
+            "GREATER_THAN": lambda v: v > value,
+            "LESS_THAN": lambda v: v < value,
+            "BETWEEN": lambda v: value <= v <= (value2 or value),
+            "NOT_BETWEEN": lambda v: not value <= v <= (value2 or value),
+        }
+        if modifier not in comparisons:
+            raise GraphQLError(f"modifier {modifier} is not supported for {name}")
+        compare = comparisons[modifier]
+        return lambda o: compare(text(o, name))
+    raise GraphQLError(f"filter {name} is not supported by the simulator")
+
+
+def object_dict(
+    obj: StashObject, format_time: Callable[[int, tzinfo | None], str], tz: tzinfo | None
+) -> dict[str, Any]:
+    """The dict graphql-core resolves a ``Tag``, ``Performer`` or ``Studio`` selection from."""
+    return {
+        "id": str(obj.id),
+        "name": obj.name,
+        "aliases": list(obj.aliases),
+        "alias_list": list(obj.aliases),
+        "description": None,
+        "details": None,
+        "disambiguation": None,
+        "created_at": format_time(obj.created_at, tz),
+        "updated_at": format_time(obj.updated_at, tz),
+    }
