@@ -35,6 +35,7 @@ from gui.notifications import NotificationPolicy, TrayNotifier
 from gui.posix_signals import QuitOnSignals
 from gui.presentation import APP_TITLE, TrayState
 from gui.settings_dialog import SettingsDialog
+from gui.signal_refs import repair_signal_emit
 from gui.single_instance import SingleInstance
 from gui.tray import TrayController, TrayHandlers
 
@@ -432,6 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     app = QApplication.instance() or QApplication([sys.argv[0]] if sys.argv else ["plexsync-tray"])
     assert isinstance(app, QApplication)
+    repair_signal_emit()  # before any thread emits: see gui/signal_refs.py
     app.setApplicationName("plexsync-tray")
     app.setApplicationDisplayName(APP_TITLE)
     app.setDesktopFileName("plexsync-tray")

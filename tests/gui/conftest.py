@@ -13,6 +13,12 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
+from gui.signal_refs import repair_signal_emit
+
+# Every GUI test emits signals; without the repair the test process aborts at exit
+# (`bool_dealloc`) once enough emits have taken references away from True.
+repair_signal_emit()
+
 
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
