@@ -81,6 +81,19 @@ class _Relay:
         self._emit("auth_failed", service, message)
 
 
+class _EngineThread(QThread):
+    """A QThread whose event loop runs inside a Python `run()`.
+
+    With the C++ default `run()`, every slot call on the thread gets a fresh Python thread
+    state, so `threading.local` data (the store's per-thread SQLite connection) is lost after
+    each tick and a new connection is opened on the next one. Running `exec()` from Python keeps
+    one thread state for the thread's whole life.
+    """
+
+    def run(self) -> None:
+        self.exec()
+
+
 class _EngineWorker(QObject):
     """Lives on the engine thread; its single-shot timer paces `engine.tick()`."""
 
@@ -177,7 +190,7 @@ class EngineBridge(QObject):
             raise RuntimeError("attach() an engine before start()")
         if self._thread is not None:
             return
-        thread = QThread()
+        thread = _EngineThread()
         thread.setObjectName(ENGINE_THREAD_NAME)
         worker = _EngineWorker(self._engine, self._budget)
         worker.moveToThread(thread)
