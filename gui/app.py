@@ -173,12 +173,11 @@ class TrayApp(QObject):
         try:
             self.runtime = self._runtime_factory(self.paths, self.config, self.bridge.listener)
         except Exception as exc:
-            logger.exception("The sync engine could not start")
+            logger.exception("The sync engine could not open %s", self.paths.database)
             self.runtime = None
             self.bridge.set_host_error(
-                f"The sync engine could not open its database {self.paths.database} "
-                f"({type(exc).__name__}: {exc}). Check that the folder exists, is writable "
-                "and has free space."
+                f"The sync engine could not open its database ({exc}). Check that "
+                f"{self.paths.data_dir} exists, is writable and has free space."
             )
             return
         self.bridge.attach(self.runtime.engine)

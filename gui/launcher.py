@@ -26,8 +26,8 @@ from gui.demo import DemoEnvironment
 from gui.logging_setup import SecretMasker, install_qt_message_handler, setup_logging
 from gui.posix_signals import QuitOnSignals
 from gui.presentation import APP_TITLE
-from gui.signal_refs import repair_signal_emit
 from gui.single_instance import SingleInstance
+from gui.singleton_refs import pin_singletons
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     app = QApplication.instance() or QApplication([sys.argv[0]] if sys.argv else ["plexsync-tray"])
     assert isinstance(app, QApplication)
-    repair_signal_emit()  # before any thread emits: see gui/signal_refs.py
+    pin_singletons()  # before anything runs: see gui/singleton_refs.py
     app.setApplicationName("plexsync-tray")
     app.setApplicationDisplayName(APP_TITLE)
     app.setDesktopFileName("plexsync-tray")

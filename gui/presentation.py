@@ -44,6 +44,7 @@ STATE_WORDS: dict[TrayState, str] = {
 }
 
 SERVICE_NAMES = {"plex": "Plex", "stash": "Stash"}
+MENU_TEXT_LIMIT = 70
 
 
 def tray_state(status: EngineStatus | None) -> TrayState:
@@ -159,8 +160,6 @@ def status_line(status: EngineStatus | None, now: float) -> str:
         if status.paused_until is None:
             return f"{words} until restart"
         return f"{words} until {format_clock(status.paused_until, now)}"
-    if state is TrayState.ENGINE_ERROR and status.engine_error:
-        return status.engine_error
     if state is TrayState.AUTH_FAILED and status.auth_error:
         name = auth_service_name(status)
         text = status.auth_error
@@ -201,7 +200,10 @@ def other_problems(status: EngineStatus | None) -> list[str]:
     if status is None:
         return []
     if state is TrayState.ENGINE_ERROR:
-        return ["Nothing syncs now. Quit and start PlexSync Tray again; the log has details."]
+        return [
+            status.engine_error or "",
+            "Nothing syncs now. Quit and start PlexSync Tray again; the log has details.",
+        ]
     if state not in (TrayState.STASH_PROBLEM, TrayState.UNCONFIGURED) and stash_problem(status):
         return [stash_words(status)]
     return []
@@ -215,6 +217,11 @@ def advice(status: EngineStatus | None) -> str | None:
     if state is TrayState.STASH_PROBLEM:
         return "Changes in Stash are picked up once Stash answers again."
     return None
+
+
+def short(text: str, limit: int = MENU_TEXT_LIMIT) -> str:
+    """`text` cut to `limit` characters with an ellipsis (menu entries stay one short line)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def tooltip_text(status: EngineStatus | None, now: float) -> str:

@@ -30,6 +30,7 @@ from gui.presentation import (
     fix_sign_in_label,
     needs_countdown,
     other_problems,
+    short,
     status_line,
     tooltip_text,
     tray_state,
@@ -180,7 +181,7 @@ class TrayController(QObject):
         now = self._clock()
         self._set_text(self.status_action, status_line(status, now))
         problems = other_problems(status)
-        self._set_text(self.problem_action, problems[0] if problems else "")
+        self._set_text(self.problem_action, short(problems[0]) if problems else "")
         self.problem_action.setVisible(bool(problems))
         self._set_text(self.fix_auth_action, fix_sign_in_label(status))
         configured = status is not None and status.configured

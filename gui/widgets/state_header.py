@@ -141,9 +141,8 @@ def describe(status: EngineStatus | None, now: float) -> HeaderView:
 
 
 def _lines(status: EngineStatus) -> str:
-    """The engine's own message and any other service's problem, one per line."""
-    lines = [status.engine_error] if status.engine_error else []
-    return "\n".join([*lines, *other_problems(status)])
+    """Another service's problem, or the engine's message and what to do, one per line."""
+    return "\n".join(other_problems(status))
 
 
 class StateBadge(QWidget):

@@ -13,11 +13,11 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gui.signal_refs import repair_signal_emit
+from gui.singleton_refs import pin_singletons
 
-# Every GUI test emits signals; without the repair the test process aborts at exit
-# (`bool_dealloc`) once enough emits have taken references away from True.
-repair_signal_emit()
+# GUI tests call PySide6 wrappers that lose references to None/True; without the pin the test
+# process aborts (`none_dealloc`/`bool_dealloc`) once enough calls have been made.
+pin_singletons()
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from engine.config import PlexSyncConfig  # noqa: E402
 from engine.store import JobStore  # noqa: E402
 from engine.sync import SyncEngine  # noqa: E402
 from gui.bridge import EngineBridge  # noqa: E402
-from gui.signal_refs import repair_signal_emit  # noqa: E402
+from gui.singleton_refs import pin_singletons  # noqa: E402
 from gui.status_window import StatusWindow  # noqa: E402
 from gui.store_reader import Section  # noqa: E402
 
@@ -162,7 +162,7 @@ def main() -> int:
     limit, ticks, workdir = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
     resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
     app = QApplication([])
-    repair_signal_emit()
+    pin_singletons()
     warm_up = min(10, ticks // 4)
     report = {
         "tray": tray_ticks(app, workdir, ticks, warm_up),
