@@ -312,7 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_config_parser(sub, common)
 
+    from engine.cli_check import add_check_parser
     from engine.sim.cli import add_sim_parser
+
+    add_check_parser(sub, common)
 
     add_sim_parser(sub)
     return parser

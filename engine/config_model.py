@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -115,6 +115,8 @@ class PlexSyncConfig(BaseModel):
     preserve_plex_edits: bool = False
     skip_not_found: bool = False
     lock_synced_fields: bool = True
+    # How often "Check library" compares Stash with Plex on its own (it also runs on demand).
+    library_check: Literal["never", "daily", "weekly"] = "weekly"
 
     path_mappings: list[PathMapping] = Field(default_factory=list)
 

@@ -47,6 +47,12 @@ class PurgeArgs(_Args):
     older_than_days: float = Field(ge=0, le=100 * 365)
 
 
+class SceneIdsArgs(_Args):
+    ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=MAX_IDS
+    )  # Stash scene ids; None = every finding
+
+
 @dataclass(frozen=True)
 class Reply:
     ok: bool
@@ -81,6 +87,11 @@ class CommandTable:
             "dlq_purge": (
                 PurgeArgs,
                 lambda a: self._on_engine(lambda: store.dlq_purge(a.older_than_days)),
+            ),
+            "check_now": (NoArgs, lambda a: self._on_engine(engine.checker.request)),
+            "check_fix": (
+                SceneIdsArgs,
+                lambda a: self._on_engine(lambda: engine.checker.fix(a.ids)),
             ),
         }
 

@@ -28,6 +28,16 @@ class Progress:
         return (self.total - self.done) / self.rate
 
 
+@dataclass(frozen=True)
+class CheckProgress:
+    """A library check in flight: its phase, and how far it got (total None while unknown)."""
+
+    phase: str  # "plex", "stash", "reads" or "dlq"
+    done: int
+    total: int | None
+    started_at: float  # epoch seconds
+
+
 class ServiceHealth(Enum):
     """What the engine last learnt about a service (Stash; Plex's is the breaker)."""
 
@@ -63,6 +73,7 @@ class EngineStatus:
     stash_error: str | None = None  # what went wrong with Stash, in words; None when healthy
     plex_checking: bool = False  # a reset or retry asked for a check that has not answered yet
     engine_error: str | None = None  # the engine itself is stuck (storage, crashed thread)
+    check: CheckProgress | None = None  # a library check in flight
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,9 @@ class SyncListener(Protocol):
 
     def auth_failed(self, service: str, message: str) -> None: ...
 
+    def check_changed(self, progress: CheckProgress | None) -> None:
+        """A library check moved on (None: it finished or stopped; results are in the store)."""
+
 
 class NullListener:
     """A listener that ignores everything; subclass it and override what you need."""
@@ -113,6 +127,9 @@ class NullListener:
         pass
 
     def auth_failed(self, service: str, message: str) -> None:
+        pass
+
+    def check_changed(self, progress: CheckProgress | None) -> None:
         pass
 
 

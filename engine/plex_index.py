@@ -15,24 +15,34 @@ from dataclasses import replace
 from engine.history import SqliteStore
 from engine.plex_model import PlexItem
 
-INDEX_SCHEMA = """
-CREATE TABLE IF NOT EXISTS plex_items (
+
+def index_schema(items: str, paths: str) -> str:
+    """The two tables of an index (the engine's own, or another such as the library check's)."""
+    return f"""
+CREATE TABLE IF NOT EXISTS {items} (
     rating_key TEXT PRIMARY KEY,
     added_at INTEGER NOT NULL,
     data TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS plex_paths (
+CREATE TABLE IF NOT EXISTS {paths} (
     path TEXT PRIMARY KEY,
     basename TEXT NOT NULL,
     rating_key TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS plex_paths_basename ON plex_paths (basename);
+CREATE INDEX IF NOT EXISTS {paths}_basename ON {paths} (basename);
+"""
+
+
+INDEX_SCHEMA = (
+    index_schema("plex_items", "plex_paths")
+    + """
 CREATE TABLE IF NOT EXISTS plex_known (
     rating_key TEXT PRIMARY KEY,
     as_of INTEGER NOT NULL,
     tags TEXT NOT NULL
 );
 """
+)
 
 
 def _encode(item: PlexItem) -> str:
@@ -82,11 +92,13 @@ class IndexStore(SqliteStore):
     """Storage for `matching.PathIndex`."""
 
     SCHEMAS: tuple[str, ...] = (INDEX_SCHEMA,)
+    ITEMS_TABLE = "plex_items"
+    PATHS_TABLE = "plex_paths"
 
     def index_clear(self) -> None:
         with self._tx() as db:
-            db.execute("DELETE FROM plex_paths")
-            db.execute("DELETE FROM plex_items")
+            db.execute(f"DELETE FROM {self.PATHS_TABLE}")
+            db.execute(f"DELETE FROM {self.ITEMS_TABLE}")
 
     def index_put(
         self,
@@ -100,36 +112,36 @@ class IndexStore(SqliteStore):
             for item in items:
                 self._put(db, item, basename, path_key)
 
-    @staticmethod
     def _put(
+        self,
         db: sqlite3.Connection,
         item: PlexItem,
         basename: Callable[[str], str],
         path_key: Callable[[str], str],
     ) -> None:
         db.execute(
-            "INSERT INTO plex_items (rating_key, added_at, data) VALUES (?, ?, ?)"
+            f"INSERT INTO {self.ITEMS_TABLE} (rating_key, added_at, data) VALUES (?, ?, ?)"
             " ON CONFLICT(rating_key) DO UPDATE SET added_at=excluded.added_at,"
             " data=excluded.data",
             (item.rating_key, item.added_at, _encode(item)),
         )
         db.executemany(
-            "INSERT INTO plex_paths (path, basename, rating_key) VALUES (?, ?, ?)"
+            f"INSERT INTO {self.PATHS_TABLE} (path, basename, rating_key) VALUES (?, ?, ?)"
             " ON CONFLICT(path) DO UPDATE SET rating_key=excluded.rating_key",
             [(path_key(path), basename(path), item.rating_key) for path in item.files],
         )
 
     def index_remove(self, item: PlexItem) -> None:
         with self._tx() as db:
-            db.execute("DELETE FROM plex_paths WHERE rating_key=?", (item.rating_key,))
-            db.execute("DELETE FROM plex_items WHERE rating_key=?", (item.rating_key,))
+            db.execute(f"DELETE FROM {self.PATHS_TABLE} WHERE rating_key=?", (item.rating_key,))
+            db.execute(f"DELETE FROM {self.ITEMS_TABLE} WHERE rating_key=?", (item.rating_key,))
 
     def index_by_path(self, path: str) -> PlexItem | None:
         """The item whose path has the key `path` (see `matching.path_key`)."""
         row = (
             self._db()
             .execute(
-                "SELECT i.rating_key, i.data FROM plex_paths p JOIN plex_items i"
+                f"SELECT i.rating_key, i.data FROM {self.PATHS_TABLE} p JOIN {self.ITEMS_TABLE} i"
                 " ON i.rating_key = p.rating_key WHERE p.path=?",
                 (path,),
             )
@@ -139,14 +151,15 @@ class IndexStore(SqliteStore):
 
     def index_by_basename(self, name: str) -> list[PlexItem]:
         rows = self._db().execute(
-            "SELECT DISTINCT i.rating_key, i.data FROM plex_paths p JOIN plex_items i"
+            f"SELECT DISTINCT i.rating_key, i.data FROM {self.PATHS_TABLE} p"
+            f" JOIN {self.ITEMS_TABLE} i"
             " ON i.rating_key = p.rating_key WHERE p.basename=? ORDER BY i.rating_key",
             (name,),
         )
         return [_decode(row[0], row[1]) for row in rows]
 
     def index_size(self) -> int:
-        return int(self._db().execute("SELECT COUNT(*) FROM plex_items").fetchone()[0])
+        return int(self._db().execute(f"SELECT COUNT(*) FROM {self.ITEMS_TABLE}").fetchone()[0])
 
     def known_put(self, item: PlexItem, as_of: int) -> None:
         """Every tag of `item` is what Plex holds while its `updatedAt` is at most `as_of`."""

@@ -158,7 +158,7 @@ class KeysetPoller:
             cycle_found=self._state.cycle_found or found,
             ties=ties,
         )
-        following = _next_query(query, page.rows, keys, by_id=self.GROUP_BY_ID)
+        following = next_query(query, page.rows, keys, by_id=self.GROUP_BY_ID)
         if following is None:
             self._save(self._finish(state))
             return PageResult(added, finished=True, fresh=found)
@@ -306,7 +306,7 @@ class StashPoller(KeysetPoller):
         return 1 if self._store.enqueue(scene.id, payload, title=scene.title) else 0
 
 
-def _next_query(
+def next_query(
     query: PageQuery, rows: int, keys: list[tuple[str, str]], *, by_id: bool
 ) -> PageQuery | None:
     """Where the next page starts, or None when this page reached the newest change."""

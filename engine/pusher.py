@@ -46,15 +46,17 @@ class PushResult:
 
     record: Pushed
     notes: list[str] = field(default_factory=list)
+    wrote: bool = False  # the metadata PUT was sent (the library check trusts Plex's updatedAt)
 
 
 class PosterPending(Exception):
     """The metadata reached Plex (`record`), the poster did not (`cause`); retry only the poster."""
 
-    def __init__(self, record: Pushed, cause: SyncError) -> None:
+    def __init__(self, record: Pushed, cause: SyncError, *, wrote: bool = False) -> None:
         super().__init__(str(cause))
         self.record = record
         self.cause = cause
+        self.wrote = wrote
 
 
 class ScenePusher:
@@ -83,14 +85,16 @@ class ScenePusher:
         plex: PlexTarget,
         fetch_image: Callable[[str], bytes],
         previous: Pushed | None,
+        force: bool = False,
         claims: ClaimStore | None = None,
         lookup: Lookup | None = None,
     ) -> PushResult:
         """Bring Plex in line with the job's payload; returns what now stands in Plex.
 
-        With `claims` and `lookup` (Stash's scenes by id), a Plex item another scene still has
-        in Stash is refused (`file_claims`). Raises PosterPending when the metadata reached
-        Plex but the poster did not.
+        `force` (a library check's Fix) writes even when the state equals what we last pushed:
+        Plex changed behind our back. With `claims` and `lookup` (Stash's scenes by id), a Plex
+        item another scene still has in Stash is refused (`file_claims`). Raises PosterPending
+        when the metadata reached Plex but the poster did not.
         """
         index = self._follower.ensure(plex, config)
         payload = job.payload
@@ -111,14 +115,18 @@ class ScenePusher:
                 state = claims.written_state(taken_from)
                 previous = Pushed(job.scene_id, "", state, None, None) if state else None
         item = self._storage.known_tags(item) or item
+        if force:  # Plex changed behind our back: plan from what it holds now, not the index
+            item = self._read_full(plex, index, match.item)
         prev_state = previous.state if previous else None
         plan = plan_edit(payload, item, config, previous=prev_state)
-        if plan.state != prev_state:
+        wrote = False
+        if force or plan.state != prev_state:
             if plan.needs_full_item:
                 item = self._read_full(plex, index, item)
                 plan = plan_edit(payload, item, config, previous=prev_state)
             if plan.params:
                 self._edit(plex, index, item, plan.params)
+                wrote = True
         for note in plan.notes:
             logger.info("Scene %s: %s", job.scene_id, note)
         old_source = previous.poster_source if previous else None
@@ -127,8 +135,9 @@ class ScenePusher:
         try:
             source, digest = self._push_poster(plex, item, payload, previous, config, fetch_image)
         except SyncError as exc:
-            raise PosterPending(metadata, exc) from exc
-        return PushResult(replace(metadata, poster_source=source, poster_hash=digest), plan.notes)
+            raise PosterPending(metadata, exc, wrote=wrote) from exc
+        record = replace(metadata, poster_source=source, poster_hash=digest)
+        return PushResult(record, plan.notes, wrote=wrote)
 
     def prefetch(self, jobs: list[Job], *, config: PlexSyncConfig, plex: PlexTarget) -> None:
         """Read, in one request, the full items the jobs in hand will need (tags to add).

@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from engine.breaker import CircuitBreaker, CircuitState
+from engine.check_runner import CheckRunner
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.commands import CommandQueue
 from engine.config import PlexSyncConfig
@@ -118,6 +119,10 @@ class SyncEngine:
         self._status: EngineStatus | None = None
         self._wake = WakeWatch(clock)
         self._settle_pending = False  # a settle window is open: check at once when it ends
+        # A one-shot run does no scheduled work; "Check library now" still works there.
+        self._checker = CheckRunner(
+            store, clock, listener, scheduled=idle_probes, on_fix=self._pusher.forget_index
+        )
         self._restore_pause()
 
     # --- commands (any thread) -----------------------------------------------------------------
@@ -167,6 +172,22 @@ class SyncEngine:
 
     def dlq_purge(self, older_than_days: float) -> None:
         self._submit(lambda: self._purge(older_than_days))
+
+    def check_now(self) -> None:
+        """Start a library check (or keep the one running)."""
+        self.execute(self._checker.request)
+
+    def check_fix(self, scene_ids: list[str] | None) -> None:
+        """Queue the last check's findings (None = all) as jobs."""
+        self.execute(lambda: self._checker.fix(scene_ids))
+
+    def check_cancel(self) -> None:
+        self._submit(self._checker.cancel)
+
+    @property
+    def checker(self) -> CheckRunner:
+        """For commands run on the engine thread (`execute`) and the control channel."""
+        return self._checker
 
     def request_stop(self) -> None:
         """Ask the engine to stop: the tick in progress returns after the call in hand."""
@@ -242,6 +263,7 @@ class SyncEngine:
             max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
         )
         self._close_clients()
+        self._checker.reset_sources()
         if (old.plex_url, old.plex_libraries) != (config.plex_url, config.plex_libraries):
             self._pusher.forget_index()
         if old.plex_url != config.plex_url:
@@ -303,6 +325,7 @@ class SyncEngine:
             if self._auth_error is None and not self._stop.is_set():
                 # Jobs get their own budget after the poll's pages: a busy Stash never starves them.
                 more = self._plex_work(self._clock.monotonic() + budget)
+                more = self._check_work() or more
             more = more or self._polls.busy
         self._flush_dead_letters()
         self._publish()
@@ -321,6 +344,7 @@ class SyncEngine:
 
     def close(self) -> None:
         self._close_clients()
+        self._checker.close()
 
     def _check_wake(self) -> None:
         """After a resume or a network change, check at once; when the settle ends, again."""
@@ -433,6 +457,31 @@ class SyncEngine:
         if progress != self._progress:
             self._progress = progress
             self._listener.progress_changed(progress)
+
+    # --- library check -------------------------------------------------------------------------
+
+    def _check_work(self) -> bool:
+        """A slice of a library check, while Plex is healthy; True if it has more to do."""
+        if self.breaker.state is not CircuitState.CLOSED or self._auth_error or self._stop.is_set():
+            return False
+        if self._clock.monotonic() < self._plex_hold_until:
+            return False
+        ready = self._store.next_ready_at()
+        idle = ready is None or ready > self._clock.now()
+        if not self._checker.wanted(self._config, queue_idle=idle):
+            return False
+        return self._checker.work(
+            plex=self._plex_client(),
+            stash=self._stash_client(),
+            config=self._config,
+            on_failure=self._on_check_failure,
+        )
+
+    def _on_check_failure(self, exc: SyncError) -> None:
+        if exc.service == "stash":
+            self._on_stash_error(exc)
+        else:
+            self._on_failure(exc)
 
     # --- Plex ----------------------------------------------------------------------------------
 
@@ -619,6 +668,7 @@ class SyncEngine:
             self._push(job)
         except PosterPending as pending:
             self._store.record_pushed(pending.record)  # the metadata is in Plex: never rewrite it
+            self._checker.pushed(job.scene_id, pending.record, wrote=pending.wrote, finished=False)
             self._on_failure(pending.cause)
             self._handle_job_failure(job, pending.cause, poster=True)
         except SyncError as exc:
@@ -635,17 +685,20 @@ class SyncEngine:
     def _push(self, job: Job) -> None:
         if "malformed" in job.payload:  # a malformed scene sent back from the DLQ: never a write
             raise PermanentError("Stash sent a malformed scene", str(job.payload["malformed"]))
+        forced = self._checker.forced(job.scene_id)  # a library check's Fix
         result = self._pusher.push(
             job,
-            config=self._config,
+            config=self._checker.config_for(self._config, forced),
             plex=self._plex_client(),
             fetch_image=self._fetch_image,
             previous=self._store.pushed(job.scene_id),
+            force=forced,
             claims=self._store,
             lookup=self._stash_client().scenes_by_id,
         )
         self._store.complete_pushed(job, result.record)
         self._auth_notified = None  # a write worked: the next auth failure is news
+        self._checker.pushed(job.scene_id, result.record, wrote=result.wrote, finished=True)
         self.breaker.record_success()
         self._plex_answered(ok=True)
         self._clear_error("plex")
@@ -744,7 +797,7 @@ class SyncEngine:
         self._publish()
 
     def _make_status(self) -> EngineStatus:
-        return read_status(
+        status = read_status(
             self._store,
             self.breaker.snapshot(),
             now=self._clock.now(),
@@ -761,6 +814,7 @@ class SyncEngine:
             stash_error=self._stash_error,
             plex_checking=self._plex_checking,
         )
+        return replace(status, check=self._checker.progress)
 
     def _publish(self) -> None:
         try:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from engine.breaker import CircuitState
-from engine.events import EngineStatus, JobOutcome, Progress
+from engine.events import CheckProgress, EngineStatus, JobOutcome, Progress
 from gui.presentation import with_engine_error
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class HostedEngine(Protocol):
     def apply_config(self, config: object) -> None: ...
     def dlq_retry(self, entry_ids: list[int] | None) -> None: ...
     def dlq_delete(self, entry_ids: list[int] | None) -> None: ...
+    def check_now(self) -> None: ...
+    def check_fix(self, scene_ids: list[str] | None) -> None: ...
     def status(self) -> EngineStatus: ...
     def tick(self, budget: float = 0.5) -> float: ...
     def add_wake_callback(self, callback: Callable[[], None]) -> None: ...
@@ -82,6 +84,9 @@ class _Relay:
 
     def auth_failed(self, service: str, message: str) -> None:
         self._emit("auth_failed", service, message)
+
+    def check_changed(self, progress: CheckProgress | None) -> None:
+        self._emit("check_changed", progress)
 
 
 class _EngineThread(QThread):
@@ -176,6 +181,7 @@ class EngineBridge(QObject):
     dead_lettered = Signal(object)  # list[JobOutcome]
     progress_changed = Signal(object)  # Progress | None
     auth_failed = Signal(str, str)  # service, message
+    check_changed = Signal(object)  # CheckProgress | None (None: finished or stopped)
     stopped = Signal()
     # Emitted on the engine thread; queued to the GUI thread, where the public signal is emitted.
     # So every public signal fires on the GUI thread, whatever is connected to it.
@@ -380,3 +386,11 @@ class EngineBridge(QObject):
 
     def dlq_delete(self, ids: list[int] | None) -> None:
         self._command("dlq_delete", None if ids is None else list(ids))
+
+    @Slot()
+    def check_now(self) -> None:
+        self._command("check_now")
+
+    def check_fix(self, scene_ids: list[str] | None) -> None:
+        """Queue the last library check's findings (None = all) as sync jobs."""
+        self._command("check_fix", None if scene_ids is None else list(scene_ids))

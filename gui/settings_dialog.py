@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -268,6 +269,13 @@ class SettingsDialog(QDialog):
         for name, label in MATCH_OPTIONS:
             self._forms["sync"].addRow(self._check(name, label))
             self._field_tab[name] = "sync"
+        self.library_check = QComboBox()
+        self.library_check.setObjectName("library_check")
+        for value in ("never", "daily", "weekly"):
+            self.library_check.addItem(value.capitalize(), value)
+        self.library_check.currentIndexChanged.connect(self.validate)
+        hint = "Compare Stash with Plex on its own (also: Check library now, in the tray menu)."
+        self._row("sync", "library_check", "Check library", self.library_check, hint)
 
     def _build_numbers(self) -> None:
         for name, label, integer, suffix, tab in NUMBERS:
@@ -324,6 +332,7 @@ class SettingsDialog(QDialog):
         key = config.stash_api_key
         self.stash_api_key.setText("" if key is None else key.get_secret_value())
         self.mappings.set_mappings(config.path_mappings)
+        self.library_check.setCurrentIndex(self.library_check.findData(config.library_check))
         for name, number in self.numbers.items():
             number.setValue(getattr(config, name))
         for name, check in self.checks.items():
@@ -348,6 +357,7 @@ class SettingsDialog(QDialog):
             "path_mappings": self.mappings.values(),
             "plex_ca_bundle": self.plex_ca_bundle.text(),
             "stash_ca_bundle": self.stash_ca_bundle.text(),
+            "library_check": self.library_check.currentData(),
         }
         data.update({name: box.value() for name, box in self.numbers.items()})
         data.update({name: box.isChecked() for name, box in self.checks.items()})

@@ -25,6 +25,7 @@ from engine.events import EngineStatus, JobOutcome, Progress
 from gui.store_reader import OUTAGE_DAYS, Section, StoreReader, StoreSnapshot
 from gui.widgets.counters import CounterPanel, Counters, SyncProgress
 from gui.widgets.dlq_panel import DlqPanel
+from gui.widgets.library_check_panel import CheckReader, LibraryCheckPanel
 from gui.widgets.outage_timeline import OutageTimeline, stats_text
 from gui.widgets.state_header import StateHeader
 from gui.widgets.throughput_chart import ThroughputChart
@@ -45,6 +46,7 @@ class StatusBridge(Protocol):
     dead_lettered: SignalInstance
     progress_changed: SignalInstance
     auth_failed: SignalInstance
+    check_changed: SignalInstance
 
     @property
     def status(self) -> EngineStatus | None: ...
@@ -54,6 +56,8 @@ class StatusBridge(Protocol):
     def resume(self) -> None: ...
     def dlq_retry(self, ids: list[int] | None) -> None: ...
     def dlq_delete(self, ids: list[int] | None) -> None: ...
+    def check_now(self) -> None: ...
+    def check_fix(self, scene_ids: list[str] | None) -> None: ...
 
 
 class StatusWindow(QMainWindow):
@@ -83,13 +87,14 @@ class StatusWindow(QMainWindow):
         self._history_minute: int | None = None
         self._shown_once = False
         self.reader = reader or StoreReader(database, clock=clock, parent=self)
+        self.check_reader = CheckReader(database, parent=self)
         self._build_widgets()
         self._build_layout()
         self._connect()
         self._tick = QTimer(self, interval=TICK_MS)
         self._tick.timeout.connect(self._on_tick)
         self._follow_up = QTimer(self, interval=COMMAND_FOLLOW_UP_MS, singleShot=True)
-        self._follow_up.timeout.connect(lambda: self._refresh(Section.DLQ | Section.COUNTS))
+        self._follow_up.timeout.connect(self._on_follow_up)
         self.resize(DEFAULT_SIZE.expandedTo(self.minimumSizeHint()))
         status = getattr(bridge, "status", None)
         if isinstance(status, EngineStatus):
@@ -100,6 +105,7 @@ class StatusWindow(QMainWindow):
         self.counters = CounterPanel(clock=self._clock)
         self.progress = SyncProgress()
         self.dlq = DlqPanel()
+        self.library_check = LibraryCheckPanel()
         self.timeline = OutageTimeline()
         self.outage_summary = QLabel(wordWrap=True)
         self.outage_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -115,6 +121,7 @@ class StatusWindow(QMainWindow):
         history_layout.addWidget(self.throughput, 1)
         self.tabs.addTab(self.dlq, "Dead-letter queue")
         self.tabs.addTab(history, "History")
+        self.tabs.addTab(self.library_check, "Library check")
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.header)
@@ -140,6 +147,11 @@ class StatusWindow(QMainWindow):
         self.dlq.retry_requested.connect(self.on_dlq_retry_requested)
         self.dlq.delete_requested.connect(self.on_dlq_delete_requested)
         self.dlq.message.connect(self._show_message)
+        bridge.check_changed.connect(self.on_bridge_check_changed)
+        self.library_check.check_requested.connect(bridge.check_now)
+        self.library_check.fix_requested.connect(self.on_check_fix_requested)
+        self.check_reader.result_ready.connect(self.library_check.set_result)
+        self.check_reader.read_failed.connect(self._show_message)
         self.reader.snapshot_ready.connect(self.on_reader_snapshot_ready)
         self.reader.read_failed.connect(self.on_reader_read_failed)
 
@@ -159,6 +171,11 @@ class StatusWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.dlq)
         self.show_and_raise()
 
+    def show_library_check(self) -> None:
+        """Show the window on the library check tab."""
+        self.tabs.setCurrentWidget(self.library_check)
+        self.show_and_raise()
+
     def refresh(self) -> None:
         """Re-read everything from the store (off the UI thread)."""
         self._refresh(Section.ALL)
@@ -168,6 +185,7 @@ class StatusWindow(QMainWindow):
         self._tick.stop()
         self._follow_up.stop()
         self.reader.close()
+        self.check_reader.close()
 
     # --- bridge signals ------------------------------------------------------------------------
 
@@ -177,6 +195,7 @@ class StatusWindow(QMainWindow):
         self.header.set_status(status)
         self.counters.set_counters(Counters.from_status(status))
         self.progress.set_progress(status.progress)
+        self.library_check.set_progress(status.check)
         sections = Section(0)
         if previous is None or previous.dlq != status.dlq:
             sections |= Section.DLQ
@@ -203,6 +222,17 @@ class StatusWindow(QMainWindow):
     @Slot(str, str)
     def on_bridge_auth_failed(self, service: str, message: str) -> None:
         self.header.show_auth_failure(service, message)
+
+    @Slot(object)
+    def on_bridge_check_changed(self, progress: object) -> None:
+        if progress is None and self.isVisible():
+            self.check_reader.request()  # finished: read its result
+
+    @Slot(object)
+    def on_check_fix_requested(self, scene_ids: list[str] | None) -> None:
+        self.bridge.check_fix(scene_ids)
+        self._show_message("Queued to fix; they sync through the normal queue.")
+        self._follow_up.start()
 
     # --- DLQ commands --------------------------------------------------------------------------
 
@@ -262,6 +292,11 @@ class StatusWindow(QMainWindow):
     def on_reader_read_failed(self, message: str) -> None:
         self._show_message(f"Could not read the queue database: {message}")
 
+    def _on_follow_up(self) -> None:
+        self._refresh(Section.DLQ | Section.COUNTS)
+        if self.isVisible():
+            self.check_reader.request()
+
     def _on_tick(self) -> None:
         self.counters.refresh_relative_times()
         minute = int(self._clock() // 60)
@@ -283,6 +318,7 @@ class StatusWindow(QMainWindow):
         stale = self._stale | Section.HISTORY if self._shown_once else Section.ALL
         self._stale, self._shown_once = Section(0), True
         self._refresh(stale)
+        self.check_reader.request()
         self._tick.start()
 
     def hideEvent(self, event: QHideEvent) -> None:

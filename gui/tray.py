@@ -138,6 +138,7 @@ class TrayController(QObject):
             self.pause_actions.append(action)
         self.pause_menu_action = menu.addMenu(self.pause_menu)
         menu.addSeparator()
+        self.check_action = self._add("Check library now", self.bridge.check_now)
         self.dlq_action = self._add("Dead-letter queue…", self.handlers.open_dead_letters)
         self.status_window_action = self._add("Status…", self._open_status)
         self.settings_action = self._add("Settings…", self.handlers.open_settings)
@@ -189,6 +190,9 @@ class TrayController(QObject):
         paused = status is not None and status.paused
         self.fix_auth_action.setVisible(state is TrayState.AUTH_FAILED)
         self.sync_now_action.setEnabled(configured and not paused)
+        checking = status is not None and status.check is not None
+        self._set_text(self.check_action, "Checking library…" if checking else "Check library now")
+        self.check_action.setEnabled(configured and not paused and not checking)
         self.retry_now_action.setVisible(configured and breaker is CircuitState.OPEN)
         self.reset_action.setEnabled(configured and breaker is not CircuitState.CLOSED)
         self.resume_action.setVisible(paused)

@@ -129,6 +129,10 @@ class PlexSimulator(SimServer):
             movie.tags[kind] = list(names)
             movie.updated_at = max(self.library.now(), movie.updated_at)  # as any edit does
 
+    def remove_movie(self, rating_key: int) -> None:
+        """The movie is deleted from the library (a moved file re-added gets a new key)."""
+        self.library.remove_movie(rating_key)
+
     def add_pending(self, file: str, title: str | None = None) -> None:
         """A movie that appears when a scan (``section.update(path=...)``) covers its folder."""
         self.library.add_pending(file, title)

@@ -8,6 +8,7 @@ from ``(seed, k)`` when asked for, so 100,000 movies cost almost no memory.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -116,14 +117,25 @@ def plex_path(prefix: str, rel: str, style: str) -> str:
 
 
 class KeyView(Sequence[int]):
-    """All rating keys in library order, without materialising the catalogue range."""
+    """All rating keys in library order, without materialising the catalogue range; catalogue
+    movies deleted from the library (``removed``, sorted) are skipped."""
 
-    def __init__(self, catalogue: int, added: Sequence[int]) -> None:
+    def __init__(self, catalogue: int, added: Sequence[int], removed: Sequence[int] = ()) -> None:
         self._catalogue = catalogue
         self._added = tuple(added)
+        self._removed = tuple(removed)
 
     def __len__(self) -> int:
-        return self._catalogue + len(self._added)
+        return self._catalogue - len(self._removed) + len(self._added)
+
+    def _catalogue_key(self, index: int) -> int:
+        """The key of the `index`-th catalogue movie still there (skipping removed ones)."""
+        key = RATING_KEY_BASE + 1 + index
+        while True:
+            shifted = RATING_KEY_BASE + 1 + index + bisect.bisect_right(self._removed, key)
+            if shifted == key:
+                return key
+            key = shifted
 
     @overload
     def __getitem__(self, index: int) -> int: ...
@@ -136,12 +148,16 @@ class KeyView(Sequence[int]):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(index)
-        if index < self._catalogue:
-            return RATING_KEY_BASE + 1 + index
-        return self._added[index - self._catalogue]
+        kept = self._catalogue - len(self._removed)
+        if index < kept:
+            return self._catalogue_key(index)
+        return self._added[index - kept]
 
     def __iter__(self) -> Iterator[int]:
-        yield from range(RATING_KEY_BASE + 1, RATING_KEY_BASE + 1 + self._catalogue)
+        removed = set(self._removed)
+        for key in range(RATING_KEY_BASE + 1, RATING_KEY_BASE + 1 + self._catalogue):
+            if key not in removed:
+                yield key
         yield from self._added
 
 
@@ -169,6 +185,7 @@ class PlexLibrary:
         self.lock = threading.RLock()
         self._stored: dict[int, PlexMovie] = {}
         self._added: list[int] = []
+        self._removed: list[int] = []  # catalogue keys deleted from the library, sorted
         self._pending: list[tuple[str, str | None]] = []
         self._next_key = RATING_KEY_BASE + movies + 1
 
@@ -178,7 +195,13 @@ class PlexLibrary:
     # -- reading -----------------------------------------------------------------------------
     def _catalogue_index(self, rating_key: int) -> int | None:
         index = rating_key - RATING_KEY_BASE
-        return index if 1 <= index <= self.catalogue else None
+        if not 1 <= index <= self.catalogue or self._is_removed(rating_key):
+            return None
+        return index
+
+    def _is_removed(self, rating_key: int) -> bool:
+        at = bisect.bisect_left(self._removed, rating_key)
+        return at < len(self._removed) and self._removed[at] == rating_key
 
     def _generate(self, index: int) -> PlexMovie:
         rel = rel_path(self.seed, index)
@@ -212,10 +235,10 @@ class PlexLibrary:
 
     def keys(self) -> KeyView:
         with self.lock:
-            return KeyView(self.catalogue, self._added)
+            return KeyView(self.catalogue, self._added, self._removed)
 
     def __len__(self) -> int:
-        return self.catalogue + len(self._added)
+        return self.catalogue - len(self._removed) + len(self._added)
 
     def added_at(self, rating_key: int) -> int:
         stored = self._stored.get(rating_key)
@@ -260,6 +283,18 @@ class PlexLibrary:
             )
             self._added.append(rating_key)
             return rating_key
+
+    def remove_movie(self, rating_key: int) -> None:
+        """The movie is deleted from the library (its rating key is never used again, as in
+        Plex: a file moved back is a new item); KeyError if unknown."""
+        with self.lock:
+            if rating_key in self._added:
+                self._added.remove(rating_key)
+            elif self._catalogue_index(rating_key) is not None:
+                bisect.insort(self._removed, rating_key)
+            else:
+                raise KeyError(rating_key)
+            self._stored.pop(rating_key, None)
 
     def add_pending(self, file: str, title: str | None = None) -> None:
         """A file that shows up as a movie when a scan covers its folder."""

@@ -52,6 +52,7 @@ class FakeBridge(QObject):
     dead_lettered = Signal(object)
     progress_changed = Signal(object)
     auth_failed = Signal(str, str)
+    check_changed = Signal(object)
 
     def __init__(self, store: JobStore | None = None, status: EngineStatus | None = None) -> None:
         super().__init__()
@@ -115,6 +116,12 @@ class FakeBridge(QObject):
         if self.store is not None:
             self.store.dlq_delete(ids)
             self.emit_store_status()
+
+    def check_now(self) -> None:
+        self._record("check_now")
+
+    def check_fix(self, scene_ids: list[str] | None) -> None:
+        self._record("check_fix", scene_ids)
 
     def command_names(self) -> list[str]:
         return [name for name, _ in self.calls]

@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from tray_fakes import NOW, FakeAutostart, FakeEngine, make_status
 
 from engine.breaker import CircuitState
+from engine.events import CheckProgress
 from gui.bridge import EngineBridge
 from gui.icons import IconCache
 from gui.notifications import Notice, NoticeKind
@@ -112,6 +113,7 @@ def test_menu_is_attached_and_lists_the_entries(tray: TrayController) -> None:
         "Sync now",
         "Reset circuit breaker",
         "Pause",
+        "Check library now",
         "Status…",
         "Settings…",
         "Open log folder",
@@ -177,6 +179,21 @@ def test_menu_actions_reach_the_engine(
         ("pause", (None,)),
         ("resume", ()),
     ]
+
+
+def test_check_library_now_reaches_the_engine_and_shows_a_check_in_flight(
+    tray: TrayController, engine: FakeEngine, clock: Clock
+) -> None:
+    send(tray, clock)
+    tray.menu.aboutToShow.emit()
+    action(tray, "Check library now").trigger()
+    assert engine.calls == [("check_now", ())]
+    send(tray, clock, check=CheckProgress("plex", 1000, None, NOW))
+    tray.menu.aboutToShow.emit()
+    assert not action(tray, "Checking library…").isEnabled()
+    send(tray, clock, paused=True)
+    tray.menu.aboutToShow.emit()
+    assert not action(tray, "Check library now").isEnabled()
 
 
 def test_menu_actions_outside_the_engine(

@@ -295,3 +295,11 @@ def test_a_ca_bundle_must_be_an_existing_file(
     dialog.plex_ca_bundle.setText(str(bundle))
     assert dialog.ok_button.isEnabled()
     assert dialog.config is not None and dialog.config.plex_ca_bundle == str(bundle)
+
+
+def test_library_check_schedule_is_edited_and_saved(qtbot: QtBot, config_file: Path) -> None:
+    dialog = make_dialog(qtbot, config_file)
+    assert dialog.library_check.currentData() == "weekly"  # the default
+    dialog.library_check.setCurrentIndex(dialog.library_check.findData("daily"))
+    config = dialog.validate()
+    assert config is not None and config.library_check == "daily"

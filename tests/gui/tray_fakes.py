@@ -104,6 +104,12 @@ class FakeEngine:
     def dlq_delete(self, entry_ids: list[int] | None) -> None:
         self._queue_command("dlq_delete", entry_ids)
 
+    def check_now(self) -> None:
+        self._queue_command("check_now")
+
+    def check_fix(self, scene_ids: list[str] | None) -> None:
+        self._queue_command("check_fix", scene_ids)
+
     def status(self) -> EngineStatus:
         with self._lock:
             return self._status

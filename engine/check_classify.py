@@ -1,0 +1,181 @@
+"""How the library check sorts one page of Stash scenes, and the DLQ, into findings.
+
+A scene whose item a listing cannot settle becomes a suspect, for a full-item read later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.check_store import CheckKind, CheckStore, Finding
+from engine.clock import Clock
+from engine.config import PlexSyncConfig
+from engine.desired import desired_state
+from engine.drift import compare, settled_by_our_write
+from engine.errors import AmbiguousMatchError, ErrorClass
+from engine.matching import PathIndex
+from engine.plex_model import PlexItem
+from engine.stash_scene import StashScene
+from engine.store import JobStore, payload_hash
+
+Suspect = tuple[str, str, str, str, dict[str, Any]]  # scene, rating key, section, key, payload
+
+
+class Classifier:
+    """Findings for scenes, against the check's index of swept Plex items."""
+
+    def __init__(self, checks: CheckStore, jobs: JobStore, index: PathIndex, clock: Clock) -> None:
+        self._checks = checks
+        self._jobs = jobs
+        self._index = index
+        self._clock = clock
+
+    def previous(self, scene_id: str) -> dict[str, Any] | None:
+        pushed = self._jobs.pushed(scene_id)
+        return pushed.state if pushed else None
+
+    def match(self, files: list[str], config: PlexSyncConfig) -> PlexItem | None:
+        find = self._index.find if config.strict_matching else self._index.find_loose
+        try:
+            match = find(files, config.path_mappings)
+        except AmbiguousMatchError:
+            return None  # the DLQ lists ambiguous scenes with their candidates
+        return None if match is None else match.item
+
+    def classify(
+        self, state: dict[str, Any], scenes: list[StashScene], config: PlexSyncConfig
+    ) -> int:
+        """Findings and suspects for one page of scenes; returns how many had a file."""
+        with_files = [s for s in scenes if s.files]
+        findings: list[Finding] = []
+        matched: list[tuple[StashScene, PlexItem, dict[str, Any]]] = []
+        now = self._clock.now()
+        for scene in with_files:
+            job = self._jobs.get_job(scene.id)
+            if job is not None and job.not_before <= now:
+                continue  # ready in the queue: the normal sync is about to write it
+            previous = self.previous(scene.id)
+            item = self.match(list(scene.files), config)
+            findings += self._placement(scene, item, previous)
+            ours = previous is not None and str(previous.get("rating_key"))
+            if item is not None and previous is not None and ours == item.rating_key:
+                matched.append((scene, item, previous))
+        suspects = self._settle(matched, float(state["started_at"]), config, findings)
+        self._checks.put_findings(int(state["id"]), findings)
+        self._checks.add_suspects(suspects)
+        self._checks.note_scenes(scene.id for scene in with_files)
+        return len(with_files)
+
+    def _placement(
+        self, scene: StashScene, item: PlexItem | None, previous: dict[str, Any] | None
+    ) -> list[Finding]:
+        """Orphan, not in Plex, never synced: where the scene stands, before any field."""
+        found = []
+        gone = previous.get("rating_key") if previous else None
+        if gone and not self._checks.index_has(str(gone)):
+            found.append(self._finding(scene, CheckKind.ORPHAN, str(gone), "item gone"))
+        if item is None:
+            found.append(self._finding(scene, CheckKind.NOT_IN_PLEX, None))
+        elif (previous is not None and str(previous.get("rating_key")) != item.rating_key) or (
+            previous is None and scene.has_metadata
+        ):
+            found.append(self._finding(scene, CheckKind.NEVER_SYNCED, item.rating_key))
+        return found
+
+    def _settle(
+        self,
+        matched: list[tuple[StashScene, PlexItem, dict[str, Any]]],
+        swept_from: float,
+        config: PlexSyncConfig,
+        findings: list[Finding],
+    ) -> list[Suspect]:
+        """Drift of items we synced, from listings where they prove it; the rest are suspects."""
+        written = self._checks.written([scene.id for scene, _i, _p in matched])
+        bases = self._checks.baselines([item.rating_key for _s, item, _p in matched])
+        suspects: list[Suspect] = []
+        for scene, item, previous in matched:
+            payload = scene.payload()
+            key = compare_key(payload, previous, config)
+            base = bases.get(item.rating_key)
+            write = written.get(scene.id)
+            if write is not None and write[1] >= swept_from:
+                # We wrote it while this check ran: the swept listing may predate that write.
+                suspects.append((scene.id, item.rating_key, item.section_key, key, payload))
+                continue
+            if base is not None and (base.updated_at, base.compare_key) == (item.updated_at, key):
+                fields, kept = base.fields, base.kept
+            else:
+                # Every tag as our last write left it, while Plex's updatedAt has not passed it.
+                known = self._jobs.known_tags(item)
+                result = compare(payload, known or item, config, previous=previous)
+                unchanged = _unchanged_since_write(item, write)
+                if any(
+                    not (unchanged and settled_by_our_write(payload, config, previous, kind))
+                    for kind in result.undecided
+                ):
+                    suspects.append((scene.id, item.rating_key, item.section_key, key, payload))
+                    continue
+                fields, kept = tuple(result.fields), tuple(result.kept)
+            if fields or kept:
+                findings.append(self.drift(scene.id, payload, item.rating_key, fields, kept))
+        return suspects
+
+    @staticmethod
+    def _finding(
+        scene: StashScene, kind: CheckKind, rating_key: str | None, detail: str = ""
+    ) -> Finding:
+        return Finding(scene.id, kind, scene.title, scene.payload(), (), (), rating_key, detail)
+
+    @staticmethod
+    def drift(
+        scene_id: str,
+        payload: dict[str, Any],
+        rating_key: str,
+        fields: tuple[str, ...],
+        kept: tuple[str, ...],
+    ) -> Finding:
+        title = str(payload.get("title") or "")
+        return Finding(scene_id, CheckKind.DRIFTED, title, payload, fields, kept, rating_key)
+
+    def dlq_findings(self, config: PlexSyncConfig) -> list[Finding]:
+        """Dead-lettered scenes whose cause has gone: the file is in Plex now, or the token that
+        was rejected works again (this check just read every section with it)."""
+        found = []
+        for entry in self._jobs.dlq_list(limit=1_000_000):
+            detail = ""
+            files = [str(p) for p in entry.payload.get("files") or []]
+            if entry.error_class == ErrorClass.NOT_FOUND and self.match(files, config):
+                detail = "the file is in Plex now"
+            elif entry.error_class == ErrorClass.AUTH:
+                detail = "Plex accepts the token again"
+            if detail:
+                found.append(
+                    Finding(
+                        entry.scene_id,
+                        CheckKind.DLQ_RESOLVED,
+                        entry.title,
+                        entry.payload,
+                        detail=detail,
+                        dlq_id=entry.id,
+                    )
+                )
+        return found
+
+
+def _unchanged_since_write(item: PlexItem, write: tuple[str, float] | None) -> bool:
+    """Plex has not touched the item since our last write to it returned. (Plex's clock: one
+    that runs behind ours by d seconds hides an edit made within d seconds after our write.)"""
+    return write is not None and write[0] == item.rating_key and item.updated_at <= write[1]
+
+
+def compare_key(
+    payload: dict[str, Any], previous: dict[str, Any] | None, config: PlexSyncConfig
+) -> str:
+    """What a comparison's result depends on besides the item itself."""
+    return payload_hash(
+        {
+            "want": desired_state(payload, config),
+            "ours": previous,
+            "keep": config.preserve_plex_edits,
+        }
+    )
