@@ -140,7 +140,11 @@ def _open_runtime(
 
     def open_it() -> EngineRuntime:
         return EngineRuntime.open(
-            paths, config, serve_control=not args.once, idle_probes=not args.once
+            paths,
+            config,
+            serve_control=not args.once,
+            idle_probes=not args.once,
+            live_updates=not args.once,
         )
 
     try:

@@ -130,6 +130,8 @@ class PlexSyncConfig(BaseModel):
     sync_poster: bool = True
 
     notifications: bool = True
+    # Plex's and Stash's websockets: act within seconds; polling stays as the backstop.
+    live_updates: bool = True
     start_at_login: bool = False
 
     @field_validator("plex_url")

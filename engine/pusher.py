@@ -77,6 +77,24 @@ class ScenePusher:
         """Look for what changed in Plex before the next job (Plex was away)."""
         self._follower.refresh_soon()
 
+    def found_now(
+        self, plex: PlexTarget, config: PlexSyncConfig, files_by_scene: dict[str, list[str]]
+    ) -> list[str]:
+        """Plex says it gained items: read them now; the scenes whose files it has now."""
+        self._follower.refresh_soon()
+        index = self._follower.ensure(plex, config)  # one incremental read (or the first sweep)
+        self._refreshed_at = self._clock.monotonic()
+        found = []
+        for scene_id, files in files_by_scene.items():
+            try:
+                match = index.find(files, config.path_mappings) if files else None
+            except AmbiguousMatchError:
+                match = None
+                found.append(scene_id)  # present, if not uniquely: the job says which
+            if match is not None:
+                found.append(scene_id)
+        return found
+
     def push(
         self,
         job: Job,

@@ -16,6 +16,7 @@ from engine.control_protocol import choose_socket_path
 from engine.control_server import ControlServer
 from engine.events import NULL_LISTENER, SyncListener
 from engine.instance_lock import EngineLock
+from engine.live_updates import LiveUpdates
 from engine.paths import AppPaths
 from engine.plex_client import PlexClient, set_client_identity
 from engine.stash_client import StashClient
@@ -44,6 +45,7 @@ class EngineRuntime:
     engine: SyncEngine
     control: ControlServer | None
     lock: EngineLock | None = None
+    live: LiveUpdates | None = None
 
     @classmethod
     def open(
@@ -55,6 +57,7 @@ class EngineRuntime:
         clock: Clock = SYSTEM_CLOCK,
         serve_control: bool = True,
         idle_probes: bool = True,
+        live_updates: bool = True,
     ) -> EngineRuntime:
         paths.ensure()
         lock = EngineLock(paths.data_dir).acquire()  # EngineBusyError if another engine runs
@@ -79,14 +82,19 @@ class EngineRuntime:
                 socket_path = choose_socket_path(paths.data_dir, paths.runtime_dir)
                 control = ControlServer(engine, paths.control_file, socket_path=socket_path)
                 control.start()
+            # Websocket streams for a long-running engine; settings can still turn them off.
+            live = LiveUpdates(engine).start() if live_updates else None
         except BaseException:
             store.close()
             lock.release()
             raise
-        return cls(paths, store, engine, control, lock)
+        return cls(paths, store, engine, control, lock, live)
 
     def close(self) -> None:
         """Stop serving commands, close clients and the database (after the engine stopped)."""
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
         if self.control is not None:
             self.control.stop()
             self.control = None

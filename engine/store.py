@@ -263,6 +263,23 @@ class JobStore(HistoryStore, IndexStore, PollStore, ClaimStore):
                 "UPDATE jobs SET not_before=0 WHERE status='pending' AND not_before>0"
             ).rowcount
 
+    def waiting_not_found(self, limit: int = 5000) -> list[Job]:
+        """Jobs waiting because Plex had no item for their file (oldest first)."""
+        rows = self._db().execute(
+            "SELECT * FROM jobs WHERE status='pending' AND error_class='not_found'"
+            " AND not_before>? ORDER BY seq LIMIT ?",
+            (self._clock.now(), limit),
+        )
+        return [_job(row) for row in rows]
+
+    def make_ready(self, scene_ids: list[str]) -> int:
+        """These waiting jobs may run now (their budget stays as it is)."""
+        with self._tx() as db:
+            return db.executemany(
+                "UPDATE jobs SET not_before=0 WHERE scene_id=? AND status='pending'",
+                [(scene_id,) for scene_id in scene_ids],
+            ).rowcount
+
     def next_ready_at(self) -> float | None:
         row = (
             self._db().execute("SELECT MIN(not_before) FROM jobs WHERE status='pending'").fetchone()

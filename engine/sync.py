@@ -32,6 +32,8 @@ from engine.events import (
     SyncListener,
 )
 from engine.history import DAY, describe_storage_error
+from engine.live_catchup import SignalGate, ready_found
+from engine.live_messages import LiveSignal
 from engine.poll_scheduler import PollScheduler
 from engine.poller import StashSource
 from engine.pusher import PlexTarget, PosterPending, ScenePusher
@@ -119,6 +121,7 @@ class SyncEngine:
         self._status: EngineStatus | None = None
         self._wake = WakeWatch(clock)
         self._settle_pending = False  # a settle window is open: check at once when it ends
+        self._live_gate = SignalGate()
         # A one-shot run does no scheduled work; "Check library now" still works there.
         self._checker = CheckRunner(
             store, clock, listener, scheduled=idle_probes, on_fix=self._pusher.forget_index
@@ -163,6 +166,11 @@ class SyncEngine:
     def network_changed(self) -> None:
         """The platform reports a network change: settle, then check at once."""
         self._submit(self._wake.network_changed)
+
+    def live_signal(self, signal: LiveSignal) -> None:
+        """Plex or Stash reported a change (any thread); a burst folds into one command."""
+        if self._live_gate.offer(signal):
+            self._submit(lambda: self._on_live_signal(signal))
 
     def dlq_retry(self, entry_ids: list[int] | None) -> None:
         self._submit(lambda: self._do_dlq_retry(entry_ids))
@@ -275,6 +283,25 @@ class SyncEngine:
         self._stash_health, self._stash_error = ServiceHealth.UNKNOWN, None
         self._plex_hold_until = float("-inf")
         logger.info("New settings applied")
+
+    def _on_live_signal(self, signal: LiveSignal) -> None:
+        """A Stash job ended: poll now. Plex gained items: retry the scenes it has now."""
+        self._live_gate.taken(signal)
+        if signal is LiveSignal.STASH_JOB_ENDED:
+            self._polls.poll_soon()
+            return
+        plex_usable = (
+            self._config.is_configured
+            and not self._paused
+            and self._auth_error is None
+            and self.breaker.state is CircuitState.CLOSED
+            and self._clock.monotonic() >= self._plex_hold_until
+        )
+        if plex_usable:  # otherwise the jobs' own backoff brings them back
+            try:
+                ready_found(self._store, self._pusher, self._plex_client(), self._config)
+            except SyncError as exc:
+                self._on_failure(exc)
 
     def _do_dlq_retry(self, entry_ids: list[int] | None) -> None:
         count = self._store.dlq_retry(entry_ids)

@@ -66,6 +66,7 @@ MATCH_OPTIONS = (
     ("preserve_plex_edits", "Keep values edited in Plex (fill only empty fields)"),
     ("skip_not_found", "Skip scenes Plex does not have, instead of retrying them"),
     ("lock_synced_fields", "Lock synced fields so Plex agents don't overwrite them"),
+    ("live_updates", "Live updates: act on Plex's and Stash's notifications within seconds"),
 )
 NUMBERS = (  # name, label, integer, suffix, tab
     ("plex_connect_timeout", "Connect timeout", False, " s", "plex"),

@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 from engine.sim.faults import FaultRule, FaultSet, RequestStats
 from engine.sim.messages import Request, Response, SimError, json_response, text_response
+from engine.sim.ws_base import Upgrade, switch
 
 __all__ = [
     "HOST",
@@ -120,6 +121,10 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
         )
         response = self.server.sim.serve(request)
+        if isinstance(response, Upgrade) and response.status == 101:
+            self.close_connection = True
+            switch(self.connection, request, response)  # runs until the websocket closes
+            return
         if response is None:  # a dropped connection: no answer at all
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)

@@ -12,7 +12,8 @@ Control routes (not counted in stats): ``GET|DELETE /__sim__/stats``, ``POST|DEL
 ``POST /__sim__/movies`` ``{"file", "title"}`` (a movie appears now) and
 ``POST /__sim__/pending`` ``{"file", "title"}`` (a movie appears at the next scan of its folder)
 and ``POST|DELETE /__sim__/login_page`` (a reverse proxy answers every request with its HTML
-login page, status 200, until deleted).
+login page, status 200, until deleted). ``/:/websockets/notifications`` is Plex's notification
+websocket: timeline entries for added and edited items, activities for scans (see ``ws_plex``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from engine.sim.plex_xml import (
     section_directory,
     video,
 )
+from engine.sim.ws_base import is_upgrade
+from engine.sim.ws_plex import PlexNotifier
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
         (r"^/library/metadata/(?P<keys>\d+)/posters$", "/library/metadata/{id}/posters"),
         (r"^/library/metadata/(?P<keys>\d+)/arts$", "/library/metadata/{id}/arts"),
         (r"^/library/metadata/(?P<keys>\d+)/refresh$", "/library/metadata/{id}/refresh"),
+        (r"^/:/websockets/notifications$", "/:/websockets/notifications"),
     )
 ]
 
@@ -97,6 +101,7 @@ class PlexSimulator(SimServer):
         self._started_at = int(now())
         # Not Plex: a reverse proxy in front of it answering every request with its login page.
         self.login_page = False
+        self.notifier = PlexNotifier(SECTION_ID, section_title)  # the notification websocket
 
     # -- public helpers ------------------------------------------------------------------------
     @staticmethod
@@ -120,7 +125,9 @@ class PlexSimulator(SimServer):
 
     def add_movie(self, file: str, title: str | None = None) -> int:
         """A new movie appears now in listings; returns its rating key."""
-        return self.library.add_movie(file, title)
+        rating_key = self.library.add_movie(file, title)
+        self._announce([rating_key], created=True)
+        return rating_key
 
     def set_tags(self, rating_key: int, kind: str, names: list[str]) -> None:
         """Tags a user made in Plex (``kind`` as in edits: collection, genre, actor, ...)."""
@@ -293,6 +300,7 @@ class PlexSimulator(SimServer):
             now = lib.now()
             for rk in plan.ids:
                 apply_edit(lib.mutable(rk), plan, now)
+        self._announce(plan.ids, created=False)
         return Response(200)
 
     def _upload(self, request: Request, groups: dict[str, str]) -> Response:
@@ -316,10 +324,26 @@ class PlexSimulator(SimServer):
 
     def _refresh(self, request: Request, groups: dict[str, str]) -> Response:
         if request.method == "GET" and request.param("force") is None:
+            activity = self.notifier.new_activity()
+            self.notifier.scan("started", activity)
             added = self.library.scan(request.param("path"))
             if added:
                 logger.info("scan added %d movie(s)", len(added))
+            self._announce(added, created=True)
+            self.notifier.scan("ended", activity)
         return Response(200)
+
+    def _notifications(self, request: Request, groups: dict[str, str]) -> Response:
+        if not is_upgrade(request):
+            raise SimError(400, "a websocket endpoint")
+        return self.notifier.upgrade()
+
+    def _announce(self, rating_keys: list[int], *, created: bool) -> None:
+        """Timeline notifications for added or edited items (see ``ws_plex``)."""
+        lib = self.library
+        with lib.lock:
+            items = [(rk, lib.field_value(rk, "title"), lib.updated_at(rk)) for rk in rating_keys]
+        self.notifier.items_changed(items, created=created)
 
     def _item_refresh(self, request: Request, groups: dict[str, str]) -> Response:
         if self.library.get(int(groups["keys"])) is None:
@@ -394,4 +418,5 @@ _HANDLERS: dict[tuple[str, str], _Handler] = {
     ("POST", "/library/metadata/{id}/posters"): PlexSimulator._upload,
     ("POST", "/library/metadata/{id}/arts"): PlexSimulator._upload,
     ("PUT", "/library/metadata/{id}/refresh"): PlexSimulator._item_refresh,
+    ("GET", "/:/websockets/notifications"): PlexSimulator._notifications,
 }

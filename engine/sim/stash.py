@@ -19,7 +19,10 @@ stash_objects), ``GET|DELETE /__sim__/requests``,
 HTTP 200, e.g. "database is locked", for operations whose text matches ``match``) and
 ``POST|DELETE /__sim__/page_edits`` ``{"count": k, "times": n}`` (after each ``findScenes``
 answer, edit the first ``k`` scenes it returned, ``n`` times or until cleared: the edits a user
-makes while a poller is between two page requests).
+makes while a poller is between two page requests), ``POST /__sim__/jobs`` ``{"kind":
+"identify"|"scan"|"auto_tag", "scenes": [ids], "fields": {...}, "duration": s}`` (a job that
+edits those scenes and reports itself on ``jobsSubscribe``; see ``stash_jobs``). A websocket
+upgrade of ``/graphql`` serves ``jobsSubscribe`` (see ``ws_stash``).
 """
 
 from __future__ import annotations
@@ -38,9 +41,12 @@ from graphql import GraphQLError, execute_sync, parse, validate
 from engine.sim.http_base import Request, Response, SimError, SimServer, json_response
 from engine.sim.images import PLACEHOLDER_SVG, SVG_TYPE, png_bytes
 from engine.sim.stash_data import SceneStore, format_time
+from engine.sim.stash_jobs import SimJobs, job_control, stash_time
 from engine.sim.stash_object_api import ObjectApi, object_control
 from engine.sim.stash_query import page_of, scene_object, select
 from engine.sim.stash_schema import schema
+from engine.sim.ws_base import is_upgrade
+from engine.sim.ws_stash import JobSubscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +154,8 @@ class StashSimulator(SimServer, ObjectApi):
         self._object_hooks: list[Callable[[str, list[int]], None]] = []
         self._cover_versions: dict[int, int] = {}  # scene id -> how often its cover was replaced
         schema()  # build the schema now rather than on the first request
+        self.subscriptions = JobSubscriptions()  # jobsSubscribe over the /graphql websocket
+        self.jobs = SimJobs(self.subscriptions, self.update_scene, now=now, stamp=stash_time(tz))
 
     # -- public helpers ------------------------------------------------------------------------
     def scene(self, scene_id: int | str) -> dict[str, Any] | None:
@@ -289,6 +297,8 @@ class StashSimulator(SimServer, ObjectApi):
             if given != self.api_key:
                 return Response(401, b"Unauthorized\n")
         if request.path.rstrip("/") == "/graphql":
+            if is_upgrade(request):
+                return self.subscriptions.upgrade()
             if request.method != "POST":
                 raise SimError(405, "use POST for /graphql")
             return self._graphql(request)
@@ -362,6 +372,8 @@ class StashSimulator(SimServer, ObjectApi):
         scene = _SCENE_CONTROL.match(path)
         if scene:
             return self._scene_control(method, scene.group(1), request)
+        if path == "/__sim__/jobs" and method == "POST":
+            return job_control(self.jobs, request)
         if path.startswith("/__sim__/objects/"):
             return object_control(self, path, method, request.json)
         if path == "/__sim__/churn" and method == "POST":

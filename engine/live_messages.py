@@ -1,0 +1,118 @@
+"""What the live-update streams read: Plex notifications and Stash job updates, parsed leniently.
+
+Pure functions, no I/O. A message we cannot read is skipped (`None`), never an error: a server
+version with other fields must not break syncing, and polling stays the backstop.
+
+- Plex (`/:/websockets/notifications`; what python-plexapi's AlertListener reads, `plexapi/
+  alert.py`): JSON `{"NotificationContainer": {"type": ..., <List>: [...]}}`. New items show as
+  `timeline` entries of the library (`identifier` "com.plexapp.plugins.library") with `state` 0
+  and `metadataState` "created" (Tautulli's activity handler reads new items this way); a finished
+  scan shows as an `activity` notification with `event` "ended" and `Activity.type`
+  "library.update.section". Both mean: Plex may now have files it lacked.
+- Stash (`jobsSubscribe: JobStatusUpdate!`, stashapp/stash `graphql/schema/types/job.graphql`):
+  a job that ended arrives as `type` REMOVE (`pkg/job/manager.go` `removeJob`; finished jobs are
+  never sent as UPDATE). Any job that ended may have edited scenes (Identify, Scan, Auto Tag,
+  stash-box batches), so each one means: poll now.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+LIBRARY = "com.plexapp.plugins.library"
+SCAN_ACTIVITY = "library.update.section"
+STATE_CREATED = 0
+
+
+class LiveSignal(Enum):
+    STASH_JOB_ENDED = "a Stash job ended"
+    PLEX_ITEMS_ADDED = "Plex added items"
+
+
+class MalformedMessageError(ValueError):
+    """A message that breaks the websocket protocol itself (not just an unknown payload)."""
+
+
+def plex_signal(text: str | bytes) -> LiveSignal | None:
+    """PLEX_ITEMS_ADDED for a new library item or a finished scan; None for anything else."""
+    try:
+        container = _json(text).get("NotificationContainer")
+    except MalformedMessageError:
+        return None
+    if not isinstance(container, dict):
+        return None
+    kind = container.get("type")
+    if kind == "timeline":
+        entries = _dicts(container.get("TimelineEntry"))
+        if any(_is_new_item(entry) for entry in entries):
+            return LiveSignal.PLEX_ITEMS_ADDED
+    elif kind == "activity":
+        notes = _dicts(container.get("ActivityNotification"))
+        if any(_is_scan_end(note) for note in notes):
+            return LiveSignal.PLEX_ITEMS_ADDED
+    return None
+
+
+def _is_new_item(entry: dict[str, Any]) -> bool:
+    if entry.get("identifier", LIBRARY) != LIBRARY:
+        return False
+    state = entry.get("state")
+    return (state == STATE_CREATED and not isinstance(state, bool)) or (
+        entry.get("metadataState") == "created"
+    )
+
+
+def _is_scan_end(note: dict[str, Any]) -> bool:
+    activity = note.get("Activity")
+    return (
+        note.get("event") == "ended"
+        and isinstance(activity, dict)
+        and activity.get("type") == SCAN_ACTIVITY
+    )
+
+
+def stash_signal(payload: object) -> LiveSignal | None:
+    """STASH_JOB_ENDED for a `jobsSubscribe` result saying a job was removed (it ended)."""
+    if not isinstance(payload, dict):
+        return None
+    data = payload.get("data")
+    update = data.get("jobsSubscribe") if isinstance(data, dict) else None
+    if isinstance(update, dict) and update.get("type") == "REMOVE":
+        return LiveSignal.STASH_JOB_ENDED
+    return None
+
+
+@dataclass(frozen=True)
+class WsMessage:
+    """One graphql-transport-ws message: `type`, and `id`/`payload` when present."""
+
+    type: str
+    id: str | None
+    payload: Any
+
+
+def graphql_ws_message(text: str | bytes) -> WsMessage:
+    """Parse a graphql-transport-ws message; raises MalformedMessageError if it is not one."""
+    message = _json(text)
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        raise MalformedMessageError("a graphql-transport-ws message without a type")
+    op_id = message.get("id")
+    return WsMessage(kind, op_id if isinstance(op_id, str) else None, message.get("payload"))
+
+
+def _json(text: str | bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedMessageError("not JSON") from exc
+    if not isinstance(value, dict):
+        raise MalformedMessageError("not a JSON object")
+    return value
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []

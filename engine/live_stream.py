@@ -1,0 +1,274 @@
+"""One live-update stream on its own daemon thread: connect, read, reconnect with backoff.
+
+The thread never touches the engine's state: a stream hands each signal to `deliver`, which only
+queues a command for the engine thread. Failures here are never the breaker's business (polling
+still runs and counts its own); they are logged once per streak at INFO, then at DEBUG, and
+retried with jittered backoff that a refused handshake (an old server, a proxy that does not
+pass websockets) sends straight to its cap. `stop()` ends the thread within a second, closing
+its socket even in the middle of a connect.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import random
+import select
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI, WebSocketException
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+from engine.config import PlexSyncConfig
+from engine.live_messages import LiveSignal
+from engine.masking import mask_text
+
+logger = logging.getLogger(__name__)
+
+SLICE = 0.25  # seconds: how often blocking waits look at the stop flag
+CONNECT_TIMEOUT = 10.0
+OPEN_TIMEOUT = 10.0  # TLS and the websocket handshake
+PING_INTERVAL = 30.0  # a silent dead connection (NAT, sleep) is noticed within a minute
+IDLE_RECHECK = 5.0  # live updates off or not configured: look at the settings again after this
+
+
+class StreamEndedError(Exception):
+    """The server ended the stream in a way the protocol allows (complete, error)."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Full-range jittered exponential backoff: `uniform(0.5, 1) * min(cap, base * 2**n)`."""
+
+    base: float = 2.0
+    cap: float = 600.0
+
+    def delay(self, failures: int, rng: random.Random) -> float:
+        window = min(self.cap, self.base * 2.0 ** min(max(failures - 1, 0), 32))
+        return window * rng.uniform(0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a stream connects; `shown` is the URL as logs may show it (no secrets)."""
+
+    url: str
+    shown: str
+    headers: dict[str, str] = field(default_factory=dict)
+    subprotocols: tuple[str, ...] = ()
+    ca_bundle: str = ""
+
+
+class Stream(Protocol):
+    """A server's stream: where to connect for a config, and how to talk once connected."""
+
+    name: str
+
+    def target(self, config: PlexSyncConfig) -> Target | None: ...
+    def session(
+        self,
+        connection: ClientConnection,
+        deliver: Callable[[LiveSignal], None],
+        keep_going: Callable[[], bool],
+    ) -> None: ...
+
+
+def ws_url(http_url: str, path: str) -> str:
+    """The websocket URL on the configured origin: only the scheme changes (http→ws)."""
+    parts = urlsplit(http_url)
+    scheme = {"http": "ws", "https": "wss"}[parts.scheme.lower()]
+    return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}{path}"
+
+
+class _MaskingLogger(logging.LoggerAdapter[logging.Logger]):
+    """websockets logs request lines and headers at DEBUG: mask tokens and keys in them."""
+
+    def log(self, level: int, msg: object, *args: Any, **kwargs: Any) -> None:
+        if self.isEnabledFor(level):
+            text = str(msg) % args if args else str(msg)
+            self.logger.log(level, mask_text(text), **kwargs)
+
+
+WIRE_LOGGER = _MaskingLogger(logging.getLogger("engine.live_stream.wire"))
+
+
+class StreamWorker:
+    """Runs `stream` on a daemon thread until `stop()`; the config is read at each connect."""
+
+    def __init__(
+        self,
+        stream: Stream,
+        *,
+        config: Callable[[], PlexSyncConfig],
+        deliver: Callable[[LiveSignal], None],
+        rng: random.Random,
+        backoff: Backoff | None = None,
+        wait: Callable[[float], bool] | None = None,
+    ) -> None:
+        self._stream = stream
+        self._config = config
+        self._deliver = deliver
+        self._rng = rng
+        self._backoff = backoff or Backoff()
+        self._stop = threading.Event()
+        self._wait = wait or self._stop.wait  # True when stopping; tests record the waits
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self.failures = 0
+        self.connections = 0  # sessions opened (for tests and the log)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._run, name=f"live-{self._stream.name}", daemon=True
+        )
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        """Wake any wait and shut the socket so reads and connects return (any thread)."""
+        self._stop.set()
+        with self._lock:
+            if self._socket is not None:
+                _shutdown(self._socket)
+
+    def stop(self, timeout: float = 1.0) -> None:
+        self.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            config = self._config()
+            target = self._stream.target(config)
+            if target is None:
+                self.failures = 0
+                self._pause(IDLE_RECHECK, config)
+                continue
+            self._pause(self._attempt(target, config), config)
+
+    def _pause(self, delay: float, config: PlexSyncConfig) -> None:
+        """Wait `delay` seconds in steps of one; new settings or stop() end the wait early."""
+        whole, rest = divmod(delay, 1.0)
+        for step in [1.0] * int(whole) + ([rest] if rest > 0 else []):
+            if self._wait(step) or self._stop.is_set() or self._config() is not config:
+                return
+
+    def _attempt(self, target: Target, config: PlexSyncConfig) -> float:
+        """One connection from connect to close; returns the wait before the next."""
+        name = self._stream.name
+        try:
+            sock = self._open_socket(target)
+            try:
+                with self._connect(sock, target) as connection:
+                    self.connections += 1
+                    log = logger.info if self.failures else logger.debug
+                    log("Live updates from %s connected (%s)", name, target.shown)
+                    self.failures = 0
+                    self._stream.session(
+                        connection,
+                        self._deliver,
+                        lambda: not self._stop.is_set() and self._config() is config,
+                    )
+            finally:
+                with self._lock:
+                    self._socket = None
+                sock.close()
+        except (OSError, WebSocketException, StreamEndedError, TimeoutError) as exc:
+            if self._stop.is_set():
+                return 0.0
+            return self._failed(exc, target)
+        # The session ended because the settings changed or we stop: reconnect at once.
+        return 0.0 if self._config() is not config else self._backoff.base
+
+    def _failed(self, exc: BaseException, target: Target) -> float:
+        self.failures += 1
+        refused = isinstance(exc, InvalidStatus | InvalidURI) or (
+            isinstance(exc, InvalidHandshake) and self.connections == 0
+        )
+        delay = self._backoff.cap if refused else self._backoff.delay(self.failures, self._rng)
+        log = logger.info if self.failures == 1 else logger.debug
+        log(
+            "Live updates from %s unavailable (%s: %s); polling continues, next try in %.0f s",
+            self._stream.name,
+            type(exc).__name__,
+            mask_text(str(exc)),
+            delay,
+        )
+        return delay
+
+    def _open_socket(self, target: Target) -> socket.socket:
+        """A TCP connection that `stop()` can interrupt (connect in slices of SLICE)."""
+        parts = urlsplit(target.url)
+        port = parts.port or (443 if parts.scheme == "wss" else 80)
+        last: OSError = OSError(errno.EHOSTUNREACH, "no address")
+        for family, kind, proto, _, address in socket.getaddrinfo(
+            parts.hostname, port, type=socket.SOCK_STREAM
+        ):
+            sock = socket.socket(family, kind, proto)
+            with self._lock:
+                self._socket = sock
+            try:
+                self._connect_in_slices(sock, address)
+                return sock
+            except OSError as exc:
+                with self._lock:
+                    self._socket = None
+                sock.close()
+                last = exc
+                if self._stop.is_set():
+                    break
+        raise last
+
+    def _connect_in_slices(self, sock: socket.socket, address: Any) -> None:
+        sock.setblocking(False)
+        code = sock.connect_ex(address)
+        if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN):
+            raise OSError(code, errno.errorcode.get(code, "connect failed"))
+        for _ in range(int(CONNECT_TIMEOUT / SLICE)):
+            if self._stop.is_set():
+                raise OSError(errno.ECANCELED, "stopping")
+            _, writable, _ = select.select([], [sock], [], SLICE)
+            if writable:
+                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if code:
+                    raise OSError(code, errno.errorcode.get(code, "connect failed"))
+                sock.setblocking(True)
+                return
+        raise TimeoutError("timed out connecting")
+
+    @staticmethod
+    def _connect(sock: socket.socket, target: Target) -> ClientConnection:
+        context = None
+        if target.url.startswith("wss:"):
+            context = ssl.create_default_context(cafile=target.ca_bundle or None)
+        return connect(
+            target.url,
+            sock=sock,
+            ssl=context,
+            additional_headers=target.headers,
+            subprotocols=[Subprotocol(name) for name in target.subprotocols] or None,
+            open_timeout=OPEN_TIMEOUT,
+            ping_interval=PING_INTERVAL,
+            ping_timeout=PING_INTERVAL,
+            close_timeout=SLICE,
+            logger=WIRE_LOGGER,
+            user_agent_header="PlexSync Tray",
+        )
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass

@@ -1,0 +1,66 @@
+"""Live updates: Stash's job stream and Plex's notifications, each on a daemon thread.
+
+Owned by the runtime next to the engine. The threads only hand signals to
+`SyncEngine.live_signal`, which queues a command; the engine thread does all the work. They
+stop as soon as the engine is asked to stop (its wake callback), and `stop()` joins them.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+
+from engine.live_plex import PlexNotifications
+from engine.live_stash import StashJobs
+from engine.live_stream import Backoff, Stream, StreamWorker
+from engine.sync import SyncEngine
+
+logger = logging.getLogger(__name__)
+
+STOP_TIMEOUT = 1.0
+
+
+class LiveUpdates:
+    def __init__(
+        self,
+        engine: SyncEngine,
+        *,
+        streams: Sequence[Stream] | None = None,
+        rng: random.Random | None = None,
+        backoff: Backoff | None = None,
+        wait: Callable[[float], bool] | None = None,
+    ) -> None:
+        self._engine = engine
+        rng = rng or random.Random()
+        self.workers = [
+            StreamWorker(
+                stream,
+                config=lambda: engine.config,
+                deliver=engine.live_signal,
+                rng=rng,
+                backoff=backoff,
+                wait=wait,
+            )
+            for stream in (streams if streams is not None else (StashJobs(), PlexNotifications()))
+        ]
+        engine.add_wake_callback(self._on_engine_wake)
+
+    def start(self) -> LiveUpdates:
+        for worker in self.workers:
+            worker.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop both streams and wait for their threads (at most about a second)."""
+        for worker in self.workers:
+            worker.request_stop()
+        for worker in self.workers:
+            worker.stop(STOP_TIMEOUT)
+            if worker.alive:
+                logger.debug("A live-update thread did not stop in time")
+
+    def _on_engine_wake(self) -> None:
+        if self._engine.stopping:
+            for worker in self.workers:
+                worker.request_stop()
