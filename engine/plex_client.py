@@ -179,6 +179,11 @@ class PlexClient:
             self._server = server
         return self._server
 
+    @property
+    def machine_identifier(self) -> str | None:
+        """The server's id for links to Plex's web app; None until connected (never a request)."""
+        return None if self._server is None else str(self._server.machineIdentifier)
+
     def _query(
         self, key: str, what: str, *, write: bool = False, **kwargs: Any
     ) -> ElementTree.Element | None:

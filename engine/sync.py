@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import TypeVar
 
+from engine.activity_store import ActivityKind, changes_summary
 from engine.breaker import CircuitBreaker, CircuitState
 from engine.check_runner import CheckRunner
 from engine.clock import SYSTEM_CLOCK, Clock
@@ -39,7 +40,7 @@ from engine.poller import StashSource
 from engine.pusher import PlexTarget, PosterPending, ScenePusher
 from engine.retry import Action, Decision, RetryPolicy
 from engine.status import read_status
-from engine.store import Job, JobStore
+from engine.store import Job, JobStore, Pushed
 from engine.wakeup import WakeWatch
 
 logger = logging.getLogger(__name__)
@@ -318,6 +319,7 @@ class SyncEngine:
 
     def _purge(self, older_than_days: float) -> None:
         removed = self._store.dlq_purge(older_than_days)
+        self._store.activity_purge(older_than_days)  # the same retention as the DLQ
         self._store.prune_history()
         if removed:
             logger.info(
@@ -717,17 +719,19 @@ class SyncEngine:
         if "malformed" in job.payload:  # a malformed scene sent back from the DLQ: never a write
             raise PermanentError("Stash sent a malformed scene", str(job.payload["malformed"]))
         forced = self._checker.forced(job.scene_id)  # a library check's Fix
+        previous = self._store.pushed(job.scene_id)
         result = self._pusher.push(
             job,
             config=self._checker.config_for(self._config, forced),
             plex=self._plex_client(),
             fetch_image=self._fetch_image,
-            previous=self._store.pushed(job.scene_id),
+            previous=previous,
             force=forced,
             claims=self._store,
             lookup=self._stash_client().scenes_by_id,
         )
         self._store.complete_pushed(job, result.record)
+        self._note_synced(job, previous, result.record)
         self._auth_notified = None  # a write worked: the next auth failure is news
         self._checker.pushed(job.scene_id, result.record, wrote=result.wrote, finished=True)
         self.breaker.record_success()
@@ -737,6 +741,20 @@ class SyncEngine:
         self._update_progress()
         message = "; ".join(result.notes) or None
         self._listener.job_finished(JobOutcome(job.scene_id, job.title, ok=True, message=message))
+
+    def _note_synced(self, job: Job, previous: Pushed | None, record: Pushed) -> None:
+        """A line in "Recent activity": what this push changed in Plex."""
+        old = previous.state if previous else None
+        poster = record.poster_hash != (previous.poster_hash if previous else None)
+        rating_key = record.state.get("rating_key")
+        self._store.record_activity(
+            ActivityKind.SYNCED,
+            scene_id=job.scene_id,
+            title=job.title,
+            summary=changes_summary(old, record.state, poster=poster),
+            rating_key=None if rating_key is None else str(rating_key),
+            server_id=getattr(self._plex_client(), "machine_identifier", None),
+        )
 
     def _fetch_image(self, url: str) -> bytes:
         return self._stash_client().fetch_image(url)
@@ -762,6 +780,7 @@ class SyncEngine:
             logger.info("Scene %s skipped: %s (skip_not_found is on)", job.scene_id, message)
             self._store.drop(job)
             self._store.record_outcome(failed=1)
+            self._note_failed(job, f"Skipped: {message}")
         elif decision.action is Action.RETRY:
             retry_at = now + decision.delay
             self._store.release(
@@ -785,6 +804,7 @@ class SyncEngine:
                 job, error_class=exc.error_class.value, message=message, attempts=decision.attempts
             )
             self._store.record_outcome(failed=1)
+            self._note_failed(job, message)
             logger.warning("Scene %s dead-lettered: %s", job.scene_id, message)
             outcome = JobOutcome(
                 job.scene_id,
@@ -798,6 +818,11 @@ class SyncEngine:
             self._bulk_done += 1
             self._update_progress()
         self._listener.job_finished(outcome)
+
+    def _note_failed(self, job: Job, message: str) -> None:
+        self._store.record_activity(
+            ActivityKind.FAILED, scene_id=job.scene_id, title=job.title, summary=message
+        )
 
     def _stash_wait(self, job: Job, now: float) -> float:
         """A poll interval, growing with the outage's length up to an hour."""
