@@ -93,6 +93,8 @@ def changes_summary(
 
 
 class ActivityStore(SqliteStore):
+    SCHEMAS: tuple[str, ...] = (ACTIVITY_SCHEMA,)  # a reader may open the file before the engine
+
     def record_activity(
         self,
         kind: ActivityKind,

@@ -24,18 +24,22 @@ from engine.secret_migration import move_secrets_to_store
 from engine.secret_store import SecretStore
 from gui.autostart import Autostart
 from gui.bridge import EngineBridge, HostedEngine
-from gui.demo import DemoController, DemoEnvironment
+from gui.demo import GREETING, DemoController, DemoEnvironment
 from gui.fallback_window import FallbackWindow
 from gui.icons import IconCache, style_from_env
 from gui.logging_setup import SecretMasker
 from gui.network_watch import NetworkWatch
-from gui.notifications import NotificationPolicy, TrayNotifier
+from gui.notifications import Notice, NoticeKind, NotificationPolicy, TrayNotifier
+from gui.open_places import Opener
 from gui.presentation import APP_TITLE
 from gui.settings_dialog import SettingsDialog
 from gui.tray import TrayController, TrayHandlers
+from gui.tray_extras import TrayExtras
 from gui.tray_presence import TrayPresence
 
 logger = logging.getLogger(__name__)
+
+DEMO_GREETING_MS = 1500  # after the icon has registered with the tray host
 
 
 class Runtime(Protocol):
@@ -137,6 +141,15 @@ class TrayApp(QObject):
         self.notifier = TrayNotifier(policy, self.tray.show_notice, self)
         self.notifier.connect_bridge(self.bridge)
         self.tray.breaker_reset_requested.connect(policy.user_reset_breaker)
+        self.opener = Opener(lambda: self.config, self._open_url)
+        self.extras = TrayExtras(
+            self.tray,
+            self.paths,
+            self.opener,
+            self.bridge,
+            show_activity=self.open_activity if self._status_window_cls else None,
+            parent=self,
+        )
         if self.demo is not None:
             self._add_demo_menu(self.demo)
         if self.runtime is not None:
@@ -201,12 +214,20 @@ class TrayApp(QObject):
             [
                 ("Simulate Plex outage", self.demo_controller.toggle_outage),
                 ("Change scenes in Stash", self.demo_controller.change_scenes),
+                ("Send a scene to the dead-letter queue", self.demo_controller.send_to_dlq),
+                ("Rename a tag in Stash", self.demo_controller.rename_tag),
             ],
         )
+        # Once the icon is up: a newcomer learns where the demo's controls are.
+        QTimer.singleShot(DEMO_GREETING_MS, self._greet_demo)
         outage = menu.actions()[0]
         self.demo_controller.outage_changed.connect(
             lambda _down: outage.setText(self.demo_controller.outage_label())
         )
+
+    def _greet_demo(self) -> None:
+        title, message = GREETING
+        self.tray.show_notice(Notice(NoticeKind.DEMO, title, message))
 
     def _check_autostart_entry(self) -> None:
         if self.autostart is None:
@@ -229,6 +250,9 @@ class TrayApp(QObject):
             settings_requested = getattr(window, "settings_requested", None)
             if settings_requested is not None:
                 settings_requested.connect(self.open_settings)
+            activity = getattr(window, "activity", None)
+            if activity is not None:
+                activity.open_requested.connect(self.opener.activity)
             self.status_window = window
         return self.status_window
 
@@ -239,6 +263,12 @@ class TrayApp(QObject):
             self.open_settings()
             return
         window.show_and_raise()
+
+    @Slot()
+    def open_activity(self) -> None:
+        window = self._status_window()
+        if window is not None:
+            getattr(window, "show_activity", window.show_and_raise)()
 
     @Slot()
     def open_dead_letters(self) -> None:
@@ -313,8 +343,7 @@ class TrayApp(QObject):
 
     @Slot()
     def open_log_folder(self) -> None:
-        self.paths.log_dir.mkdir(parents=True, exist_ok=True)
-        self._open_url(QUrl.fromLocalFile(str(self.paths.log_dir)))
+        self.extras.open_log_folder()  # a dialog with the path when no file manager opens it
 
     def set_start_at_login(self, enabled: bool) -> None:
         if self.autostart is None:
@@ -352,6 +381,9 @@ class TrayApp(QObject):
             presence.stop()
         if self.status_window is not None and hasattr(self.status_window, "shutdown"):
             self.status_window.shutdown()
+        extras = getattr(self, "extras", None)
+        if extras is not None:
+            extras.close()
         self.tray.hide()
         stopped = self._clean = self.bridge.stop()
         if stopped and self.runtime is not None:

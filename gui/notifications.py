@@ -30,6 +30,7 @@ class NoticeKind(StrEnum):
     RECOVERED = "recovered"
     AUTH = "auth"
     DEAD_LETTERED = "dead_lettered"
+    DEMO = "demo"  # the demo's greeting: where its controls are
 
 
 DEFAULT_COOLDOWNS: dict[NoticeKind, float] = {

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWid
 
 from engine.events import EngineStatus, JobOutcome, Progress
 from gui.store_reader import OUTAGE_DAYS, Section, StoreReader, StoreSnapshot
+from gui.widgets.activity_panel import add_activity_tab
 from gui.widgets.counters import CounterPanel, Counters, SyncProgress
 from gui.widgets.dlq_panel import DlqPanel
 from gui.widgets.library_check_panel import CheckReader, LibraryCheckPanel
@@ -90,6 +91,7 @@ class StatusWindow(QMainWindow):
         self.check_reader = CheckReader(database, parent=self)
         self._build_widgets()
         self._build_layout()
+        self.activity = add_activity_tab(self, self.tabs, bridge, database)
         self._connect()
         self._tick = QTimer(self, interval=TICK_MS)
         self._tick.timeout.connect(self._on_tick)
@@ -171,6 +173,11 @@ class StatusWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.dlq)
         self.show_and_raise()
 
+    def show_activity(self) -> None:
+        """Show the window on the Recent activity tab."""
+        self.tabs.setCurrentWidget(self.activity)
+        self.show_and_raise()
+
     def show_library_check(self) -> None:
         """Show the window on the library check tab."""
         self.tabs.setCurrentWidget(self.library_check)
@@ -186,6 +193,7 @@ class StatusWindow(QMainWindow):
         self._follow_up.stop()
         self.reader.close()
         self.check_reader.close()
+        self.activity.close_reader()
 
     # --- bridge signals ------------------------------------------------------------------------
 
