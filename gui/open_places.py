@@ -40,6 +40,7 @@ class PathDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
+        self.explanation = QLabel(explanation, wordWrap=True)
         self.field = QLineEdit(text)
         self.field.setReadOnly(True)
         self.field.setAccessibleName("Location")
@@ -50,7 +51,7 @@ class PathDialog(QDialog):
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(explanation, wordWrap=True))
+        layout.addWidget(self.explanation)
         layout.addWidget(self.field)
         layout.addWidget(buttons)
 
