@@ -258,3 +258,21 @@ def test_a_broken_engine_shows_a_red_stop_sign_in_the_tray(tray: TrayHarness) ->
     tray.last_image.crop(tray.icon_rect.grown(4)).scaled(4).save_png(  # type: ignore[union-attr]
         tray.config_dir.parent / "engine-error.png"
     )
+
+
+def test_about_and_open_config_folder_from_the_tray_menu(tray: TrayHarness) -> None:
+    """The menu's last entries, counted up from Quit: Start at login, About…, View log…, Open
+    config folder. There is no file manager here (no xdg-open), so the folder's path is shown
+    in a dialog with Copy instead of the click doing nothing."""
+    tray.launch()
+    tray.wait_until_synced()
+    tray.open_menu()
+    tray.desktop.keys("Up", "Up", "Up", "Return")  # the first Up selects Quit
+    about = wait_until(lambda: tray.desktop.visible_windows("^About PlexSync"), 10, "About")
+    assert len(about) == 1
+
+    tray.open_menu()
+    tray.desktop.keys("Up", "Up", "Up", "Up", "Up", "Return")
+    wait_until(lambda: tray.desktop.visible_windows("^Config folder$"), 10, "the path dialog")
+    assert "No file manager opened" in tray.log_text()
+    assert tray.leaks() == []
