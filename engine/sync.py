@@ -780,7 +780,7 @@ class SyncEngine:
             logger.info("Scene %s skipped: %s (skip_not_found is on)", job.scene_id, message)
             self._store.drop(job)
             self._store.record_outcome(failed=1)
-            self._note_failed(job, f"Skipped: {message}")
+            self._note_failed(job, f"Skipped: {exc.title}")
         elif decision.action is Action.RETRY:
             retry_at = now + decision.delay
             self._store.release(
@@ -804,7 +804,7 @@ class SyncEngine:
                 job, error_class=exc.error_class.value, message=message, attempts=decision.attempts
             )
             self._store.record_outcome(failed=1)
-            self._note_failed(job, message)
+            self._note_failed(job, exc.title)  # the details (and the request) stay in the DLQ
             logger.warning("Scene %s dead-lettered: %s", job.scene_id, message)
             outcome = JobOutcome(
                 job.scene_id,

@@ -69,6 +69,7 @@ class Shooter:
             self.stash_problem()
             self.status_window()
             self.settings_dialog()
+            self.about_box()
             self.auth_failed()
             tray.app.stop()
             self.unconfigured()
@@ -142,10 +143,14 @@ class Shooter:
         self.desktop.keys("ctrl+Tab")
         time.sleep(0.5)
         self.save_window("status-history.png", wid)
+        self.desktop.keys("ctrl+Tab", "ctrl+Tab")  # past Library check to Recent activity
+        time.sleep(1.0)  # its first page is read off the UI thread
+        self.save_window("status-activity.png", wid)
 
     def settings_dialog(self) -> None:
-        self.tray.open_menu()  # closed: Sync now, Pause ▸, Dead-letter queue, Status…, Settings…
-        self.desktop.keys("Down", "Down", "Down", "Down", "Down", "Return")
+        # closed: Sync now, Pause ▸, Check library now, Dead-letter queue, Status…, Settings…
+        self.tray.open_menu()
+        self.desktop.keys("Down", "Down", "Down", "Down", "Down", "Down", "Return")
         wid = self.wait_window(SETTINGS_TITLE)
         time.sleep(0.5)
         self.save_window("settings.png", wid)
@@ -156,6 +161,14 @@ class Shooter:
         self.desktop.xdotool("type", "--delay", "20", "plex.local:32400")
         time.sleep(0.5)
         self.save_window("settings-error.png", wid)
+        self.desktop.keys("Escape")
+
+    def about_box(self) -> None:
+        self.tray.open_menu()  # the first Up selects Quit, then Start at login, then About…
+        self.desktop.keys("Up", "Up", "Up", "Return")
+        wid = self.wait_window("^About PlexSync")
+        time.sleep(0.5)
+        self.save_window("about.png", wid)
         self.desktop.keys("Escape")
 
     def auth_failed(self) -> None:

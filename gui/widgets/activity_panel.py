@@ -41,7 +41,14 @@ class ActivityPanel(QWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.view.setWordWrap(False)  # one line a row: the full text is in the tooltip
+        metrics = self.view.fontMetrics()
+        self.view.verticalHeader().setDefaultSectionSize(metrics.height() + 8)
+        header = self.view.horizontalHeader()
+        for column, sample in ((0, "2026-12-31 23:59:59"), (1, "Library check")):
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
+        header.resizeSection(2, metrics.horizontalAdvance("x" * 32))
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.view.setAccessibleName("Recent activity")
         self.view.doubleClicked.connect(self._on_double_clicked)
         self.hint = QLabel("Double-click a scene to open it in Plex (or in Stash if it failed).")

@@ -95,7 +95,7 @@ def test_engine_records_syncs_with_changes_failures_and_purges_with_dlq(
     assert latest.summary == "title, +1 tag, -1 performer"
     failed = [a for a in entries if a.kind is ActivityKind.FAILED]
     assert [(a.scene_id, a.summary) for a in failed] == [
-        ("3", "Plex refused the metadata edit (400): bad field")
+        ("3", "Plex refused the metadata edit (400)")
     ]
     fake_clock.advance(5 * DAY)
     engine.tick()  # the daily purge is due
