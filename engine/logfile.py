@@ -15,6 +15,7 @@ from engine.masking import MaskingFormatter, SecretMasker
 
 TRAY_LOG_FILE = "plexsync-tray.log"
 CLI_LOG_FILE = "plexsync.log"  # `plexsync run`: its own file, so two processes never rotate one
+COMMANDS_LOG_FILE = "plexsync-commands.log"  # the other commands that change something
 MAX_BYTES = 1_000_000
 BACKUPS = 5
 FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
