@@ -235,7 +235,14 @@ def _before_command(args: argparse.Namespace) -> None:
         print(f"Warning: {EXPOSED_WARNING}", file=sys.stderr)
     if getattr(args, "logs", False):
         # Its own file: `plexsync run` may be rotating plexsync.log at this very moment.
-        setup_logging(paths.log_dir, args.masker, level=args.log_level, file_name=COMMANDS_LOG_FILE)
+        quiet = None if args.verbose else logging.WARNING  # the terminal gets the command's words
+        setup_logging(
+            paths.log_dir,
+            args.masker,
+            level=args.log_level,
+            file_name=COMMANDS_LOG_FILE,
+            console_level=quiet,
+        )
         words = [w for w in (args.command, *_actions(args)) if w]
         logger.info("plexsync %s: %s", __version__, " ".join(words))
 

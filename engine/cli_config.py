@@ -178,7 +178,7 @@ def _add_setup_parsers(config_sub: Any, common: argparse.ArgumentParser) -> None
         "`config set path_mappings /data=/media /mnt/b=/media/b` (no value clears a list; "
         "JSON works too), `config set plex_token -` (reads it from stdin).",
     )
-    setter.add_argument("key", metavar="KEY")
+    setter.add_argument("key", metavar="KEY", help="a setting, as `plexsync config show` names it")
     setter.add_argument("values", metavar="VALUE", nargs="*")
     setter.set_defaults(func=lazy("engine.cli_setup", "cmd_config_set"), logs=True)
 
