@@ -78,9 +78,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    if thread.is_alive():
+    if not done.is_set():
         logger.warning("The job in hand did not finish in time; it will be retried at next start")
         return EXIT_OK
+    # The work is over; the thread may still be closing its own store connection.
+    thread.join(STOP_GRACE)
     runtime.close()
     return result[0] if result else EXIT_FAIL
 

@@ -10,6 +10,7 @@ import json
 import logging
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,8 +63,24 @@ class Outage:
         return None if self.ended_at is None else self.ended_at - self.started_at
 
 
+class _ThreadConnection:
+    """One thread's connection, held only by that thread's local storage.
+
+    When the thread ends (or its Python thread state is discarded) the holder is freed and the
+    connection closed, so short-lived threads never leave open files behind.
+    """
+
+    __slots__ = ("__weakref__", "db")
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __del__(self) -> None:
+        self.db.close()
+
+
 class SqliteStore:
-    """One SQLite file; each thread gets its own connection."""
+    """One SQLite file; each thread gets its own connection, closed when the thread ends."""
 
     SCHEMAS: tuple[str, ...] = ()
 
@@ -74,7 +91,8 @@ class SqliteStore:
         self._clock = clock
         self._busy_timeout = busy_timeout
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        # Weak: a strong list would keep every ended thread's connection (and its files) open.
+        self._connections: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
         self._connections_lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         for schema in self.SCHEMAS:
@@ -83,17 +101,31 @@ class SqliteStore:
     # --- connections ---------------------------------------------------------------------------
 
     def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=self._busy_timeout)
+        holder: _ThreadConnection | None = getattr(self._local, "holder", None)
+        if holder is None:
+            # check_same_thread=False only so that close() may run on the thread that shuts
+            # down; each connection is still used by the one thread that opened it.
+            db = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                timeout=self._busy_timeout,
+                check_same_thread=False,
+            )
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
-            self._local.db = db
+            holder = _ThreadConnection(db)
+            self._local.holder = holder
             with self._connections_lock:
-                self._connections.append(db)
-        return db
+                self._connections.add(holder)
+        return holder.db
+
+    @property
+    def open_connections(self) -> int:
+        """How many threads hold a connection now (one per live thread that used the store)."""
+        with self._connections_lock:
+            return len(self._connections)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -113,14 +145,12 @@ class SqliteStore:
             raise
 
     def close(self) -> None:
-        """Close every thread's connection (call once, at shutdown)."""
+        """Close every thread's connection (call once, at shutdown, after the threads stopped)."""
         with self._connections_lock:
-            for db in self._connections:
-                try:
-                    db.close()
-                except sqlite3.ProgrammingError:
-                    pass  # created in a thread that has ended; sqlite closes it with the object
-            self._connections.clear()
+            holders = list(self._connections)
+            self._connections = weakref.WeakSet()
+        for holder in holders:
+            holder.db.close()
         self._local = threading.local()
 
 

@@ -23,7 +23,14 @@ from engine.clock import SYSTEM_CLOCK, Clock
 from engine.commands import CommandQueue
 from engine.config import PlexSyncConfig
 from engine.errors import ErrorClass, PermanentError, SyncError
-from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
+from engine.events import (
+    NULL_LISTENER,
+    EngineStatus,
+    JobOutcome,
+    Progress,
+    ServiceHealth,
+    SyncListener,
+)
 from engine.history import DAY, describe_storage_error
 from engine.live_catchup import SignalGate, ready_found
 from engine.live_messages import LiveSignal
@@ -101,6 +108,11 @@ class SyncEngine:
         self._next_auth_check_at = float("-inf")  # paused for auth: when to try the creds again
         self._engine_error: str | None = None  # storage is failing; ticks retry until it works
         self._last_error: str | None = None
+        self._stash_health = ServiceHealth.UNKNOWN
+        self._stash_error: str | None = None
+        self._plex_checking = False  # a reset or retry waits for a real Plex answer
+        self._check_after_reset = False  # that check decides whether Plex is back
+        self._resetting = False
         self._last_error_service: str | None = None
         self._bulk_total = 0
         self._bulk_done = 0
@@ -217,12 +229,20 @@ class SyncEngine:
     def _do_retry_now(self) -> None:
         self._clear_auth_error(by_user=True)
         self._plex_hold_until = float("-inf")
+        self._plex_checking = True
         self.breaker.half_open_now()
         self._store.release_all_waiting()
 
     def _do_reset_breaker(self) -> None:
+        """ "Try again now": closed, and Plex is asked at once; only its answer says it is back."""
         self._plex_hold_until = float("-inf")
-        self.breaker.reset()
+        self._next_probe_at = float("-inf")
+        self._plex_checking = self._check_after_reset = True
+        self._resetting = True
+        try:
+            self.breaker.reset()
+        finally:
+            self._resetting = False
 
     def _do_pause(self, until: float | None) -> None:
         self._paused, self._paused_until = True, until
@@ -262,6 +282,7 @@ class SyncEngine:
         self._clear_auth_error(by_user=True)
         self._last_error = self._last_error_service = None
         self._polls.poll_soon()
+        self._stash_health, self._stash_error = ServiceHealth.UNKNOWN, None
         self._plex_hold_until = float("-inf")
         logger.info("New settings applied")
 
@@ -404,6 +425,9 @@ class SyncEngine:
         outcome = self._polls.poll(self._config.poll_interval, self._stop)
         if outcome.added:
             self._start_bulk(outcome.added)
+        error = outcome.error
+        if error is None or not (error.error_class in STASH_OUTAGE and self._wake.settling):
+            self._set_stash_health(error)  # an outage right after a wake-up stays quiet
         if outcome.error is not None:
             self._on_stash_error(outcome.error)
             return
@@ -416,6 +440,19 @@ class SyncEngine:
         if self._stash is None:
             self._stash = self._stash_factory(self._config)
         return self._stash
+
+    def _set_stash_health(self, exc: SyncError | None) -> None:
+        """What the last poll says about Stash (the one place its health is set)."""
+        if exc is None:
+            self._stash_health, self._stash_error = ServiceHealth.OK, None
+            return
+        health = {
+            ErrorClass.AUTH: ServiceHealth.AUTH_FAILED,
+            ErrorClass.UNREACHABLE: ServiceHealth.UNREACHABLE,
+            ErrorClass.TRANSIENT: ServiceHealth.UNREACHABLE,
+        }.get(exc.error_class, ServiceHealth.ERROR)
+        self._stash_health = health
+        self._stash_error = f"{exc.title} ({exc.message})" if exc.message else exc.title
 
     def _on_stash_error(self, exc: SyncError) -> None:
         if exc.error_class in STASH_OUTAGE and self._wake.settling:
@@ -506,11 +543,15 @@ class SyncEngine:
             self._on_failure(exc)
             return
         self.breaker.record_success()
+        self._plex_answered(ok=True)
         self._clear_error("plex")
 
     def _on_failure(self, exc: SyncError) -> None:
         """Breaker and engine bookkeeping for a failed call (the job is handled apart)."""
         error_class = exc.error_class
+        if exc.service == "plex":
+            down = error_class in (ErrorClass.UNREACHABLE, ErrorClass.TRANSIENT)
+            self._plex_answered(ok=False, down=down and not self._wake.settling)
         if error_class in STASH_OUTAGE and self._wake.settling:
             self._hold_while_settling()
         elif error_class is ErrorClass.AUTH:
@@ -528,6 +569,21 @@ class SyncEngine:
                 self._pusher.refresh_index()  # Plex may come back with other items
             self._note_error("plex", exc.title)
             logger.info("Plex call failed: %s", exc)
+
+    def _plex_answered(self, *, ok: bool, down: bool = False) -> None:
+        """A real Plex call answered: a pending check (after a reset or retry) is over."""
+        if not self._plex_checking:
+            return
+        after_reset = self._check_after_reset
+        self._plex_checking = self._check_after_reset = False
+        if not after_reset:
+            return  # a retry's probe: the breaker's own transition says what happened
+        if ok:
+            self._store.outage_ended(self._clock.now())
+            logger.info("Plex answered after the reset: Plex is back")
+        elif down and self.breaker.state is CircuitState.CLOSED:
+            logger.warning("Plex did not answer after the reset; waiting for it again")
+            self.breaker.trip()  # the reset's try failed: back to waiting for recovery
 
     def _note_error(self, service: str, text: str) -> None:
         self._last_error, self._last_error_service = text, service
@@ -674,6 +730,7 @@ class SyncEngine:
         self._checker.pushed(job.scene_id, result.record, wrote=result.wrote, finished=True)
         self.counts.pushed(wrote=result.wrote)
         self.breaker.record_success()
+        self._plex_answered(ok=True)
         self._clear_error("plex")
         self._bulk_done += 1
         self._update_progress()
@@ -760,6 +817,9 @@ class SyncEngine:
         if new is CircuitState.OPEN:
             self._store.outage_started(now)
             logger.warning("Plex looks down; the circuit breaker opened")
+        elif new is CircuitState.CLOSED and self._resetting:
+            self._plex_hold_until = float("-inf")
+            logger.info("Circuit breaker reset; checking Plex")
         elif new is CircuitState.CLOSED:
             self._store.outage_ended(now)
             self._plex_hold_until = float("-inf")
@@ -782,6 +842,9 @@ class SyncEngine:
             progress=self._progress,
             running=not self._stop.is_set(),
             engine_error=self._engine_error,
+            stash_health=self._stash_health,
+            stash_error=self._stash_error,
+            plex_checking=self._plex_checking,
         )
         return replace(status, check=self._checker.progress)
 

@@ -26,9 +26,11 @@ from gui.icons import IconCache
 from gui.notifications import Notice, NoticeKind
 from gui.presentation import (
     APP_TITLE,
-    STATE_WORDS,
     TrayState,
+    fix_sign_in_label,
     needs_countdown,
+    other_problems,
+    short,
     status_line,
     tooltip_text,
     tray_state,
@@ -119,6 +121,10 @@ class TrayController(QObject):
         self.status_action = QAction(APP_TITLE, menu)
         self.status_action.setEnabled(False)
         menu.addAction(self.status_action)
+        self.problem_action = QAction("", menu)  # another service's problem, or what to do
+        self.problem_action.setEnabled(False)
+        self.problem_action.setVisible(False)
+        menu.addAction(self.problem_action)
         menu.addSeparator()
         self.fix_auth_action = self._add("Fix the Plex sign-in…", self.handlers.open_settings)
         self.sync_now_action = self._add("Sync now", self.bridge.sync_now)
@@ -175,6 +181,10 @@ class TrayController(QObject):
         state = tray_state(status)
         now = self._clock()
         self._set_text(self.status_action, status_line(status, now))
+        problems = other_problems(status)
+        self._set_text(self.problem_action, short(problems[0]) if problems else "")
+        self.problem_action.setVisible(bool(problems))
+        self._set_text(self.fix_auth_action, fix_sign_in_label(status))
         configured = status is not None and status.configured
         breaker = CircuitState(status.breaker_state) if status is not None else None
         paused = status is not None and status.paused
@@ -239,7 +249,7 @@ class TrayController(QObject):
         if state is not self._state:
             self._state = state
             self.icon.setIcon(self.icons.icon(state))
-            logger.info("Tray state: %s", STATE_WORDS[state])
+            logger.info("Tray state: %s", status_line(status, self._clock()))
             force = True  # a new state is worth saying at once
         if needs_countdown(status):
             if not self._countdown.isActive():

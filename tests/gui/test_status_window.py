@@ -175,7 +175,7 @@ def test_auth_failure_shows_a_banner_that_opens_the_settings(
     bridge.auth_failed.emit("Plex", "the token was rejected (401)")
     banner = window.header.banner
     assert banner.isVisible()
-    assert "Sign-in failed" in banner.message.text()
+    assert "Plex sign-in failed" in banner.message.text()
     assert "Plex: the token was rejected (401)" in banner.message.text()
 
     with qtbot.waitSignal(window.settings_requested):
@@ -184,7 +184,7 @@ def test_auth_failure_shows_a_banner_that_opens_the_settings(
     assert bridge.command_names() == ["sync_now"]
 
     bridge.emit_status(make_status(auth_error="Stash rejected the API key", paused=True))
-    assert window.header.title.text() == "Sign-in failed"
+    assert window.header.title.text() == "Plex sign-in failed"
     assert "Stash rejected the API key" in banner.message.text()
     bridge.emit_status(make_status())
     assert not banner.isVisible()

@@ -57,7 +57,9 @@ def test_engine_events_arrive_as_signals_on_the_gui_thread(
         listener.dead_lettered([outcome])
         listener.progress_changed(progress)
         listener.auth_failed("plex", "Plex rejected the token")
-        listener.status_changed(make_status(dlq=1))
+        # Through the fake's own snapshot: a later tick (sync_now's, if the worker ran the
+        # script before the command arrived) then publishes dlq=1 too, never an older status.
+        engine.set_status(dlq=1)
 
     with qtbot.waitSignal(bridge.status_changed, timeout=2000):
         engine.script.append(emit_all)
