@@ -219,6 +219,10 @@ class SyncEngine:
     def status(self) -> EngineStatus:
         return self._status or self._make_status()
 
+    def publish_status(self) -> None:
+        """Take a fresh snapshot now (engine thread), e.g. right after a command ran."""
+        self._publish()
+
     # --- command bodies (engine thread) --------------------------------------------------------
 
     def _do_sync_now(self) -> None:

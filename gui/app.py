@@ -28,6 +28,7 @@ from gui.demo import DemoController, DemoEnvironment
 from gui.fallback_window import FallbackWindow
 from gui.icons import IconCache, style_from_env
 from gui.logging_setup import SecretMasker
+from gui.network_watch import NetworkWatch
 from gui.notifications import NotificationPolicy, TrayNotifier
 from gui.presentation import APP_TITLE
 from gui.settings_dialog import SettingsDialog
@@ -140,6 +141,7 @@ class TrayApp(QObject):
             self._add_demo_menu(self.demo)
         if self.runtime is not None:
             self.bridge.start()
+        self.network = NetworkWatch(self.bridge.network_changed, self)
         self._check_autostart_entry()
         self.presence = TrayPresence(
             self.tray,

@@ -123,6 +123,9 @@ class FakeBridge(QObject):
     def check_fix(self, scene_ids: list[str] | None) -> None:
         self._record("check_fix", scene_ids)
 
+    def network_changed(self) -> None:
+        self._record("network_changed")
+
     def command_names(self) -> list[str]:
         return [name for name, _ in self.calls]
 
