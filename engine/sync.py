@@ -39,6 +39,7 @@ from engine.poll_scheduler import PollScheduler
 from engine.poller import StashSource
 from engine.pusher import PlexTarget, PosterPending, ScenePusher
 from engine.retry import Action, Decision, RetryPolicy
+from engine.run_counts import RunCounts
 from engine.status import read_status
 from engine.store import Job, JobStore, Pushed
 from engine.wakeup import WakeWatch
@@ -116,6 +117,7 @@ class SyncEngine:
         self._last_error_service: str | None = None
         self._bulk_total = 0
         self._bulk_done = 0
+        self.counts = RunCounts()  # per-job outcomes, for `run --once`'s closing line
         self._bulk_started = 0.0
         self._progress: Progress | None = None
         self._dead_batch: list[JobOutcome] = []
@@ -734,6 +736,7 @@ class SyncEngine:
         self._note_synced(job, previous, result.record)
         self._auth_notified = None  # a write worked: the next auth failure is news
         self._checker.pushed(job.scene_id, result.record, wrote=result.wrote, finished=True)
+        self.counts.pushed(wrote=result.wrote)
         self.breaker.record_success()
         self._plex_answered(ok=True)
         self._clear_error("plex")
@@ -781,6 +784,7 @@ class SyncEngine:
             self._store.drop(job)
             self._store.record_outcome(failed=1)
             self._note_failed(job, f"Skipped: {exc.title}")
+            self.counts.skipped += 1
         elif decision.action is Action.RETRY:
             retry_at = now + decision.delay
             self._store.release(
@@ -805,6 +809,7 @@ class SyncEngine:
             )
             self._store.record_outcome(failed=1)
             self._note_failed(job, exc.title)  # the details (and the request) stay in the DLQ
+            self.counts.failed += 1
             logger.warning("Scene %s dead-lettered: %s", job.scene_id, message)
             outcome = JobOutcome(
                 job.scene_id,
