@@ -33,6 +33,7 @@ def read_status(
     stash_error: str | None = None,
     plex_checking: bool = False,
     engine_error: str | None = None,
+    last_checked_at: float | None = None,
 ) -> EngineStatus:
     """A status snapshot from the store plus what only the engine knows (in its arguments)."""
     counts = store.counts()
@@ -59,6 +60,7 @@ def read_status(
         stash_error=stash_error,
         plex_checking=plex_checking,
         engine_error=engine_error,
+        last_checked_at=last_checked_at,
     )
 
 
@@ -77,6 +79,7 @@ def status_to_dict(status: EngineStatus) -> dict[str, Any]:
         },
         "dlq": {"count": status.dlq},
         "last_sync_at": status.last_sync_at,
+        "last_checked_at": status.last_checked_at,
         "synced_today": status.synced_today,
         "configured": status.configured,
         "paused": status.paused,

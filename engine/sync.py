@@ -52,6 +52,8 @@ T = TypeVar("T")
 PURGE_EVERY = DAY
 STASH_OUTAGE = (ErrorClass.TRANSIENT, ErrorClass.UNREACHABLE)
 STASH_WAIT_MAX = 3600.0
+HEARTBEAT_EVERY = 60.0  # seconds between run-interval updates (a crash loses at most this)
+STASH_DOWN = (ServiceHealth.UNREACHABLE, ServiceHealth.ERROR)
 
 
 PlexFactory = Callable[[PlexSyncConfig], PlexTarget]
@@ -111,6 +113,9 @@ class SyncEngine:
         self._last_error: str | None = None
         self._stash_health = ServiceHealth.UNKNOWN
         self._stash_error: str | None = None
+        self._last_checked_at: float | None = None  # last successful poll or Plex answer
+        self._run_id: int | None = None  # this run's row in the history (see _note_running)
+        self._next_heartbeat_at = float("-inf")
         self._plex_checking = False  # a reset or retry waits for a real Plex answer
         self._check_after_reset = False  # that check decides whether Plex is back
         self._resetting = False
@@ -348,6 +353,7 @@ class SyncEngine:
             self._storage_recovered()
         self._check_wake()
         now = self._clock.now()
+        self._note_running(now)
         if now >= self._next_purge_at:
             self._purge(self._config.dlq_retention_days)
             self._next_purge_at = now + PURGE_EVERY
@@ -380,6 +386,20 @@ class SyncEngine:
     def close(self) -> None:
         self._close_clients()
         self._checker.close()
+        if self._run_id is not None:
+            try:  # a clean stop ends the run exactly; a crash ends it at the last heartbeat
+                self._store.run_heartbeat(self._run_id, self._clock.now())
+            except sqlite3.Error:
+                logger.warning("Could not record the end of this run", exc_info=True)
+
+    def _note_running(self, now: float) -> None:
+        """Record the time the engine runs, so history never claims time it did not watch."""
+        if self._run_id is None:
+            self._run_id = self._store.run_started(now)
+            self._next_heartbeat_at = now + HEARTBEAT_EVERY
+        elif now >= self._next_heartbeat_at:
+            self._store.run_heartbeat(self._run_id, now)
+            self._next_heartbeat_at = now + HEARTBEAT_EVERY
 
     def _check_wake(self) -> None:
         """After a resume or a network change, check at once; when the settle ends, again."""
@@ -450,6 +470,7 @@ class SyncEngine:
     def _set_stash_health(self, exc: SyncError | None) -> None:
         """What the last poll says about Stash (the one place its health is set)."""
         if exc is None:
+            self._record_stash_outage(ServiceHealth.OK)
             self._stash_health, self._stash_error = ServiceHealth.OK, None
             return
         health = {
@@ -457,8 +478,19 @@ class SyncEngine:
             ErrorClass.UNREACHABLE: ServiceHealth.UNREACHABLE,
             ErrorClass.TRANSIENT: ServiceHealth.UNREACHABLE,
         }.get(exc.error_class, ServiceHealth.ERROR)
+        self._record_stash_outage(health)
         self._stash_health = health
         self._stash_error = f"{exc.title} ({exc.message})" if exc.message else exc.title
+
+    def _record_stash_outage(self, health: ServiceHealth) -> None:
+        """Stash's outages go to the history like Plex's (an answer, even a refusal, ends one)."""
+        down = health in STASH_DOWN
+        if down == (self._stash_health in STASH_DOWN):
+            return
+        if down:
+            self._store.outage_started(self._clock.now(), "stash")
+        else:
+            self._store.outage_ended(self._clock.now(), "stash")
 
     def _on_stash_error(self, exc: SyncError) -> None:
         if exc.error_class in STASH_OUTAGE and self._wake.settling:
@@ -596,6 +628,7 @@ class SyncEngine:
 
     def _clear_error(self, service: str) -> None:
         """A call to `service` worked: its last error no longer describes the present."""
+        self._last_checked_at = self._clock.now()
         if self._last_error_service == service:
             self._last_error = self._last_error_service = None
 
@@ -874,6 +907,7 @@ class SyncEngine:
             stash_health=self._stash_health,
             stash_error=self._stash_error,
             plex_checking=self._plex_checking,
+            last_checked_at=self._last_checked_at,
         )
         return replace(status, check=self._checker.progress)
 
