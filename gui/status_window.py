@@ -27,7 +27,7 @@ from gui.widgets.activity_panel import add_activity_tab
 from gui.widgets.counters import CounterPanel, Counters, SyncProgress
 from gui.widgets.dlq_panel import DlqPanel
 from gui.widgets.library_check_panel import CheckReader, LibraryCheckPanel
-from gui.widgets.outage_timeline import OutageTimeline, stats_text
+from gui.widgets.outage_timeline import SERVICES, OutageTimeline, stats_text
 from gui.widgets.state_header import StateHeader
 from gui.widgets.throughput_chart import ThroughputChart
 
@@ -291,8 +291,18 @@ class StatusWindow(QMainWindow):
             self._set_dlq_count(snapshot.dlq.total)
         if snapshot.history is not None:
             history = snapshot.history
-            self.timeline.set_outages(history.outages, history.outages_since, history.now)
-            self.outage_summary.setText(stats_text(self.timeline.stats(), OUTAGE_DAYS))
+            self.timeline.set_outages(
+                history.outages,
+                history.outages_since,
+                history.now,
+                stash_outages=history.stash_outages,
+                runs=history.runs,
+            )
+            self.outage_summary.setText(
+                "\n".join(
+                    stats_text(self.timeline.stats(name), OUTAGE_DAYS, name) for name in SERVICES
+                )
+            )
             self.throughput.set_data(history.per_minute, history.now)
             self._history_minute = int(history.now // 60)
 

@@ -221,9 +221,11 @@ def test_history_tab_shows_outages_and_throughput(
     seed_history(store, clock)
     show_and_wait(qtbot, window)
     assert len(window.timeline.outages) == 3
-    summary = window.outage_summary.text()
-    assert summary.startswith("3 outages · average time to recover 35 min · availability 99.")
-    assert summary.endswith("an outage is ongoing")
+    assert len(window.timeline.stash_outages) == 1
+    plex, stash = window.outage_summary.text().split("\n")
+    assert plex.startswith("Plex: 3 outages · average time to recover 35 min · availability 99.")
+    assert plex.endswith("an outage is ongoing")
+    assert stash.startswith("Stash: 1 outage · average time to recover 20 min")
     assert window.throughput.total == sum(m % 7 + 1 for m in range(0, 60, 3))
 
 
@@ -305,7 +307,10 @@ class RecordingStore:
     def dlq_count(self) -> int:
         return 0
 
-    def outages(self, since: float) -> list[Any]:
+    def outages(self, since: float, service: str = "plex") -> list[Any]:
+        return []
+
+    def runs(self, since: float) -> list[Any]:
         return []
 
     def synced_per_minute(self, since: float) -> list[tuple[float, int]]:
