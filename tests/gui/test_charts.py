@@ -20,7 +20,13 @@ from gui.widgets.outage_timeline import (
     up_colour,
 )
 from gui.widgets.state_header import COLOURS, HeaderState, StateBadge
-from gui.widgets.throughput_chart import BAR_COLOUR, MINUTES, ThroughputChart, minute_buckets
+from gui.widgets.throughput_chart import (
+    BAR_COLOUR,
+    MINUTES,
+    ThroughputChart,
+    axis_ticks,
+    minute_buckets,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -192,7 +198,7 @@ def test_throughput_bars_are_as_tall_as_their_counts(qtbot: QtBot) -> None:
             1 for y in range(image.height()) if image.pixelColor(x, y).rgb() == BAR_COLOUR.rgb()
         )
 
-    full = chart.plot_rect().height()
+    full = chart.plot_rect().height()  # the axis' top is 10, the peak
     assert bar_height(0) == pytest.approx(full, abs=2)
     assert bar_height(29) == pytest.approx(full / 2, abs=2)
     assert bar_height(59) == pytest.approx(full / 10, abs=2)
@@ -307,3 +313,28 @@ def test_the_timeline_is_legible_in_a_dark_theme(qtbot: QtBot) -> None:
     assert text.lightness() - band.lightness() > 120  # light text stays readable on the band
     image = render(timeline)
     assert count_colour(image, band) > 1000
+
+
+def test_throughput_has_a_labelled_y_axis(qtbot: QtBot) -> None:
+    chart = ThroughputChart()
+    qtbot.addWidget(chart)
+    current = (NOW // 60) * 60
+    chart.set_data([(current, 7)], NOW)
+    assert axis_ticks(chart.peak) == [0, 5, 10]
+    assert axis_ticks(1) == [0, 1] and axis_ticks(30) == [0, 25, 50]
+    image = render(chart, 600, 200)
+    plot = chart.plot_rect()
+    assert plot.left() >= chart.fontMetrics().horizontalAdvance("10")
+    background = image.pixelColor(0, image.height() // 2).lightness()
+    gutter_ink = sum(
+        1
+        for y in range(int(plot.top()) - 8, int(plot.bottom()) + 8)
+        for x in range(int(plot.left()) - 2)
+        if abs(image.pixelColor(x, y).lightness() - background) > 60
+    )
+    assert gutter_ink > 20  # the tick labels are drawn left of the plot
+    bar = int(chart.bar_slot(59).center().x())
+    top_of_bar = min(
+        y for y in range(image.height()) if image.pixelColor(bar, y).rgb() == BAR_COLOUR.rgb()
+    )
+    assert top_of_bar == pytest.approx(chart.y_for(7), abs=2)  # 7 of 10 on the axis
