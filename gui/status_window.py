@@ -30,6 +30,7 @@ from gui.widgets.library_check_panel import CheckReader, LibraryCheckPanel
 from gui.widgets.outage_timeline import SERVICES, OutageTimeline, stats_text
 from gui.widgets.state_header import StateHeader
 from gui.widgets.throughput_chart import ThroughputChart
+from gui.window_fit import add_close_keys, resize_to_fit
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,8 @@ class StatusWindow(QMainWindow):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("PlexSync – Status")
+        # The platform adds the application's display name ("PlexSync Tray") after this.
+        self.setWindowTitle(self.tr("Status"))
         self.setObjectName("statusWindow")
         # Closing hides the window; it must never count as "the last window" and quit the app.
         self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
@@ -97,7 +99,8 @@ class StatusWindow(QMainWindow):
         self._tick.timeout.connect(self._on_tick)
         self._follow_up = QTimer(self, interval=COMMAND_FOLLOW_UP_MS, singleShot=True)
         self._follow_up.timeout.connect(self._on_follow_up)
-        self.resize(DEFAULT_SIZE.expandedTo(self.minimumSizeHint()))
+        resize_to_fit(self, DEFAULT_SIZE)
+        add_close_keys(self)
         status = getattr(bridge, "status", None)
         if isinstance(status, EngineStatus):
             self.on_bridge_status_changed(status)
@@ -121,9 +124,13 @@ class StatusWindow(QMainWindow):
         history_layout.addWidget(self.timeline, 1)
         history_layout.addWidget(self.outage_summary)
         history_layout.addWidget(self.throughput, 1)
-        self.tabs.addTab(self.dlq, "Dead-letter queue")
-        self.tabs.addTab(history, "History")
-        self.tabs.addTab(self.library_check, "Library check")
+        self.tabs.addTab(self.dlq, self.tr("&Failed scenes"))
+        self.tabs.addTab(history, self.tr("&History"))
+        self.tabs.addTab(self.library_check, self.tr("&Library check"))
+        self.tabs.setTabToolTip(
+            0, self.tr("Scenes that failed after every retry (the dead-letter queue)")
+        )
+        self.tabs.setAccessibleName(self.tr("Status sections"))
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.header)
@@ -131,6 +138,8 @@ class StatusWindow(QMainWindow):
         layout.addWidget(self.progress)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        # Created now, so the first message does not push the tabs up (no layout jump).
+        self.statusBar().setSizeGripEnabled(True)
         self._set_dlq_count(0)
 
     def _connect(self) -> None:
@@ -323,7 +332,7 @@ class StatusWindow(QMainWindow):
 
     def _set_dlq_count(self, count: int) -> None:
         index = self.tabs.indexOf(self.dlq)
-        self.tabs.setTabText(index, f"Dead-letter queue ({count:,})")
+        self.tabs.setTabText(index, self.tr("&Failed scenes (%1)").replace("%1", f"{count:,}"))
 
     def _show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)

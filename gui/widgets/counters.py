@@ -129,6 +129,10 @@ class SyncProgress(QWidget):
         layout.addWidget(self.bar, 1)
         layout.addWidget(self.details)
         self._progress: Progress | None = None
+        # Hidden, it keeps its height: the window does not jump when a sync starts.
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
         self.set_progress(None)
 
     @property
