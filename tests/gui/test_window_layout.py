@@ -80,7 +80,8 @@ def test_tab_leaves_the_table_instead_of_walking_its_cells(
 @pytest.mark.parametrize("key", ["Escape", "Ctrl+W"])
 def test_escape_and_ctrl_w_close_the_window(qtbot: QtBot, window: StatusWindow, key: str) -> None:
     show_and_wait(qtbot, window)
-    window.activateWindow()
+    with qtbot.waitActive(window):
+        window.activateWindow()
     window.dlq.filter_edit.setFocus()
     sequence = {"Escape": (Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier)}.get(
         key, (Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
