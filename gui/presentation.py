@@ -9,11 +9,11 @@ use it. The words never depend on colour alone, and every message names the serv
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from enum import StrEnum
 
 from engine.breaker import CircuitState
 from engine.events import EngineStatus, ServiceHealth
+from gui.widgets import timefmt
 
 APP_TITLE = "PlexSync Tray"
 
@@ -135,12 +135,20 @@ def format_duration(seconds: float) -> str:
 
 
 def format_clock(epoch: float, now: float) -> str:
-    """A local time: `14:02` today, `3 Mar 14:02` on another day."""
-    when = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).astimezone()
-    today = dt.datetime.fromtimestamp(now, tz=dt.UTC).astimezone()
-    if when.date() == today.date():
-        return when.strftime("%H:%M")
-    return f"{when.day} {when.strftime('%b %H:%M')}"
+    """A local time in the one style the whole app uses (see gui/widgets/timefmt.py)."""
+    return timefmt.format_clock(epoch, now)
+
+
+def failed_scenes(count: int) -> str:
+    """The plain words for dead-letter entries: `1 failed scene`, `3 failed scenes`."""
+    return "1 failed scene" if count == 1 else f"{count:,} failed scenes"
+
+
+def dlq_menu_label(count: int) -> str:
+    return f"Failed scenes ({count:,})…"
+
+
+DLQ_EXPLAINED = "Scenes that failed after every retry (the dead-letter queue)"
 
 
 def status_line(status: EngineStatus | None, now: float) -> str:
@@ -175,7 +183,7 @@ def status_line(status: EngineStatus | None, now: float) -> str:
 
 
 def counts_line(status: EngineStatus | None) -> str | None:
-    """`3 waiting · 2 in the dead-letter queue`, or None when there is nothing to count."""
+    """`3 queued · 2 failed scenes`, or None when there is nothing to count."""
     if status is None:
         return None
     parts = []
@@ -183,14 +191,21 @@ def counts_line(status: EngineStatus | None) -> str | None:
     if queued:
         parts.append(f"{queued} queued")
     if status.dlq:
-        parts.append(f"{status.dlq} in the dead-letter queue")
+        parts.append(failed_scenes(status.dlq))
     return " · ".join(parts) or None
 
 
 def last_sync_line(status: EngineStatus | None, now: float) -> str:
-    if status is None or status.last_sync_at is None:
-        return "Last sync: never"
-    return f"Last sync: {format_clock(status.last_sync_at, now)}"
+    """`Last sync: 09:12 · checked 14:30`: the check shows that an idle app is awake."""
+    synced = (
+        "never"
+        if status is None or status.last_sync_at is None
+        else (format_clock(status.last_sync_at, now))
+    )
+    checked = None if status is None else status.last_checked_at
+    if checked is None:
+        return f"Last sync: {synced}"
+    return f"Last sync: {synced} · checked {format_clock(checked, now)}"
 
 
 def other_problems(status: EngineStatus | None) -> list[str]:

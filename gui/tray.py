@@ -26,7 +26,9 @@ from gui.icons import IconCache
 from gui.notifications import Notice, NoticeKind
 from gui.presentation import (
     APP_TITLE,
+    DLQ_EXPLAINED,
     TrayState,
+    dlq_menu_label,
     fix_sign_in_label,
     needs_countdown,
     other_problems,
@@ -139,7 +141,8 @@ class TrayController(QObject):
         self.pause_menu_action = menu.addMenu(self.pause_menu)
         menu.addSeparator()
         self.check_action = self._add("Check library now", self.bridge.check_now)
-        self.dlq_action = self._add("Dead-letter queue…", self.handlers.open_dead_letters)
+        self.dlq_action = self._add(dlq_menu_label(0), self.handlers.open_dead_letters)
+        self.dlq_action.setToolTip(DLQ_EXPLAINED)
         self.status_window_action = self._add("Status…", self._open_status)
         self.settings_action = self._add("Settings…", self.handlers.open_settings)
         self.log_action = self._add("Open log folder", self.handlers.open_log_folder)
@@ -199,7 +202,7 @@ class TrayController(QObject):
         self.pause_menu_action.setVisible(not paused)
         self.pause_menu_action.setEnabled(configured)
         dlq = status.dlq if status is not None else 0
-        self._set_text(self.dlq_action, f"Dead-letter queue ({dlq})…")
+        self._set_text(self.dlq_action, dlq_menu_label(dlq))
         self.dlq_action.setVisible(dlq > 0)
         self.status_window_action.setVisible(self.handlers.open_status is not None)
 
