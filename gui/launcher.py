@@ -28,6 +28,7 @@ from gui.posix_signals import QuitOnSignals
 from gui.presentation import APP_TITLE
 from gui.single_instance import SingleInstance
 from gui.singleton_refs import pin_singletons
+from gui.translations import install_translator
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setDesktopFileName("plexsync-tray")
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)
+    install_translator(app)
 
     demo = DemoEnvironment.start() if args.demo else None
     paths = (demo.paths if demo is not None else AppPaths.resolve(args.config_dir)).ensure()
