@@ -457,6 +457,7 @@ class SyncEngine:
         if outcome.error is not None:
             self._on_stash_error(outcome.error)
             return
+        self._last_checked_at = self._clock.now()  # Stash answered: an idle app is not stale
         self._clear_error("stash")
         if self._auth_service == "stash":
             logger.info("Stash accepts the API key again; syncing resumes")
@@ -582,6 +583,7 @@ class SyncEngine:
             return
         self.breaker.record_success()
         self._plex_answered(ok=True)
+        self._last_checked_at = self._clock.now()  # Plex answered the idle probe
         self._clear_error("plex")
 
     def _on_failure(self, exc: SyncError) -> None:
@@ -628,7 +630,6 @@ class SyncEngine:
 
     def _clear_error(self, service: str) -> None:
         """A call to `service` worked: its last error no longer describes the present."""
-        self._last_checked_at = self._clock.now()
         if self._last_error_service == service:
             self._last_error = self._last_error_service = None
 
