@@ -36,6 +36,7 @@ from engine.config import ConfigLoad, PlexSyncConfig, save_config
 from engine.secret_store import SECRET_FIELDS, SecretStore, storage_text
 from gui.autostart import Autostart
 from gui.background import Runner, run_in_thread
+from gui.presentation import APP_TITLE
 from gui.settings_fields import (
     ErrorLabel,
     LibraryPicker,
@@ -140,7 +141,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("PlexSync Tray settings")
+        self.setWindowTitle(f"Settings – {APP_TITLE}")  # ends in the app's name: named once
         self.setMinimumSize(520, 420)
         self._original = config
         self._config_file = config_file

@@ -22,6 +22,7 @@ from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from engine.events import EngineStatus, JobOutcome, Progress
+from gui.presentation import APP_TITLE
 from gui.store_reader import OUTAGE_DAYS, Section, StoreReader, StoreSnapshot
 from gui.widgets.activity_panel import add_activity_tab
 from gui.widgets.counters import CounterPanel, Counters, SyncProgress
@@ -77,8 +78,9 @@ class StatusWindow(QMainWindow):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(parent)
-        # The platform adds the application's display name ("PlexSync Tray") after this.
-        self.setWindowTitle(self.tr("Status"))
+        # Ends in the display name, so platforms that append it (Qt's formatWindowTitle skips a
+        # title that already ends with it) do not name the app twice.
+        self.setWindowTitle(self.tr("Status – %1").replace("%1", APP_TITLE))
         self.setObjectName("statusWindow")
         # Closing hides the window; it must never count as "the last window" and quit the app.
         self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)

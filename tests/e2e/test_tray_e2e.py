@@ -26,7 +26,7 @@ PROBE_DELAY = 2.5  # how long the restarted Plex holds its first health check: t
 RESTART_LEAD = 1.5  # restart Plex this long before the next probe is due
 RED_WITHIN = THRESHOLD * POLL + 2.0
 GREEN_WITHIN = RECOVERY + POLL + 2.0
-STATUS_WINDOW = "^PlexSync.*Status$"
+STATUS_WINDOW = "^Status .+ PlexSync Tray$"  # the app named once, at the end
 
 
 def test_icon_colour_follows_the_breaker_through_an_outage(tray: TrayHarness) -> None:

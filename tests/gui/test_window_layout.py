@@ -93,8 +93,9 @@ def test_escape_and_ctrl_w_close_the_window(qtbot: QtBot, window: StatusWindow, 
 def test_the_window_title_names_the_app_once(window: StatusWindow) -> None:
     QApplication.setApplicationDisplayName("PlexSync Tray")  # the platform appends it
     try:
-        assert "PlexSync" not in window.windowTitle()
-        assert window.windowTitle() == "Status"
+        # Qt appends the display name unless the title already ends with it.
+        assert window.windowTitle() == "Status – PlexSync Tray"
+        assert window.windowTitle().count("PlexSync") == 1
     finally:
         QApplication.setApplicationDisplayName("")
 
