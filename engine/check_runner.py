@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-from engine.check_store import CheckStore
+from engine.activity_store import ActivityKind
+from engine.check_store import CheckStore, CheckSummary
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
 from engine.errors import SyncError
@@ -43,6 +44,9 @@ class CheckRunner:
         self._on_fix = on_fix
         self._retry_at = float("-inf")
         self._progress = self.check.progress()
+        self._store = store
+        last = self.checks.last_summary()
+        self._noted_run = last.run_id if last else None  # the last check in "Recent activity"
         if scheduled and self.checks.last_summary() is None and not self.checks.schedule_anchor():
             self.checks.set_schedule_anchor(clock.now())  # the first check comes one interval on
 
@@ -97,8 +101,20 @@ class CheckRunner:
             logger.info("Library check waits: %s", exc)
             on_failure(exc)
             more = False
+        if not more:
+            self._note_finished()
         self._publish()
         return more
+
+    def _note_finished(self) -> None:
+        """A check that just finished goes to "Recent activity" (once)."""
+        summary = self.checks.last_summary()
+        if summary is None or summary.run_id == self._noted_run:
+            return
+        self._noted_run = summary.run_id
+        self._store.record_activity(
+            ActivityKind.CHECK, title="Library check", summary=check_words(summary)
+        )
 
     def reset_sources(self) -> None:
         """The engine's clients were closed (new settings): open sweeps start again."""
@@ -132,3 +148,12 @@ class CheckRunner:
         if progress != self._progress:
             self._progress = progress
             self._listener.check_changed(progress)
+
+
+def check_words(summary: CheckSummary) -> str:
+    """ "2,000 scenes checked; 3 differ, 1 missing" (the counts by kind, none left out)."""
+    found = [
+        f"{count:,} {kind.replace('_', ' ')}" for kind, count in summary.counts.items() if count
+    ]
+    text = f"{summary.scenes:,} scene{'' if summary.scenes == 1 else 's'} checked"
+    return f"{text}; {', '.join(found)}" if found else f"{text}; all in step"

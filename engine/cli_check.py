@@ -14,17 +14,17 @@ import datetime as dt
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.check_store import CheckKind, CheckStore, CheckSummary, Finding
 from engine.cli_common import open_store
 from engine.clock import SYSTEM_CLOCK
-from engine.config import PlexSyncConfig, load_config_report
-from engine.control import ControlError, EngineNotRunningError, call_running_engine
 from engine.errors import SyncError
 from engine.instance_lock import EngineBusyError, EngineLock
-from engine.library_check import LibraryCheck
 from engine.paths import AppPaths
+
+if TYPE_CHECKING:  # the heavy modules load when `check` runs, not for every `plexsync` command
+    from engine.config import PlexSyncConfig
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 WAIT_LIMIT = 6 * 3600.0  # a running engine's check of a very large library
@@ -47,13 +47,16 @@ def add_check_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from engine.config import load_config_report
+    from engine.control import EngineNotRunningError, call_running_engine
+
     paths = AppPaths.resolve(args.config_dir)
     loaded = load_config_report(paths.config_file)
     if loaded.problem is not None:
         print(loaded.problem.describe(), file=sys.stderr)
     config = loaded.config
     if not config.is_configured:
-        print(f"Plex is not configured: set plex_url and plex_token in {paths.config_file}")
+        print(f"Plex is not configured: run `plexsync config init` (or edit {paths.config_file})")
         return EXIT_USAGE
     paths.ensure()
     checks = CheckStore(paths.database)
@@ -75,6 +78,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _through_engine(paths: AppPaths, checks: CheckStore, run_id: int, *, fix: bool) -> int | None:
+    from engine.control import ControlError, call_running_engine
+
     deadline = time.monotonic() + WAIT_LIMIT
     while time.monotonic() < deadline:
         last = checks.last_summary()
@@ -90,6 +95,8 @@ def _through_engine(paths: AppPaths, checks: CheckStore, run_id: int, *, fix: bo
 
 def _here(paths: AppPaths, checks: CheckStore, config: PlexSyncConfig, *, fix: bool) -> int | None:
     """No engine runs: check here, holding the engine lock so none starts meanwhile."""
+    from engine.control import ControlError
+
     try:
         lock = EngineLock(paths.data_dir).acquire()
     except EngineBusyError as exc:
@@ -103,6 +110,7 @@ def _here(paths: AppPaths, checks: CheckStore, config: PlexSyncConfig, *, fix: b
 def _check_here(
     paths: AppPaths, checks: CheckStore, config: PlexSyncConfig, *, fix: bool
 ) -> int | None:
+    from engine.library_check import LibraryCheck
     from engine.plex_client import PlexClient, set_client_identity
     from engine.runtime import client_identifier
     from engine.stash_client import StashClient

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import math
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.control import ControlError, EngineNotRunningError, call_running_engine
-from engine.instance_lock import EngineBusyError, EngineLock
 from engine.paths import AppPaths
-from engine.secret_store import KeyringStore, SecretStore
-from engine.store import JobStore
-from engine.store_open import open_job_store
+
+if (
+    TYPE_CHECKING
+):  # imported where used: `plexsync status` must start fast (bench/cli_startup_bench.py)
+    from engine.secret_store import SecretStore
+    from engine.store import JobStore
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER
@@ -66,17 +68,33 @@ def fmt_time(epoch: float | None) -> str:
     return dt.datetime.fromtimestamp(epoch, tz=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def lazy(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """A command whose module is imported only when it runs."""
+
+    def command(args: argparse.Namespace) -> int:
+        function: Callable[[argparse.Namespace], int] = getattr(
+            importlib.import_module(module), name
+        )
+        return function(args)
+
+    return command
+
+
 def cli_paths(args: argparse.Namespace) -> AppPaths:
     return AppPaths.resolve(args.config_dir)
 
 
 def secret_store() -> SecretStore:
     """The system keyring (keyring's own choice of backend; PYTHON_KEYRING_BACKEND overrides)."""
+    from engine.secret_store import KeyringStore
+
     return KeyringStore()
 
 
 def open_store(paths: AppPaths, *, recover: bool = False) -> JobStore:
     """Readers never recover jobs: an engine may be running and own them."""
+    from engine.store_open import open_job_store
+
     paths.ensure()
     return open_job_store(paths.database, recover=recover)
 
@@ -86,6 +104,9 @@ def through_engine(
 ) -> Any:
     """Ask the running engine; with none running, act on the store directly (holding the
     engine lock, so no engine can start meanwhile)."""
+    from engine.control import ControlError, EngineNotRunningError, call_running_engine
+    from engine.instance_lock import EngineBusyError, EngineLock
+
     try:
         return call_running_engine(paths.control_file, command, args)
     except EngineNotRunningError:

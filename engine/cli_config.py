@@ -7,14 +7,17 @@ import argparse
 import getpass
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from engine.cli_common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, cli_paths, secret_store
-from engine.config import ConfigLoad, field_problems, fix_permissions, load_config_report
-from engine.config import save_config as write_config
+from engine.cli_common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, cli_paths, lazy, secret_store
+from engine.config_file import EXPOSED_WARNING
 from engine.secret_store import FILE_STORAGE, SECRET_FIELDS, SecretStore, storage_text
+
+if TYPE_CHECKING:
+    from engine.config import ConfigLoad
+
+# engine.config (pydantic) is imported by each command, not here: `plexsync status` builds this
+# parser too and must start fast (bench/cli_startup_bench.py).
 
 
 def cmd_config_path(args: argparse.Namespace) -> int:
@@ -23,14 +26,19 @@ def cmd_config_path(args: argparse.Namespace) -> int:
 
 
 def _report(loaded: ConfigLoad) -> None:
-    """Problems and warnings to stderr, so stdout stays the answer."""
+    """Problems and warnings to stderr, so stdout stays the answer (`plexsync` itself has
+    already warned about a config others can read)."""
     for warning in loaded.warnings():
+        if warning == EXPOSED_WARNING:
+            continue
         print(f"Warning: {warning}", file=sys.stderr)
     if loaded.problem is not None:
         print(loaded.problem.describe(), file=sys.stderr)
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:
+    from engine.config import load_config_report
+
     paths = cli_paths(args)
     store = secret_store()
     loaded = load_config_report(paths.config_file, secrets=store)
@@ -42,6 +50,8 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
+    from engine.config import load_config_report
+
     paths = cli_paths(args)
     loaded = load_config_report(paths.config_file, secrets=secret_store())
     _report(loaded)
@@ -56,6 +66,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def cmd_config_fix_permissions(args: argparse.Namespace) -> int:
+    from engine.config import fix_permissions
+
     path = cli_paths(args).config_file
     if not path.exists():
         print(f"No config file at {path}.", file=sys.stderr)
@@ -67,6 +79,11 @@ def cmd_config_fix_permissions(args: argparse.Namespace) -> int:
 
 def cmd_config_set_secret(args: argparse.Namespace) -> int:
     """Read a token or key (prompted without echo, or from stdin) and save it."""
+    from pydantic import ValidationError
+
+    from engine.config import field_problems, load_config_report
+    from engine.config import save_config as write_config
+
     paths = cli_paths(args)
     store = secret_store()
     loaded = load_config_report(paths.config_file, secrets=store)
@@ -117,11 +134,54 @@ def add_config_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     config_sub.add_parser(
         "fix-permissions", parents=[common], help="make it readable by you only (0600)"
-    ).set_defaults(func=cmd_config_fix_permissions)
+    ).set_defaults(func=cmd_config_fix_permissions, logs=True, fixes_exposure=True)
     set_secret = config_sub.add_parser(
         "set-secret",
         parents=[common],
         help="store the Plex token or Stash API key (read from stdin, never from the command line)",
     )
     set_secret.add_argument("field", choices=SECRET_FIELDS)
-    set_secret.set_defaults(func=cmd_config_set_secret)
+    set_secret.set_defaults(func=cmd_config_set_secret, logs=True)
+    _add_setup_parsers(config_sub, common)
+
+
+def _add_setup_parsers(config_sub: Any, common: argparse.ArgumentParser) -> None:
+    """`config init`, `config set` and `config test` (engine/cli_setup.py)."""
+    init = config_sub.add_parser(
+        "init",
+        parents=[common],
+        help="ask for (or take) the Plex and Stash addresses and credentials, test, save",
+    )
+    init.add_argument("--plex-url", metavar="URL", help="e.g. http://192.168.1.10:32400")
+    init.add_argument(
+        "--plex-token", metavar="-", help="`-`: read the X-Plex-Token from stdin (first line)"
+    )
+    init.add_argument("--stash-url", metavar="URL", help="default: http://localhost:9999")
+    init.add_argument(
+        "--stash-api-key",
+        metavar="-",
+        help="`-`: read the API key from stdin (the line after the token)",
+    )
+    init.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing config's connection settings (the others are kept)",
+    )
+    init.add_argument("--no-test", action="store_true", help="save without testing")
+    init.set_defaults(func=lazy("engine.cli_setup", "cmd_config_init"), logs=True)
+
+    setter = config_sub.add_parser(
+        "set",
+        parents=[common],
+        help="change one setting (validated); lists take several values",
+        description="Examples: `config set poll_interval 60`, `config set sync_poster off`, "
+        "`config set path_mappings /data=/media /mnt/b=/media/b` (no value clears a list; "
+        "JSON works too), `config set plex_token -` (reads it from stdin).",
+    )
+    setter.add_argument("key", metavar="KEY", help="a setting, as `plexsync config show` names it")
+    setter.add_argument("values", metavar="VALUE", nargs="*")
+    setter.set_defaults(func=lazy("engine.cli_setup", "cmd_config_set"), logs=True)
+
+    config_sub.add_parser(
+        "test", parents=[common], help="test the connections to Plex and Stash"
+    ).set_defaults(func=lazy("engine.cli_setup", "cmd_config_test"))

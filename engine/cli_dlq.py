@@ -19,7 +19,6 @@ from engine.cli_common import (
     row_offset,
     through_engine,
 )
-from engine.config import load_config_report
 
 
 def _entry_dict(entry: Any, *, payload: bool = False) -> dict[str, Any]:
@@ -105,6 +104,8 @@ def cmd_dlq_purge(args: argparse.Namespace) -> int:
     paths = cli_paths(args)
     older = args.older_than
     if older is None:
+        from engine.config import load_config_report  # pydantic: only when it is needed
+
         older = load_config_report(paths.config_file).config.dlq_retention_days
     count = through_engine(
         paths, "dlq_purge", {"older_than_days": older}, lambda store: store.dlq_purge(older)
@@ -133,7 +134,7 @@ def add_dlq_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         action = dlq.add_parser(name, parents=[common], help=f"{verb} one entry or --all")
         action.add_argument("id", type=entry_id, nargs="?")
         action.add_argument("--all", action="store_true")
-        action.set_defaults(func=func)
+        action.set_defaults(func=func, logs=True)
     purge = dlq.add_parser("purge", parents=[common], help="delete entries older than N days")
     purge.add_argument("--older-than", type=days, metavar="DAYS")
-    purge.set_defaults(func=cmd_dlq_purge)
+    purge.set_defaults(func=cmd_dlq_purge, logs=True)

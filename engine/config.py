@@ -11,16 +11,15 @@ import datetime as dt
 import json
 import logging
 import os
-import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from pydantic import ValidationError
 
 from engine.clock import SYSTEM_CLOCK, Clock
+from engine.config_file import EXPOSED_WARNING, readable_by_others
 from engine.config_migrate import migrate
 from engine.config_model import (
     REVEAL_SECRETS,
@@ -30,6 +29,7 @@ from engine.config_model import (
     mask_secret,
 )
 from engine.config_secrets import plain_secret_in, references_in, resolve_secrets, store_secrets
+from engine.paths import APP_NAME, CONFIG_FILE, config_dir
 from engine.secret_store import SecretStore
 
 __all__ = [
@@ -52,8 +52,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-APP_NAME = "plexsync-tray"
-CONFIG_FILE = "config.json"
 MAX_CONFIG_BYTES = 1_000_000  # a real config is a few KB
 SALVAGE_PASSES = 4
 
@@ -111,11 +109,7 @@ class ConfigLoad:
             keys = ", ".join(self.ignored_keys)
             notes.append(f"Unknown setting(s) ignored: {keys} (a typo, or from another version?).")
         if self.exposed:
-            notes.append(
-                "The config file holds your token but other users can read it. "
-                "Run `plexsync config fix-permissions` (or use the button in the settings) "
-                "to make it private (mode 0600)."
-            )
+            notes.append(EXPOSED_WARNING)
         return notes
 
 
@@ -133,10 +127,6 @@ def _plain(message: str) -> str:
         if message.startswith(prefix):
             return message[len(prefix) :]
     return message
-
-
-def config_dir() -> Path:
-    return platformdirs.user_config_path(APP_NAME, appauthor=False)
 
 
 def config_path() -> Path:
@@ -177,7 +167,7 @@ def load_config_report(
     invalid = None
     if problems:
         invalid = ConfigProblem(path, "The config file has invalid settings.", problems)
-    exposed = plain_secret_in(data) and _readable_by_others(path)
+    exposed = plain_secret_in(data) and readable_by_others(path)
     return ConfigLoad(
         config,
         invalid,
@@ -322,16 +312,6 @@ def fix_permissions(path: Path | None = None) -> str:
     finally:
         os.close(fd)
     return f"{path} is now readable by you only (mode 0600)."
-
-
-def _readable_by_others(path: Path) -> bool:
-    if os.name != "posix":
-        return False  # Windows keeps per-user profiles private by ACL
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return False
-    return bool(mode & (stat.S_IRWXG | stat.S_IRWXO))
 
 
 def _read_limited(path: Path) -> bytes:

@@ -100,7 +100,9 @@ class CommandTable:
 
     def _after(self, send: Callable[[], None]) -> None:
         send()
-        self._on_engine(lambda: None)  # commands run in order: this one waits for `send`'s
+        # Commands run in order, so this waits for `send`'s; publishing then means a `status`
+        # right after the reply already shows the change.
+        self._on_engine(self._engine.publish_status)
 
     def run(self, name: str, raw_args: dict[str, Any]) -> Reply:
         entry = self._table.get(name)

@@ -74,6 +74,7 @@ class EngineStatus:
     plex_checking: bool = False  # a reset or retry asked for a check that has not answered yet
     engine_error: str | None = None  # the engine itself is stuck (storage, crashed thread)
     check: CheckProgress | None = None  # a library check in flight
+    last_checked_at: float | None = None  # last time Stash or Plex answered a check successfully
 
 
 @dataclass(frozen=True)

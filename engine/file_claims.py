@@ -13,13 +13,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import PermanentError
 from engine.history import SqliteStore
 from engine.matching import Match, path_key
 from engine.plex_model import PlexItem
-from engine.stash_scene import ScenePage
+
+if TYPE_CHECKING:
+    from engine.stash_scene import ScenePage  # pydantic: not loaded by readers of the store
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ CREATE TABLE IF NOT EXISTS file_conflicts (
 );
 """
 
-Lookup = Callable[[list[str]], ScenePage]
+Lookup = Callable[[list[str]], "ScenePage"]
 
 
 class DuplicateFileError(PermanentError):

@@ -10,6 +10,7 @@ import json
 import logging
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,16 @@ CREATE TABLE IF NOT EXISTS outages (
     started_at REAL NOT NULL,
     ended_at REAL
 );
+CREATE TABLE IF NOT EXISTS stash_outages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at REAL NOT NULL,
+    ended_at REAL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at REAL NOT NULL,
+    last_seen_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sync_minutes (
     minute INTEGER PRIMARY KEY,
     synced INTEGER NOT NULL DEFAULT 0,
@@ -37,6 +48,8 @@ CREATE TABLE IF NOT EXISTS sync_minutes (
 STATS_RETENTION_DAYS = 31
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another connection's lock
 DAY = 86400.0
+# Outage tables by service; table names never come from outside this mapping.
+OUTAGE_TABLES = {"plex": "outages", "stash": "stash_outages"}
 
 
 def describe_storage_error(exc: sqlite3.Error) -> str:
@@ -62,8 +75,32 @@ class Outage:
         return None if self.ended_at is None else self.ended_at - self.started_at
 
 
+@dataclass(frozen=True)
+class RunInterval:
+    """A span of time the engine was running (heartbeats extend `last_seen_at`)."""
+
+    started_at: float
+    last_seen_at: float
+
+
+class _ThreadConnection:
+    """One thread's connection, held only by that thread's local storage.
+
+    When the thread ends (or its Python thread state is discarded) the holder is freed and the
+    connection closed, so short-lived threads never leave open files behind.
+    """
+
+    __slots__ = ("__weakref__", "db")
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __del__(self) -> None:
+        self.db.close()
+
+
 class SqliteStore:
-    """One SQLite file; each thread gets its own connection."""
+    """One SQLite file; each thread gets its own connection, closed when the thread ends."""
 
     SCHEMAS: tuple[str, ...] = ()
 
@@ -74,7 +111,8 @@ class SqliteStore:
         self._clock = clock
         self._busy_timeout = busy_timeout
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        # Weak: a strong list would keep every ended thread's connection (and its files) open.
+        self._connections: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
         self._connections_lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         for schema in self.SCHEMAS:
@@ -83,17 +121,31 @@ class SqliteStore:
     # --- connections ---------------------------------------------------------------------------
 
     def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=self._busy_timeout)
+        holder: _ThreadConnection | None = getattr(self._local, "holder", None)
+        if holder is None:
+            # check_same_thread=False only so that close() may run on the thread that shuts
+            # down; each connection is still used by the one thread that opened it.
+            db = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                timeout=self._busy_timeout,
+                check_same_thread=False,
+            )
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
-            self._local.db = db
+            holder = _ThreadConnection(db)
+            self._local.holder = holder
             with self._connections_lock:
-                self._connections.append(db)
-        return db
+                self._connections.add(holder)
+        return holder.db
+
+    @property
+    def open_connections(self) -> int:
+        """How many threads hold a connection now (one per live thread that used the store)."""
+        with self._connections_lock:
+            return len(self._connections)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -157,14 +209,12 @@ class SqliteStore:
             raise
 
     def close(self) -> None:
-        """Close every thread's connection (call once, at shutdown)."""
+        """Close every thread's connection (call once, at shutdown, after the threads stopped)."""
         with self._connections_lock:
-            for db in self._connections:
-                try:
-                    db.close()
-                except sqlite3.ProgrammingError:
-                    pass  # created in a thread that has ended; sqlite closes it with the object
-            self._connections.clear()
+            holders = list(self._connections)
+            self._connections = weakref.WeakSet()
+        for holder in holders:
+            holder.db.close()
         self._local = threading.local()
 
 
@@ -202,23 +252,48 @@ class HistoryStore(SqliteStore):
 
     # --- outages and statistics ----------------------------------------------------------------
 
-    def outage_started(self, at: float) -> None:
+    def outage_started(self, at: float, service: str = "plex") -> None:
         """Open an outage record unless one is open already (a restart continues the outage)."""
+        table = OUTAGE_TABLES[service]
         with self._tx() as db:
-            open_row = db.execute("SELECT id FROM outages WHERE ended_at IS NULL").fetchone()
+            open_row = db.execute(f"SELECT id FROM {table} WHERE ended_at IS NULL").fetchone()
             if open_row is None:
-                db.execute("INSERT INTO outages (started_at) VALUES (?)", (at,))
+                db.execute(f"INSERT INTO {table} (started_at) VALUES (?)", (at,))
 
-    def outage_ended(self, at: float) -> None:
+    def outage_ended(self, at: float, service: str = "plex") -> None:
+        table = OUTAGE_TABLES[service]
         with self._tx() as db:
-            db.execute("UPDATE outages SET ended_at=? WHERE ended_at IS NULL", (at,))
+            db.execute(f"UPDATE {table} SET ended_at=? WHERE ended_at IS NULL", (at,))
 
-    def outages(self, since: float) -> list[Outage]:
+    def outages(self, since: float, service: str = "plex") -> list[Outage]:
         rows = self._db().execute(
-            "SELECT * FROM outages WHERE ended_at IS NULL OR ended_at>=? ORDER BY started_at",
+            f"SELECT * FROM {OUTAGE_TABLES[service]}"
+            " WHERE ended_at IS NULL OR ended_at>=? ORDER BY started_at",
             (since,),
         )
         return [Outage(row["id"], row["started_at"], row["ended_at"]) for row in rows]
+
+    # --- run intervals: which time the history can speak for -----------------------------------
+
+    def run_started(self, at: float) -> int:
+        """Record that the engine runs from `at`; returns the run's id for heartbeats."""
+        with self._tx() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (started_at, last_seen_at) VALUES (?, ?)", (at, at)
+            )
+            return int(cursor.lastrowid or 0)
+
+    def run_heartbeat(self, run_id: int, at: float) -> None:
+        """The engine still ran at `at` (also called once at a clean stop)."""
+        with self._tx() as db:
+            db.execute("UPDATE runs SET last_seen_at=? WHERE id=?", (at, run_id))
+
+    def runs(self, since: float) -> list[RunInterval]:
+        rows = self._db().execute(
+            "SELECT started_at, last_seen_at FROM runs WHERE last_seen_at>=? ORDER BY started_at",
+            (since,),
+        )
+        return [RunInterval(row["started_at"], row["last_seen_at"]) for row in rows]
 
     def record_outcome(self, *, synced: int = 0, failed: int = 0) -> None:
         """Count synced/failed scenes per minute (for throughput and "synced today")."""
@@ -263,4 +338,8 @@ class HistoryStore(SqliteStore):
         cutoff = self._clock.now() - STATS_RETENTION_DAYS * DAY
         with self._tx() as db:
             db.execute("DELETE FROM sync_minutes WHERE minute<?", (int(cutoff // 60),))
-            db.execute("DELETE FROM outages WHERE ended_at IS NOT NULL AND ended_at<?", (cutoff,))
+            for table in OUTAGE_TABLES.values():
+                db.execute(
+                    f"DELETE FROM {table} WHERE ended_at IS NOT NULL AND ended_at<?", (cutoff,)
+                )
+            db.execute("DELETE FROM runs WHERE last_seen_at<?", (cutoff,))

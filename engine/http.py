@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from engine.masking import mask_url
+
 CREDENTIAL_HEADERS = ("x-plex-token", "apikey", "authorization", "cookie")
 CREDENTIAL_PARAMS = ("x-plex-token", "apikey", "api_key")
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -87,13 +89,46 @@ def tls_failure(exc: BaseException, setting: str) -> str | None:
     """Words for a TLS certificate failure (with the fix), or None for any other error."""
     if not isinstance(exc, requests.exceptions.SSLError):
         return None
+    text = str(exc).lower()
+    if "wrong version number" in text or "record layer failure" in text:
+        # OpenSSL's words when an https:// URL points at a port that speaks plain HTTP.
+        return "TLS failed: the server does not speak TLS on that port (try http://)."
     reason = "its certificate could not be verified"
-    if "hostname" in str(exc).lower() or "doesn't match" in str(exc):
+    if "hostname" in text or "doesn't match" in text:
         reason = "its certificate names another host"
     return (
         f"TLS failed: {reason}. If the server uses a self-signed or private CA certificate, set "
         f"{setting} to that CA's certificate file (PEM), or use http:// on a trusted LAN."
     )
+
+
+_NAME_NOT_FOUND = (
+    "name or service not known",  # glibc
+    "nodename nor servname",  # macOS
+    "temporary failure in name resolution",
+    "no address associated with hostname",
+    "getaddrinfo failed",  # Windows
+    "failed to resolve",  # urllib3 2's NameResolutionError
+)
+
+
+def network_failure(exc: BaseException, url: str) -> str:
+    """The cause of a failed connection in plain words, naming the (masked) URL."""
+    where = mask_url(url)
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"connecting to {where} timed out (a firewall, or the wrong address?)"
+    if isinstance(exc, requests.Timeout):
+        return f"{where} did not answer in time"
+    text = str(exc).lower()
+    if "refused" in text:
+        return f"{where} refused the connection (is the server running, and is the port right?)"
+    if any(words in text for words in _NAME_NOT_FOUND):
+        return f"the host name in {where} was not found (check its spelling)"
+    if "no route to host" in text or "network is unreachable" in text:
+        return f"{where} cannot be reached from this machine (no route to the host)"
+    if "reset" in text or "remotedisconnected" in text or "aborted" in text:
+        return f"{where} closed the connection (is this the right port, http or https?)"
+    return f"the connection to {where} failed"
 
 
 def http_epoch(http_date: str | None) -> int | None:

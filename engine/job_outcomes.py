@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 
+from engine.activity_store import ActivityKind, changes_summary
 from engine.breaker import CircuitBreaker, CircuitState
 from engine.check_runner import CheckRunner
 from engine.clock import Clock
@@ -22,8 +23,9 @@ from engine.events import JobOutcome, SyncListener
 from engine.poller import StashSource
 from engine.pusher import PlexTarget, PosterPending, PushResult
 from engine.retry import Action, Decision, RetryPolicy
+from engine.run_counts import RunCounts
 from engine.stash_scene import ScenePage, Screenshot
-from engine.store import Job, JobStore
+from engine.store import Job, JobStore, Pushed
 from engine.wakeup import WakeWatch
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class JobOutcomes:
     _bulk_done: int
     _dead_batch: list[JobOutcome]
     _checker: CheckRunner
+    counts: RunCounts
     _after_commit: list[Callable[[], None]]
     breaker: CircuitBreaker
 
@@ -62,6 +65,9 @@ class JobOutcomes:
         raise NotImplementedError
 
     def _clear_error(self, service: str) -> None:
+        raise NotImplementedError
+
+    def _plex_answered(self, *, ok: bool, down: bool = False) -> None:
         raise NotImplementedError
 
     def _update_progress(self) -> None:
@@ -84,6 +90,20 @@ class JobOutcomes:
         if blocked:
             return 0
         return 1 if self.breaker.state is CircuitState.HALF_OPEN else self._config.max_in_flight
+
+    def _note_synced(self, job: Job, previous: Pushed | None, record: Pushed) -> None:
+        """A line in "Recent activity": what this push changed in Plex."""
+        old = previous.state if previous else None
+        poster = record.poster_hash != (previous.poster_hash if previous else None)
+        rating_key = record.state.get("rating_key")
+        self._store.record_activity(
+            ActivityKind.SYNCED,
+            scene_id=job.scene_id,
+            title=job.title,
+            summary=changes_summary(old, record.state, poster=poster),
+            rating_key=None if rating_key is None else str(rating_key),
+            server_id=getattr(self._plex_client(), "machine_identifier", None),
+        )
 
     def committed(self, *, kept: bool) -> None:
         """The settled jobs' transaction ended: now the writes to the library check's own
@@ -111,8 +131,10 @@ class JobOutcomes:
         """A job's requests are done: record what reached Plex, or what the failure means."""
         try:
             with self._store.batch():  # one commit for the job's writes, not one per write
+                previous = self._store.pushed(job.scene_id)
                 result = commit()
                 self._store.complete_pushed(job, result.record)
+                self._note_synced(job, previous, result.record)
         except PosterPending as pending:
             self._store.record_pushed(pending.record)  # the metadata is in Plex: never rewrite it
             record, wrote = pending.record, pending.wrote
@@ -141,7 +163,9 @@ class JobOutcomes:
                 job.scene_id, result.record, wrote=result.wrote, finished=True
             )
         )
+        self.counts.pushed(wrote=result.wrote)
         self.breaker.record_success()
+        self._plex_answered(ok=True)
         self._clear_error("plex")
         self._bulk_done += 1
         self._update_progress()
@@ -169,6 +193,8 @@ class JobOutcomes:
             logger.info("Scene %s skipped: %s (skip_not_found is on)", job.scene_id, message)
             self._store.drop(job)
             self._store.record_outcome(failed=1)
+            self._note_failed(job, f"Skipped: {exc.title}")
+            self.counts.skipped += 1
         elif decision.action is Action.RETRY:
             retry_at = now + decision.delay
             self._store.release(
@@ -192,6 +218,8 @@ class JobOutcomes:
                 job, error_class=exc.error_class.value, message=message, attempts=decision.attempts
             )
             self._store.record_outcome(failed=1)
+            self._note_failed(job, exc.title)  # the details (and the request) stay in the DLQ
+            self.counts.failed += 1
             logger.warning("Scene %s dead-lettered: %s", job.scene_id, message)
             outcome = JobOutcome(
                 job.scene_id,
@@ -205,6 +233,11 @@ class JobOutcomes:
             self._bulk_done += 1
             self._update_progress()
         self._listener.job_finished(outcome)
+
+    def _note_failed(self, job: Job, message: str) -> None:
+        self._store.record_activity(
+            ActivityKind.FAILED, scene_id=job.scene_id, title=job.title, summary=message
+        )
 
     def _stash_wait(self, job: Job, now: float) -> float:
         """A poll interval, growing with the outage's length up to an hour."""

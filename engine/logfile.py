@@ -15,6 +15,7 @@ from engine.masking import MaskingFormatter, SecretMasker
 
 TRAY_LOG_FILE = "plexsync-tray.log"
 CLI_LOG_FILE = "plexsync.log"  # `plexsync run`: its own file, so two processes never rotate one
+COMMANDS_LOG_FILE = "plexsync-commands.log"  # the other commands that change something
 MAX_BYTES = 1_000_000
 BACKUPS = 5
 FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
@@ -28,8 +29,10 @@ def setup_logging(
     console: bool = True,
     level: int = logging.INFO,
     file_name: str = TRAY_LOG_FILE,
+    console_level: int | None = None,
 ) -> Path | None:
-    """Install masked handlers: a rotating file (unless `log_dir` is None) and stderr."""
+    """Install masked handlers: a rotating file (unless `log_dir` is None) and stderr (from
+    `console_level` up, when given: a one-shot command keeps its terminal quiet)."""
     _fix_missing_streams()
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -47,7 +50,10 @@ def setup_logging(
         _chmod_quietly(path, 0o600)
         handlers.append((file_handler, FORMAT))
     if console and sys.stderr is not None:
-        handlers.append((logging.StreamHandler(sys.stderr), CONSOLE_FORMAT))
+        stream = logging.StreamHandler(sys.stderr)
+        if console_level is not None:
+            stream.setLevel(console_level)
+        handlers.append((stream, CONSOLE_FORMAT))
     for handler, fmt in handlers:
         handler.setFormatter(MaskingFormatter(masker, fmt))
         handler._plexsync = True  # type: ignore[attr-defined]

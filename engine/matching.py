@@ -16,11 +16,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from engine.config import PathMapping
 from engine.errors import AmbiguousMatchError, NotFoundError
 from engine.plex_index import IndexStore
 from engine.plex_model import PlexItem
+
+if TYPE_CHECKING:
+    from engine.config import PathMapping  # pydantic: not loaded by readers of the store
 
 logger = logging.getLogger(__name__)
 

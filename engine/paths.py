@@ -9,7 +9,13 @@ from pathlib import Path
 
 import platformdirs
 
-from engine.config import APP_NAME, CONFIG_FILE, config_dir
+APP_NAME = "plexsync-tray"
+CONFIG_FILE = "config.json"
+
+
+def config_dir() -> Path:
+    """The per-user config dir (here, not in engine.config, so paths need no pydantic)."""
+    return platformdirs.user_config_path(APP_NAME, appauthor=False)
 
 
 @dataclass(frozen=True)

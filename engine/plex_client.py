@@ -30,7 +30,7 @@ from engine.errors import (
     TransientError,
     UnreachableError,
 )
-from engine.http import configured_session, http_epoch, tls_failure
+from engine.http import configured_session, http_epoch, network_failure, tls_failure
 from engine.plex_model import PlexItem, PlexSection
 
 # plexapi reads a per-user config.ini at import; one with log.show_secrets would put the token in
@@ -122,7 +122,7 @@ class PlexClient:
             message = tls_failure(exc, "plex_ca_bundle") or ""
             raise UnreachableError("Plex's TLS certificate was not accepted", message) from exc
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise UnreachableError("Plex is unreachable", _describe_network(exc)) from exc
+            raise UnreachableError("Plex is unreachable", network_failure(exc, self._url)) from exc
         except ElementTree.ParseError as exc:
             raise self._not_plex(what) from exc
         except requests.RequestException as exc:
@@ -170,14 +170,22 @@ class PlexClient:
 
     def server(self) -> PlexServer:
         if self._server is None:
-            with self._translated("the connection"):
-                server = PlexServer(
-                    self._url, self._token, session=self._session, timeout=self._timeout
-                )
+            try:
+                with self._translated("the connection"):
+                    server = PlexServer(
+                        self._url, self._token, session=self._session, timeout=self._timeout
+                    )
+            except NotFoundError as exc:  # real Plex always answers `/`: this is something else
+                raise self._not_plex("the connection") from exc
             if not server.machineIdentifier:  # Plex's root always names the server
                 raise self._not_plex("the connection")
             self._server = server
         return self._server
+
+    @property
+    def machine_identifier(self) -> str | None:
+        """The server's id for links to Plex's web app; None until connected (never a request)."""
+        return None if self._server is None else str(self._server.machineIdentifier)
 
     def _query(
         self, key: str, what: str, *, write: bool = False, **kwargs: Any
@@ -317,19 +325,6 @@ def _safe(exc: BaseException) -> str:
     text = str(exc).replace("\n", " ")
     text = re.sub(r"(?i)(x-plex-token=)[^&\s]+", r"\1<hidden>", text)
     return text[:300]
-
-
-def _describe_network(exc: BaseException) -> str:
-    if isinstance(exc, requests.ConnectTimeout):
-        return "the connection timed out"
-    if isinstance(exc, requests.Timeout):
-        return "Plex did not answer in time"
-    text = str(exc)
-    if "refused" in text.lower():
-        return "the connection was refused"
-    if "Name or service not known" in text or "nodename nor servname" in text:
-        return "the host name could not be resolved"
-    return "the connection failed"
 
 
 def test_plex_connection(config: PlexSyncConfig) -> list[str]:

@@ -14,7 +14,7 @@ import requests
 
 from engine.config import PlexSyncConfig
 from engine.errors import AuthError, PermanentError, SyncError, TransientError, UnreachableError
-from engine.http import configured_session, http_epoch, tls_failure
+from engine.http import configured_session, http_epoch, network_failure, tls_failure
 from engine.stash_objects import (
     FAR_FUTURE,
     ObjectPage,
@@ -124,14 +124,14 @@ class StashClient:
         except requests.exceptions.SSLError as exc:
             _fail(_tls_error(exc), exc)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            _fail(UnreachableError("Stash is unreachable", type(exc).__name__), exc)
+            _fail(UnreachableError("Stash is unreachable", network_failure(exc, self._url)), exc)
         except requests.RequestException as exc:
             _fail(TransientError("Stash request failed", type(exc).__name__), exc)
         self._check_status(response)
         try:
             body = response.json()
         except ValueError as exc:
-            _fail(TransientError("Stash sent a broken answer", "not JSON"), exc)
+            _fail(_not_stash(response), exc)
         if not isinstance(body, dict):
             _fail(TransientError("Stash sent a broken answer", "not a JSON object"))
         errors = body.get("errors")
@@ -156,6 +156,8 @@ class StashClient:
             _fail(TransientError(f"Stash answered {code}", response.reason or ""))
         if code == 422:
             _fail(PermanentError("Stash rejected the query", response.text[:300]))
+        if code in (404, 405):  # Stash always serves POST /graphql: another server is there
+            _fail(_not_stash(response, f"HTTP {code} for /graphql"))
         if code != 200:
             _fail(PermanentError(f"Stash answered {code}", response.reason or ""))
 
@@ -229,7 +231,7 @@ class StashClient:
         except requests.exceptions.SSLError as exc:
             _fail(_tls_error(exc), exc)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            _fail(UnreachableError("Stash is unreachable", type(exc).__name__), exc)
+            _fail(UnreachableError("Stash is unreachable", network_failure(exc, self._url)), exc)
         except requests.RequestException as exc:
             _fail(TransientError("Stash image download failed", type(exc).__name__), exc)
         self._check_status(response)
@@ -295,6 +297,18 @@ def poster_bytes(content_type: str | None, data: bytes) -> bytes:
     shown = media_type or "no content type"
     _fail(
         TransientError("Stash sent something that is not an image", f"{shown}, {len(data)} bytes")
+    )
+
+
+def _not_stash(response: requests.Response, what: str = "") -> UnreachableError:
+    """A 200 that is not JSON: a proxy's login page or another web app at that address, never
+    Stash (gqlgen answers every POST to /graphql with JSON), so it counts like an outage."""
+    media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+    kind = "a web page" if "html" in media_type else media_type or "no content type"
+    return UnreachableError(
+        "Stash's address answered with something that is not Stash",
+        f"{what or kind + ' in answer to a GraphQL query'}; a proxy or login page in the way? "
+        "Check the Stash URL",
     )
 
 

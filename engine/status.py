@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from engine.breaker import BreakerSnapshot
-from engine.events import EngineStatus, Progress
+from engine.events import EngineStatus, Progress, ServiceHealth
 from engine.store import JobStore
 
 
@@ -25,11 +25,15 @@ def read_status(
     paused: bool = False,
     paused_until: float | None = None,
     auth_error: str | None = None,
-    auth_service: str | None = None,
     last_error: str | None = None,
     progress: Progress | None = None,
     running: bool = True,
+    auth_service: str | None = None,
+    stash_health: ServiceHealth = ServiceHealth.UNKNOWN,
+    stash_error: str | None = None,
+    plex_checking: bool = False,
     engine_error: str | None = None,
+    last_checked_at: float | None = None,
 ) -> EngineStatus:
     """A status snapshot from the store plus what only the engine knows (in its arguments)."""
     counts = store.counts()
@@ -48,11 +52,15 @@ def read_status(
         paused=paused,
         paused_until=paused_until,
         auth_error=auth_error,
-        auth_service=auth_service,
         last_error=last_error,
         progress=progress,
         running=running,
+        auth_service=auth_service,
+        stash_health=stash_health,
+        stash_error=stash_error,
+        plex_checking=plex_checking,
         engine_error=engine_error,
+        last_checked_at=last_checked_at,
     )
 
 
@@ -71,6 +79,7 @@ def status_to_dict(status: EngineStatus) -> dict[str, Any]:
         },
         "dlq": {"count": status.dlq},
         "last_sync_at": status.last_sync_at,
+        "last_checked_at": status.last_checked_at,
         "synced_today": status.synced_today,
         "configured": status.configured,
         "paused": status.paused,

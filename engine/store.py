@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.activity_store import ACTIVITY_SCHEMA, ActivityStore
 from engine.clock import SYSTEM_CLOCK, Clock
 from engine.file_claims import CLAIMS_SCHEMA, ClaimStore
 from engine.history import BUSY_TIMEOUT, DAY, HISTORY_SCHEMA, HistoryStore, Outage
@@ -125,10 +126,10 @@ class QueueCounts:
     dlq: int
 
 
-class JobStore(HistoryStore, IndexStore, PollStore, ClaimStore):
+class JobStore(HistoryStore, IndexStore, PollStore, ClaimStore, ActivityStore):
     """The queue, the DLQ and what reached Plex, plus the history (see `HistoryStore`)."""
 
-    SCHEMAS = (SCHEMA, HISTORY_SCHEMA, INDEX_SCHEMA, POLL_SCHEMA, CLAIMS_SCHEMA)
+    SCHEMAS = (SCHEMA, HISTORY_SCHEMA, INDEX_SCHEMA, POLL_SCHEMA, CLAIMS_SCHEMA, ACTIVITY_SCHEMA)
 
     def __init__(
         self,

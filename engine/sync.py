@@ -24,7 +24,14 @@ from engine.commands import CommandQueue
 from engine.config import PlexSyncConfig
 from engine.dispatch import JobRunner, Lanes
 from engine.errors import ErrorClass, SyncError
-from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, Progress, SyncListener
+from engine.events import (
+    NULL_LISTENER,
+    EngineStatus,
+    JobOutcome,
+    Progress,
+    ServiceHealth,
+    SyncListener,
+)
 from engine.history import DAY, describe_storage_error
 from engine.job_outcomes import STASH_OUTAGE, JobOutcomes
 from engine.live_catchup import SignalGate, ready_found
@@ -33,15 +40,19 @@ from engine.poll_scheduler import PollScheduler
 from engine.poller import StashSource
 from engine.pusher import PlexTarget, ScenePusher
 from engine.retry import MAX_RETRY_AFTER, RetryPolicy
+from engine.run_counts import RunCounts
 from engine.status import read_status
 from engine.store import JobStore
 from engine.wakeup import WakeWatch
 
 logger = logging.getLogger(__name__)
 
+BATCH = 50  # jobs claimed per dequeue
 STORAGE_RETRY = 10.0  # seconds between attempts while the database cannot be written
 T = TypeVar("T")
 PURGE_EVERY = DAY
+HEARTBEAT_EVERY = 60.0  # seconds between run-interval updates (a crash loses at most this)
+STASH_DOWN = (ServiceHealth.UNREACHABLE, ServiceHealth.ERROR)
 
 
 PlexFactory = Callable[[PlexSyncConfig], PlexTarget]
@@ -103,9 +114,18 @@ class SyncEngine(JobOutcomes):
         self._next_auth_check_at = float("-inf")  # paused for auth: when to try the creds again
         self._engine_error: str | None = None  # storage is failing; ticks retry until it works
         self._last_error: str | None = None
+        self._stash_health = ServiceHealth.UNKNOWN
+        self._stash_error: str | None = None
+        self._last_checked_at: float | None = None  # last successful poll or Plex answer
+        self._run_id: int | None = None  # this run's row in the history (see _note_running)
+        self._next_heartbeat_at = float("-inf")
+        self._plex_checking = False  # a reset or retry waits for a real Plex answer
+        self._check_after_reset = False  # that check decides whether Plex is back
+        self._resetting = False
         self._last_error_service: str | None = None
         self._bulk_total = 0
         self._bulk_done = 0
+        self.counts = RunCounts()  # per-job outcomes, for `run --once`'s closing line
         self._bulk_started = 0.0
         self._progress: Progress | None = None
         self._dead_batch: list[JobOutcome] = []
@@ -208,6 +228,10 @@ class SyncEngine(JobOutcomes):
     def status(self) -> EngineStatus:
         return self._status or self._make_status()
 
+    def publish_status(self) -> None:
+        """Take a fresh snapshot now (engine thread), e.g. right after a command ran."""
+        self._publish()
+
     # --- command bodies (engine thread) --------------------------------------------------------
 
     def _do_sync_now(self) -> None:
@@ -218,12 +242,20 @@ class SyncEngine(JobOutcomes):
     def _do_retry_now(self) -> None:
         self._clear_auth_error(by_user=True)
         self._plex_hold_until = float("-inf")
+        self._plex_checking = True
         self.breaker.half_open_now()
         self._store.release_all_waiting()
 
     def _do_reset_breaker(self) -> None:
+        """ "Try again now": closed, and Plex is asked at once; only its answer says it is back."""
         self._plex_hold_until = float("-inf")
-        self.breaker.reset()
+        self._next_probe_at = float("-inf")
+        self._plex_checking = self._check_after_reset = True
+        self._resetting = True
+        try:
+            self.breaker.reset()
+        finally:
+            self._resetting = False
 
     def _do_pause(self, until: float | None) -> None:
         self._paused, self._paused_until = True, until
@@ -264,6 +296,7 @@ class SyncEngine(JobOutcomes):
         self._clear_auth_error(by_user=True)
         self._last_error = self._last_error_service = None
         self._polls.poll_soon()
+        self._stash_health, self._stash_error = ServiceHealth.UNKNOWN, None
         self._plex_hold_until = float("-inf")
         logger.info("New settings applied")
 
@@ -297,6 +330,7 @@ class SyncEngine(JobOutcomes):
 
     def _purge(self, older_than_days: float) -> None:
         removed = self._store.dlq_purge(older_than_days)
+        self._store.activity_purge(older_than_days)  # the same retention as the DLQ
         self._store.prune_history()
         if removed:
             logger.info(
@@ -323,6 +357,7 @@ class SyncEngine(JobOutcomes):
             self._storage_recovered()
         self._check_wake()
         now = self._clock.now()
+        self._note_running(now)
         if now >= self._next_purge_at:
             self._purge(self._config.dlq_retention_days)
             self._next_purge_at = now + PURGE_EVERY
@@ -355,6 +390,20 @@ class SyncEngine(JobOutcomes):
     def close(self) -> None:
         self._close_clients()
         self._checker.close()
+        if self._run_id is not None:
+            try:  # a clean stop ends the run exactly; a crash ends it at the last heartbeat
+                self._store.run_heartbeat(self._run_id, self._clock.now())
+            except sqlite3.Error:
+                logger.warning("Could not record the end of this run", exc_info=True)
+
+    def _note_running(self, now: float) -> None:
+        """Record the time the engine runs, so history never claims time it did not watch."""
+        if self._run_id is None:
+            self._run_id = self._store.run_started(now)
+            self._next_heartbeat_at = now + HEARTBEAT_EVERY
+        elif now >= self._next_heartbeat_at:
+            self._store.run_heartbeat(self._run_id, now)
+            self._next_heartbeat_at = now + HEARTBEAT_EVERY
 
     def _check_wake(self) -> None:
         """After a resume or a network change, check at once; when the settle ends, again."""
@@ -406,9 +455,13 @@ class SyncEngine(JobOutcomes):
         outcome = self._polls.poll(self._config.poll_interval, self._stop)
         if outcome.added:
             self._start_bulk(outcome.added)
+        error = outcome.error
+        if error is None or not (error.error_class in STASH_OUTAGE and self._wake.settling):
+            self._set_stash_health(error)  # an outage right after a wake-up stays quiet
         if outcome.error is not None:
             self._on_stash_error(outcome.error)
             return
+        self._last_checked_at = self._clock.now()  # Stash answered: an idle app is not stale
         self._clear_error("stash")
         if self._auth_service == "stash":
             logger.info("Stash accepts the API key again; syncing resumes")
@@ -418,6 +471,31 @@ class SyncEngine(JobOutcomes):
         if self._stash is None:
             self._stash = self._stash_factory(self._config)
         return self._stash
+
+    def _set_stash_health(self, exc: SyncError | None) -> None:
+        """What the last poll says about Stash (the one place its health is set)."""
+        if exc is None:
+            self._record_stash_outage(ServiceHealth.OK)
+            self._stash_health, self._stash_error = ServiceHealth.OK, None
+            return
+        health = {
+            ErrorClass.AUTH: ServiceHealth.AUTH_FAILED,
+            ErrorClass.UNREACHABLE: ServiceHealth.UNREACHABLE,
+            ErrorClass.TRANSIENT: ServiceHealth.UNREACHABLE,
+        }.get(exc.error_class, ServiceHealth.ERROR)
+        self._record_stash_outage(health)
+        self._stash_health = health
+        self._stash_error = f"{exc.title} ({exc.message})" if exc.message else exc.title
+
+    def _record_stash_outage(self, health: ServiceHealth) -> None:
+        """Stash's outages go to the history like Plex's (an answer, even a refusal, ends one)."""
+        down = health in STASH_DOWN
+        if down == (self._stash_health in STASH_DOWN):
+            return
+        if down:
+            self._store.outage_started(self._clock.now(), "stash")
+        else:
+            self._store.outage_ended(self._clock.now(), "stash")
 
     def _on_stash_error(self, exc: SyncError) -> None:
         if exc.error_class in STASH_OUTAGE and self._wake.settling:
@@ -508,11 +586,16 @@ class SyncEngine(JobOutcomes):
             self._on_failure(exc)
             return
         self.breaker.record_success()
+        self._plex_answered(ok=True)
+        self._last_checked_at = self._clock.now()  # Plex answered the idle probe
         self._clear_error("plex")
 
     def _on_failure(self, exc: SyncError) -> None:
         """Breaker and engine bookkeeping for a failed call (the job is handled apart)."""
         error_class = exc.error_class
+        if exc.service == "plex":
+            down = error_class in (ErrorClass.UNREACHABLE, ErrorClass.TRANSIENT)
+            self._plex_answered(ok=False, down=down and not self._wake.settling)
         if error_class in STASH_OUTAGE and self._wake.settling:
             self._hold_while_settling()
         elif error_class is ErrorClass.AUTH:
@@ -531,6 +614,21 @@ class SyncEngine(JobOutcomes):
                 self._pusher.refresh_index()  # Plex may come back with other items
             self._note_error("plex", exc.title)
             logger.info("Plex call failed: %s", exc)
+
+    def _plex_answered(self, *, ok: bool, down: bool = False) -> None:
+        """A real Plex call answered: a pending check (after a reset or retry) is over."""
+        if not self._plex_checking:
+            return
+        after_reset = self._check_after_reset
+        self._plex_checking = self._check_after_reset = False
+        if not after_reset:
+            return  # a retry's probe: the breaker's own transition says what happened
+        if ok:
+            self._store.outage_ended(self._clock.now())
+            logger.info("Plex answered after the reset: Plex is back")
+        elif down and self.breaker.state is CircuitState.CLOSED:
+            logger.warning("Plex did not answer after the reset; waiting for it again")
+            self.breaker.trip()  # the reset's try failed: back to waiting for recovery
 
     def _honour_retry_after(self, exc: SyncError) -> None:
         """Plex asked for a pause (429 or 503 with Retry-After): no new request before it ends."""
@@ -615,6 +713,9 @@ class SyncEngine(JobOutcomes):
         if new is CircuitState.OPEN:
             self._store.outage_started(now)
             logger.warning("Plex looks down; the circuit breaker opened")
+        elif new is CircuitState.CLOSED and self._resetting:
+            self._plex_hold_until = float("-inf")
+            logger.info("Circuit breaker reset; checking Plex")
         elif new is CircuitState.CLOSED:
             self._store.outage_ended(now)
             self._plex_hold_until = float("-inf")
@@ -637,6 +738,10 @@ class SyncEngine(JobOutcomes):
             progress=self._progress,
             running=not self._stop.is_set(),
             engine_error=self._engine_error,
+            stash_health=self._stash_health,
+            stash_error=self._stash_error,
+            plex_checking=self._plex_checking,
+            last_checked_at=self._last_checked_at,
         )
         return replace(status, check=self._checker.progress)
 

@@ -1,18 +1,16 @@
-"""The composition root: builds every object once, wires them, and runs the Qt event loop.
+"""The composition root: builds every object once, wires them, and tears them down in order.
 
-`plexsync-tray [--config-dir DIR] [--demo] [--autostart]`. One instance per user and config dir;
-a second launch asks the first to show its window and exits 0. SIGTERM/SIGINT quit in order:
-the engine thread stops (interrupt, quit, wait <= 2 s), then the database closes.
+`TrayApp.start()` loads the config, opens the engine (or shows why it cannot), and shows the tray
+or its fallback window; `shutdown()` stops the engine thread (interrupt, quit, wait <= 2 s), then
+closes the database. Process start-up (arguments, QApplication, signals) is in `gui.launcher`.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,29 +18,28 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
-from engine import __version__
 from engine.config import ConfigLoad, PlexSyncConfig, load_config_report, save_config
 from engine.paths import AppPaths
 from engine.secret_migration import move_secrets_to_store
-from engine.secret_store import KeyringStore, SecretStore
-from gui.autostart import Autostart, autostart_command, for_platform, launcher_command
+from engine.secret_store import SecretStore
+from gui.autostart import Autostart
 from gui.bridge import EngineBridge, HostedEngine
-from gui.demo import DemoController, DemoEnvironment
+from gui.demo import GREETING, DemoController, DemoEnvironment
 from gui.fallback_window import FallbackWindow
 from gui.icons import IconCache, style_from_env
-from gui.logging_setup import SecretMasker, install_qt_message_handler, setup_logging
-from gui.notifications import NotificationPolicy, TrayNotifier
-from gui.posix_signals import QuitOnSignals
-from gui.presentation import APP_TITLE, TrayState
+from gui.logging_setup import SecretMasker
+from gui.network_watch import NetworkWatch
+from gui.notifications import Notice, NoticeKind, NotificationPolicy, TrayNotifier
+from gui.open_places import Opener
+from gui.presentation import APP_TITLE
 from gui.settings_dialog import SettingsDialog
-from gui.single_instance import SingleInstance
 from gui.tray import TrayController, TrayHandlers
+from gui.tray_extras import TrayExtras
+from gui.tray_presence import TrayPresence
 
 logger = logging.getLogger(__name__)
 
-TRAY_WAIT_S = 30.0
-TRAY_POLL_MS = 1000
-TRAY_WATCH_MS = 5000
+DEMO_GREETING_MS = 1500  # after the icon has registered with the tray host
 
 
 class Runtime(Protocol):
@@ -116,8 +113,6 @@ class TrayApp(QObject):
         self.status_window: Any = None
         self.settings_dialog: SettingsDialog | None = None
         self._load_report: ConfigLoad | None = None
-        self.fallback: FallbackWindow | None = None
-        self._tray_deadline = 0.0
         self._stopped = False
         self._clean = True
 
@@ -130,8 +125,7 @@ class TrayApp(QObject):
         self.config = loaded.config
         self._remember_secrets(self.config)
         self.bridge = EngineBridge(self)
-        self.runtime = self._runtime_factory(self.paths, self.config, self.bridge.listener)
-        self.bridge.attach(self.runtime.engine)
+        self._open_runtime()
         self.icons = IconCache(style_from_env(os.environ.get("PLEXSYNC_TRAY_ICONS")))
         self.icons.warm()
         self.tray = TrayController(
@@ -147,11 +141,35 @@ class TrayApp(QObject):
         self.notifier = TrayNotifier(policy, self.tray.show_notice, self)
         self.notifier.connect_bridge(self.bridge)
         self.tray.breaker_reset_requested.connect(policy.user_reset_breaker)
+        self.opener = Opener(lambda: self.config, self._open_url)
+        self.extras = TrayExtras(
+            self.tray,
+            self.paths,
+            self.opener,
+            self.bridge,
+            show_activity=self.open_activity if self._status_window_cls else None,
+            parent=self,
+        )
         if self.demo is not None:
             self._add_demo_menu(self.demo)
-        self.bridge.start()
+        if self.runtime is not None:
+            self.bridge.start()
+        self.network = NetworkWatch(self.bridge.network_changed, self)
         self._check_autostart_entry()
-        self._show_ui()
+        self.presence = TrayPresence(
+            self.tray,
+            self.bridge,
+            self.icons,
+            open_status=self.open_status if self._status_window_cls else None,
+            open_settings=self.open_settings,
+            tray_available=self._tray_available,
+            launched_at_login=self._launched_at_login,
+            clock=self._clock,
+            monotonic=self._monotonic,
+            parent=self,
+        )
+        self.presence.quit_requested.connect(self.quit)
+        self.presence.show()
         if loaded.problem is not None or loaded.warnings():
             # Told inside the settings dialog, pre-filled with every valid value, at every start
             # until the file is fixed (it is never moved aside).
@@ -163,6 +181,21 @@ class TrayApp(QObject):
         elif not loaded.existed:
             logger.info("No settings yet: opening the settings dialog")
             QTimer.singleShot(0, self.open_settings)
+
+    def _open_runtime(self) -> None:
+        """Open the database and build the engine; if that fails, the icon says so and the
+        app stays up (so the user sees why and can still quit)."""
+        try:
+            self.runtime = self._runtime_factory(self.paths, self.config, self.bridge.listener)
+        except Exception as exc:
+            logger.exception("The sync engine could not open %s", self.paths.database)
+            self.runtime = None
+            self.bridge.set_host_error(
+                f"The sync engine could not open its database ({exc}). Check that "
+                f"{self.paths.data_dir} exists, is writable and has free space."
+            )
+            return
+        self.bridge.attach(self.runtime.engine)
 
     def _handlers(self) -> TrayHandlers:
         return TrayHandlers(
@@ -181,12 +214,20 @@ class TrayApp(QObject):
             [
                 ("Simulate Plex outage", self.demo_controller.toggle_outage),
                 ("Change scenes in Stash", self.demo_controller.change_scenes),
+                ("Send a scene to the dead-letter queue", self.demo_controller.send_to_dlq),
+                ("Rename a tag in Stash", self.demo_controller.rename_tag),
             ],
         )
+        # Once the icon is up: a newcomer learns where the demo's controls are.
+        QTimer.singleShot(DEMO_GREETING_MS, self._greet_demo)
         outage = menu.actions()[0]
         self.demo_controller.outage_changed.connect(
             lambda _down: outage.setText(self.demo_controller.outage_label())
         )
+
+    def _greet_demo(self) -> None:
+        title, message = GREETING
+        self.tray.show_notice(Notice(NoticeKind.DEMO, title, message))
 
     def _check_autostart_entry(self) -> None:
         if self.autostart is None:
@@ -195,69 +236,11 @@ class TrayApp(QObject):
         if problem:
             logger.warning("Start at login needs repair: %s", problem)
 
-    # --- tray or fallback window ------------------------------------------------------------
-
-    def _show_ui(self) -> None:
-        if self._tray_available():
-            self.tray.show()
-        elif self._launched_at_login:
-            logger.info("No system tray yet; waiting up to %.0f s for it", TRAY_WAIT_S)
-            self._tray_deadline = self._monotonic() + TRAY_WAIT_S
-            self._wait_timer = QTimer(self)
-            self._wait_timer.setInterval(TRAY_POLL_MS)
-            self._wait_timer.timeout.connect(self._on_wait_tick)
-            self._wait_timer.start()
-            return
-        else:
-            self._show_fallback()
-        self._start_tray_watch()
-
-    @Slot()
-    def _on_wait_tick(self) -> None:
-        if self._tray_available():
-            self._wait_timer.stop()
-            logger.info("The system tray appeared")
-            self.tray.show()
-            self._start_tray_watch()
-        elif self._monotonic() >= self._tray_deadline:
-            self._wait_timer.stop()
-            logger.warning("No system tray after %.0f s: showing a window instead", TRAY_WAIT_S)
-            self._show_fallback()
-            self._start_tray_watch()
-
-    def _start_tray_watch(self) -> None:
-        """The tray can come and go while the app runs (a panel restart, an extension)."""
-        self._watch = QTimer(self)
-        self._watch.setInterval(TRAY_WATCH_MS)
-        self._watch.timeout.connect(self._on_watch_tick)
-        self._watch.start()
-
-    @Slot()
-    def _on_watch_tick(self) -> None:
-        available = self._tray_available()
-        fallback_shown = self.fallback is not None and self.fallback.isVisible()
-        if available and fallback_shown:
-            logger.info("A system tray appeared: moving to it")
-            self.tray.show()
-            self.fallback.hide()  # type: ignore[union-attr]
-        elif not available and not fallback_shown:
-            logger.warning("The system tray went away: showing a window instead")
-            self._show_fallback()
-
-    def _show_fallback(self) -> None:
-        if self.fallback is None:
-            self.fallback = FallbackWindow(
-                self.icons,
-                open_status=self.open_status if self._status_window_cls else None,
-                open_settings=self.open_settings,
-                clock=self._clock,
-            )
-            self.fallback.setWindowIcon(self.icons.icon(TrayState.CLOSED))
-            self.fallback.quit_requested.connect(self.quit)
-            self.bridge.status_changed.connect(self.fallback.on_bridge_status_changed)
-            self.fallback.set_status(self.bridge.status)
-        self.fallback.show()
-        self.fallback.raise_()
+    @property
+    def fallback(self) -> FallbackWindow | None:
+        """The window shown instead of the tray icon, once there has been a need for it."""
+        presence = getattr(self, "presence", None)
+        return presence.fallback if presence is not None else None
 
     # --- windows ----------------------------------------------------------------------------
 
@@ -267,6 +250,9 @@ class TrayApp(QObject):
             settings_requested = getattr(window, "settings_requested", None)
             if settings_requested is not None:
                 settings_requested.connect(self.open_settings)
+            activity = getattr(window, "activity", None)
+            if activity is not None:
+                activity.open_requested.connect(self.opener.activity)
             self.status_window = window
         return self.status_window
 
@@ -277,6 +263,12 @@ class TrayApp(QObject):
             self.open_settings()
             return
         window.show_and_raise()
+
+    @Slot()
+    def open_activity(self) -> None:
+        window = self._status_window()
+        if window is not None:
+            getattr(window, "show_activity", window.show_and_raise)()
 
     @Slot()
     def open_dead_letters(self) -> None:
@@ -351,8 +343,7 @@ class TrayApp(QObject):
 
     @Slot()
     def open_log_folder(self) -> None:
-        self.paths.log_dir.mkdir(parents=True, exist_ok=True)
-        self._open_url(QUrl.fromLocalFile(str(self.paths.log_dir)))
+        self.extras.open_log_folder()  # a dialog with the path when no file manager opens it
 
     def set_start_at_login(self, enabled: bool) -> None:
         if self.autostart is None:
@@ -385,12 +376,14 @@ class TrayApp(QObject):
             return self._clean
         self._stopped = True
         logger.info("Shutting down")
-        for name in ("_wait_timer", "_watch"):
-            timer = getattr(self, name, None)
-            if timer is not None:
-                timer.stop()
+        presence = getattr(self, "presence", None)
+        if presence is not None:
+            presence.stop()
         if self.status_window is not None and hasattr(self.status_window, "shutdown"):
             self.status_window.shutdown()
+        extras = getattr(self, "extras", None)
+        if extras is not None:
+            extras.close()
         self.tray.hide()
         stopped = self._clean = self.bridge.stop()
         if stopped and self.runtime is not None:
@@ -400,95 +393,3 @@ class TrayApp(QObject):
                 logger.exception("Could not close the engine cleanly")
             self.runtime = None
         return stopped
-
-
-# --- main -------------------------------------------------------------------------------------
-
-
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="plexsync-tray", description="Keeps Plex metadata in step with Stash, from the tray."
-    )
-    parser.add_argument(
-        "--config-dir",
-        type=Path,
-        help="keep config, data and logs in DIR instead of the per-user dirs",
-    )
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="run against built-in Plex and Stash simulators, in a throw-away dir",
-    )
-    parser.add_argument(
-        "--autostart",
-        action="store_true",
-        help="started at login: wait up to 30 s for the system tray",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    return parser.parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    app = QApplication.instance() or QApplication([sys.argv[0]] if sys.argv else ["plexsync-tray"])
-    assert isinstance(app, QApplication)
-    app.setApplicationName("plexsync-tray")
-    app.setApplicationDisplayName(APP_TITLE)
-    app.setDesktopFileName("plexsync-tray")
-    app.setApplicationVersion(__version__)
-    app.setQuitOnLastWindowClosed(False)
-
-    demo = DemoEnvironment.start() if args.demo else None
-    paths = (demo.paths if demo is not None else AppPaths.resolve(args.config_dir)).ensure()
-    instance = SingleInstance(paths.data_dir)
-    if not instance.acquire():
-        told = instance.notify_first(list(sys.argv[1:] if argv is None else argv))
-        message = "asked it to show its window" if told else "but it did not answer"
-        print(f"PlexSync Tray is already running; {message}.", file=sys.stderr)
-        if demo is not None:
-            demo.close()
-        return 0 if told else 1
-
-    masker = SecretMasker()
-    log_file = setup_logging(paths.log_dir, masker, console=sys.stderr is not None)
-    install_qt_message_handler()
-    logger.info("PlexSync Tray %s starting; log file %s", __version__, log_file)
-
-    autostart = None
-    if demo is None:
-        custom_dir = paths.config_dir if args.config_dir is not None else None
-        autostart = for_platform(autostart_command(launcher_command(), custom_dir))
-    tray_app = TrayApp(
-        paths,
-        autostart=autostart,
-        masker=masker,
-        demo=demo,
-        secrets=KeyringStore() if demo is None else None,
-        launched_at_login=args.autostart,
-    )
-    signals = QuitOnSignals(app)
-    app.aboutToQuit.connect(tray_app.shutdown)
-    instance.activation_requested.connect(lambda _argv: tray_app.activate())
-    try:
-        tray_app.start()
-    except Exception:
-        logger.exception("PlexSync Tray could not start")
-        tray_app.shutdown()
-        raise
-    code = app.exec()
-    clean = tray_app.shutdown()
-    signals.close()
-    instance.close()
-    if demo is not None:
-        demo.close()
-    logger.info("PlexSync Tray stopped (exit code %d)", code)
-    logging.shutdown()
-    if not clean:
-        # The engine thread is stuck in a call; its job is still marked in progress in the
-        # database and becomes pending again at the next start. Don't let Qt abort on it.
-        os._exit(code)
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -61,7 +61,7 @@ def launcher_command(
     found = which(APP_ID)
     if found:
         return [str(Path(found).resolve())]
-    return [str(Path(executable or sys.executable).resolve()), "-m", "gui.app"]
+    return [str(Path(executable or sys.executable).resolve()), "-m", "gui.launcher"]
 
 
 def autostart_command(

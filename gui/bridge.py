@@ -12,6 +12,7 @@ thread through one queued internal signal, and the public signals are emitted th
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -20,12 +21,14 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from engine.breaker import CircuitState
 from engine.events import CheckProgress, EngineStatus, JobOutcome, Progress
+from gui.presentation import with_engine_error
 
 logger = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 2.0
 MAX_TICK_INTERVAL_S = 30.0
 ERROR_BACKOFF_S = 1.0
+FAILING_TICKS = 3  # this many failed ticks in a row: the engine is broken, say so
 ENGINE_THREAD_NAME = "engine"
 
 
@@ -42,6 +45,7 @@ class HostedEngine(Protocol):
     def dlq_delete(self, entry_ids: list[int] | None) -> None: ...
     def check_now(self) -> None: ...
     def check_fix(self, scene_ids: list[str] | None) -> None: ...
+    def network_changed(self) -> None: ...
     def status(self) -> EngineStatus: ...
     def tick(self, budget: float = 0.5) -> float: ...
     def add_wake_callback(self, callback: Callable[[], None]) -> None: ...
@@ -86,16 +90,32 @@ class _Relay:
         self._emit("check_changed", progress)
 
 
+class _EngineThread(QThread):
+    """A QThread whose event loop runs inside a Python `run()`.
+
+    With the C++ default `run()`, every slot call on the thread gets a fresh Python thread
+    state, so `threading.local` data (the store's per-thread SQLite connection) is lost after
+    each tick and a new connection is opened on the next one. Running `exec()` from Python keeps
+    one thread state for the thread's whole life.
+    """
+
+    def run(self) -> None:
+        self.exec()
+
+
 class _EngineWorker(QObject):
     """Lives on the engine thread; its single-shot timer paces `engine.tick()`."""
 
     wake_requested = Signal()
+    failing = Signal(str)  # ticks keep failing: what the last one raised
+    recovered = Signal()  # a tick worked again after `failing`
 
     def __init__(self, engine: HostedEngine, budget: float) -> None:
         super().__init__()
         self._engine = engine
         self._budget = budget
         self._timer: QTimer | None = None
+        self._failures = 0
         self.wake_requested.connect(self._on_wake)
 
     @Slot()
@@ -125,14 +145,32 @@ class _EngineWorker(QObject):
             return
         try:
             delay = float(self._engine.tick(self._budget))
-        except Exception:  # the engine must never take its thread down with it
+        except Exception as exc:  # the engine must never take its thread down with it
             logger.exception("The sync engine failed during a tick")
+            self._count_failure(exc)
             delay = ERROR_BACKOFF_S
+        else:
+            if self._failures >= FAILING_TICKS:
+                self.recovered.emit()
+            self._failures = 0
         if thread.isInterruptionRequested() or self._timer is None:
             return
         if not delay >= 0:  # also catches NaN
             delay = 0.0
         self._timer.start(round(min(delay, MAX_TICK_INTERVAL_S) * 1000))
+
+    def _count_failure(self, exc: Exception) -> None:
+        self._failures += 1
+        if self._failures == FAILING_TICKS:
+            self.failing.emit(describe_failure(exc))
+
+
+def describe_failure(exc: BaseException) -> str:
+    """Words for a failing tick. Only storage and OS errors are quoted: other messages may
+    carry a URL with a token in it, and these words reach the tooltip."""
+    if isinstance(exc, sqlite3.Error | OSError):
+        return f"{type(exc).__name__}: {exc}"
+    return type(exc).__name__
 
 
 class EngineBridge(QObject):
@@ -159,6 +197,9 @@ class EngineBridge(QObject):
         self._thread: QThread | None = None
         self._worker: _EngineWorker | None = None
         self._stop_lock = threading.Lock()
+        self._stopping = False
+        self._tick_error: str | None = None  # ticks keep failing
+        self._host_error: str | None = None  # no engine at all, or its thread ended
         self.engine_event.connect(self._on_engine_event, Qt.ConnectionType.QueuedConnection)
         # Connected first, so `status` is current when any other slot runs.
         self.status_changed.connect(self._remember_status)
@@ -183,7 +224,7 @@ class EngineBridge(QObject):
             raise RuntimeError("attach() an engine before start()")
         if self._thread is not None:
             return
-        thread = QThread()
+        thread = _EngineThread()
         thread.setObjectName(ENGINE_THREAD_NAME)
         worker = _EngineWorker(self._engine, self._budget)
         worker.moveToThread(thread)
@@ -191,6 +232,9 @@ class EngineBridge(QObject):
         # Direct: runs on the engine thread just before it ends, where the timer lives.
         thread.finished.connect(worker.stop_ticking, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(worker.deleteLater)
+        thread.finished.connect(self._on_thread_finished)
+        worker.failing.connect(self._on_worker_failing)
+        worker.recovered.connect(self._on_worker_recovered)
         self._engine.add_wake_callback(self._wake)
         self._thread, self._worker = thread, worker
         thread.start()
@@ -202,6 +246,7 @@ class EngineBridge(QObject):
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> bool:
         """Stop in order: ask the engine to stop, interrupt, quit, wait. True if it ended."""
         with self._stop_lock:
+            self._stopping = True
             thread = self._thread
             if thread is None:
                 return True
@@ -234,6 +279,8 @@ class EngineBridge(QObject):
 
     @Slot(str, object)
     def _on_engine_event(self, name: str, args: tuple[Any, ...]) -> None:
+        if name == "status_changed":
+            args = (self._with_host_errors(args[0]),)
         getattr(self, name).emit(*args)
 
     @Slot(object)
@@ -244,6 +291,61 @@ class EngineBridge(QObject):
     def status(self) -> EngineStatus | None:
         """The last snapshot delivered (or read at attach time)."""
         return self._status
+
+    # --- the host's own view of the engine's health ----------------------------------------
+
+    def set_host_error(self, message: str | None) -> None:
+        """The engine cannot run (e.g. its database did not open); shown until cleared."""
+        self._host_error = message
+        self._republish()
+
+    @property
+    def host_error(self) -> str | None:
+        return self._host_error or self._tick_error
+
+    def _with_host_errors(self, status: EngineStatus) -> EngineStatus:
+        message = self.host_error
+        if message is None or status.engine_error:
+            return status  # the engine's own words win: they are more precise
+        return with_engine_error(status, message)
+
+    def _republish(self) -> None:
+        """Show the engine's latest snapshot again, with the host's errors as they are now."""
+        base = self._engine_status() or self._status
+        if base is not None:
+            self.status_changed.emit(self._with_host_errors(base))
+        elif self.host_error is not None:
+            self.status_changed.emit(with_engine_error(None, self.host_error))
+
+    def _engine_status(self) -> EngineStatus | None:
+        engine = self._engine
+        if engine is None:
+            return None
+        try:
+            return engine.status()
+        except Exception:
+            logger.exception("Could not read the engine's status")
+            return None
+
+    @Slot(str)
+    def _on_worker_failing(self, reason: str) -> None:
+        logger.error("The sync engine keeps failing (%d ticks in a row): %s", FAILING_TICKS, reason)
+        self._tick_error = f"The sync engine fails on every try ({reason})."
+        self._republish()
+
+    @Slot()
+    def _on_worker_recovered(self) -> None:
+        logger.info("The sync engine works again")
+        self._tick_error = None
+        self._republish()
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        if self._stopping:
+            return
+        logger.error("The engine thread ended unexpectedly")
+        self._thread = self._worker = None
+        self.set_host_error("The sync engine's thread ended unexpectedly.")
 
     # --- commands (safe from the GUI thread; the engine queues them) -----------------------
 
@@ -260,6 +362,11 @@ class EngineBridge(QObject):
     @Slot()
     def sync_now(self) -> None:
         self._command("sync_now")
+
+    @Slot()
+    def network_changed(self) -> None:
+        """The network changed: failures settle for a while, then the engine checks at once."""
+        self._command("network_changed")
 
     @Slot()
     def retry_now(self) -> None:

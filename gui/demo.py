@@ -34,6 +34,12 @@ DEMO_SCENES = 40
 OUTAGE_SECONDS = 25
 PROBE_DELAY_S = 3.0
 CHURN_COUNT = 8
+RENAMED = " (renamed)"
+GREETING = (
+    "PlexSync demo",
+    "Two simulators stand in for Plex and Stash. Try the Demo menu in this icon's menu: "
+    "an outage, changed scenes, a failed scene, a renamed tag.",
+)
 
 
 @dataclass
@@ -159,6 +165,31 @@ class DemoController(QObject):
     def change_scenes(self) -> None:
         changed = self.env.stash.churn(CHURN_COUNT)
         logger.info("Demo: %d scenes changed in Stash", len(changed))
+
+    @Slot()
+    def send_to_dlq(self) -> str:
+        """Change one scene in Stash and have Plex refuse its next edit (a 400, a permanent
+        error): the scene lands in the dead-letter queue at once. Returns its id."""
+        # A fault on the simulator, not a real Plex behaviour: the edit route is
+        # `PUT /library/sections/{id}/all` (plexapi's `_edit`), faults match the path.
+        self.env.plex.add_fault(match=r"^PUT /library/sections/\d+/all$", status=400, count=1)
+        changed = self.env.stash.churn(1)
+        logger.info("Demo: scene %s changed; Plex will refuse its edit", changed[0])
+        return changed[0]
+
+    @Slot()
+    def rename_tag(self) -> tuple[str, str]:
+        """Rename a tag in Stash that scenes carry; every scene with it syncs the new name."""
+        stash = self.env.stash
+        for scene_id in range(1, DEMO_SCENES + 1):
+            scene = stash.scene(scene_id)
+            names = [n for n in (scene or {}).get("tags", []) if not n.endswith(RENAMED)]
+            if names:
+                old = names[0]
+                stash.rename_object("tag", stash.object_id("tag", old), old + RENAMED)
+                logger.info("Demo: tag %r renamed to %r", old, old + RENAMED)
+                return old, old + RENAMED
+        raise LookupError("no tag left to rename")
 
     def outage_label(self) -> str:
         return "End Plex outage now" if self.plex_down else "Simulate Plex outage"

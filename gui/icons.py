@@ -1,13 +1,16 @@
 """Tray icons drawn with QPainter: one colour and one shape or emblem per state.
 
 Colour alone fails colour-blind users, so every state also has its own emblem (tick, half disc,
-cross, pause bars, dots, "!") and the auth failure its own silhouette (a triangle). Each icon gets
+cross, pause bars, dots, "!") and the problems that are not Plex's breaker their own silhouette:
+a triangle for a rejected sign-in, a blue diamond for Stash, a dark red octagon ("stop") for a
+broken engine. Each icon gets
 a thin dark rim and a faint light halo, so it reads on light and on dark panels alike. Icons are
 rendered once per state and size, then cached; the tray sets one only when the state changes.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,7 +34,7 @@ class IconStyle(StrEnum):
 @dataclass(frozen=True)
 class StateLook:
     fill: str
-    silhouette: str  # "disc", "ring" or "triangle"
+    silhouette: str  # "disc", "ring", "triangle", "diamond" or "octagon"
     emblem: str  # "check", "half", "cross", "pause", "dots", "bang"
 
 
@@ -42,6 +45,8 @@ LOOKS: dict[TrayState, StateLook] = {
     TrayState.PAUSED: StateLook("#7D8590", "disc", "pause"),
     TrayState.UNCONFIGURED: StateLook("#7D8590", "ring", "dots"),
     TrayState.AUTH_FAILED: StateLook("#A1339B", "triangle", "bang"),
+    TrayState.STASH_PROBLEM: StateLook("#2F6FD0", "diamond", "cross"),
+    TrayState.ENGINE_ERROR: StateLook("#A0142A", "octagon", "bang"),
 }
 
 _RIM = QColor(20, 20, 20, 210)
@@ -97,10 +102,30 @@ def _silhouette(kind: str, size: float, line: float) -> QPainterPath:
     inset = line * 1.6
     if kind in ("disc", "ring"):
         return _disc(size, inset)
+    if kind in ("diamond", "octagon"):
+        return _polygon(8 if kind == "octagon" else 4, size, inset)
     path = QPainterPath()  # a warning triangle with its base slightly above the bottom edge
     path.moveTo(size / 2, inset)
     path.lineTo(size - inset, size - inset * 1.2)
     path.lineTo(inset, size - inset * 1.2)
+    path.closeSubpath()
+    return path
+
+
+def _polygon(corners: int, size: float, inset: float) -> QPainterPath:
+    """A regular polygon filling the icon: a diamond (4, on a corner) or an octagon (8, flat)."""
+    c, r = size / 2, size / 2 - inset
+    offset = 0.0 if corners == 4 else math.pi / 8
+    points = [
+        QPointF(
+            c + r * math.cos(offset + i * 2 * math.pi / corners),
+            c + r * math.sin(offset + i * 2 * math.pi / corners),
+        )
+        for i in range(corners)
+    ]
+    path = QPainterPath(points[0])
+    for point in points[1:]:
+        path.lineTo(point)
     path.closeSubpath()
     return path
 

@@ -1,7 +1,7 @@
 """Logging for the tray app: the shared masked setup (`engine.logfile`) plus Qt's own messages.
 
 Every handler formats through `MaskingFormatter`, which replaces the configured token and API key
-(and anything shaped like a credential) in the final text, tracebacks included. `gui.app` calls
+(and anything shaped like a credential) in the final text, tracebacks included. `gui.launcher` calls
 `setup_logging` once; `plexsync run` uses the same code.
 """
 

@@ -30,6 +30,7 @@ class NoticeKind(StrEnum):
     RECOVERED = "recovered"
     AUTH = "auth"
     DEAD_LETTERED = "dead_lettered"
+    DEMO = "demo"  # the demo's greeting: where its controls are
 
 
 DEFAULT_COOLDOWNS: dict[NoticeKind, float] = {
@@ -96,8 +97,12 @@ class NotificationPolicy:
 
     def auth_failed(self, service: str, message: str) -> Notice | None:
         name = service.strip().capitalize() or "A service"
-        text = message or "Check the token in the settings."
-        return self._offer(Notice(NoticeKind.AUTH, f"{name} rejected the sign-in", text, True))
+        title = f"{name} rejected the sign-in"
+        what = "API key" if name == "Stash" else "token"
+        text = f"Syncing is paused until the {what} is fixed in Settings."
+        if message and not _restates(message, title):
+            text = f"{message}. {text}" if not message.endswith(".") else f"{message} {text}"
+        return self._offer(Notice(NoticeKind.AUTH, title, text, True))
 
     def dead_lettered(self, count: int) -> None:
         """Collect; `due()` reports the batch when its window has passed."""
@@ -129,7 +134,7 @@ class NotificationPolicy:
         notice = Notice(
             NoticeKind.DEAD_LETTERED,
             f"{count} {noun} failed",
-            f"{count} {noun} failed, see the dead-letter queue.",
+            "Listed under Failed scenes in the status window; the rest keep syncing.",
         )
         self._last_shown[notice.kind] = now
         return notice
@@ -211,3 +216,9 @@ class TrayNotifier(QObject):
             self._show(notice)
         except Exception:
             logger.exception("Could not show a notification")
+
+
+def _restates(message: str, title: str) -> bool:
+    """Whether `message` only says what `title` says (a notification body must add to it)."""
+    words = {w.strip(".,:").casefold() for w in message.split()}
+    return words <= {w.casefold() for w in title.split()} | {"the", "a", "token", "key", "api"}

@@ -1,30 +1,35 @@
 """What the tray says about an engine snapshot: the state to draw and the words to show.
 
-Pure functions of an `EngineStatus` and the current time, so they are tested without Qt. The
-words never depend on colour alone: every state has its own text, and an open breaker says when
-it will try again.
+Pure functions of an `EngineStatus` and the current time, so they are tested without Qt.
+`tray_state()` is the one place that turns Plex's breaker, Stash's health and the engine's own
+health into the icon's state; the tray, the fallback window and the status window's header all
+use it. The words never depend on colour alone, and every message names the service it is about.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 from enum import StrEnum
 
 from engine.breaker import CircuitState
-from engine.events import EngineStatus
+from engine.events import EngineStatus, ServiceHealth
+from gui.widgets import timefmt
 
 APP_TITLE = "PlexSync Tray"
 
 
 class TrayState(StrEnum):
-    """What the icon shows. Breaker states plus the three reasons not to sync at all."""
+    """What the icon shows: Plex's breaker, Stash's health, the engine's health, and the
+    reasons not to sync at all."""
 
     CLOSED = "closed"
-    HALF_OPEN = "half_open"
+    HALF_OPEN = "half_open"  # also a reset or retry waiting for Plex's answer
     OPEN = "open"
     PAUSED = "paused"
     UNCONFIGURED = "unconfigured"
     AUTH_FAILED = "auth_failed"
+    STASH_PROBLEM = "stash_problem"  # Stash unreachable or answering with errors
+    ENGINE_ERROR = "engine_error"  # the engine itself is broken: nothing syncs
 
 
 STATE_WORDS: dict[TrayState, str] = {
@@ -33,23 +38,88 @@ STATE_WORDS: dict[TrayState, str] = {
     TrayState.OPEN: "Plex is unreachable",
     TrayState.PAUSED: "Syncing is paused",
     TrayState.UNCONFIGURED: "Not set up yet",
-    TrayState.AUTH_FAILED: "Plex rejected the sign-in",
+    TrayState.AUTH_FAILED: "A sign-in was rejected",
+    TrayState.STASH_PROBLEM: "Stash is unreachable",
+    TrayState.ENGINE_ERROR: "The sync engine has stopped working",
 }
+
+SERVICE_NAMES = {"plex": "Plex", "stash": "Stash"}
+MENU_TEXT_LIMIT = 70
 
 
 def tray_state(status: EngineStatus | None) -> TrayState:
-    """The one state the icon shows; a problem the user must fix wins over the breaker."""
+    """The one state the icon shows; what stops everything wins, then what the user must fix."""
+    if status is not None and status.engine_error:
+        return TrayState.ENGINE_ERROR
     if status is None or not status.configured:
         return TrayState.UNCONFIGURED
     if status.auth_error:
         return TrayState.AUTH_FAILED
     if status.paused:
         return TrayState.PAUSED
-    return {
-        CircuitState.CLOSED: TrayState.CLOSED,
-        CircuitState.HALF_OPEN: TrayState.HALF_OPEN,
-        CircuitState.OPEN: TrayState.OPEN,
-    }[CircuitState(status.breaker_state)]
+    breaker = CircuitState(status.breaker_state)
+    if breaker is CircuitState.OPEN:
+        return TrayState.OPEN
+    if breaker is CircuitState.HALF_OPEN or status.plex_checking:
+        return TrayState.HALF_OPEN
+    if stash_problem(status):
+        return TrayState.STASH_PROBLEM
+    return TrayState.CLOSED
+
+
+def stash_problem(status: EngineStatus) -> bool:
+    return status.stash_health in (ServiceHealth.UNREACHABLE, ServiceHealth.ERROR)
+
+
+def auth_service_name(status: EngineStatus | None) -> str:
+    """`Plex` or `Stash`: whose sign-in was rejected (Plex when the engine did not say)."""
+    service = status.auth_service if status is not None else None
+    return SERVICE_NAMES.get(service or "plex", "Plex")
+
+
+def fix_sign_in_label(status: EngineStatus | None) -> str:
+    return f"Fix the {auth_service_name(status)} sign-in…"
+
+
+def stash_words(status: EngineStatus) -> str:
+    """Stash's health in words, always naming Stash."""
+    if status.stash_health is ServiceHealth.UNREACHABLE:
+        words = "Stash is unreachable"
+    elif status.stash_health is ServiceHealth.ERROR:
+        words = "Stash answered with an error"
+    elif status.stash_health is ServiceHealth.AUTH_FAILED:
+        words = "Stash rejected the API key"
+    elif status.stash_health is ServiceHealth.OK:
+        return "Stash: connected"
+    else:
+        return "Stash: not contacted yet"
+    detail = status.stash_error
+    if not detail:
+        return words
+    return detail if detail.startswith("Stash") else f"{words}: {detail}"
+
+
+def with_engine_error(status: EngineStatus | None, message: str) -> EngineStatus:
+    """`status` (or an empty snapshot) marked as broken: for a host whose engine failed."""
+    base = status or EngineStatus(
+        breaker_state=CircuitState.CLOSED,
+        opened_at=None,
+        retry_at=None,
+        pending=0,
+        in_progress=0,
+        waiting=0,
+        dlq=0,
+        last_sync_at=None,
+        synced_today=0,
+        configured=False,
+        paused=False,
+        paused_until=None,
+        auth_error=None,
+        last_error=None,
+        progress=None,
+        running=False,
+    )
+    return dataclasses.replace(base, engine_error=message)
 
 
 def format_duration(seconds: float) -> str:
@@ -65,12 +135,20 @@ def format_duration(seconds: float) -> str:
 
 
 def format_clock(epoch: float, now: float) -> str:
-    """A local time: `14:02` today, `3 Mar 14:02` on another day."""
-    when = dt.datetime.fromtimestamp(epoch, tz=dt.UTC).astimezone()
-    today = dt.datetime.fromtimestamp(now, tz=dt.UTC).astimezone()
-    if when.date() == today.date():
-        return when.strftime("%H:%M")
-    return f"{when.day} {when.strftime('%b %H:%M')}"
+    """A local time in the one style the whole app uses (see gui/widgets/timefmt.py)."""
+    return timefmt.format_clock(epoch, now)
+
+
+def failed_scenes(count: int) -> str:
+    """The plain words for dead-letter entries: `1 failed scene`, `3 failed scenes`."""
+    return "1 failed scene" if count == 1 else f"{count:,} failed scenes"
+
+
+def dlq_menu_label(count: int) -> str:
+    return f"Failed scenes ({count:,})…"
+
+
+DLQ_EXPLAINED = "Scenes that failed after every retry (the dead-letter queue)"
 
 
 def status_line(status: EngineStatus | None, now: float) -> str:
@@ -91,7 +169,13 @@ def status_line(status: EngineStatus | None, now: float) -> str:
             return f"{words} until restart"
         return f"{words} until {format_clock(status.paused_until, now)}"
     if state is TrayState.AUTH_FAILED and status.auth_error:
-        return status.auth_error
+        name = auth_service_name(status)
+        text = status.auth_error
+        return text if text.startswith(name) else f"{name}: {text}"
+    if state is TrayState.HALF_OPEN and status.breaker_state is CircuitState.CLOSED:
+        return "Checking Plex…"  # a reset: closed, but no real answer yet
+    if state is TrayState.STASH_PROBLEM:
+        return stash_words(status)
     if state is TrayState.CLOSED and status.progress is not None:
         progress = status.progress
         return f"Syncing {progress.done} of {progress.total}"
@@ -99,7 +183,7 @@ def status_line(status: EngineStatus | None, now: float) -> str:
 
 
 def counts_line(status: EngineStatus | None) -> str | None:
-    """`3 waiting · 2 in the dead-letter queue`, or None when there is nothing to count."""
+    """`3 queued · 2 failed scenes`, or None when there is nothing to count."""
     if status is None:
         return None
     parts = []
@@ -107,23 +191,64 @@ def counts_line(status: EngineStatus | None) -> str | None:
     if queued:
         parts.append(f"{queued} queued")
     if status.dlq:
-        parts.append(f"{status.dlq} in the dead-letter queue")
+        parts.append(failed_scenes(status.dlq))
     return " · ".join(parts) or None
 
 
 def last_sync_line(status: EngineStatus | None, now: float) -> str:
-    if status is None or status.last_sync_at is None:
-        return "Last sync: never"
-    return f"Last sync: {format_clock(status.last_sync_at, now)}"
+    """`Last sync: 09:12 · checked 14:30`: the check shows that an idle app is awake."""
+    synced = (
+        "never"
+        if status is None or status.last_sync_at is None
+        else (format_clock(status.last_sync_at, now))
+    )
+    checked = None if status is None else status.last_checked_at
+    if checked is None:
+        return f"Last sync: {synced}"
+    return f"Last sync: {synced} · checked {format_clock(checked, now)}"
+
+
+def other_problems(status: EngineStatus | None) -> list[str]:
+    """Problems the headline does not already name (each naming its service), or what to do
+    when the engine is broken; for the tooltip and the menu."""
+    state = tray_state(status)
+    if status is None:
+        return []
+    if state is TrayState.ENGINE_ERROR:
+        return [
+            status.engine_error or "",
+            "Nothing syncs now. Quit and start PlexSync Tray again; the log has details.",
+        ]
+    if state not in (TrayState.STASH_PROBLEM, TrayState.UNCONFIGURED) and stash_problem(status):
+        return [stash_words(status)]
+    return []
+
+
+def advice(status: EngineStatus | None) -> str | None:
+    """What the user can do about the state, where the menu's entries do not already say it."""
+    state = tray_state(status)
+    if state is TrayState.AUTH_FAILED:
+        return f"Check the {auth_service_name(status)} sign-in in Settings."
+    if state is TrayState.STASH_PROBLEM:
+        return "Changes in Stash are picked up once Stash answers again."
+    return None
+
+
+def short(text: str, limit: int = MENU_TEXT_LIMIT) -> str:
+    """`text` cut to `limit` characters with an ellipsis (menu entries stay one short line)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def tooltip_text(status: EngineStatus | None, now: float) -> str:
-    """The tray tooltip: name, state with countdown, counts, last successful sync."""
-    lines = [APP_TITLE, status_line(status, now)]
+    """The tray tooltip: name, state with countdown, other problems, counts, last sync."""
+    lines = [APP_TITLE, status_line(status, now), *other_problems(status)]
+    hint = advice(status)
+    if hint:
+        lines.append(hint)
     counts = counts_line(status)
     if counts:
         lines.append(counts)
-    if status is not None and status.configured:
+    if status is not None and status.configured and not status.engine_error:
         lines.append(last_sync_line(status, now))
     return "\n".join(lines)
 

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -28,26 +27,33 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.config import ConfigLoad, PlexSyncConfig, save_config
-from engine.errors import SyncError
 from engine.secret_store import SECRET_FIELDS, SecretStore, storage_text
 from gui.autostart import Autostart
 from gui.background import Runner, run_in_thread
+from gui.presentation import APP_TITLE
 from gui.settings_fields import (
     ErrorLabel,
     LibraryPicker,
     PathMappingsEditor,
     SecretEdit,
-    number_box,
     with_error,
 )
+from gui.settings_help import (
+    describe_failure,
+    help_label,
+    plex_token_help,
+    stash_key_help,
+    user_words,
+)
 from gui.settings_notice import LoadNotice, problems_by_field
+from gui.settings_numbers import NumberEdit
+from gui.window_fit import add_close_keys, resize_to_fit
 
 logger = logging.getLogger(__name__)
 
@@ -68,17 +74,28 @@ MATCH_OPTIONS = (
     ("lock_synced_fields", "Lock synced fields so Plex agents don't overwrite them"),
     ("live_updates", "Live updates: act on Plex's and Stash's notifications within seconds"),
 )
-NUMBERS = (  # name, label, integer, suffix, tab
-    ("plex_connect_timeout", "Connect timeout", False, " s", "plex"),
-    ("plex_read_timeout", "Read timeout", False, " s", "plex"),
-    ("poll_interval", "Check Stash every", False, " s", "sync"),
-    ("failure_threshold", "Open the breaker after", True, " failures", "resilience"),
-    ("recovery_timeout", "Try Plex again after", False, " s", "resilience"),
-    ("success_threshold", "Close it after", True, " successes", "resilience"),
-    ("max_retries", "Retries per scene", True, "", "resilience"),
-    ("max_in_flight", "Plex requests at once, at most", True, "", "resilience"),
-    ("dlq_retention_days", "Keep dead-letter entries for", True, " days", "resilience"),
+SECONDS = ("second", "seconds")
+NUMBERS = (  # name, label, integer, unit (one, many), tab
+    ("plex_connect_timeout", "Co&nnect timeout", False, SECONDS, "plex"),
+    ("plex_read_timeout", "&Read timeout", False, SECONDS, "plex"),
+    ("poll_interval", "Check Stash &every", False, SECONDS, "sync"),
+    ("failure_threshold", "Stop calling Plex &after", True, ("failure", "failures"), "resilience"),
+    ("recovery_timeout", "&Try Plex again after", False, SECONDS, "resilience"),
+    ("success_threshold", "Back in step &after", True, ("success", "successes"), "resilience"),
+    ("max_retries", "Retries &per scene", True, ("retry", "retries"), "resilience"),
+    ("max_in_flight", "Plex requests at &once", True, ("request", "requests"), "resilience"),
+    ("dlq_retention_days", "&Keep failed scenes for", True, ("day", "days"), "resilience"),
 )
+TEST_FIELDS = {  # what each "Test connection" uses: a change to any of them clears its result
+    "plex": (
+        "plex_url",
+        "plex_token",
+        "plex_ca_bundle",
+        "plex_connect_timeout",
+        "plex_read_timeout",
+    ),
+    "stash": ("stash_url", "stash_api_key", "stash_ca_bundle"),
+}
 TAB_TITLES = {
     "plex": "Plex",
     "stash": "Stash",
@@ -86,22 +103,6 @@ TAB_TITLES = {
     "resilience": "Resilience",
     "app": "App",
 }
-
-
-def error_text(message: str) -> str:
-    """pydantic's message without its "Value error, " prefix."""
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if message.startswith(prefix):
-            return message[len(prefix) :]
-    return message
-
-
-def describe_failure(error: BaseException) -> str:
-    if isinstance(error, SyncError):
-        return f"{error.title}: {error.message}" if error.message else error.title
-    if isinstance(error, ImportError):
-        return "This build cannot test the connection yet."
-    return f"Unexpected error ({type(error).__name__})."
 
 
 def _default_plex_tester(config: PlexSyncConfig) -> list[str]:
@@ -114,6 +115,12 @@ def _default_stash_tester(config: PlexSyncConfig) -> str:
     from engine.stash_client import test_stash_connection
 
     return test_stash_connection(config)
+
+
+def _number_or_text(box: NumberEdit) -> float | str:
+    """The number, or the raw text (so the model rejects it too and nothing is saved)."""
+    value = box.value()
+    return box.text() if value is None else value
 
 
 class SettingsDialog(QDialog):
@@ -135,7 +142,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("PlexSync Tray settings")
+        self.setWindowTitle(f"Settings – {APP_TITLE}")  # ends in the app's name: named once
         self.setMinimumSize(520, 420)
         self._original = config
         self._config_file = config_file
@@ -157,13 +164,18 @@ class SettingsDialog(QDialog):
         self.errors: dict[str, ErrorLabel] = {}
         self._field_tab: dict[str, str] = {}
         self.checks: dict[str, QCheckBox] = {}
-        self.numbers: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self.numbers: dict[str, NumberEdit] = {}
+        self._test_generation = {"plex": 0, "stash": 0}  # a change makes a running test stale
+        self._running_test: dict[str, int] = {}
         self._build()
         self._load(config)
         self._loaded_form = self.form_data()
         self._show_load_report()
         self._plex_tested.connect(self._on_plex_tested)
         self._stash_tested.connect(self._on_stash_tested)
+        self._clear_tests_on_change()
+        resize_to_fit(self, self.sizeHint())
+        add_close_keys(self)
         self.validate()
 
     # --- layout ---------------------------------------------------------------------------
@@ -204,6 +216,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
 
     def _row(self, tab: str, name: str, label: str, editor: QWidget, hint: str = "") -> None:
+        """A labelled field; the label's & is its mnemonic (Alt+letter focuses the field)."""
+        editor.setAccessibleName(label.replace("&", ""))
         box, error = with_error(editor, hint)
         self.errors[name] = error
         self._field_tab[name] = tab
@@ -218,10 +232,13 @@ class SettingsDialog(QDialog):
 
     def _build_plex(self) -> None:
         self.plex_url = self._line("plex_url", "http://192.168.1.10:32400")
-        self._row("plex", "plex_url", "Server URL", self.plex_url)
+        self._row("plex", "plex_url", "Server &URL", self.plex_url)
         self.plex_token = SecretEdit("plex_token", "X-Plex-Token")
         self.plex_token.textChanged.connect(self.validate)
-        self._row("plex", "plex_token", "Token", self.plex_token)
+        self._row("plex", "plex_token", "&Token", self.plex_token)
+        self.plex_help = help_label(plex_token_help())
+        self.plex_help.setObjectName("plex_help")
+        self._forms["plex"].addRow(self.plex_help)
         self.secret_storage = QLabel(
             f"The token and API key are kept in {storage_text(self._secrets)}."
         )
@@ -230,8 +247,9 @@ class SettingsDialog(QDialog):
         self._forms["plex"].addRow(self.secret_storage)
         self.plex_ca_bundle = self._line("plex_ca_bundle", "System certificates")
         hint = "For https with a self-signed or private CA: that CA's certificate file (PEM)."
-        self._row("plex", "plex_ca_bundle", "CA certificate", self.plex_ca_bundle, hint)
-        self.plex_test = QPushButton("Test connection")
+        self._row("plex", "plex_ca_bundle", "&CA certificate", self.plex_ca_bundle, hint)
+        self.plex_test = QPushButton("Te&st connection")
+        self.plex_test.setToolTip("Connect to Plex with these settings and list its libraries")
         self.plex_test.setObjectName("plex_test")
         self.plex_test.clicked.connect(self.on_plex_test_clicked)
         self.plex_result = QLabel()
@@ -240,18 +258,22 @@ class SettingsDialog(QDialog):
         self.libraries = LibraryPicker()
         self.libraries.changed.connect(self.validate)
         hint = "None checked: every movie library. Test the connection to list them."
-        self._row("plex", "plex_libraries", "Libraries", self.libraries, hint)
+        self._row("plex", "plex_libraries", "&Libraries", self.libraries, hint)
 
     def _build_stash(self) -> None:
         self.stash_url = self._line("stash_url", "http://localhost:9999")
-        self._row("stash", "stash_url", "Stash URL", self.stash_url)
+        self._row("stash", "stash_url", "Stash &URL", self.stash_url)
         self.stash_api_key = SecretEdit("stash_api_key", "Leave empty if Stash has no login")
         self.stash_api_key.textChanged.connect(self.validate)
-        self._row("stash", "stash_api_key", "API key", self.stash_api_key)
+        self._row("stash", "stash_api_key", "API &key", self.stash_api_key)
+        self.stash_help = help_label(stash_key_help())
+        self.stash_help.setObjectName("stash_help")
+        self._forms["stash"].addRow(self.stash_help)
         self.stash_ca_bundle = self._line("stash_ca_bundle", "System certificates")
         hint = "For https with a self-signed or private CA: that CA's certificate file (PEM)."
-        self._row("stash", "stash_ca_bundle", "CA certificate", self.stash_ca_bundle, hint)
-        self.stash_test = QPushButton("Test connection")
+        self._row("stash", "stash_ca_bundle", "&CA certificate", self.stash_ca_bundle, hint)
+        self.stash_test = QPushButton("Te&st connection")
+        self.stash_test.setToolTip("Connect to Stash with these settings")
         self.stash_test.setObjectName("stash_test")
         self.stash_test.clicked.connect(self.on_stash_test_clicked)
         self.stash_result = QLabel()
@@ -267,7 +289,7 @@ class SettingsDialog(QDialog):
         self.mappings = PathMappingsEditor()
         self.mappings.changed.connect(self.validate)
         hint = "Where Stash and Plex see the same folder under different paths."
-        self._row("sync", "path_mappings", "Path mappings", self.mappings, hint)
+        self._row("sync", "path_mappings", "&Path mappings", self.mappings, hint)
         for name, label in MATCH_OPTIONS:
             self._forms["sync"].addRow(self._check(name, label))
             self._field_tab[name] = "sync"
@@ -277,11 +299,11 @@ class SettingsDialog(QDialog):
             self.library_check.addItem(value.capitalize(), value)
         self.library_check.currentIndexChanged.connect(self.validate)
         hint = "Compare Stash with Plex on its own (also: Check library now, in the tray menu)."
-        self._row("sync", "library_check", "Check library", self.library_check, hint)
+        self._row("sync", "library_check", "Check &library", self.library_check, hint)
 
     def _build_numbers(self) -> None:
-        for name, label, integer, suffix, tab in NUMBERS:
-            box = number_box(name, integer=integer, suffix=suffix)
+        for name, label, integer, unit, tab in NUMBERS:
+            box = NumberEdit(name, integer=integer, unit=unit)
             box.valueChanged.connect(self.validate)
             self.numbers[name] = box
             self._row(tab, name, label, box)
@@ -361,7 +383,7 @@ class SettingsDialog(QDialog):
             "stash_ca_bundle": self.stash_ca_bundle.text(),
             "library_check": self.library_check.currentData(),
         }
-        data.update({name: box.value() for name, box in self.numbers.items()})
+        data.update({name: _number_or_text(box) for name, box in self.numbers.items()})
         data.update({name: box.isChecked() for name, box in self.checks.items()})
         return data
 
@@ -375,11 +397,17 @@ class SettingsDialog(QDialog):
             for item in exc.errors(include_input=False, include_url=False):
                 loc = [str(part) for part in item["loc"]]
                 name = loc[0] if loc else ""
-                message = error_text(str(item["msg"]))
+                message = user_words(item)
                 if name == "path_mappings" and len(loc) >= 3:
                     column = "Stash path" if loc[2] == "stash_prefix" else "Plex path"
-                    message = f"Row {int(loc[1]) + 1}, {column}: {message}"
+                    row = self.mappings.table_row(int(loc[1])) + 1
+                    message = f"Row {row}, {column}: {message}"
                 problems.setdefault(name, []).append(message)
+        for name, box in self.numbers.items():  # the box's own words, not pydantic's
+            problem = box.problem()
+            problems.pop(name, None)
+            if problem:
+                problems[name] = [problem]
         shown = {name: list(messages) for name, messages in problems.items()}
         form = self.form_data()
         for name, messages in self._load_problems.items():
@@ -492,29 +520,41 @@ class SettingsDialog(QDialog):
         except ValidationError:
             return None
 
+    def _clear_tests_on_change(self) -> None:
+        """A test's result speaks for the fields it used: any change to them clears it."""
+        for service, fields in TEST_FIELDS.items():
+            for name in fields:
+                editor = self.numbers.get(name) or self.findChild(QLineEdit, name)
+                signal = editor.valueChanged if isinstance(editor, NumberEdit) else None
+                if signal is None and isinstance(editor, QLineEdit):
+                    signal = editor.textChanged
+                if signal is not None:
+                    signal.connect(lambda *_args, s=service: self._clear_test(s))
+
+    def _clear_test(self, service: str) -> None:
+        self._test_generation[service] += 1
+        (self.plex_result if service == "plex" else self.stash_result).setText("")
+
     @Slot()
     def on_plex_test_clicked(self) -> None:
-        fields = (
-            "plex_url",
-            "plex_token",
-            "plex_ca_bundle",
-            "plex_connect_timeout",
-            "plex_read_timeout",
-        )
-        config = self._config_for_test(fields)
+        config = self._config_for_test(TEST_FIELDS["plex"])
         if config is None or not config.plex_url:
             self.plex_result.setText("Enter a valid Plex URL first.")
             return
         self.plex_test.setEnabled(False)
         self.plex_result.setText("Testing…")
-        tester = self._plex_tester
+        tester, generation = self._plex_tester, self._test_generation["plex"]
+        self._running_test["plex"] = generation
         self._runner(lambda: tester(config), self._plex_tested.emit)
 
     @Slot(object, object)
     def _on_plex_tested(self, libraries: list[str] | None, error: BaseException | None) -> None:
         self.plex_test.setEnabled(True)
+        if self._running_test.get("plex") != self._test_generation["plex"]:
+            return  # a field changed while testing: this answer is about other settings
         if error is not None or libraries is None:
-            self.plex_result.setText(f"✗ {describe_failure(error or RuntimeError())}")
+            logger.info("Plex connection test failed: %s", error)
+            self.plex_result.setText(f"✗ {describe_failure(error or RuntimeError(), 'Plex')}")
             return
         count = len(libraries)
         noun = "library" if count == 1 else "libraries"
@@ -523,19 +563,23 @@ class SettingsDialog(QDialog):
 
     @Slot()
     def on_stash_test_clicked(self) -> None:
-        config = self._config_for_test(("stash_url", "stash_api_key", "stash_ca_bundle"))
+        config = self._config_for_test(TEST_FIELDS["stash"])
         if config is None:
             self.stash_result.setText("Enter a valid Stash URL first.")
             return
         self.stash_test.setEnabled(False)
         self.stash_result.setText("Testing…")
-        tester = self._stash_tester
+        tester, generation = self._stash_tester, self._test_generation["stash"]
+        self._running_test["stash"] = generation
         self._runner(lambda: tester(config), self._stash_tested.emit)
 
     @Slot(object, object)
     def _on_stash_tested(self, version: str | None, error: BaseException | None) -> None:
         self.stash_test.setEnabled(True)
+        if self._running_test.get("stash") != self._test_generation["stash"]:
+            return  # a field changed while testing: this answer is about other settings
         if error is not None:
-            self.stash_result.setText(f"✗ {describe_failure(error)}")
+            logger.info("Stash connection test failed: %s", error)
+            self.stash_result.setText(f"✗ {describe_failure(error, 'Stash')}")
             return
         self.stash_result.setText(f"✓ Connected to Stash {version}.")

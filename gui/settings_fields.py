@@ -1,5 +1,5 @@
 """Editors for the settings dialog: masked secrets, the library picker, the path mappings table,
-number boxes bounded by the config model, and the inline error label every field gets."""
+the config model's number bounds, and the inline error label every field gets."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -38,23 +36,6 @@ def field_bounds(name: str) -> tuple[float, float]:
         elif isinstance(item, Le):
             high = float(item.le)  # type: ignore[arg-type]
     return low, high
-
-
-def number_box(name: str, *, integer: bool, suffix: str = "") -> QSpinBox | QDoubleSpinBox:
-    low, high = field_bounds(name)
-    box: QSpinBox | QDoubleSpinBox
-    if integer:
-        box = QSpinBox()
-        box.setRange(int(low), int(high))
-    else:
-        box = QDoubleSpinBox()
-        box.setDecimals(1)
-        box.setRange(low, high)
-    if suffix:
-        box.setSuffix(suffix)
-    box.setObjectName(name)
-    box.setAccelerated(True)
-    return box
 
 
 class ErrorLabel(QLabel):
@@ -77,6 +58,7 @@ class ErrorLabel(QLabel):
 def with_error(editor: QWidget, hint: str = "") -> tuple[QWidget, ErrorLabel]:
     """`editor` above its (hidden) error label and an optional grey hint."""
     box = QWidget()
+    box.setFocusProxy(editor)  # a label's mnemonic (its buddy is `box`) focuses the editor
     layout = QVBoxLayout(box)
     layout.setContentsMargins(0, 0, 0, 0)
     layout.setSpacing(2)
@@ -103,6 +85,7 @@ class SecretEdit(QWidget):
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.edit.setPlaceholderText(placeholder)
         self.edit.textChanged.connect(self.textChanged)
+        self.setFocusProxy(self.edit)
         self.reveal = QToolButton(self)
         self.reveal.setText("Show")
         self.reveal.setCheckable(True)
@@ -176,9 +159,11 @@ class PathMappingsEditor(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setMinimumHeight(90)
         self.table.itemChanged.connect(lambda _item: self.changed.emit())
-        self.add_button = QPushButton("Add mapping", self)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move between cells
+        self.add_button = QPushButton("A&dd mapping", self)
         self.add_button.clicked.connect(lambda: self.add_row("", ""))
-        self.remove_button = QPushButton("Remove", self)
+        self.remove_button = QPushButton("Re&move", self)
+        self.remove_button.setToolTip("Remove the selected mappings")
         self.remove_button.clicked.connect(self.remove_selected)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
@@ -215,9 +200,22 @@ class PathMappingsEditor(QWidget):
             self.changed.emit()
 
     def values(self) -> list[dict[str, Any]]:
+        """The rows with anything in them (a row just added and still blank is not an error)."""
         result = []
         for row in range(self.table.rowCount()):
             cells = [self.table.item(row, col) for col in (0, 1)]
             stash, plex = ((c.text().strip() if c is not None else "") for c in cells)
-            result.append({"stash_prefix": stash, "plex_prefix": plex})
+            if stash or plex:
+                result.append({"stash_prefix": stash, "plex_prefix": plex})
         return result
+
+    def table_row(self, index: int) -> int:
+        """The table row (0-based) of the `index`-th entry of `values()`."""
+        filled = [
+            row
+            for row in range(self.table.rowCount())
+            if any(
+                (c := self.table.item(row, col)) is not None and c.text().strip() for col in (0, 1)
+            )
+        ]
+        return filled[index] if index < len(filled) else index

@@ -22,13 +22,16 @@ from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from engine.events import EngineStatus, JobOutcome, Progress
+from gui.presentation import APP_TITLE
 from gui.store_reader import OUTAGE_DAYS, Section, StoreReader, StoreSnapshot
+from gui.widgets.activity_panel import add_activity_tab
 from gui.widgets.counters import CounterPanel, Counters, SyncProgress
 from gui.widgets.dlq_panel import DlqPanel
 from gui.widgets.library_check_panel import CheckReader, LibraryCheckPanel
-from gui.widgets.outage_timeline import OutageTimeline, stats_text
+from gui.widgets.outage_timeline import SERVICES, OutageTimeline, stats_text
 from gui.widgets.state_header import StateHeader
 from gui.widgets.throughput_chart import ThroughputChart
+from gui.window_fit import add_close_keys, resize_to_fit
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +78,9 @@ class StatusWindow(QMainWindow):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("PlexSync – Status")
+        # Ends in the display name, so platforms that append it (Qt's formatWindowTitle skips a
+        # title that already ends with it) do not name the app twice.
+        self.setWindowTitle(self.tr("Status – %1").replace("%1", APP_TITLE))
         self.setObjectName("statusWindow")
         # Closing hides the window; it must never count as "the last window" and quit the app.
         self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
@@ -90,12 +95,14 @@ class StatusWindow(QMainWindow):
         self.check_reader = CheckReader(database, parent=self)
         self._build_widgets()
         self._build_layout()
+        self.activity = add_activity_tab(self, self.tabs, bridge, database)
         self._connect()
         self._tick = QTimer(self, interval=TICK_MS)
         self._tick.timeout.connect(self._on_tick)
         self._follow_up = QTimer(self, interval=COMMAND_FOLLOW_UP_MS, singleShot=True)
         self._follow_up.timeout.connect(self._on_follow_up)
-        self.resize(DEFAULT_SIZE.expandedTo(self.minimumSizeHint()))
+        resize_to_fit(self, DEFAULT_SIZE)
+        add_close_keys(self)
         status = getattr(bridge, "status", None)
         if isinstance(status, EngineStatus):
             self.on_bridge_status_changed(status)
@@ -119,9 +126,13 @@ class StatusWindow(QMainWindow):
         history_layout.addWidget(self.timeline, 1)
         history_layout.addWidget(self.outage_summary)
         history_layout.addWidget(self.throughput, 1)
-        self.tabs.addTab(self.dlq, "Dead-letter queue")
-        self.tabs.addTab(history, "History")
-        self.tabs.addTab(self.library_check, "Library check")
+        self.tabs.addTab(self.dlq, self.tr("&Failed scenes"))
+        self.tabs.addTab(history, self.tr("&History"))
+        self.tabs.addTab(self.library_check, self.tr("&Library check"))
+        self.tabs.setTabToolTip(
+            0, self.tr("Scenes that failed after every retry (the dead-letter queue)")
+        )
+        self.tabs.setAccessibleName(self.tr("Status sections"))
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.header)
@@ -129,6 +140,8 @@ class StatusWindow(QMainWindow):
         layout.addWidget(self.progress)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        # Created now, so the first message does not push the tabs up (no layout jump).
+        self.statusBar().setSizeGripEnabled(True)
         self._set_dlq_count(0)
 
     def _connect(self) -> None:
@@ -171,6 +184,11 @@ class StatusWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.dlq)
         self.show_and_raise()
 
+    def show_activity(self) -> None:
+        """Show the window on the Recent activity tab."""
+        self.tabs.setCurrentWidget(self.activity)
+        self.show_and_raise()
+
     def show_library_check(self) -> None:
         """Show the window on the library check tab."""
         self.tabs.setCurrentWidget(self.library_check)
@@ -186,6 +204,7 @@ class StatusWindow(QMainWindow):
         self._follow_up.stop()
         self.reader.close()
         self.check_reader.close()
+        self.activity.close_reader()
 
     # --- bridge signals ------------------------------------------------------------------------
 
@@ -283,8 +302,18 @@ class StatusWindow(QMainWindow):
             self._set_dlq_count(snapshot.dlq.total)
         if snapshot.history is not None:
             history = snapshot.history
-            self.timeline.set_outages(history.outages, history.outages_since, history.now)
-            self.outage_summary.setText(stats_text(self.timeline.stats(), OUTAGE_DAYS))
+            self.timeline.set_outages(
+                history.outages,
+                history.outages_since,
+                history.now,
+                stash_outages=history.stash_outages,
+                runs=history.runs,
+            )
+            self.outage_summary.setText(
+                "\n".join(
+                    stats_text(self.timeline.stats(name), OUTAGE_DAYS, name) for name in SERVICES
+                )
+            )
             self.throughput.set_data(history.per_minute, history.now)
             self._history_minute = int(history.now // 60)
 
@@ -305,7 +334,7 @@ class StatusWindow(QMainWindow):
 
     def _set_dlq_count(self, count: int) -> None:
         index = self.tabs.indexOf(self.dlq)
-        self.tabs.setTabText(index, f"Dead-letter queue ({count:,})")
+        self.tabs.setTabText(index, self.tr("&Failed scenes (%1)").replace("%1", f"{count:,}"))
 
     def _show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)

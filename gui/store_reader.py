@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
+from engine.history import RunInterval
 from engine.store import DeadLetter, JobStore, Outage, QueueCounts
 from gui.widgets.timefmt import DAY, HOUR, local_midnight
 
@@ -55,6 +56,8 @@ class HistorySnapshot:
     now: float
     outages_since: float
     outages: tuple[Outage, ...]
+    stash_outages: tuple[Outage, ...]
+    runs: tuple[RunInterval, ...]  # when the app was running (the rest of the window is unknown)
     per_minute: tuple[tuple[float, int], ...]  # (minute start, scenes synced), last hour
 
 
@@ -74,7 +77,8 @@ class StoreReads(Protocol):
     def counts(self) -> QueueCounts: ...
     def dlq_list(self, limit: int = ..., offset: int = ...) -> list[DeadLetter]: ...
     def dlq_count(self) -> int: ...
-    def outages(self, since: float) -> list[Outage]: ...
+    def outages(self, since: float, service: str = ...) -> list[Outage]: ...
+    def runs(self, since: float) -> list[RunInterval]: ...
     def synced_per_minute(self, since: float) -> list[tuple[float, int]]: ...
     def synced_since(self, since: float) -> int: ...
     def get_value(self, key: str) -> Any: ...
@@ -99,6 +103,8 @@ def read_snapshot(store: StoreReads, sections: Section, now: float) -> StoreSnap
             now=now,
             outages_since=since,
             outages=tuple(store.outages(since)),
+            stash_outages=tuple(store.outages(since, "stash")),
+            runs=tuple(store.runs(since)),
             per_minute=tuple(store.synced_per_minute(now - HOUR)),
         )
     return StoreSnapshot(now, counts, dlq, history)

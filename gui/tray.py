@@ -26,9 +26,13 @@ from gui.icons import IconCache
 from gui.notifications import Notice, NoticeKind
 from gui.presentation import (
     APP_TITLE,
-    STATE_WORDS,
+    DLQ_EXPLAINED,
     TrayState,
+    dlq_menu_label,
+    fix_sign_in_label,
     needs_countdown,
+    other_problems,
+    short,
     status_line,
     tooltip_text,
     tray_state,
@@ -119,6 +123,10 @@ class TrayController(QObject):
         self.status_action = QAction(APP_TITLE, menu)
         self.status_action.setEnabled(False)
         menu.addAction(self.status_action)
+        self.problem_action = QAction("", menu)  # another service's problem, or what to do
+        self.problem_action.setEnabled(False)
+        self.problem_action.setVisible(False)
+        menu.addAction(self.problem_action)
         menu.addSeparator()
         self.fix_auth_action = self._add("Fix the Plex sign-in…", self.handlers.open_settings)
         self.sync_now_action = self._add("Sync now", self.bridge.sync_now)
@@ -133,7 +141,8 @@ class TrayController(QObject):
         self.pause_menu_action = menu.addMenu(self.pause_menu)
         menu.addSeparator()
         self.check_action = self._add("Check library now", self.bridge.check_now)
-        self.dlq_action = self._add("Dead-letter queue…", self.handlers.open_dead_letters)
+        self.dlq_action = self._add(dlq_menu_label(0), self.handlers.open_dead_letters)
+        self.dlq_action.setToolTip(DLQ_EXPLAINED)
         self.status_window_action = self._add("Status…", self._open_status)
         self.settings_action = self._add("Settings…", self.handlers.open_settings)
         self.log_action = self._add("Open log folder", self.handlers.open_log_folder)
@@ -175,6 +184,10 @@ class TrayController(QObject):
         state = tray_state(status)
         now = self._clock()
         self._set_text(self.status_action, status_line(status, now))
+        problems = other_problems(status)
+        self._set_text(self.problem_action, short(problems[0]) if problems else "")
+        self.problem_action.setVisible(bool(problems))
+        self._set_text(self.fix_auth_action, fix_sign_in_label(status))
         configured = status is not None and status.configured
         breaker = CircuitState(status.breaker_state) if status is not None else None
         paused = status is not None and status.paused
@@ -189,7 +202,7 @@ class TrayController(QObject):
         self.pause_menu_action.setVisible(not paused)
         self.pause_menu_action.setEnabled(configured)
         dlq = status.dlq if status is not None else 0
-        self._set_text(self.dlq_action, f"Dead-letter queue ({dlq})…")
+        self._set_text(self.dlq_action, dlq_menu_label(dlq))
         self.dlq_action.setVisible(dlq > 0)
         self.status_window_action.setVisible(self.handlers.open_status is not None)
 
@@ -239,7 +252,7 @@ class TrayController(QObject):
         if state is not self._state:
             self._state = state
             self.icon.setIcon(self.icons.icon(state))
-            logger.info("Tray state: %s", STATE_WORDS[state])
+            logger.info("Tray state: %s", status_line(status, self._clock()))
             force = True  # a new state is worth saying at once
         if needs_countdown(status):
             if not self._countdown.isActive():

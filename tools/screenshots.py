@@ -66,11 +66,14 @@ class Shooter:
             tray = TrayHarness(desktop, sims, creds, self.workdir)
             self.desktop, self.tray, self.sims = desktop, tray, sims
             self.tray_states_and_history()
+            self.stash_problem()
             self.status_window()
             self.settings_dialog()
+            self.about_box()
             self.auth_failed()
             tray.app.stop()
             self.unconfigured()
+            self.engine_error()
         leaks = tray.leaks()
         if leaks:
             raise SystemExit(f"a secret leaked while taking screenshots: {leaks}")
@@ -119,6 +122,17 @@ class Shooter:
         self.desktop.keys("Down", "Return")
         tray.wait_for_colour("green", 5)
 
+    def stash_problem(self) -> None:
+        """Stash goes away: a blue diamond, and the menu says it is Stash."""
+        self.sims.stash.stop()
+        self.tray.wait_for_colour("blue", 10)
+        self.save_tray("tray-stash-problem.png")
+        menu = self.tray.open_menu()
+        self.save_region("tray-menu-stash.png", self.menu_region(menu))
+        self.desktop.keys("Escape")
+        self.sims.stash.start()
+        self.tray.wait_for_colour("green", 10)
+
     def status_window(self) -> None:
         x, y = self.tray.icon_rect.centre
         self.desktop.click(x, y, button=1)
@@ -129,10 +143,14 @@ class Shooter:
         self.desktop.keys("ctrl+Tab")
         time.sleep(0.5)
         self.save_window("status-history.png", wid)
+        self.desktop.keys("ctrl+Tab", "ctrl+Tab")  # past Library check to Recent activity
+        time.sleep(1.0)  # its first page is read off the UI thread
+        self.save_window("status-activity.png", wid)
 
     def settings_dialog(self) -> None:
-        self.tray.open_menu()  # closed: Sync now, Pause ▸, Dead-letter queue, Status…, Settings…
-        self.desktop.keys("Down", "Down", "Down", "Down", "Down", "Return")
+        # closed: Sync now, Pause ▸, Check library now, Dead-letter queue, Status…, Settings…
+        self.tray.open_menu()
+        self.desktop.keys("Down", "Down", "Down", "Down", "Down", "Down", "Return")
         wid = self.wait_window(SETTINGS_TITLE)
         time.sleep(0.5)
         self.save_window("settings.png", wid)
@@ -143,6 +161,14 @@ class Shooter:
         self.desktop.xdotool("type", "--delay", "20", "plex.local:32400")
         time.sleep(0.5)
         self.save_window("settings-error.png", wid)
+        self.desktop.keys("Escape")
+
+    def about_box(self) -> None:
+        self.tray.open_menu()  # the first Up selects Quit, then Start at login, then About…
+        self.desktop.keys("Up", "Up", "Up", "Return")
+        wid = self.wait_window("^About PlexSync")
+        time.sleep(0.5)
+        self.save_window("about.png", wid)
         self.desktop.keys("Escape")
 
     def auth_failed(self) -> None:
@@ -166,6 +192,20 @@ class Shooter:
         empty.wait_for_colour("grey", 10)
         self.save_tray("tray-unconfigured.png")
         empty.app.stop()
+
+    def engine_error(self) -> None:
+        """The database cannot be opened (here: a folder in its place): a dark red stop sign."""
+        broken = TrayHarness(self.desktop, self.sims, self.tray.creds, self.workdir / "broken")
+        (broken.config_dir / "data" / "plexsync.sqlite3").mkdir(parents=True)
+        broken.launch()
+        self.tray = broken
+        broken.wait_for_colour("red", 10)
+        self.save_tray("tray-engine-error.png")
+        menu = broken.open_menu()
+        self.save_region("tray-menu-engine-error.png", self.menu_region(menu))
+        self.desktop.keys("Escape")
+        assert broken.app is not None
+        broken.app.stop()
 
     # --- pictures ---------------------------------------------------------------------------
 

@@ -17,11 +17,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the simulators (graphql-core) load only when one runs: `plexsync` starts fast
     from engine.sim.http_base import SimServer
-
-# The simulators (graphql-core for Stash) are imported only to run one: `plexsync` builds this
-# parser on every start, and importing them cost a fifth of a second of CPU per run.
 
 logger = logging.getLogger(__name__)
 
@@ -38,36 +35,63 @@ def add_sim_parser(subparsers: Any) -> None:
     kinds = sim.add_subparsers(dest="sim_kind", metavar="{plex,stash}", required=True)
 
     plex = kinds.add_parser("plex", help="a Plex Media Server simulator")
-    plex.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: any)")
-    plex.add_argument("--token", required=True, help="the X-Plex-Token clients must send")
-    plex.add_argument("--movies", type=int, default=50, help="catalogue size")
-    plex.add_argument("--seed", type=int, default=1, help="data seed (match the Stash side)")
     plex.add_argument(
-        "--path-prefix", default=None, help="folder of the movie files (/media; D:\\Media)"
+        "--port",
+        type=int,
+        default=0,
+        help="TCP port on 127.0.0.1, 0 for any free one (default: %(default)s)",
+    )
+    plex.add_argument("--token", required=True, help="the X-Plex-Token clients must send")
+    plex.add_argument(
+        "--movies", type=int, default=50, help="catalogue size (default: %(default)s)"
+    )
+    plex.add_argument(
+        "--seed", type=int, default=1, help="data seed, match the Stash side (default: %(default)s)"
+    )
+    plex.add_argument(
+        "--path-prefix",
+        default=None,
+        help="folder of the movie files (default: /media, or D:\\Media with --path-style windows)",
     )
     plex.add_argument(
         "--path-style",
         choices=("posix", "windows"),
         default="posix",
-        help="report paths like a Plex server on Linux/macOS or on Windows",
+        help="report paths like a Plex server on Linux/macOS or on Windows (default: %(default)s)",
     )
     plex.add_argument(
-        "--latency-ms", type=float, default=0.0, help="added to every answer (a slower Plex)"
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="added to every answer, a slower Plex (default: %(default)s)",
     )
     plex.add_argument(
         "--latency-per-kb-ms",
         type=float,
         default=0.0,
-        help="added per KiB of a request's body (poster uploads)",
+        help="added per KiB of a request's body, poster uploads (default: %(default)s)",
     )
     plex.set_defaults(func=run_plex)
 
     stash = kinds.add_parser("stash", help="a Stash GraphQL simulator")
-    stash.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: any)")
-    stash.add_argument("--api-key", required=True, help="the ApiKey clients must send ('' = none)")
-    stash.add_argument("--scenes", type=int, default=50, help="catalogue size")
-    stash.add_argument("--seed", type=int, default=1, help="data seed (match the Plex side)")
-    stash.add_argument("--path-prefix", default="/data", help="folder of the scene files")
+    stash.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="TCP port on 127.0.0.1, 0 for any free one (default: %(default)s)",
+    )
+    stash.add_argument(
+        "--api-key", required=True, help="the ApiKey clients must send ('' for none)"
+    )
+    stash.add_argument(
+        "--scenes", type=int, default=50, help="catalogue size (default: %(default)s)"
+    )
+    stash.add_argument(
+        "--seed", type=int, default=1, help="data seed, match the Plex side (default: %(default)s)"
+    )
+    stash.add_argument(
+        "--path-prefix", default="/data", help="folder of the scene files (default: %(default)s)"
+    )
     stash.set_defaults(func=run_stash)
 
 

@@ -26,6 +26,7 @@ class Counters:
     synced_today: int
     dlq: int
     last_sync_at: float | None
+    last_checked_at: float | None = None  # when Stash or Plex last answered (idle is not stale)
 
     @classmethod
     def from_status(cls, status: EngineStatus) -> Counters:
@@ -36,6 +37,7 @@ class Counters:
             synced_today=status.synced_today,
             dlq=status.dlq,
             last_sync_at=status.last_sync_at,
+            last_checked_at=status.last_checked_at,
         )
 
 
@@ -43,8 +45,8 @@ CAPTIONS = {
     "pending": "Pending",
     "in_progress": "In progress",
     "synced_today": "Synced today",
-    "dlq": "In the DLQ",
-    "last_sync": "Last successful sync",
+    "dlq": "Failed scenes",
+    "last_sync": "Last synced",
 }
 
 
@@ -100,7 +102,19 @@ class CounterPanel(QWidget):
     def refresh_relative_times(self) -> None:
         """Re-render "3 min ago" (called by the window's slow timer)."""
         if self._counters is not None:
-            self.values["last_sync"].setText(format_ago(self._counters.last_sync_at, self._clock()))
+            self.values["last_sync"].setText(
+                last_synced_text(
+                    self._counters.last_sync_at, self._counters.last_checked_at, self._clock()
+                )
+            )
+
+
+def last_synced_text(synced_at: float | None, checked_at: float | None, now: float) -> str:
+    """`14:02 (3 min ago) · last checked 14:30 (just now)`: an idle app is not a stale one."""
+    synced = format_ago(synced_at, now)
+    if checked_at is None:
+        return synced
+    return f"{synced} · last checked {format_ago(checked_at, now)}"
 
 
 def progress_text(progress: Progress) -> str:
@@ -129,6 +143,10 @@ class SyncProgress(QWidget):
         layout.addWidget(self.bar, 1)
         layout.addWidget(self.details)
         self._progress: Progress | None = None
+        # Hidden, it keeps its height: the window does not jump when a sync starts.
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
         self.set_progress(None)
 
     @property

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QItemSelection, QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,19 +42,30 @@ from gui.widgets.dlq_table import (
 logger = logging.getLogger(__name__)
 
 AskPath = Callable[[QWidget, str], Path | None]
-Confirm = Callable[[QWidget, str, str], bool]
+Confirm = Callable[[QWidget, str, str, str], bool]  # parent, title, question, action button
 
 LAST_FAILURE_COLUMN = [attr for _, attr in COLUMNS].index("last_failure_at")
 # Text as wide as a typical value, for the initial column widths (the user can resize them).
 COLUMN_SAMPLES = (
     "Scene 000",
-    "A typical scene title",
+    "A typical title",
     "PermanentError",
-    "Plex answered 400 Bad",
+    "Plex answered 400",
     "Attempts",
-    "0000-00-00 00:00:00",
-    "0000-00-00 00:00:00",
+    "0000-00-00 00:00",
+    "0000-00-00 00:00",
 )
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("DlqPanel", text)
+
+
+def failed_scenes(count: int) -> str:
+    """`1 failed scene`, `2 failed scenes` (the plain words for dead-letter entries)."""
+    if count == 1:
+        return tr("1 failed scene")
+    return tr("%1 failed scenes").replace("%1", f"{count:,}")
 
 
 def ask_export_path(parent: QWidget, suggested: str) -> Path | None:
@@ -68,11 +79,15 @@ def ask_export_path(parent: QWidget, suggested: str) -> Path | None:
     return path if path.suffix else path.with_suffix(".csv")
 
 
-def confirm_action(parent: QWidget, title: str, text: str) -> bool:
-    """Ask a yes/no question, No by default (replace in tests)."""
-    buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
-    answer = QMessageBox.question(parent, title, text, buttons, QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
+def confirm_action(parent: QWidget, title: str, text: str, action: str) -> bool:
+    """Ask before a destructive action; the button names it and Cancel is the default."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    confirm = box.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    box.exec()
+    return box.clickedButton() is confirm
 
 
 class DlqPanel(QWidget):
@@ -96,24 +111,31 @@ class DlqPanel(QWidget):
         self.model = DlqTableModel(self)
         self.proxy = DlqFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.filter_edit = QLineEdit(placeholderText="Filter by scene, title or error…")
+        self.filter_edit = QLineEdit(placeholderText=tr("Filter by scene, title or error…"))
+        self.filter_edit.setAccessibleName(tr("Filter failed scenes"))
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self._on_filter_changed)
         self.count_label = QLabel()
         self.view = self._make_view()
         self.details = QPlainTextEdit(readOnly=True)
+        self.details.setAccessibleName(tr("Details of the selected failed scene"))
         self.details.setPlaceholderText("Select an entry to see the full error and its payload.")
         self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        self.retry_selected_button = QPushButton("Retry selected")
-        self.retry_all_button = QPushButton("Retry all")
-        self.delete_button = QPushButton("Delete selected…")
-        self.export_button = QPushButton("Export CSV…")
+        self.retry_selected_button = QPushButton(tr("&Retry selected"))
+        self.retry_all_button = QPushButton(tr("Retry &all"))
+        self.delete_button = QPushButton(tr("&Delete selected…"))
+        self.export_button = QPushButton(tr("E&xport CSV…"))
+        self.retry_selected_button.setToolTip(tr("Send the selected scenes back to the queue"))
+        self.delete_button.setToolTip(
+            tr("Remove the selected scenes from this list without retrying them")
+        )
         self.retry_selected_button.clicked.connect(self.retry_selected)
         self.retry_all_button.clicked.connect(self.retry_all)
         self.delete_button.clicked.connect(self.delete_selected)
         self.export_button.clicked.connect(self.export)
-        self.retry_all_button.setToolTip("Send every entry back to the queue, filtered or not")
-        self.export_button.setToolTip("Save the entries shown (after the filter) as CSV")
+        self.export_button.setToolTip(tr("Save the scenes shown (after the filter) as CSV"))
+        for button in self.buttons():
+            button.setAccessibleName(button.text().replace("&", "").rstrip("…"))
         self._add_view_actions()
         self._build_layout()
         self.view.selectionModel().selectionChanged.connect(self._on_selection_changed)
@@ -122,6 +144,8 @@ class DlqPanel(QWidget):
 
     def _make_view(self) -> QTableView:
         view = QTableView()
+        view.setAccessibleName(tr("Failed scenes"))
+        view.setTabKeyNavigation(False)  # Tab leaves the table; arrows move between cells
         view.setModel(self.proxy)
         view.setSortingEnabled(True)
         view.sortByColumn(LAST_FAILURE_COLUMN, Qt.SortOrder.DescendingOrder)
@@ -133,15 +157,31 @@ class DlqPanel(QWidget):
         header = view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        header.setMinimumSectionSize(view.fontMetrics().horizontalAdvance("Attempts") + 12)
         metrics = view.fontMetrics()
         for column, sample in enumerate(COLUMN_SAMPLES):
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 16)
         return view
 
+    def buttons(self) -> tuple[QPushButton, ...]:
+        return (
+            self.retry_selected_button,
+            self.retry_all_button,
+            self.delete_button,
+            self.export_button,
+        )
+
+    def columns_width(self) -> int:
+        """What the columns need side by side (the table fits when its viewport is as wide)."""
+        header = self.view.horizontalHeader()
+        return sum(header.sectionSize(c) for c in range(header.count() - 1)) + (
+            header.minimumSectionSize()
+        )
+
     def _add_view_actions(self) -> None:
-        retry = QAction("Retry", self.view)
+        retry = QAction(tr("&Retry"), self.view)
         retry.triggered.connect(self.retry_selected)
-        delete = QAction("Delete…", self.view)
+        delete = QAction(tr("&Delete…"), self.view)
         delete.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
         delete.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         delete.triggered.connect(self.delete_selected)
@@ -206,25 +246,44 @@ class DlqPanel(QWidget):
         ids = self.selected_ids()
         if ids:
             self.retry_requested.emit(ids)
-            self.message.emit(f"Sending {_entries(len(ids))} back to the queue…")
+            self.message.emit(
+                tr("Sending %1 back to the queue…").replace("%1", failed_scenes(len(ids)))
+            )
+
+    @property
+    def filtered(self) -> bool:
+        return self.proxy.rowCount() != self.model.rowCount()
 
     def retry_all(self) -> None:
+        """Retry every failed scene, or, while a filter is set, every scene it shows."""
+        if self.filtered:
+            ids = [entry.id for entry in self.proxy.entries()]
+            if ids:
+                self.retry_requested.emit(ids)
+                self.message.emit(
+                    tr("Sending %1 back to the queue…").replace("%1", failed_scenes(len(ids)))
+                )
+            return
         if self._total:
             self.retry_requested.emit(None)
-            self.message.emit(f"Sending all {_entries(self._total)} back to the queue…")
+            self.message.emit(
+                tr("Sending all %1 back to the queue…").replace("%1", failed_scenes(self._total))
+            )
 
     def delete_selected(self) -> None:
         ids = self.selected_ids()
         if not ids:
             return
+        question = tr("Delete %1?").replace("%1", failed_scenes(len(ids)))
         text = (
-            f"Delete {_entries(len(ids))} from the dead-letter queue?\n\n"
-            "Deleted entries are not retried; a scene syncs again only when it changes in Stash."
+            question
+            + "\n\n"
+            + tr("They are not retried; a scene syncs again only when it changes in Stash.")
         )
-        if not self.confirm(self, "Delete dead-letter entries", text):
+        if not self.confirm(self, tr("Delete failed scenes"), text, tr("&Delete")):
             return
         self.delete_requested.emit(ids)
-        self.message.emit(f"Deleting {_entries(len(ids))}…")
+        self.message.emit(tr("Deleting %1…").replace("%1", failed_scenes(len(ids))))
 
     def export(self) -> Path | None:
         """Write the rows shown (filtered, in view order) to a CSV the user picks."""
@@ -239,9 +298,11 @@ class DlqPanel(QWidget):
             count = export_csv(entries, path)
         except OSError as exc:
             logger.warning("Could not export the dead-letter queue to %s: %s", path, exc)
-            self.message.emit(f"Could not export: {exc.strerror or exc}")
+            self.message.emit(tr("Could not export: %1").replace("%1", exc.strerror or str(exc)))
             return None
-        self.message.emit(f"Exported {_entries(count)} to {path}")
+        self.message.emit(
+            tr("Exported %1 to %2").replace("%1", failed_scenes(count)).replace("%2", str(path))
+        )
         return path
 
     # --- view state ----------------------------------------------------------------------------
@@ -259,29 +320,40 @@ class DlqPanel(QWidget):
         current = self.selected_entries()
         self.details.setPlainText(details_text(current[0]) if len(current) == 1 else "")
         if len(current) > 1:
-            self.details.setPlaceholderText(f"{len(current)} entries selected.")
+            self.details.setPlaceholderText(
+                tr("%1 selected.").replace("%1", failed_scenes(len(current)))
+            )
         else:
-            self.details.setPlaceholderText("Select an entry to see the full error and payload.")
+            self.details.setPlaceholderText(
+                tr("Select a scene to see the full error and what was sent.")
+            )
 
     def _update_labels(self) -> None:
         shown, loaded = self.proxy.rowCount(), self.model.rowCount()
         if self._total == 0:
-            text = "The dead-letter queue is empty."
+            text = tr("No failed scenes.")
         elif shown != loaded:
-            text = f"{shown:,} of {_entries(loaded)} match"
+            text = tr("%1 of %2 match").replace("%1", f"{shown:,}")
+            text = text.replace("%2", failed_scenes(loaded))
         elif loaded < self._total:
-            text = f"Newest {loaded:,} of {_entries(self._total)}"
+            text = tr("Newest %1 of %2").replace("%1", f"{loaded:,}")
+            text = text.replace("%2", failed_scenes(self._total))
         else:
-            text = _entries(self._total)
+            text = failed_scenes(self._total)
         self.count_label.setText(text)
+        if self.filtered:
+            self.retry_all_button.setText(tr("Retry &all shown (%1)").replace("%1", f"{shown:,}"))
+            self.retry_all_button.setToolTip(tr("Send the scenes that match the filter back"))
+        else:
+            self.retry_all_button.setText(tr("Retry &all"))
+            self.retry_all_button.setToolTip(tr("Send every failed scene back to the queue"))
+        self.retry_all_button.setAccessibleName(self.retry_all_button.text().replace("&", ""))
 
     def _update_buttons(self) -> None:
         has_selection = self.view.selectionModel().hasSelection()
         self.retry_selected_button.setEnabled(has_selection)
         self.delete_button.setEnabled(has_selection)
-        self.retry_all_button.setEnabled(self._total > 0)
+        self.retry_all_button.setEnabled(
+            self.proxy.rowCount() > 0 if self.filtered else self._total > 0
+        )
         self.export_button.setEnabled(self.proxy.rowCount() > 0)
-
-
-def _entries(count: int) -> str:
-    return f"{count:,} entry" if count == 1 else f"{count:,} entries"

@@ -122,10 +122,23 @@ class LibraryCheckPanel(QWidget):
         self.counts_label = QLabel("", wordWrap=True)
         self.progress_label = QLabel("")
         self.progress_bar = QProgressBar()
-        self.check_button = QPushButton("Check library now")
-        self.fix_selected_button = QPushButton("Fix selected")
-        self.fix_all_button = QPushButton("Fix all")
+        self.check_button = QPushButton(self.tr("&Check library now"))
+        self.fix_selected_button = QPushButton(self.tr("Fi&x selected"))
+        self.fix_all_button = QPushButton(self.tr("Fix a&ll"))
+        self.check_button.setToolTip(
+            self.tr("Compare every synced scene in Plex with what Stash says it should be")
+        )
+        self.fix_all_button.setToolTip(self.tr("Queue every difference found to be synced again"))
+        for button in (self.check_button, self.fix_selected_button, self.fix_all_button):
+            button.setAccessibleName(button.text().replace("&", ""))
+        self.progress_bar.setAccessibleName(self.tr("Library check progress"))
+        for label in (self.progress_label, self.progress_bar):  # no jump when a check starts
+            policy = label.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            label.setSizePolicy(policy)
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setAccessibleName(self.tr("Differences found"))
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move between cells
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

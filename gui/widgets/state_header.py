@@ -40,6 +40,14 @@ from PySide6.QtWidgets import (
 
 from engine.breaker import CircuitState
 from engine.events import EngineStatus
+from gui.presentation import (
+    SERVICE_NAMES,
+    TrayState,
+    auth_service_name,
+    other_problems,
+    stash_words,
+    tray_state,
+)
 from gui.widgets.timefmt import format_clock, format_countdown
 
 logger = logging.getLogger(__name__)
@@ -49,17 +57,21 @@ class HeaderState(enum.Enum):
     """What the header shows, most important first when several apply."""
 
     UNKNOWN = "unknown"  # no status from the engine yet
+    ENGINE_ERROR = "engine_error"
     UNCONFIGURED = "unconfigured"
     AUTH_FAILED = "auth_failed"
     PAUSED = "paused"
     STOPPED = "stopped"
     OPEN = "open"
     HALF_OPEN = "half_open"
+    STASH_PROBLEM = "stash_problem"
     CLOSED = "closed"
 
 
 COLOURS: dict[HeaderState, QColor] = {
     HeaderState.UNKNOWN: QColor("#8a8f98"),
+    HeaderState.ENGINE_ERROR: QColor("#a0142a"),
+    HeaderState.STASH_PROBLEM: QColor("#2f6fd0"),
     HeaderState.UNCONFIGURED: QColor("#8a8f98"),
     HeaderState.AUTH_FAILED: QColor("#8e44ad"),
     HeaderState.PAUSED: QColor("#8a8f98"),
@@ -78,20 +90,13 @@ class HeaderView:
 
 
 def header_state(status: EngineStatus | None) -> HeaderState:
+    """The tray's state (`gui.presentation.tray_state`), plus "no snapshot yet" and "stopped"."""
     if status is None:
         return HeaderState.UNKNOWN
-    if not status.configured:
-        return HeaderState.UNCONFIGURED
-    if status.auth_error:
-        return HeaderState.AUTH_FAILED
-    if status.paused:
-        return HeaderState.PAUSED
-    if not status.running:
+    state = tray_state(status)
+    if state is not TrayState.ENGINE_ERROR and status.configured and not status.running:
         return HeaderState.STOPPED
-    return {
-        CircuitState.OPEN: HeaderState.OPEN,
-        CircuitState.HALF_OPEN: HeaderState.HALF_OPEN,
-    }.get(status.breaker_state, HeaderState.CLOSED)
+    return HeaderState(state.value)
 
 
 def describe(status: EngineStatus | None, now: float) -> HeaderView:
@@ -101,8 +106,13 @@ def describe(status: EngineStatus | None, now: float) -> HeaderView:
         return HeaderView(state, "Waiting for the sync engine…", "")
     if state is HeaderState.UNCONFIGURED:
         return HeaderView(state, "Not set up yet", "Enter the Plex and Stash details in Settings.")
+    if state is HeaderState.ENGINE_ERROR:
+        return HeaderView(state, "The sync engine has stopped working", _lines(status))
     if state is HeaderState.AUTH_FAILED:
-        return HeaderView(state, "Sign-in failed", "Syncing is paused until the login works.")
+        name = auth_service_name(status)
+        return HeaderView(
+            state, f"{name} sign-in failed", f"Syncing is paused until the {name} login works."
+        )
     if state is HeaderState.PAUSED:
         until = status.paused_until
         title = (
@@ -118,10 +128,21 @@ def describe(status: EngineStatus | None, now: float) -> HeaderView:
             countdown = format_countdown(left)
             detail = f"Next retry in {countdown}." if left > 0 else "Retrying now…"
         return HeaderView(state, "Plex unreachable (circuit open)", detail)
+    if state is HeaderState.HALF_OPEN and status.breaker_state is CircuitState.CLOSED:
+        return HeaderView(state, "Checking Plex…", "Asking Plex now; waiting for its answer.")
     if state is HeaderState.HALF_OPEN:
         return HeaderView(state, "Testing the connection (half-open)", "Trying Plex again…")
+    if state is HeaderState.STASH_PROBLEM:
+        return HeaderView(
+            state, stash_words(status), "Plex is fine; Stash changes wait until Stash answers."
+        )
     detail = "In step with Stash." if not status.last_error else f"Last error: {status.last_error}"
-    return HeaderView(state, "Connected (circuit closed)", detail)
+    return HeaderView(state, "Connected (circuit closed)", _lines(status) or detail)
+
+
+def _lines(status: EngineStatus) -> str:
+    """Another service's problem, or the engine's message and what to do, one per line."""
+    return "\n".join(other_problems(status))
 
 
 class StateBadge(QWidget):
@@ -164,7 +185,7 @@ class StateBadge(QWidget):
 def _outline(state: HeaderState, box: QRectF) -> QPainterPath:
     path = QPainterPath()
     c, r = box.center(), box.width() / 2
-    if state is HeaderState.OPEN:  # octagon: "stop"
+    if state in (HeaderState.OPEN, HeaderState.ENGINE_ERROR):  # octagon: "stop"
         points = [
             c + QPointF(r * math.cos(a), r * math.sin(a))
             for a in (math.pi / 8 + i * math.pi / 4 for i in range(8))
@@ -173,7 +194,7 @@ def _outline(state: HeaderState, box: QRectF) -> QPainterPath:
     elif state is HeaderState.HALF_OPEN:  # triangle: "caution"
         top, left, right = c + QPointF(0, -r), box.bottomLeft(), box.bottomRight()
         path.addPolygon(QPolygonF([top, right, left, top]))
-    elif state is HeaderState.AUTH_FAILED:  # diamond
+    elif state in (HeaderState.AUTH_FAILED, HeaderState.STASH_PROBLEM):  # diamond
         points = [c + QPointF(0, -r), c + QPointF(r, 0), c + QPointF(0, r), c + QPointF(-r, 0)]
         path.addPolygon(QPolygonF([*points, points[0]]))
     elif state in (HeaderState.PAUSED, HeaderState.STOPPED):  # rounded square
@@ -195,7 +216,7 @@ def _draw_glyph(painter: QPainter, state: HeaderState, box: QRectF) -> None:
                 [c + QPointF(-r / 2, 0), c + QPointF(-r / 8, r / 2.5), c + QPointF(r / 2, -r / 3)]
             )
         )
-    elif state is HeaderState.OPEN:  # cross
+    elif state in (HeaderState.OPEN, HeaderState.STASH_PROBLEM):  # cross
         d = r / 2.6
         painter.drawLine(c + QPointF(-d, -d), c + QPointF(d, d))
         painter.drawLine(c + QPointF(-d, d), c + QPointF(d, -d))
@@ -204,7 +225,7 @@ def _draw_glyph(painter: QPainter, state: HeaderState, box: QRectF) -> None:
             painter.drawLine(c + QPointF(dx, -r / 3), c + QPointF(dx, r / 3))
     elif state is HeaderState.STOPPED:  # a square
         painter.drawRect(QRectF(c.x() - r / 4, c.y() - r / 4, r / 2, r / 2))
-    elif state in (HeaderState.HALF_OPEN, HeaderState.AUTH_FAILED):  # exclamation mark
+    elif state in (HeaderState.HALF_OPEN, HeaderState.AUTH_FAILED, HeaderState.ENGINE_ERROR):
         top = -r / 6 if state is HeaderState.HALF_OPEN else -r / 2.5
         painter.drawLine(c + QPointF(0, top), c + QPointF(0, r / 6 + top / 3))
         painter.drawPoint(c + QPointF(0, r / 2.6))
@@ -263,6 +284,7 @@ class StateHeader(QWidget):
         self._clock = clock
         self._status: EngineStatus | None = None
         self._auth_message: str | None = None
+        self._auth_name = "Plex"  # whose sign-in failed: "Plex" or "Stash"
         self.badge = StateBadge()
         self.title = QLabel()
         font = self.title.font()
@@ -322,6 +344,7 @@ class StateHeader(QWidget):
         self.resume_button.setVisible(state is HeaderState.PAUSED)
         if status is not None and status.auth_error:
             self._auth_message = status.auth_error
+            self._auth_name = auth_service_name(status)
         elif status is not None:
             self._auth_message = None
         self._update_banner(state)
@@ -330,7 +353,9 @@ class StateHeader(QWidget):
 
     def show_auth_failure(self, service: str, message: str) -> None:
         """The engine reported a rejected login (before the next status arrives)."""
-        self._auth_message = f"{service}: {message}" if service else message
+        name = SERVICE_NAMES.get(service.lower(), "Plex")
+        self._auth_name = name
+        self._auth_message = message if message.startswith(name) else f"{name}: {message}"
         self._update_banner(HeaderState.AUTH_FAILED)
 
     def _update_banner(self, state: HeaderState) -> None:
@@ -340,9 +365,11 @@ class StateHeader(QWidget):
                 can_retry=False,
             )
         elif self._auth_message:
+            name = self._auth_name
+            key = "API key" if name == "Stash" else "token"
             self.banner.show_message(
-                f"<b>Sign-in failed.</b> {html.escape(self._auth_message)}<br>"
-                "Check the token or API key in the settings, then try again."
+                f"<b>{name} sign-in failed.</b> {html.escape(self._auth_message)}<br>"
+                f"Check the {name} {key} in the settings, then try again."
             )
         else:
             self.banner.hide()

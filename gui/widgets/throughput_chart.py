@@ -31,6 +31,22 @@ def minute_buckets(
     return [(start, counts.get(start, 0)) for start in starts]
 
 
+def axis_top(peak: int) -> int:
+    """The y-axis' top: the next 1, 2 or 5 times a power of ten at or above `peak` (at least 1)."""
+    scale = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * scale >= peak:
+                return step * scale
+        scale *= 10
+
+
+def axis_ticks(peak: int) -> list[int]:
+    """Whole-number labels for the y-axis: 0, the middle where it is whole, and the top."""
+    top = axis_top(peak)
+    return [0, top // 2, top] if top % 2 == 0 else [0, top]
+
+
 class ThroughputChart(Chart):
     """Bars for the last hour, newest on the right; hover a bar for its minute and count."""
 
@@ -57,6 +73,16 @@ class ThroughputChart(Chart):
         self.update()
 
     # --- geometry ------------------------------------------------------------------------------
+
+    def plot_rect(self) -> QRectF:
+        """The base plot minus a left gutter for the y-axis' labels."""
+        plot = super().plot_rect()
+        widest = max(self.fontMetrics().horizontalAdvance(str(t)) for t in axis_ticks(self.peak))
+        return plot.adjusted(widest + 6, 0, 0, 0)
+
+    def y_for(self, count: float) -> float:
+        plot = self.plot_rect()
+        return plot.bottom() - plot.height() * count / axis_top(self.peak)
 
     def bar_slot(self, index: int) -> QRectF:
         """The full-height column of bar `index` (0 = oldest minute)."""
@@ -93,7 +119,7 @@ class ThroughputChart(Chart):
             for index, (_, count) in enumerate(self._buckets):
                 if count:
                     slot = self.bar_slot(index)
-                    height = max(1.0, slot.height() * count / peak)
+                    height = max(1.0, slot.bottom() - self.y_for(count))
                     gap = 1.0 if slot.width() > 3 else 0.0
                     bar = QRectF(slot.left(), slot.bottom() - height, slot.width() - gap, height)
                     painter.fillRect(bar, BAR_COLOUR)
@@ -103,6 +129,7 @@ class ThroughputChart(Chart):
         painter.setPen(QPen(text_colour, 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(plot)
+        self._paint_axis(painter, plot, text_colour)
         top = QRectF(plot.left(), 0, plot.width(), plot.top())
         painter.drawText(
             top,
@@ -118,3 +145,18 @@ class ThroughputChart(Chart):
         )
         painter.drawText(bottom, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "now")
         painter.end()
+
+    def _paint_axis(self, painter: QPainter, plot: QRectF, text_colour: QColor) -> None:
+        """Scenes per minute on the left: a label and a faint grid line at each tick."""
+        grid = QColor(text_colour)
+        grid.setAlpha(50)
+        line = self.fontMetrics().height()
+        for tick in axis_ticks(self.peak):
+            y = self.y_for(tick)
+            painter.setPen(QPen(grid, 1))
+            painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
+            painter.setPen(QPen(text_colour, 1))
+            box = QRectF(0, y - line / 2, plot.left() - 3, line)
+            painter.drawText(
+                box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(tick)
+            )

@@ -132,6 +132,7 @@ HUES: tuple[tuple[str, float, float], ...] = (
     ("red", 0.0, 20.0),
     ("amber", 28.0, 62.0),
     ("green", 85.0, 170.0),
+    ("blue", 200.0, 250.0),
     ("purple", 270.0, 330.0),
 )
 MIN_SATURATION = 0.45
@@ -140,7 +141,7 @@ MIN_SHARE = 0.6  # of the saturated pixels
 
 
 def classify(pixels: Sequence[tuple[int, int, int]], *, min_pixels: int = 12) -> str:
-    """`green`, `amber`, `red`, `purple`, `grey` (no colour at all) or `mixed`.
+    """`green`, `amber`, `red`, `blue`, `purple`, `grey` (no colour at all) or `mixed`.
 
     Tolerant by design: the icon is anti-aliased, has a dark rim and a light halo and a white
     emblem, so only clearly coloured pixels vote, and one hue must hold most of the votes.

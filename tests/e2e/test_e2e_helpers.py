@@ -28,6 +28,8 @@ PANEL_GREY = (220, 218, 213)
         ("paused", "grey"),
         ("unconfigured", "grey"),
         ("auth_failed", "purple"),
+        ("stash_problem", "blue"),
+        ("engine_error", "red"),
     ],
 )
 @pytest.mark.parametrize("size", [16, 22, 24])

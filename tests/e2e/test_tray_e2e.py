@@ -26,7 +26,7 @@ PROBE_DELAY = 2.5  # how long the restarted Plex holds its first health check: t
 RESTART_LEAD = 1.5  # restart Plex this long before the next probe is due
 RED_WITHIN = THRESHOLD * POLL + 2.0
 GREEN_WITHIN = RECOVERY + POLL + 2.0
-STATUS_WINDOW = "^PlexSync.*Status$"
+STATUS_WINDOW = "^Status .+ PlexSync Tray$"  # the app named once, at the end
 
 
 def test_icon_colour_follows_the_breaker_through_an_outage(tray: TrayHarness) -> None:
@@ -193,3 +193,86 @@ def tooltip_saying(bus: SessionBus, item: tuple[str, str], words: str, timeout: 
         raise AssertionError(f"{exc}; last tooltip: {seen[-1:]}") from None
     assert isinstance(found, str)
     return found
+
+
+def test_idle_sigterm_exits_0_without_an_abort(tray: TrayHarness) -> None:
+    """Idle after a day's work: nothing in flight, hundreds of engine events relayed before.
+
+    Each relayed event is a signal emit; with PySide6 6.12 every emit used to cost `True` one
+    reference, and a clean exit (no job in flight, so the interpreter finalizes) then aborted.
+    """
+    app = tray.launch()
+    tray.wait_until_synced()
+    for _ in range(3):
+        before = tray.status()["synced_today"]
+        tray.sims.churn(30)
+        tray.wait_for_status(lambda s, b=before: s["synced_today"] >= b + 20, 30, "a batch synced")
+        tray.wait_until_drained(30)
+    time.sleep(3 * POLL)  # idle ticks and probes
+    app.signal(signal.SIGTERM)
+    try:
+        code = app.wait(timeout=2.0)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the app was still running 2 s after SIGTERM")
+    output = app.output()
+    assert "Fatal Python error" not in output, output[-2000:]
+    assert code == 0, output[-2000:]
+
+
+def test_stash_outage_turns_the_icon_blue_and_back(tray: TrayHarness) -> None:
+    stash = tray.sims.stash
+    tray.launch(poll_interval=POLL)
+    tray.wait_until_synced()
+    stash.stop()
+    tray.wait_for_colour("blue", 3 * POLL + 5)
+    assert tray.status()["stash"]["health"] == "unreachable"
+    tray.last_image.crop(tray.icon_rect.grown(4)).scaled(4).save_png(  # type: ignore[union-attr]
+        tray.config_dir.parent / "stash-down.png"
+    )
+    stash.start()
+    tray.wait_for_colour("green", 3 * POLL + 5)
+
+
+@pytest.mark.usefixtures("bus_tools")
+def test_a_database_that_cannot_open_shows_why_and_quits(tray: TrayHarness) -> None:
+    (tray.config_dir / "data" / "plexsync.sqlite3").mkdir(parents=True)  # not a file: won't open
+    with SessionBus(tray.desktop) as bus:
+        app = tray.launch(env=bus.env(), docked=False)
+        item = wait_until(bus.item, 15, "the app's StatusNotifierItem")
+        assert isinstance(item, tuple)
+        tip = tooltip_saying(bus, item, "could not open its database", 10)
+        assert "Quit and start PlexSync Tray again" in tip
+        app.signal(signal.SIGTERM)
+        try:
+            code = app.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the app was still running 2 s after SIGTERM")
+        assert code == 0, app.output()[-2000:]
+        assert tray.leaks(extra=[tip, *bus.answers]) == []
+
+
+def test_a_broken_engine_shows_a_red_stop_sign_in_the_tray(tray: TrayHarness) -> None:
+    (tray.config_dir / "data" / "plexsync.sqlite3").mkdir(parents=True)
+    tray.launch()
+    tray.wait_for_colour("red", 10)
+    tray.last_image.crop(tray.icon_rect.grown(4)).scaled(4).save_png(  # type: ignore[union-attr]
+        tray.config_dir.parent / "engine-error.png"
+    )
+
+
+def test_about_and_open_config_folder_from_the_tray_menu(tray: TrayHarness) -> None:
+    """The menu's last entries, counted up from Quit: Start at login, About…, View log…, Open
+    config folder. There is no file manager here (no xdg-open), so the folder's path is shown
+    in a dialog with Copy instead of the click doing nothing."""
+    tray.launch()
+    tray.wait_until_synced()
+    tray.open_menu()
+    tray.desktop.keys("Up", "Up", "Up", "Return")  # the first Up selects Quit
+    about = wait_until(lambda: tray.desktop.visible_windows("^About PlexSync"), 10, "About")
+    assert len(about) == 1
+
+    tray.open_menu()
+    tray.desktop.keys("Up", "Up", "Up", "Up", "Up", "Return")
+    wait_until(lambda: tray.desktop.visible_windows("^Config folder$"), 10, "the path dialog")
+    assert "No file manager opened" in tray.log_text()
+    assert tray.leaks() == []

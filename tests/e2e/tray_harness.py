@@ -177,7 +177,7 @@ class TrayHarness:
         return self.icon.rect
 
     def colour(self) -> str:
-        """The icon's colour now: green, amber, red, purple, grey or mixed."""
+        """The icon's colour now: green, amber, red, blue, purple, grey or mixed."""
         self.last_image = self.desktop.screenshot()
         return classify(self.last_image.region(self.icon_rect))
 

@@ -13,6 +13,12 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
+from gui.singleton_refs import pin_singletons
+
+# GUI tests call PySide6 wrappers that lose references to None/True; without the pin the test
+# process aborts (`none_dealloc`/`bool_dealloc`) once enough calls have been made.
+pin_singletons()
+
 
 @pytest.fixture
 def database(tmp_path: Path) -> Path:

@@ -123,6 +123,9 @@ class FakeBridge(QObject):
     def check_fix(self, scene_ids: list[str] | None) -> None:
         self._record("check_fix", scene_ids)
 
+    def network_changed(self) -> None:
+        self._record("network_changed")
+
     def command_names(self) -> list[str]:
         return [name for name, _ in self.calls]
 
@@ -153,8 +156,13 @@ def seed_dlq(store: JobStore, clock: Clock, count: int, *, start: int = 1) -> li
 
 
 def seed_history(store: JobStore, clock: Clock) -> None:
-    """Two closed outages and one open, and an hour of throughput ending now."""
+    """Two closed Plex outages and one open, a Stash outage, a month of running, and an hour of
+    throughput ending now."""
     now = clock.t
+    run = store.run_started(now - 31 * 86400)
+    store.run_heartbeat(run, now)
+    store.outage_started(now - 7 * 86400, "stash")
+    store.outage_ended(now - 7 * 86400 + 1200, "stash")  # twenty minutes
     store.outage_started(now - 10 * 86400)
     store.outage_ended(now - 10 * 86400 + 3600)  # one hour
     store.outage_started(now - 3 * 86400)

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint
-from PySide6.QtGui import QColor, QHelpEvent, QImage
+from PySide6.QtGui import QColor, QHelpEvent, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 from status_fakes import NOW
 
+from engine.history import RunInterval
 from engine.store import Outage
 from gui.widgets.outage_timeline import (
     OUTAGE_COLOUR,
-    UP_COLOUR,
     OutageTimeline,
     outage_stats,
     stats_text,
+    unknown_colour,
+    up_colour,
 )
 from gui.widgets.state_header import COLOURS, HeaderState, StateBadge
-from gui.widgets.throughput_chart import BAR_COLOUR, MINUTES, ThroughputChart, minute_buckets
+from gui.widgets.throughput_chart import (
+    BAR_COLOUR,
+    MINUTES,
+    ThroughputChart,
+    axis_ticks,
+    minute_buckets,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -59,7 +67,7 @@ def test_stats_average_recovery_and_availability() -> None:
     assert stats.downtime == pytest.approx(4200)
     assert stats.availability == pytest.approx(1 - 4200 / (30 * DAY))
     assert stats_text(stats) == (
-        "2 outages · average time to recover 35 min · availability 99.84 %"
+        "Plex: 2 outages · average time to recover 35 min · availability 99.84 %"
     )
 
 
@@ -83,7 +91,7 @@ def test_stats_never_count_overlapping_outages_twice() -> None:
 def test_no_outages_is_full_availability() -> None:
     stats = outage_stats([], SINCE, NOW)
     assert stats.availability == 1.0 and stats.mean_recovery is None
-    assert stats_text(stats) == "No outages in the last 30 days · availability 100 %"
+    assert stats_text(stats) == "Plex: no outages · availability 100 %"
 
 
 def test_tiny_downtime_is_not_rounded_up_to_100_percent() -> None:
@@ -102,7 +110,7 @@ def test_timeline_draws_each_outage_where_it_happened(qtbot: QtBot) -> None:
     timeline.set_outages([long_one, short_one], SINCE, NOW)
     image = render(timeline)
 
-    assert count_colour(image, UP_COLOUR) > 1000
+    assert count_colour(image, up_colour(timeline.palette())) > 1000
     assert count_colour(image, OUTAGE_COLOUR) > 100
     for outage in (long_one, short_one):
         rect = timeline.bar_rect(outage)
@@ -118,7 +126,7 @@ def test_an_empty_timeline_has_no_outage_pixels(qtbot: QtBot) -> None:
     timeline.set_outages([], SINCE, NOW)
     image = render(timeline)
     assert count_colour(image, OUTAGE_COLOUR) == 0
-    assert count_colour(image, UP_COLOUR) > 1000
+    assert count_colour(image, up_colour(timeline.palette())) > 1000
 
 
 def test_an_ongoing_outage_reaches_now_and_is_hatched(qtbot: QtBot) -> None:
@@ -190,7 +198,7 @@ def test_throughput_bars_are_as_tall_as_their_counts(qtbot: QtBot) -> None:
             1 for y in range(image.height()) if image.pixelColor(x, y).rgb() == BAR_COLOUR.rgb()
         )
 
-    full = chart.plot_rect().height()
+    full = chart.plot_rect().height()  # the axis' top is 10, the peak
     assert bar_height(0) == pytest.approx(full, abs=2)
     assert bar_height(29) == pytest.approx(full / 2, abs=2)
     assert bar_height(59) == pytest.approx(full / 10, abs=2)
@@ -236,3 +244,97 @@ def test_each_state_has_its_own_badge(qtbot: QtBot) -> None:
         for b in states[i + 1 :]:
             if {a, b} != {HeaderState.UNKNOWN, HeaderState.UNCONFIGURED}:
                 assert images[a] != images[b], (a, b)
+
+
+# --- history that tells the truth ---------------------------------------------------------------
+
+
+def test_a_new_install_does_not_claim_a_month_of_health(qtbot: QtBot) -> None:
+    timeline = OutageTimeline()
+    qtbot.addWidget(timeline)
+    runs = [RunInterval(NOW - 300, NOW)]  # installed five minutes ago
+    timeline.set_outages([], SINCE, NOW, runs=runs)
+    stats = timeline.stats()
+    assert stats.watched == pytest.approx(300)
+    assert stats_text(stats) == (
+        "Plex: no outages · availability 100 % (running 5 min of the last 30 days)"
+    )
+    image = render(timeline)
+    unknown = count_colour(image, unknown_colour(timeline.palette()))
+    up = count_colour(image, up_colour(timeline.palette()))
+    assert unknown > 20 * up  # almost all of the band says "not running"
+    far_back = timeline.row_rect("Plex").center().toPoint()
+    far_back.setX(int(timeline.x_for(NOW - 20 * DAY)))
+    assert timeline.tooltip_at(far_back) == "The app was not running"
+
+
+def test_downtime_counts_only_while_running() -> None:
+    runs = [RunInterval(NOW - 2 * DAY, NOW - DAY)]
+    outages = [Outage(1, NOW - 1.5 * DAY, NOW - 0.5 * DAY)]  # half of it while not running
+    stats = outage_stats(outages, SINCE, NOW, runs)
+    assert stats.downtime == pytest.approx(0.5 * DAY)
+    assert stats.availability == pytest.approx(0.5)
+
+
+def test_stash_outages_have_their_own_row(qtbot: QtBot) -> None:
+    timeline = OutageTimeline()
+    qtbot.addWidget(timeline)
+    stash = Outage(1, NOW - 4 * DAY, NOW - 3 * DAY)
+    timeline.set_outages([], SINCE, NOW, stash_outages=[stash])
+    image = render(timeline)
+    rect = timeline.bar_rect(stash, "Stash")
+    assert rect.top() >= timeline.row_rect("Stash").top()
+    assert image.pixelColor(rect.center().toPoint()).rgb() == OUTAGE_COLOUR.rgb()
+    plex_point = QPoint(int(rect.center().x()), int(timeline.row_rect("Plex").center().y()))
+    assert image.pixelColor(plex_point).rgb() != OUTAGE_COLOUR.rgb()
+    tip = timeline.tooltip_at(rect.center().toPoint())
+    assert tip is not None and tip.startswith("Stash outage")
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    for role, colour in (
+        (QPalette.ColorRole.Window, QColor("#202124")),
+        (QPalette.ColorRole.Base, QColor("#151515")),
+        (QPalette.ColorRole.WindowText, QColor("#e8e8e8")),
+        (QPalette.ColorRole.Text, QColor("#e8e8e8")),
+    ):
+        palette.setColor(role, colour)
+    return palette
+
+
+def test_the_timeline_is_legible_in_a_dark_theme(qtbot: QtBot) -> None:
+    timeline = OutageTimeline()
+    qtbot.addWidget(timeline)
+    timeline.setPalette(dark_palette())
+    timeline.set_outages([], SINCE, NOW)
+    text = timeline.palette().color(QPalette.ColorRole.WindowText)
+    band = up_colour(timeline.palette())
+    assert text.lightness() - band.lightness() > 120  # light text stays readable on the band
+    image = render(timeline)
+    assert count_colour(image, band) > 1000
+
+
+def test_throughput_has_a_labelled_y_axis(qtbot: QtBot) -> None:
+    chart = ThroughputChart()
+    qtbot.addWidget(chart)
+    current = (NOW // 60) * 60
+    chart.set_data([(current, 7)], NOW)
+    assert axis_ticks(chart.peak) == [0, 5, 10]
+    assert axis_ticks(1) == [0, 1] and axis_ticks(30) == [0, 25, 50]
+    image = render(chart, 600, 200)
+    plot = chart.plot_rect()
+    assert plot.left() >= chart.fontMetrics().horizontalAdvance("10")
+    background = image.pixelColor(0, image.height() // 2).lightness()
+    gutter_ink = sum(
+        1
+        for y in range(int(plot.top()) - 8, int(plot.bottom()) + 8)
+        for x in range(int(plot.left()) - 2)
+        if abs(image.pixelColor(x, y).lightness() - background) > 60
+    )
+    assert gutter_ink > 20  # the tick labels are drawn left of the plot
+    bar = int(chart.bar_slot(59).center().x())
+    top_of_bar = min(
+        y for y in range(image.height()) if image.pixelColor(bar, y).rgb() == BAR_COLOUR.rgb()
+    )
+    assert top_of_bar == pytest.approx(chart.y_for(7), abs=2)  # 7 of 10 on the axis

@@ -63,8 +63,8 @@ def test_table_mirrors_the_store(
     seed_dlq(store, clock, 7)
     show_and_wait(qtbot, window)
     assert shown(window.dlq) == store.dlq_list(100)  # same rows, newest failure first
-    assert window.dlq.count_label.text() == "7 entries"
-    assert window.tabs.tabText(0) == "Dead-letter queue (7)"
+    assert window.dlq.count_label.text() == "7 failed scenes"
+    assert window.tabs.tabText(0) == "&Failed scenes (7)"
     model = window.dlq.model
     assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(len(COLUMNS))] == [
         "Scene",
@@ -92,7 +92,7 @@ def test_a_changed_dlq_count_in_the_status_refreshes_the_table(
 ) -> None:
     show_and_wait(qtbot, window)
     assert window.dlq.model.rowCount() == 0
-    assert window.dlq.count_label.text() == "The dead-letter queue is empty."
+    assert window.dlq.count_label.text() == "No failed scenes."
     seed_dlq(store, clock, 1)
     bridge.emit_store_status()
     qtbot.waitUntil(lambda: window.dlq.model.rowCount() == 1)
@@ -128,7 +128,7 @@ def test_retry_all_empties_the_dlq_into_the_queue(
 ) -> None:
     seed_dlq(store, clock, 4)
     show_and_wait(qtbot, window)
-    window.dlq.filter_edit.setText("Title 1")  # "all" means all, not only the rows shown
+    assert window.dlq.retry_all_button.text() == "Retry &all"
     qtbot.mouseClick(window.dlq.retry_all_button, Qt.MouseButton.LeftButton)
     assert bridge.calls == [("dlq_retry", (None,))]
     assert store.dlq_count() == 0 and store.counts().pending == 4
@@ -142,9 +142,11 @@ def test_delete_selected_asks_first_then_removes_the_entry(
     ids = seed_dlq(store, clock, 3)
     show_and_wait(qtbot, window)
     questions: list[str] = []
+    actions: list[str] = []
 
-    def yes(parent: object, title: str, text: str) -> bool:
+    def yes(parent: object, title: str, text: str, action: str) -> bool:
         questions.append(text)
+        actions.append(action)
         return True
 
     window.dlq.confirm = yes
@@ -152,11 +154,45 @@ def test_delete_selected_asks_first_then_removes_the_entry(
 
     qtbot.mouseClick(window.dlq.delete_button, Qt.MouseButton.LeftButton)
 
-    assert len(questions) == 1 and "Delete 2 entries" in questions[0]
+    assert len(questions) == 1 and questions[0].startswith("Delete 2 failed scenes?")
+    assert actions == ["&Delete"]  # the button names the action, not "Yes" or "OK"
     assert sorted(bridge.calls[0][1][0]) == sorted([ids[0], ids[2]])
     assert [e.id for e in store.dlq_list()] == [ids[1]]
     assert store.counts().pending == 0  # deleted, not retried
     qtbot.waitUntil(lambda: [e.id for e in shown(window.dlq)] == [ids[1]])
+
+
+def test_retry_all_follows_the_filter_and_says_so(
+    qtbot: QtBot, window: StatusWindow, store: JobStore, clock: Clock, bridge: FakeBridge
+) -> None:
+    ids = seed_dlq(store, clock, 4)
+    show_and_wait(qtbot, window)
+    title = window.dlq.proxy.entries()[0].title
+    window.dlq.filter_edit.setText(title)
+    matching = [e.id for e in window.dlq.proxy.entries()]
+    assert 0 < len(matching) < 4
+    assert window.dlq.retry_all_button.text() == f"Retry &all shown ({len(matching)})"
+    qtbot.mouseClick(window.dlq.retry_all_button, Qt.MouseButton.LeftButton)
+    assert bridge.calls == [("dlq_retry", (matching,))]
+    assert store.dlq_count() == 4 - len(matching)
+    assert set(ids) >= set(matching)
+
+
+def test_the_real_delete_dialog_names_its_action(qtbot: QtBot) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen: list[list[str]] = []
+
+    def inspect_and_cancel() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        seen.append([b.text() for b in box.buttons()])
+        box.reject()
+
+    QTimer.singleShot(50, inspect_and_cancel)
+    assert not dlq_panel.confirm_action(None, "Delete", "Delete 3 failed scenes?", "&Delete")  # type: ignore[arg-type]
+    assert seen and "&Delete" in seen[0] and not {"OK", "&OK", "&Yes"} & set(seen[0])
 
 
 def test_delete_cancelled_changes_nothing(
@@ -164,7 +200,7 @@ def test_delete_cancelled_changes_nothing(
 ) -> None:
     ids = seed_dlq(store, clock, 2)
     show_and_wait(qtbot, window)
-    window.dlq.confirm = lambda parent, title, text: False
+    window.dlq.confirm = lambda parent, title, text, action: False
     window.dlq.select_ids({ids[0]})
     window.dlq.delete_selected()
     assert bridge.calls == []
@@ -176,7 +212,7 @@ def test_the_delete_key_deletes_the_selection(
 ) -> None:
     ids = seed_dlq(store, clock, 2)
     show_and_wait(qtbot, window)
-    window.dlq.confirm = lambda parent, title, text: True
+    window.dlq.confirm = lambda parent, title, text, action: True
     window.dlq.select_ids({ids[1]})
     window.dlq.view.setFocus()
     qtbot.keyClick(window.dlq.view, Qt.Key.Key_Delete)
@@ -218,7 +254,7 @@ def test_export_writes_a_csv_that_reads_back_to_the_same_rows(
 
     assert asked and asked[0].endswith(".csv")
     assert read_csv(target) == store.dlq_list(100)
-    assert "Exported 5 entries" in window.statusBar().currentMessage()
+    assert "Exported 5 failed scenes" in window.statusBar().currentMessage()
 
 
 def test_export_writes_only_the_rows_the_filter_shows(qtbot: QtBot, tmp_path: Path) -> None:
@@ -306,7 +342,7 @@ def test_filter_matches_any_column_ignoring_case(qtbot: QtBot) -> None:
     )
     qtbot.keyClicks(panel.filter_edit, "holi")
     assert [e.id for e in shown(panel)] == [2]
-    assert panel.count_label.text() == "1 of 3 entries match"
+    assert panel.count_label.text() == "1 of 3 failed scenes match"
     panel.filter_edit.setText("404")
     assert [e.id for e in shown(panel)] == [1]
     panel.filter_edit.clear()
@@ -333,4 +369,4 @@ def test_a_truncated_dlq_says_so(qtbot: QtBot) -> None:
     panel = DlqPanel()
     qtbot.addWidget(panel)
     panel.set_entries([entry(1), entry(2)], total=9000)
-    assert panel.count_label.text() == "Newest 2 of 9,000 entries"
+    assert panel.count_label.text() == "Newest 2 of 9,000 failed scenes"

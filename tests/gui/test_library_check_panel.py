@@ -85,7 +85,7 @@ def test_status_window_reads_the_last_check_and_sends_commands(
         window.show_library_check()
     panel = window.library_check
     assert window.tabs.currentWidget() is panel
-    assert window.tabs.tabText(window.tabs.indexOf(panel)) == "Library check"
+    assert window.tabs.tabText(window.tabs.indexOf(panel)) == "&Library check"
     assert panel.table.rowCount() == 3
     panel.check_button.click()
     panel.fix_all_button.click()

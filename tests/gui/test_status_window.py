@@ -175,7 +175,7 @@ def test_auth_failure_shows_a_banner_that_opens_the_settings(
     bridge.auth_failed.emit("Plex", "the token was rejected (401)")
     banner = window.header.banner
     assert banner.isVisible()
-    assert "Sign-in failed" in banner.message.text()
+    assert "Plex sign-in failed" in banner.message.text()
     assert "Plex: the token was rejected (401)" in banner.message.text()
 
     with qtbot.waitSignal(window.settings_requested):
@@ -184,7 +184,7 @@ def test_auth_failure_shows_a_banner_that_opens_the_settings(
     assert bridge.command_names() == ["sync_now"]
 
     bridge.emit_status(make_status(auth_error="Stash rejected the API key", paused=True))
-    assert window.header.title.text() == "Sign-in failed"
+    assert window.header.title.text() == "Plex sign-in failed"
     assert "Stash rejected the API key" in banner.message.text()
     bridge.emit_status(make_status())
     assert not banner.isVisible()
@@ -221,9 +221,11 @@ def test_history_tab_shows_outages_and_throughput(
     seed_history(store, clock)
     show_and_wait(qtbot, window)
     assert len(window.timeline.outages) == 3
-    summary = window.outage_summary.text()
-    assert summary.startswith("3 outages · average time to recover 35 min · availability 99.")
-    assert summary.endswith("an outage is ongoing")
+    assert len(window.timeline.stash_outages) == 1
+    plex, stash = window.outage_summary.text().split("\n")
+    assert plex.startswith("Plex: 3 outages · average time to recover 35 min · availability 99.")
+    assert plex.endswith("an outage is ongoing")
+    assert stash.startswith("Stash: 1 outage · average time to recover 20 min")
     assert window.throughput.total == sum(m % 7 + 1 for m in range(0, 60, 3))
 
 
@@ -305,7 +307,10 @@ class RecordingStore:
     def dlq_count(self) -> int:
         return 0
 
-    def outages(self, since: float) -> list[Any]:
+    def outages(self, since: float, service: str = "plex") -> list[Any]:
+        return []
+
+    def runs(self, since: float) -> list[Any]:
         return []
 
     def synced_per_minute(self, since: float) -> list[tuple[float, int]]:

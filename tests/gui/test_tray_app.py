@@ -17,7 +17,8 @@ from tray_fakes import FakeAutostart, FakeRuntimeFactory
 from engine.config import PlexSyncConfig, load_config_report, save_config
 from engine.paths import AppPaths
 from gui import app as app_module
-from gui.app import TrayApp, parse_args
+from gui.app import TrayApp
+from gui.launcher import parse_args
 from gui.presentation import TrayState
 from gui.settings_dialog import TAB_TITLES
 
@@ -218,13 +219,13 @@ def test_at_login_the_app_waits_for_the_tray_then_falls_back(qtbot: QtBot, make_
     )
     assert tray_app.fallback is None  # waiting, for now
     clock.mono += 29
-    tray_app._on_wait_tick()
+    tray_app.presence.on_wait_tick()
     assert tray_app.fallback is None
     clock.mono += 2
-    tray_app._on_wait_tick()
+    tray_app.presence.on_wait_tick()
     assert tray_app.fallback is not None and tray_app.fallback.isVisible()
     available[0] = True  # the panel finally came up
-    tray_app._on_watch_tick()
+    tray_app.presence.on_watch_tick()
     assert not tray_app.fallback.isVisible()
 
 
@@ -233,7 +234,7 @@ def test_at_login_a_late_tray_is_used(qtbot: QtBot, make_app, paths) -> None:  #
     available = [False]
     tray_app = make_app(tray_available=lambda: available[0], launched_at_login=True)
     available[0] = True
-    tray_app._on_wait_tick()
+    tray_app.presence.on_wait_tick()
     assert tray_app.fallback is None
     assert tray_app.tray.icon.isVisible()
 

@@ -111,7 +111,7 @@ def test_launcher_is_the_installed_script_with_an_absolute_path(launcher: Path) 
     found = launcher_command(argv0="-c", which=lambda name: str(launcher))
     assert found == [str(launcher.resolve())]
     fallback = launcher_command(argv0="-c", which=lambda name: None, executable="/usr/bin/python3")
-    assert fallback[1:] == ["-m", "gui.app"]
+    assert fallback[1:] == ["-m", "gui.launcher"]
     assert Path(fallback[0]).is_absolute()
 
 

@@ -57,12 +57,14 @@ def test_engine_events_arrive_as_signals_on_the_gui_thread(
         listener.dead_lettered([outcome])
         listener.progress_changed(progress)
         listener.auth_failed("plex", "Plex rejected the token")
-        listener.status_changed(make_status(dlq=1))
+        # Through the fake's own snapshot: a later tick (sync_now's, if the worker ran the
+        # script before the command arrived) then publishes dlq=1 too, never an older status.
+        engine.set_status(dlq=1)
 
-    with qtbot.waitSignal(bridge.status_changed, timeout=2000):
+    with qtbot.waitSignal(bridge.status_changed, timeout=10_000):
         engine.script.append(emit_all)
         bridge.sync_now()  # wakes the worker at once
-    qtbot.waitUntil(lambda: len(seen) == 6, timeout=2000)
+    qtbot.waitUntil(lambda: len(seen) == 6, timeout=10_000)
 
     assert engine.tick_threads and gui_thread not in engine.tick_threads
     assert {thread for _args, thread in seen.values()} == {gui_thread}
@@ -90,7 +92,9 @@ def test_statuses_published_inside_one_tick_arrive_in_order(
 
     engine.script.append(probe_succeeds)
     bridge.sync_now()
-    qtbot.waitUntil(lambda: bridge.status is not None and bridge.status.pending == 2, timeout=2000)
+    qtbot.waitUntil(
+        lambda: bridge.status is not None and bridge.status.pending == 2, timeout=10_000
+    )
     half = states.index(CircuitState.HALF_OPEN)
     assert states[half + 1] is CircuitState.CLOSED
 
@@ -103,10 +107,10 @@ def test_status_is_read_at_attach_time(bridge: EngineBridge) -> None:
 
 def test_commands_reach_the_engine_and_wake_it(qtbot: QtBot, bridge: EngineBridge) -> None:
     engine = start(bridge, next_delay=30.0)  # without a wake-up nothing would happen for 30 s
-    qtbot.waitUntil(lambda: engine.ticks >= 1, timeout=2000)
+    qtbot.waitUntil(lambda: engine.ticks >= 1, timeout=10_000)
     config = PlexSyncConfig(plex_url="http://127.0.0.1:1", plex_token="t0ken-value")
 
-    with qtbot.waitSignal(bridge.status_changed, timeout=2000):
+    with qtbot.waitSignal(bridge.status_changed, timeout=10_000):
         bridge.pause(1234.0)
     bridge.resume()
     bridge.sync_now()
@@ -115,7 +119,7 @@ def test_commands_reach_the_engine_and_wake_it(qtbot: QtBot, bridge: EngineBridg
     bridge.apply_config(config)
     bridge.dlq_retry([3, 4])
     bridge.dlq_delete(None)
-    qtbot.waitUntil(lambda: engine.applied == [config], timeout=2000)
+    qtbot.waitUntil(lambda: engine.applied == [config], timeout=10_000)
 
     assert engine.calls == [
         ("pause", (1234.0,)),
@@ -141,7 +145,7 @@ def test_a_failing_tick_is_logged_and_ticking_goes_on(
 
     engine.script.append(explode)
     bridge.sync_now()
-    qtbot.waitUntil(lambda: bool(failures), timeout=2000)
+    qtbot.waitUntil(lambda: bool(failures), timeout=10_000)
     ticks = engine.ticks
     bridge.sync_now()
     qtbot.waitUntil(lambda: engine.ticks > ticks, timeout=3000)

@@ -84,7 +84,7 @@ def test_demo_shows_green_red_amber_green(
             timeout=20_000,
         )
         demo_menu = next(a.menu() for a in tray.menu.actions() if a.text() == "Demo")
-        outage, churn = demo_menu.actions()
+        outage, churn, *_more = demo_menu.actions()
         assert churn.text() == "Change scenes in Stash"
         outage.trigger()
         assert outage.text() == "End Plex outage now"

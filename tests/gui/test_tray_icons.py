@@ -109,7 +109,7 @@ def test_an_open_breaker_counts_down_in_words() -> None:
     assert status_line(status, NOW + 200) == "Plex is unreachable, trying again now"
     text = tooltip_text(status, NOW)
     assert "retrying in 2 m 13 s" in text
-    assert "2 queued · 3 in the dead-letter queue" in text
+    assert "2 queued · 3 failed scenes" in text
     assert "Last sync: never" in text
 
 

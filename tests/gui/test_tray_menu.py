@@ -133,7 +133,7 @@ def test_open_breaker_offers_retry_and_reset(tray: TrayController, clock: Clock)
     texts = visible_texts(tray)
     assert texts[0] == "Plex is unreachable, retrying in 1 m 30 s"
     assert "Retry now" in texts
-    assert "Dead-letter queue (12)…" in texts
+    assert "Failed scenes (12)…" in texts
     assert action(tray, "Reset circuit breaker").isEnabled()
 
 
@@ -201,7 +201,7 @@ def test_menu_actions_outside_the_engine(
 ) -> None:
     send(tray, clock, dlq=2)
     tray.menu.aboutToShow.emit()
-    for text in ("Dead-letter queue (2)…", "Status…", "Settings…", "Open log folder", "Quit"):
+    for text in ("Failed scenes (2)…", "Status…", "Settings…", "Open log folder", "Quit"):
         action(tray, text).trigger()
     assert recorder.calls == ["dlq", "status", "settings", "log", "quit"]
 

@@ -73,7 +73,7 @@ def test_dead_letters_are_aggregated() -> None:
     assert notice == Notice(
         NoticeKind.DEAD_LETTERED,
         "12 scenes failed",
-        "12 scenes failed, see the dead-letter queue.",
+        "Listed under Failed scenes in the status window; the rest keep syncing.",
     )
     assert notes.due() is None
 
@@ -124,5 +124,6 @@ def test_tray_notifier_follows_the_bridge(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: len(shown) == 3, timeout=2000)
     assert [n.kind for n in shown] == [NoticeKind.OUTAGE, NoticeKind.AUTH, NoticeKind.DEAD_LETTERED]
     assert shown[1].title == "Plex rejected the sign-in"
-    assert shown[2].message == "2 scenes failed, see the dead-letter queue."
+    assert shown[1].message == "Syncing is paused until the token is fixed in Settings."
+    assert shown[2].message.startswith("Listed under Failed scenes")
     qtbot.waitUntil(lambda: not notifier._timer.isActive(), timeout=1000)

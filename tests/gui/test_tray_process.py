@@ -37,7 +37,7 @@ def app_env(tmp_path: Path) -> dict[str, str]:
 
 def launch(config_dir: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "gui.app", "--config-dir", str(config_dir), *extra],
+        [sys.executable, "-m", "gui.launcher", "--config-dir", str(config_dir), *extra],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -91,12 +91,14 @@ def test_clicking_a_blocked_ok_saves_nothing(qtbot: QtBot, config_file: Path) ->
 def test_path_mapping_rows_are_validated(qtbot: QtBot, config_file: Path) -> None:
     dialog = make_dialog(qtbot, config_file)
     dialog.show()
-    dialog.mappings.add_button.click()  # a new, empty row
+    dialog.mappings.add_button.click()  # a new, empty row is not born with an error
     error = dialog.errors["path_mappings"]
+    assert error.isHidden()
+    assert dialog.ok_button.isEnabled()
+    dialog.mappings.table.item(1, 0).setText("/other")  # half filled: now it is an error
     assert not error.isHidden()
-    assert "Row 2, Stash path" in error.text()
+    assert "Row 2, Plex path" in error.text()
     assert not dialog.ok_button.isEnabled()
-    dialog.mappings.table.item(1, 0).setText("/other")
     dialog.mappings.table.item(1, 1).setText("/mnt/other")
     assert dialog.ok_button.isEnabled()
     dialog.mappings.table.selectRow(0)
@@ -195,7 +197,7 @@ def test_connection_errors_are_in_plain_words(qtbot: QtBot, config_file: Path) -
     assert dialog.plex_result.text() == "✗ Plex is unreachable: the connection was refused"
     assert dialog.plex_test.isEnabled()
     dialog.stash_test.click()
-    assert dialog.stash_result.text() == "✗ Unexpected error (RuntimeError)."
+    assert dialog.stash_result.text() == "✗ The test failed unexpectedly; the log has the details."
 
 
 def test_connection_tests_run_off_the_ui_thread(qtbot: QtBot, config_file: Path) -> None:

@@ -110,6 +110,9 @@ class FakeEngine:
     def check_fix(self, scene_ids: list[str] | None) -> None:
         self._queue_command("check_fix", scene_ids)
 
+    def network_changed(self) -> None:
+        self._queue_command("network_changed")
+
     def status(self) -> EngineStatus:
         with self._lock:
             return self._status

@@ -221,7 +221,7 @@ def test_a_burst_of_plex_signals_is_one_refresh_and_readies_the_scene(
 ) -> None:
     engine, plex, stash, store, _ = make_engine(tmp_path, fake_clock, scenes=2)
     stash.put(3)  # its file (/media/3.mp4) is not in Plex yet
-    run_ticks(engine, fake_clock, 1.0)
+    engine.tick()  # one attempt, then a not-found wait (no time passes: jitter cannot end it)
     job = store.get_job("3")
     assert job is not None and job.attempts == 1 and job.not_before > fake_clock.now()
     plex.items["2000"] = plex.items["1000"].__class__(
@@ -265,7 +265,7 @@ def test_a_stash_job_end_polls_at_once(tmp_path: Path, fake_clock: FakeClock) ->
 def test_a_failing_refresh_counts_like_any_plex_call(tmp_path: Path, fake_clock: FakeClock) -> None:
     engine, plex, stash, store, _ = make_engine(tmp_path, fake_clock, scenes=2)
     stash.put(3)
-    run_ticks(engine, fake_clock, 1.0)
+    engine.tick()  # one attempt, then a not-found wait (no time passes: jitter cannot end it)
     plex.fail_with = TransientError("Plex answered 503")
     engine.live_signal(LiveSignal.PLEX_ITEMS_ADDED)
     engine.tick()

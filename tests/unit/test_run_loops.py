@@ -11,7 +11,7 @@ import pytest
 from engine_fakes import FakePlex, FakeStash
 from fake_clock import FakeClock
 
-from engine.cli import _run_once
+from engine.cli_run import _run_once
 from engine.config import PlexSyncConfig
 from engine.errors import UnreachableError
 from engine.store import JobStore

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,7 @@ def make_engine(
         plex_factory=lambda c: plex,
         stash_factory=lambda c: stash,
         clock=clock,
+        rng=random.Random(7),  # jitter is part of the behaviour: the same on every run
         listener=recorder,
     )
     return engine, plex, stash, store, recorder

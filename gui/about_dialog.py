@@ -1,0 +1,73 @@
+"""The About box: version, licence, where the files are (each with an open button), links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import __version__
+from engine.paths import AppPaths
+from gui.presentation import APP_TITLE
+
+LICENCE = "MIT"
+LINKS = (
+    ("Plex: finding your token", "https://support.plex.tv/articles/204059436"),
+    ("Stash: API keys", "https://docs.stashapp.cc/in-app-manual/settings/#security"),
+)
+
+
+class AboutDialog(QDialog):
+    def __init__(
+        self,
+        paths: AppPaths,
+        open_folder: Callable[[Path, str], object],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"About {APP_TITLE}")
+        self.setObjectName("aboutDialog")
+        title = QLabel(f"<b>{APP_TITLE}</b> {__version__}")
+        title.setAccessibleName("Version")
+        blurb = QLabel(
+            "Keeps Plex's metadata in step with Stash, from the tray.<br>"
+            f"Licence: {LICENCE}. Copyright the PlexSync Tray authors.",
+            wordWrap=True,
+        )
+        grid = QGridLayout()
+        self.open_buttons: dict[str, QPushButton] = {}
+        rows = (("Config", paths.config_dir), ("Data", paths.data_dir), ("Logs", paths.log_dir))
+        for row, (what, path) in enumerate(rows):
+            grid.addWidget(QLabel(f"{what}:"), row, 0)
+            shown = QLabel(str(path))
+            shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            shown.setAccessibleName(f"{what} folder")
+            grid.addWidget(shown, row, 1)
+            button = QPushButton("Open")
+            button.setAccessibleName(f"Open the {what.lower()} folder")
+            button.setToolTip(f"Open {path} in the file manager")
+            button.clicked.connect(lambda _=False, p=path, w=what: open_folder(p, w))
+            grid.addWidget(button, row, 2)
+            self.open_buttons[what] = button
+        grid.setColumnStretch(1, 1)
+        links = QLabel(" · ".join(f'<a href="{url}">{text}</a>' for text, url in LINKS))
+        links.setOpenExternalLinks(True)
+        links.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(blurb)
+        layout.addLayout(grid)
+        layout.addWidget(links)
+        layout.addWidget(buttons)
