@@ -13,8 +13,9 @@ from engine_fakes import FakePlex, FakeStash
 from fake_clock import FakeClock
 
 from engine.config import PlexSyncConfig
+from engine.service_answers import STORAGE_RETRY
 from engine.store import JobStore
-from engine.sync import STORAGE_RETRY, SyncEngine
+from engine.sync import SyncEngine
 
 SCENES = 3
 
