@@ -76,6 +76,28 @@ class EngineStatus:
     check: CheckProgress | None = None  # a library check in flight
     last_checked_at: float | None = None  # last time Stash or Plex answered a check successfully
 
+    @classmethod
+    def empty(cls, *, configured: bool = False, running: bool = False) -> EngineStatus:
+        """A snapshot with nothing known yet: closed breaker, empty queue, no errors."""
+        return cls(
+            breaker_state=CircuitState.CLOSED,
+            opened_at=None,
+            retry_at=None,
+            pending=0,
+            in_progress=0,
+            waiting=0,
+            dlq=0,
+            last_sync_at=None,
+            synced_today=0,
+            configured=configured,
+            paused=False,
+            paused_until=None,
+            auth_error=None,
+            last_error=None,
+            progress=None,
+            running=running,
+        )
+
 
 @dataclass(frozen=True)
 class JobOutcome:

@@ -101,24 +101,7 @@ def stash_words(status: EngineStatus) -> str:
 
 def with_engine_error(status: EngineStatus | None, message: str) -> EngineStatus:
     """`status` (or an empty snapshot) marked as broken: for a host whose engine failed."""
-    base = status or EngineStatus(
-        breaker_state=CircuitState.CLOSED,
-        opened_at=None,
-        retry_at=None,
-        pending=0,
-        in_progress=0,
-        waiting=0,
-        dlq=0,
-        last_sync_at=None,
-        synced_today=0,
-        configured=False,
-        paused=False,
-        paused_until=None,
-        auth_error=None,
-        last_error=None,
-        progress=None,
-        running=False,
-    )
+    base = status or EngineStatus.empty()
     return dataclasses.replace(base, engine_error=message)
 
 

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Self
 
+from session_bus import BUS_CONFIG
 from x11_desktop import wait_until
 
 PASSWORD = "e2e-login-password"
@@ -22,19 +23,6 @@ TOOLS = {
     "gdbus": "libglib2.0-bin",
     "gnome-keyring-daemon": "gnome-keyring",
 }
-_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"""
 
 
 def missing_packages() -> list[str]:
@@ -73,7 +61,7 @@ class KeyringSession:
 
     def _start(self) -> None:
         config = self.dir / "bus.conf"
-        config.write_text(_BUS_CONFIG.format(socket=self.socket), encoding="utf-8")
+        config.write_text(BUS_CONFIG.format(socket=self.socket), encoding="utf-8")
         self._spawn(["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile"])
         wait_until(self.socket.exists, 10.0, "the session bus socket")
         daemon = ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"]

@@ -22,7 +22,8 @@ TOOLS = {"dbus-daemon": "dbus-daemon", "gdbus": "libglib2.0-bin"}
 WATCHER = Path(__file__).with_name("sni_watcher.py")
 ITEM_INTERFACE = "org.kde.StatusNotifierItem"
 
-_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+# A private session bus open to any name; keyring_session.py uses it too.
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
@@ -56,7 +57,7 @@ class SessionBus(Managed):
     def start(self) -> Self:
         try:
             config = self._dir / "bus.conf"
-            config.write_text(_CONFIG.format(socket=self.socket), encoding="utf-8")
+            config.write_text(BUS_CONFIG.format(socket=self.socket), encoding="utf-8")
             argv = ["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile"]
             daemon = Child("dbus-daemon", argv, env=self.env(), log=self._log("dbus-daemon"))
             self.children.append(daemon)

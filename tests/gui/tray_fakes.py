@@ -17,23 +17,7 @@ NOW = 1_790_000_000.0
 
 def make_status(**changes: Any) -> EngineStatus:
     """A configured, healthy snapshot with `changes` applied."""
-    base = EngineStatus(
-        breaker_state=CircuitState.CLOSED,
-        opened_at=None,
-        retry_at=None,
-        pending=0,
-        in_progress=0,
-        waiting=0,
-        dlq=0,
-        last_sync_at=None,
-        synced_today=0,
-        configured=True,
-        paused=False,
-        paused_until=None,
-        auth_error=None,
-        last_error=None,
-        progress=None,
-    )
+    base = EngineStatus.empty(configured=True, running=True)
     return dataclasses.replace(base, **changes)
 
 
