@@ -1,4 +1,4 @@
-"""Plex through plexapi: one requests.Session, explicit timeouts, our own client identity.
+"""Plex through plexapi: one HTTP transport, explicit timeouts, our own client identity.
 
 This module is the one boundary where plexapi and requests exceptions become engine errors.
 Listings are read as XML through `PlexServer.query` (plexapi's transport, headers and status
@@ -31,7 +31,9 @@ from engine.errors import (
     UnreachableError,
 )
 from engine.http import configured_session, http_epoch, network_failure, tls_failure
+from engine.masking import mask_url
 from engine.plex_model import PlexItem, PlexSection
+from engine.plex_transport import PlexTransport
 
 # plexapi reads a per-user config.ini at import; one with log.show_secrets would put the token in
 # URLs. Our process never wants that, so point plexapi at an empty config unless told otherwise.
@@ -81,19 +83,26 @@ class PlexClient:
         self,
         config: PlexSyncConfig,
         *,
-        session_factory: Callable[[], requests.Session] = requests.Session,
+        session_factory: Callable[[], requests.Session] | None = None,
     ) -> None:
         self._url = config.plex_url
         self._token = config.plex_token.get_secret_value()
         self._timeout = (config.plex_connect_timeout, config.plex_read_timeout)
         self._libraries = [title.casefold() for title in config.plex_libraries]
-        self._session = configured_session(
-            session_factory(), self._url, ca_bundle=config.plex_ca_bundle
-        )
+        # plexapi sends through `session.get/put/post`; ours is urllib3-backed (plex_transport.py
+        # says why). A requests.Session can be injected, as tests do.
+        self._session: PlexTransport | requests.Session
+        if session_factory is None:
+            self._session = PlexTransport(self._url, ca_bundle=config.plex_ca_bundle)
+        else:
+            self._session = configured_session(
+                session_factory(), self._url, ca_bundle=config.plex_ca_bundle
+            )
         self._session.hooks["response"].append(self._remember_response)
         self._last_retry_after: float | None = None
         self._last_content_type = ""
         self._last_date: str | None = None
+        self._last_location = ""
         self._server: PlexServer | None = None
 
     def close(self) -> None:
@@ -104,6 +113,7 @@ class PlexClient:
         self._last_retry_after = _retry_after(response.headers.get("Retry-After"))
         self._last_content_type = response.headers.get("Content-Type") or ""
         self._last_date = response.headers.get("Date")
+        self._last_location = response.headers.get("Location") or ""
 
     @contextmanager
     def _translated(self, what: str) -> Iterator[None]:
@@ -153,6 +163,15 @@ class PlexClient:
             raise self._not_plex(what)
         return answer
 
+    def _redirected(self, code: int, what: str) -> UnreachableError:
+        """Real Plex answers API calls itself; a redirect is a proxy or an old address, and it
+        is never followed (the token would go with it). Plex was not reached: nothing written."""
+        where = mask_url(self._last_location) if self._last_location else "another address"
+        return UnreachableError(
+            "Plex's address redirects elsewhere",
+            f"{code} to {where} in answer to {what}; if that is your Plex, set the Plex URL to it",
+        )
+
     def _from_status(self, exc: BadRequest, what: str) -> SyncError:
         match = _STATUS.match(str(exc))
         if match is None:
@@ -160,6 +179,8 @@ class PlexClient:
         code = int(match.group(1))
         if code == 403:
             return AuthError("Plex rejected the token", "403 forbidden", service="plex")
+        if 300 <= code < 400:
+            return self._redirected(code, what)
         if code in TRANSIENT_CODES or code >= 500:
             return TransientError(
                 f"Plex answered {code} to {what}", _safe(exc), retry_after=self._last_retry_after

@@ -19,11 +19,14 @@ import requests
 from engine.config import PlexSyncConfig
 from engine.errors import UnreachableError
 from engine.http import configured_session
+from engine.plex_client import PlexClient
+from engine.plex_model import PlexItem
 from engine.stash_client import StashClient
 
 pytestmark = pytest.mark.integration
 
 TOKEN = "plex-token-abcdef123"
+PLEX_ROOT = b'<MediaContainer size="0" machineIdentifier="m1" version="1.40.0"/>'
 API_KEY = "stash-api-key-xyz987"
 
 
@@ -34,6 +37,7 @@ class Recorder(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.seen: list[dict[str, Any]] = []
         self.redirect: dict[str, tuple[int, str]] = {}
+        self.plex = False  # answer like Plex (XML) instead of like Stash (JSON)
 
     @property
     def url(self) -> str:
@@ -57,6 +61,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = json.dumps({"data": {"version": {"version": "v0.27.0"}}}).encode()
         content_type = "application/json"
+        if self.server.plex:
+            body, content_type = PLEX_ROOT, "text/xml;charset=utf-8"
         if "screenshot" in self.path:  # a poster must be a real image
             body, content_type = b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png"
         self.send_response(200)
@@ -65,7 +71,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = _answer
+    do_GET = do_POST = do_PUT = _answer
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -190,3 +196,73 @@ def test_a_self_signed_certificate_is_named_and_a_ca_bundle_fixes_it(
         assert trusted.version() == "v0.27.0"
     finally:
         trusted.close()
+
+
+def plex_client(url: str, **settings: Any) -> PlexClient:
+    return PlexClient(PlexSyncConfig(plex_url=url, plex_token=TOKEN, **settings))
+
+
+@pytest.mark.parametrize("path", ["/", "/library/sections"])
+def test_plex_never_follows_a_redirect_and_names_it(
+    servers: tuple[Recorder, Recorder], path: str
+) -> None:
+    ours, other = servers
+    ours.plex = other.plex = True
+    ours.redirect[path] = (302, f"{other.url}/?X-Plex-Token={TOKEN}")
+    client = plex_client(ours.url)
+    try:
+        with pytest.raises(UnreachableError) as info:
+            client.probe()
+    finally:
+        client.close()
+    assert "redirects" in info.value.title and other.url in info.value.message
+    assert TOKEN not in str(info.value)
+    assert other.seen == [] and credentials_in(ours.seen[-1]) == ["x-plex-token"]
+
+
+def test_a_plex_edit_is_answered_by_plex_itself_not_a_redirect_target(
+    servers: tuple[Recorder, Recorder],
+) -> None:
+    ours, other = servers
+    ours.plex = other.plex = True
+    ours.redirect["/library/sections/1/all"] = (307, f"{other.url}/library/sections/1/all")
+    client = plex_client(ours.url)
+    item = PlexItem("7", "1", "t", "", "", "", (), (), (), ("/a",), 0)
+    try:
+        with pytest.raises(UnreachableError):  # not written: retried, never dead-lettered
+            client.edit(item, {"title.value": "x"})
+    finally:
+        client.close()
+    assert other.seen == []
+
+
+def test_plex_transport_refuses_any_other_origin_before_sending(
+    servers: tuple[Recorder, Recorder],
+) -> None:
+    ours, other = servers
+    client = plex_client(ours.url)
+    try:
+        with pytest.raises(requests.exceptions.InvalidURL) as info:
+            client._session.get(f"{other.url}/x", headers={"X-Plex-Token": TOKEN})
+    finally:
+        client.close()
+    assert other.seen == [] and TOKEN not in str(info.value)
+
+
+def test_plex_self_signed_certificate_is_named_and_a_ca_bundle_fixes_it(
+    tls_server: tuple[Recorder, Path],
+) -> None:
+    server, cert = tls_server
+    server.plex = True
+    url = server.url.replace("http://", "https://")
+    client = plex_client(url)
+    with pytest.raises(UnreachableError) as info:
+        client.probe()
+    client.close()
+    assert "TLS" in info.value.title and "plex_ca_bundle" in info.value.message
+    trusted = plex_client(url, plex_ca_bundle=str(cert))
+    try:
+        trusted.probe()
+    finally:
+        trusted.close()
+    assert credentials_in(server.seen[-1]) == ["x-plex-token"]

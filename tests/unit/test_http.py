@@ -11,6 +11,7 @@ from engine.config import PlexSyncConfig
 from engine.errors import UnreachableError
 from engine.http import configured_session, origin_of, strip_credentials, tls_failure
 from engine.plex_client import PlexClient
+from engine.plex_transport import PlexTransport
 from engine.stash_client import StashClient
 
 SSL_ERROR = requests.exceptions.SSLError(
@@ -78,6 +79,11 @@ def test_a_ca_bundle_is_what_the_sessions_verify_with(tmp_path: Path) -> None:
     )
     assert configured_session(requests.Session(), "https://x").verify is True
     plex, stash = PlexClient(config), StashClient(config)
-    assert plex._session.verify == str(bundle) and stash._session.verify == str(bundle)
+    assert isinstance(plex._session, PlexTransport)
+    assert plex._session.ca_certs == str(bundle) and stash._session.verify == str(bundle)
+    default = PlexClient(PlexSyncConfig(plex_url="https://plex.lan"))
+    assert isinstance(default._session, PlexTransport)
+    assert default._session.ca_certs == requests.utils.DEFAULT_CA_BUNDLE_PATH
+    default.close()
     plex.close()
     stash.close()
