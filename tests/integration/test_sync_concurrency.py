@@ -165,7 +165,10 @@ def test_retry_after_holds_every_new_request_until_it_passes(
         start = clock.now()
         engine.tick(budget=5.0)
         sent = puts(plex)
-        assert sent <= 4  # the 429, and what was in flight beside it
+        # The 429, what was in flight beside it, and what was started while the jobs older
+        # than it were settled (the engine waits on the oldest answer only): on a loaded
+        # machine the 429 can wait unread that long, so at most the limit twice, less one.
+        assert sent <= 2 * config.max_in_flight - 1
         limited = [job for job in store.list_jobs(limit=1000) if job.attempts == 1]
         assert len(limited) == 1 and limited[0].not_before == pytest.approx(start + 120, abs=2)
         for _ in range(5):
