@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 
 from engine.activity_store import ActivityKind
 from engine.check_store import CheckStore, CheckSummary
@@ -121,6 +122,10 @@ class CheckRunner:
         self.check.reset_sources()
 
     # --- pushes ------------------------------------------------------------------------------
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Several writes to the check's store in one transaction."""
+        return self.checks.batch()
 
     def forced(self, scene_id: str) -> bool:
         return self.checks.is_forced(scene_id)

@@ -109,8 +109,11 @@ class JobOutcomes:
         """The settled jobs' transaction ended: now the writes to the library check's own
         store (another connection, which would wait for ours); dropped if it rolled back."""
         actions, self._after_commit = self._after_commit, []
-        for action in actions if kept else []:
-            action()
+        if not kept or not actions:
+            return
+        with self._checker.batch():  # one commit for the group, as for the jobs themselves
+            for action in actions:
+                action()
 
     def job_config(self, job: Job) -> tuple[PlexSyncConfig, bool]:
         """The settings for this job, and whether a library check's Fix forces its write."""

@@ -147,6 +147,17 @@ class KeysetPoller:
             self.start_cycle()
         query = PageQuery(**self._state.cursor)
         page = self._fetch(query)
+        # The page's jobs and the position after it commit together: one transaction per page
+        # instead of one per scene, and a crash between them cannot skip or repeat a page.
+        before = self._state
+        try:
+            with self._store.batch():
+                return self._take_and_advance(query, page)
+        except BaseException:
+            self._state = before  # the page may not be stored: it is read again
+            raise
+
+    def _take_and_advance(self, query: PageQuery, page: Any) -> PageResult:
         added, found = self._take(page)
         keys = list(page.keys)
         newest = self._state.cycle_newest
@@ -271,10 +282,11 @@ class StashPoller(KeysetPoller):
         fresh: list[tuple[str, str, str]] = []
         added = 0
         for scene in page.scenes:
-            version = (scene.updated_at, payload_hash(scene.payload()))
-            if known.get(scene.id) != version:
-                fresh.append((scene.id, *version))
-                added += self._queue(scene)
+            payload = scene.payload()
+            digest = payload_hash(payload)
+            if known.get(scene.id) != (scene.updated_at, digest):
+                fresh.append((scene.id, scene.updated_at, digest))
+                added += self._queue(scene, payload, digest)
         for bad in page.malformed:
             version = (bad.updated_at, payload_hash({"malformed": bad.message}))
             if not bad.id or not bad.updated_at:
@@ -296,7 +308,7 @@ class StashPoller(KeysetPoller):
             payload={"id": bad.id, "malformed": message},
         )
 
-    def _queue(self, scene: StashScene) -> int:
+    def _queue(self, scene: StashScene, payload: dict[str, Any], digest: str) -> int:
         if not scene.files:
             logger.info("Scene %s skipped: it has no files, so nothing to match in Plex", scene.id)
             return 0
@@ -306,11 +318,11 @@ class StashPoller(KeysetPoller):
             # empties. Its next edit in Stash changes updated_at, and then it is picked up.
             logger.info("Scene %s waits: no metadata in Stash yet (not identified)", scene.id)
             return 0
-        payload = scene.payload()
-        unchanged = pushed is not None and pushed.payload_hash == payload_hash(payload)
+        unchanged = pushed is not None and pushed.payload_hash == digest
         if unchanged and self._store.get_job(scene.id) is None:
             return 0  # already in Plex exactly like this
-        return 1 if self._store.enqueue(scene.id, payload, title=scene.title) else 0
+        queued = self._store.enqueue(scene.id, payload, title=scene.title, digest=digest)
+        return 1 if queued else 0
 
 
 def next_query(

@@ -166,12 +166,15 @@ class JobStore(HistoryStore, IndexStore, PollStore, ClaimStore, ActivityStore):
 
     # --- queue ---------------------------------------------------------------------------------
 
-    def enqueue(self, scene_id: str, payload: dict[str, Any], *, title: str = "") -> bool:
+    def enqueue(
+        self, scene_id: str, payload: dict[str, Any], *, title: str = "", digest: str = ""
+    ) -> bool:
         """Queue a scene's desired state; a queued job for the scene gets the newer payload.
 
-        Returns False when the same payload is already queued (nothing changed).
+        Returns False when the same payload is already queued (nothing changed). `digest` is
+        `payload_hash(payload)` when the caller has it already.
         """
-        digest = payload_hash(payload)
+        digest = digest or payload_hash(payload)
         now = self._clock.now()
         text = json.dumps(payload, ensure_ascii=False)
         with self._tx() as db:

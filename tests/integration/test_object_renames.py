@@ -187,8 +187,8 @@ def test_two_thousand_scene_rename_one_put_each_and_no_duplicate_jobs(
             enqueued: list[str] = []
             original = store.enqueue
 
-            def counting(scene_id: str, payload: dict[str, Any], *, title: str = "") -> bool:
-                added = original(scene_id, payload, title=title)
+            def counting(scene_id: str, payload: dict[str, Any], **options: Any) -> bool:
+                added = original(scene_id, payload, **options)
                 if added:
                     enqueued.append(scene_id)
                 return added
