@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from engine import __version__
 from engine.paths import AppPaths
+from gui.mnemonics import label_standard_buttons, plain
 from gui.presentation import APP_TITLE
 
 LICENCE = "MIT"
@@ -35,27 +36,33 @@ class AboutDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"About {APP_TITLE}")
+        self.setWindowTitle(self.tr("About %1").replace("%1", APP_TITLE))
         self.setObjectName("aboutDialog")
         title = QLabel(f"<b>{APP_TITLE}</b> {__version__}")
-        title.setAccessibleName("Version")
+        title.setAccessibleName(self.tr("Version"))
         blurb = QLabel(
-            "Keeps Plex's metadata in step with Stash, from the tray.<br>"
-            f"Licence: {LICENCE}. Copyright the PlexSync Tray authors.",
+            self.tr(
+                "Keeps Plex's metadata in step with Stash, from the tray.<br>"
+                "Licence: %1. Copyright the PlexSync Tray authors."
+            ).replace("%1", LICENCE),
             wordWrap=True,
         )
         grid = QGridLayout()
         self.open_buttons: dict[str, QPushButton] = {}
-        rows = (("Config", paths.config_dir), ("Data", paths.data_dir), ("Logs", paths.log_dir))
-        for row, (what, path) in enumerate(rows):
-            grid.addWidget(QLabel(f"{what}:"), row, 0)
+        rows = (
+            ("Config", self.tr("Config:"), self.tr("Open con&fig folder"), paths.config_dir),
+            ("Data", self.tr("Data:"), self.tr("Open &data folder"), paths.data_dir),
+            ("Logs", self.tr("Logs:"), self.tr("Open &log folder"), paths.log_dir),
+        )
+        for row, (what, caption, label, path) in enumerate(rows):
+            grid.addWidget(QLabel(caption), row, 0)
             shown = QLabel(str(path))
             shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            shown.setAccessibleName(f"{what} folder")
+            shown.setAccessibleName(plain(caption).rstrip(":"))
             grid.addWidget(shown, row, 1)
-            button = QPushButton("Open")
-            button.setAccessibleName(f"Open the {what.lower()} folder")
-            button.setToolTip(f"Open {path} in the file manager")
+            button = QPushButton(label)
+            button.setAccessibleName(plain(label))
+            button.setToolTip(self.tr("Open %1 in the file manager").replace("%1", str(path)))
             button.clicked.connect(lambda _=False, p=path, w=what: open_folder(p, w))
             grid.addWidget(button, row, 2)
             self.open_buttons[what] = button
@@ -64,6 +71,7 @@ class AboutDialog(QDialog):
         links.setOpenExternalLinks(True)
         links.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        label_standard_buttons(buttons)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(title)

@@ -209,15 +209,7 @@ class TrayApp(QObject):
 
     def _add_demo_menu(self, env: DemoEnvironment) -> None:
         self.demo_controller = DemoController(env, self)
-        menu = self.tray.add_submenu(
-            "Demo",
-            [
-                ("Simulate Plex outage", self.demo_controller.toggle_outage),
-                ("Change scenes in Stash", self.demo_controller.change_scenes),
-                ("Send a scene to the dead-letter queue", self.demo_controller.send_to_dlq),
-                ("Rename a tag in Stash", self.demo_controller.rename_tag),
-            ],
-        )
+        menu = self.tray.add_submenu(self.tr("&Demo"), self.demo_controller.menu_entries())
         # Once the icon is up: a newcomer learns where the demo's controls are.
         QTimer.singleShot(DEMO_GREETING_MS, self._greet_demo)
         outage = menu.actions()[0]

@@ -12,6 +12,7 @@ import logging
 import secrets
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -191,5 +192,16 @@ class DemoController(QObject):
                 return old, old + RENAMED
         raise LookupError("no tag left to rename")
 
+    def menu_entries(self) -> list[tuple[str, Callable[[], object]]]:
+        """The Demo submenu: (label with its mnemonic, what it does); the outage entry first."""
+        return [
+            (self.outage_label(), self.toggle_outage),
+            (self.tr("&Change scenes in Stash"), self.change_scenes),
+            (self.tr("Send a scene to the &dead-letter queue"), self.send_to_dlq),
+            (self.tr("&Rename a tag in Stash"), self.rename_tag),
+        ]
+
     def outage_label(self) -> str:
-        return "End Plex outage now" if self.plex_down else "Simulate Plex outage"
+        return (
+            self.tr("&End Plex outage now") if self.plex_down else self.tr("&Simulate Plex outage")
+        )

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.mnemonics import label_standard_buttons
+
 TAIL_BYTES = 200 * 1024
 
 
@@ -57,6 +59,7 @@ class LogViewer(QDialog):
         self.folder_button = QPushButton("Open log &folder")
         self.folder_button.clicked.connect(lambda: open_folder())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        label_standard_buttons(buttons)
         buttons.addButton(self.refresh_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.folder_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine.activity_store import Activity
 from engine.config import PlexSyncConfig
+from gui.mnemonics import label_standard_buttons
 from gui.web_links import plex_item_url, plex_web_url, stash_scene_url, stash_web_url
 
 logger = logging.getLogger(__name__)
@@ -43,11 +44,12 @@ class PathDialog(QDialog):
         self.explanation = QLabel(explanation, wordWrap=True)
         self.field = QLineEdit(text)
         self.field.setReadOnly(True)
-        self.field.setAccessibleName("Location")
+        self.field.setAccessibleName(self.tr("Location"))
         self.field.setMinimumWidth(420)
-        self.copy_button = QPushButton("&Copy")
+        self.copy_button = QPushButton(self.tr("Co&py"))
         self.copy_button.clicked.connect(self.copy)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        label_standard_buttons(buttons)
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -57,7 +59,7 @@ class PathDialog(QDialog):
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.field.text())
-        self.copy_button.setText("Copied")
+        self.copy_button.setText(self.tr("Co&pied"))
 
 
 class Opener:

@@ -4,6 +4,8 @@ Pure functions of an `EngineStatus` and the current time, so they are tested wit
 `tray_state()` is the one place that turns Plex's breaker, Stash's health and the engine's own
 health into the icon's state; the tray, the fallback window and the status window's header all
 use it. The words never depend on colour alone, and every message names the service it is about.
+Every word goes through Qt's translation functions (context "Presentation"); QtCore's translate
+needs no application object, so these stay plain functions.
 """
 
 from __future__ import annotations
@@ -11,11 +13,19 @@ from __future__ import annotations
 import dataclasses
 from enum import StrEnum
 
+from PySide6.QtCore import QCoreApplication
+
 from engine.breaker import CircuitState
 from engine.events import EngineStatus, ServiceHealth
+from gui.translations import translate_n
 from gui.widgets import timefmt
 
-APP_TITLE = "PlexSync Tray"
+APP_TITLE = "PlexSync Tray"  # a name: never translated
+CONTEXT = "Presentation"
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate(CONTEXT, text)
 
 
 class TrayState(StrEnum):
@@ -32,6 +42,7 @@ class TrayState(StrEnum):
     ENGINE_ERROR = "engine_error"  # the engine itself is broken: nothing syncs
 
 
+# Translated when shown (state_words), so a translator loaded after import still applies.
 STATE_WORDS: dict[TrayState, str] = {
     TrayState.CLOSED: "Plex is in step",
     TrayState.HALF_OPEN: "Checking whether Plex is back",
@@ -45,6 +56,10 @@ STATE_WORDS: dict[TrayState, str] = {
 
 SERVICE_NAMES = {"plex": "Plex", "stash": "Stash"}
 MENU_TEXT_LIMIT = 70
+
+
+def state_words(state: TrayState) -> str:
+    return tr(STATE_WORDS[state])
 
 
 def tray_state(status: EngineStatus | None) -> TrayState:
@@ -78,25 +93,29 @@ def auth_service_name(status: EngineStatus | None) -> str:
 
 
 def fix_sign_in_label(status: EngineStatus | None) -> str:
-    return f"Fix the {auth_service_name(status)} sign-in…"
+    if auth_service_name(status) == "Stash":
+        return tr("&Fix the Stash sign-in…")
+    return tr("&Fix the Plex sign-in…")
 
 
 def stash_words(status: EngineStatus) -> str:
     """Stash's health in words, always naming Stash."""
     if status.stash_health is ServiceHealth.UNREACHABLE:
-        words = "Stash is unreachable"
+        words = tr("Stash is unreachable")
     elif status.stash_health is ServiceHealth.ERROR:
-        words = "Stash answered with an error"
+        words = tr("Stash answered with an error")
     elif status.stash_health is ServiceHealth.AUTH_FAILED:
-        words = "Stash rejected the API key"
+        words = tr("Stash rejected the API key")
     elif status.stash_health is ServiceHealth.OK:
-        return "Stash: connected"
+        return tr("Stash: connected")
     else:
-        return "Stash: not contacted yet"
-    detail = status.stash_error
+        return tr("Stash: not contacted yet")
+    detail = status.stash_error  # the engine's words, not translated here
     if not detail:
         return words
-    return detail if detail.startswith("Stash") else f"{words}: {detail}"
+    if detail.startswith("Stash"):
+        return detail
+    return tr("%1: %2").replace("%1", words).replace("%2", detail)
 
 
 def with_engine_error(status: EngineStatus | None, message: str) -> EngineStatus:
@@ -109,12 +128,12 @@ def format_duration(seconds: float) -> str:
     """`45 s`, `2 m 13 s`, `1 h 05 m`: short, and precise where it matters."""
     total = max(0, round(seconds))
     if total < 60:
-        return f"{total} s"
+        return tr("%1 s").replace("%1", str(total))
     minutes, secs = divmod(total, 60)
     if minutes < 60:
-        return f"{minutes} m {secs:02d} s"
+        return tr("%1 m %2 s").replace("%1", str(minutes)).replace("%2", f"{secs:02d}")
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} m"
+    return tr("%1 h %2 m").replace("%1", str(hours)).replace("%2", f"{minutes:02d}")
 
 
 def format_clock(epoch: float, now: float) -> str:
@@ -124,20 +143,21 @@ def format_clock(epoch: float, now: float) -> str:
 
 def failed_scenes(count: int) -> str:
     """The plain words for dead-letter entries: `1 failed scene`, `3 failed scenes`."""
-    return "1 failed scene" if count == 1 else f"{count:,} failed scenes"
+    return translate_n(CONTEXT, "1 failed scene", "%n failed scenes", count)
 
 
 def dlq_menu_label(count: int) -> str:
-    return f"Failed scenes ({count:,})…"
+    return tr("Fa&iled scenes (%1)…").replace("%1", f"{count:,}")
 
 
-DLQ_EXPLAINED = "Scenes that failed after every retry (the dead-letter queue)"
+def dlq_explained() -> str:
+    return tr("Scenes that failed after every retry (the dead-letter queue)")
 
 
 def status_line(status: EngineStatus | None, now: float) -> str:
     """One line: the state in words, with the countdown or the reason where there is one."""
     state = tray_state(status)
-    words = STATE_WORDS[state]
+    words = state_words(state)
     if status is None:
         return words
     if state is TrayState.OPEN:
@@ -145,23 +165,27 @@ def status_line(status: EngineStatus | None, now: float) -> str:
             return words
         left = status.retry_at - now
         if left <= 0:
-            return f"{words}, trying again now"
-        return f"{words}, retrying in {format_duration(left)}"
+            return tr("Plex is unreachable, trying again now")
+        return tr("Plex is unreachable, retrying in %1").replace("%1", format_duration(left))
     if state is TrayState.PAUSED:
         if status.paused_until is None:
-            return f"{words} until restart"
-        return f"{words} until {format_clock(status.paused_until, now)}"
+            return tr("Syncing is paused until restart")
+        until = format_clock(status.paused_until, now)
+        return tr("Syncing is paused until %1").replace("%1", until)
     if state is TrayState.AUTH_FAILED and status.auth_error:
         name = auth_service_name(status)
         text = status.auth_error
-        return text if text.startswith(name) else f"{name}: {text}"
+        return (
+            text if text.startswith(name) else tr("%1: %2").replace("%1", name).replace("%2", text)
+        )
     if state is TrayState.HALF_OPEN and status.breaker_state is CircuitState.CLOSED:
-        return "Checking Plex…"  # a reset: closed, but no real answer yet
+        return tr("Checking Plex…")  # a reset: closed, but no real answer yet
     if state is TrayState.STASH_PROBLEM:
         return stash_words(status)
     if state is TrayState.CLOSED and status.progress is not None:
         progress = status.progress
-        return f"Syncing {progress.done} of {progress.total}"
+        done, total = str(progress.done), str(progress.total)
+        return tr("Syncing %1 of %2").replace("%1", done).replace("%2", total)
     return words
 
 
@@ -172,7 +196,7 @@ def counts_line(status: EngineStatus | None) -> str | None:
     parts = []
     queued = status.pending + status.in_progress + status.waiting
     if queued:
-        parts.append(f"{queued} queued")
+        parts.append(translate_n(CONTEXT, "1 queued", "%n queued", queued))
     if status.dlq:
         parts.append(failed_scenes(status.dlq))
     return " · ".join(parts) or None
@@ -181,14 +205,15 @@ def counts_line(status: EngineStatus | None) -> str | None:
 def last_sync_line(status: EngineStatus | None, now: float) -> str:
     """`Last sync: 09:12 · checked 14:30`: the check shows that an idle app is awake."""
     synced = (
-        "never"
+        tr("never")
         if status is None or status.last_sync_at is None
         else (format_clock(status.last_sync_at, now))
     )
     checked = None if status is None else status.last_checked_at
     if checked is None:
-        return f"Last sync: {synced}"
-    return f"Last sync: {synced} · checked {format_clock(checked, now)}"
+        return tr("Last sync: %1").replace("%1", synced)
+    line = tr("Last sync: %1 · checked %2").replace("%1", synced)
+    return line.replace("%2", format_clock(checked, now))
 
 
 def other_problems(status: EngineStatus | None) -> list[str]:
@@ -200,7 +225,7 @@ def other_problems(status: EngineStatus | None) -> list[str]:
     if state is TrayState.ENGINE_ERROR:
         return [
             status.engine_error or "",
-            "Nothing syncs now. Quit and start PlexSync Tray again; the log has details.",
+            tr("Nothing syncs now. Quit and start PlexSync Tray again; the log has details."),
         ]
     if state not in (TrayState.STASH_PROBLEM, TrayState.UNCONFIGURED) and stash_problem(status):
         return [stash_words(status)]
@@ -211,9 +236,11 @@ def advice(status: EngineStatus | None) -> str | None:
     """What the user can do about the state, where the menu's entries do not already say it."""
     state = tray_state(status)
     if state is TrayState.AUTH_FAILED:
-        return f"Check the {auth_service_name(status)} sign-in in Settings."
+        if auth_service_name(status) == "Stash":
+            return tr("Check the Stash sign-in in Settings.")
+        return tr("Check the Plex sign-in in Settings.")
     if state is TrayState.STASH_PROBLEM:
-        return "Changes in Stash are picked up once Stash answers again."
+        return tr("Changes in Stash are picked up once Stash answers again.")
     return None
 
 

@@ -36,6 +36,7 @@ from engine.config import ConfigLoad, PlexSyncConfig, save_config
 from engine.secret_store import SECRET_FIELDS, SecretStore, storage_text
 from gui.autostart import Autostart
 from gui.background import Runner, run_in_thread
+from gui.mnemonics import label_standard_buttons
 from gui.presentation import APP_TITLE
 from gui.settings_fields import (
     ErrorLabel,
@@ -203,6 +204,7 @@ class SettingsDialog(QDialog):
             | QDialogButtonBox.StandardButton.Cancel,
             self,
         )
+        label_standard_buttons(self.buttons)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.apply_button = self.buttons.button(QDialogButtonBox.StandardButton.Apply)
         self.ok_button.clicked.connect(self.on_ok_clicked)

@@ -87,9 +87,9 @@ class SecretEdit(QWidget):
         self.edit.textChanged.connect(self.textChanged)
         self.setFocusProxy(self.edit)
         self.reveal = QToolButton(self)
-        self.reveal.setText("Show")
+        self.reveal.setText(self.tr("S&how"))
         self.reveal.setCheckable(True)
-        self.reveal.setToolTip("Show or hide the value")
+        self.reveal.setToolTip(self.tr("Show or hide the value"))
         self.reveal.toggled.connect(self._on_reveal_toggled)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -99,7 +99,7 @@ class SecretEdit(QWidget):
     def _on_reveal_toggled(self, shown: bool) -> None:
         mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
         self.edit.setEchoMode(mode)
-        self.reveal.setText("Hide" if shown else "Show")
+        self.reveal.setText(self.tr("&Hide") if shown else self.tr("S&how"))
 
     def text(self) -> str:
         return self.edit.text()

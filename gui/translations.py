@@ -1,7 +1,9 @@
 """Translations: a `plexsync_<locale>.qm` in resources/ is loaded for the system locale.
 
 The UI's strings go through Qt's translation functions, so adding a language is adding a .qm
-file (made with pyside6-lupdate / pyside6-lrelease); none ship yet.
+file (made with pyside6-lupdate / pyside6-lrelease); none ship yet. QObject subclasses use
+`self.tr()`, plain functions `QCoreApplication.translate(context, ...)`, and counts go through
+`translate_n`, so a translation can give every plural form its language has.
 """
 
 from __future__ import annotations
@@ -15,6 +17,15 @@ from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 logger = logging.getLogger(__name__)
 
 PREFIX = "plexsync_"
+
+
+def translate_n(context: str, one: str, many: str, n: int) -> str:
+    """`many` (with `%n`) in the plural form for `n` from the loaded translation; with none
+    loaded, English: `one` for 1, else `many`. English shows `n` with thousands separators."""
+    translated = QCoreApplication.translate(context, many, None, n)
+    if translated != many.replace("%n", str(n)):
+        return translated  # a translation chose the form (and formats %n / %Ln itself)
+    return (one if n == 1 else many).replace("%n", f"{n:,}")
 
 
 def resources_dir() -> Path:

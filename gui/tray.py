@@ -4,6 +4,9 @@ The icon is set only when the state changes. The tooltip and the menu's status l
 at most once a second (a one-second timer runs only while an open breaker counts down). The menu
 is attached to the icon before it is filled (GNOME shows nothing otherwise) and refreshed from the
 bridge's snapshot on `aboutToShow`.
+
+Every entry that is a command has a mnemonic, unique in its menu (tests/gui/test_mnemonics.py
+holds the list); lines that only show state, or text from data, have none.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -23,11 +26,12 @@ from engine.events import EngineStatus
 from gui.autostart import Autostart
 from gui.bridge import EngineBridge
 from gui.icons import IconCache
+from gui.mnemonics import literal
 from gui.notifications import Notice, NoticeKind
 from gui.presentation import (
     APP_TITLE,
-    DLQ_EXPLAINED,
     TrayState,
+    dlq_explained,
     dlq_menu_label,
     fix_sign_in_label,
     needs_countdown,
@@ -42,10 +46,12 @@ logger = logging.getLogger(__name__)
 
 MIN_TEXT_INTERVAL_S = 1.0
 SETTLE_MS = 300
+CONTEXT = "TrayController"
+# (label, seconds); the labels are translated when the menu is built.
 PAUSE_CHOICES: tuple[tuple[str, float | None], ...] = (
-    ("For 15 minutes", 15 * 60.0),
-    ("For 1 hour", 60 * 60.0),
-    ("Until restart", None),
+    ("For &15 minutes", 15 * 60.0),
+    ("For 1 &hour", 60 * 60.0),
+    ("&Until restart", None),
 )
 
 
@@ -128,33 +134,37 @@ class TrayController(QObject):
         self.problem_action.setVisible(False)
         menu.addAction(self.problem_action)
         menu.addSeparator()
-        self.fix_auth_action = self._add("Fix the Plex sign-in…", self.handlers.open_settings)
-        self.sync_now_action = self._add("Sync now", self.bridge.sync_now)
-        self.retry_now_action = self._add("Retry now", self.bridge.retry_now)
-        self.reset_action = self._add("Reset circuit breaker", self._reset_breaker)
-        self.resume_action = self._add("Resume syncing", self.bridge.resume)
-        self.pause_menu = QMenu("Pause", menu)
+        self.fix_auth_action = self._add(
+            self.tr("&Fix the Plex sign-in…"), self.handlers.open_settings
+        )
+        self.sync_now_action = self._add(self.tr("S&ync now"), self.bridge.sync_now)
+        self.retry_now_action = self._add(self.tr("&Retry now"), self.bridge.retry_now)
+        self.reset_action = self._add(self.tr("Reset circuit &breaker"), self._reset_breaker)
+        self.resume_action = self._add(self.tr("Resu&me syncing"), self.bridge.resume)
+        self.pause_menu = QMenu(self.tr("Pa&use"), menu)
         self.pause_actions: list[QAction] = []
         for label, seconds in PAUSE_CHOICES:
-            action = self._add(label, partial(self._pause, seconds), self.pause_menu)
+            text = QCoreApplication.translate(CONTEXT, label)
+            action = self._add(text, partial(self._pause, seconds), self.pause_menu)
             self.pause_actions.append(action)
         self.pause_menu_action = menu.addMenu(self.pause_menu)
         menu.addSeparator()
-        self.check_action = self._add("Check library now", self.bridge.check_now)
+        self.check_action = self._add(self.tr("&Check library now"), self.bridge.check_now)
         self.dlq_action = self._add(dlq_menu_label(0), self.handlers.open_dead_letters)
-        self.dlq_action.setToolTip(DLQ_EXPLAINED)
-        self.status_window_action = self._add("Status…", self._open_status)
-        self.settings_action = self._add("Settings…", self.handlers.open_settings)
-        self.log_action = self._add("Open log folder", self.handlers.open_log_folder)
-        self.autostart_action = QAction("Start at login", menu)
+        self.dlq_action.setToolTip(dlq_explained())
+        self.status_window_action = self._add(self.tr("Sta&tus…"), self._open_status)
+        self.settings_action = self._add(self.tr("&Settings…"), self.handlers.open_settings)
+        self.log_action = self._add(self.tr("Open &log folder"), self.handlers.open_log_folder)
+        self.autostart_action = QAction(self.tr("Start at lo&gin"), menu)
         self.autostart_action.setCheckable(True)
         self.autostart_action.toggled.connect(self._on_autostart_toggled)
         menu.addAction(self.autostart_action)
         self.extra_separator = menu.addSeparator()
-        self.quit_action = self._add("Quit", self.handlers.quit)
+        self.quit_action = self._add(self.tr("&Quit"), self.handlers.quit)
 
-    def add_submenu(self, title: str, entries: list[tuple[str, Callable[[], None]]]) -> QMenu:
-        """An extra submenu above Quit (the demo's)."""
+    def add_submenu(self, title: str, entries: list[tuple[str, Callable[[], object]]]) -> QMenu:
+        """An extra submenu above Quit (the demo's); titles and labels come translated, with
+        their mnemonics."""
         submenu = QMenu(title, self.menu)
         for label, slot in entries:
             self._add(label, slot, submenu)
@@ -183,9 +193,9 @@ class TrayController(QObject):
         status = self._shown
         state = tray_state(status)
         now = self._clock()
-        self._set_text(self.status_action, status_line(status, now))
+        self._set_text(self.status_action, literal(status_line(status, now)))
         problems = other_problems(status)
-        self._set_text(self.problem_action, short(problems[0]) if problems else "")
+        self._set_text(self.problem_action, literal(short(problems[0])) if problems else "")
         self.problem_action.setVisible(bool(problems))
         self._set_text(self.fix_auth_action, fix_sign_in_label(status))
         configured = status is not None and status.configured
@@ -194,7 +204,8 @@ class TrayController(QObject):
         self.fix_auth_action.setVisible(state is TrayState.AUTH_FAILED)
         self.sync_now_action.setEnabled(configured and not paused)
         checking = status is not None and status.check is not None
-        self._set_text(self.check_action, "Checking library…" if checking else "Check library now")
+        check_label = self.tr("&Checking library…") if checking else self.tr("&Check library now")
+        self._set_text(self.check_action, check_label)
         self.check_action.setEnabled(configured and not paused and not checking)
         self.retry_now_action.setVisible(configured and breaker is CircuitState.OPEN)
         self.reset_action.setEnabled(configured and breaker is not CircuitState.CLOSED)
@@ -210,11 +221,11 @@ class TrayController(QObject):
         action = self.autostart_action
         if self.autostart is None:
             action.setEnabled(False)
-            action.setToolTip("Not available here")
+            action.setToolTip(self.tr("Not available here"))
             return
         enabled = self.autostart.is_enabled()
         problem = self.autostart.problem()
-        label = "Start at login (needs repair)" if problem else "Start at login"
+        label = self.tr("Start at lo&gin (needs repair)") if problem else self.tr("Start at lo&gin")
         self._set_text(action, label)
         action.setToolTip(problem or self.autostart.describe())
         action.blockSignals(True)

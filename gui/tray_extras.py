@@ -21,6 +21,7 @@ from engine.logfile import TRAY_LOG_FILE
 from engine.paths import AppPaths
 from gui.about_dialog import AboutDialog
 from gui.log_viewer import LogViewer
+from gui.mnemonics import literal
 from gui.open_places import Opener
 from gui.widgets.activity_table import ActivityReader, menu_text
 
@@ -47,6 +48,7 @@ class RecentActivityMenu(QObject):
         super().__init__(parent)
         self.menu = QMenu(title)
         self.snapshot: list[Activity] = []
+        self.entry_actions: list[QAction] = []  # one per snapshot row: data, no mnemonic
         self._open_entry = open_entry
         self._show_all = show_all
         self.reader = ActivityReader(database, self)
@@ -72,16 +74,18 @@ class RecentActivityMenu(QObject):
     def rebuild(self) -> None:
         """The entries from the last snapshot (never a database read on the UI thread)."""
         self.menu.clear()
+        self.entry_actions = []
         if not self.snapshot:
-            empty = self.menu.addAction("Nothing synced yet")
+            empty = self.menu.addAction(self.tr("Nothing synced yet"))
             empty.setEnabled(False)
         for entry in self.snapshot:
-            action = self.menu.addAction(_short(menu_text(entry)))
+            action = self.menu.addAction(literal(_short(menu_text(entry))))
             action.setToolTip(entry.summary)
             action.triggered.connect(lambda _=False, e=entry: self._open_entry(e))
+            self.entry_actions.append(action)
         if self._show_all is not None:
             self.menu.addSeparator()
-            show_all = self.menu.addAction("Show all…")
+            show_all = self.menu.addAction(self.tr("&Show all…"))
             show_all.triggered.connect(lambda _=False: self._show_all and self._show_all())
 
     def close(self) -> None:
@@ -110,16 +114,21 @@ class TrayExtras(QObject):
         menu: QMenu = tray.menu  # type: ignore[attr-defined]
         before: QAction = tray.autostart_action  # type: ignore[attr-defined]
         self.recent = RecentActivityMenu(
-            "Recent activity", paths.database, bridge, self.open_entry, show_activity, self
+            self.tr("Rec&ent activity"),
+            paths.database,
+            bridge,
+            self.open_entry,
+            show_activity,
+            self,
         )
         self.recent_action = menu.insertMenu(before, self.recent.menu)
         self.actions: dict[str, QAction] = {}
         for key, label, slot in (
-            ("plex", "Open Plex", opener.plex),
-            ("stash", "Open Stash", opener.stash),
-            ("config", "Open config folder", self.open_config_folder),
-            ("log", "View log…", self.show_log),
-            ("about", "About…", self.show_about),
+            ("plex", self.tr("Open &Plex"), opener.plex),
+            ("stash", self.tr("Open Stas&h"), opener.stash),
+            ("config", self.tr("Open co&nfig folder"), self.open_config_folder),
+            ("log", self.tr("&View log…"), self.show_log),
+            ("about", self.tr("&About…"), self.show_about),
         ):
             action = QAction(label, menu)
             action.triggered.connect(lambda _=False, s=slot: s())

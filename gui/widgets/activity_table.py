@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -168,9 +169,14 @@ def _cell(entry: Activity, column: int, *, tooltip: bool) -> str | None:
 
 def menu_text(entry: Activity) -> str:
     """One line for the tray's Recent activity submenu."""
-    title = entry.title or (f"Scene {entry.scene_id}" if entry.scene_id else "")
+
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("RecentActivityMenu", text)
+
+    scene = tr("Scene %1").replace("%1", entry.scene_id) if entry.scene_id else ""
+    title = entry.title or scene
     if entry.kind is ActivityKind.FAILED:
-        return f"Failed: {title}"
+        return tr("Failed: %1").replace("%1", title)
     if entry.kind is ActivityKind.CHECK:
-        return f"Library check: {entry.summary}"
-    return f"{title}: {entry.summary}"
+        return tr("Library check: %1").replace("%1", entry.summary)
+    return tr("%1: %2").replace("%1", title).replace("%2", entry.summary)

@@ -124,7 +124,7 @@ class LibraryCheckPanel(QWidget):
         self.progress_bar = QProgressBar()
         self.check_button = QPushButton(self.tr("&Check library now"))
         self.fix_selected_button = QPushButton(self.tr("Fi&x selected"))
-        self.fix_all_button = QPushButton(self.tr("Fix a&ll"))
+        self.fix_all_button = QPushButton(self.tr("Fix &all"))
         self.check_button.setToolTip(
             self.tr("Compare every synced scene in Plex with what Stash says it should be")
         )

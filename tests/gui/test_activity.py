@@ -15,6 +15,7 @@ from engine.activity_store import ActivityKind
 from engine.config import PlexSyncConfig
 from engine.events import JobOutcome
 from engine.store import JobStore
+from gui.mnemonics import plain
 from gui.open_places import Opener
 from gui.status_window import StatusWindow
 from gui.tray_extras import MENU_ENTRIES, RecentActivityMenu
@@ -141,7 +142,7 @@ def test_tray_submenu_is_rebuilt_from_the_snapshot_and_opens_entries(
     try:
         qtbot.waitUntil(lambda: len(recent.snapshot) == MENU_ENTRIES, timeout=5000)
         recent.menu.aboutToShow.emit()
-        texts = [a.text() for a in recent.menu.actions() if not a.isSeparator()]
+        texts = [plain(a.text()) for a in recent.menu.actions() if not a.isSeparator()]
         assert texts[0] == "Newest: title, studio, +2 tags, -1 performer, poster"
         assert texts[1] == "Failed: Broken"
         assert texts[-1] == "Show all…" and len(texts) == MENU_ENTRIES + 1

@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from engine.config import load_config_report
 from gui.app import TrayApp
 from gui.demo import DemoController, DemoEnvironment
+from gui.mnemonics import plain
 from gui.presentation import TrayState
 
 
@@ -42,7 +43,7 @@ def test_outage_stops_plex_and_brings_it_back(qtbot: QtBot, env: DemoEnvironment
         controller.toggle_outage()
     assert down.args == [True]
     assert controller.plex_down
-    assert controller.outage_label() == "End Plex outage now"
+    assert plain(controller.outage_label()) == "End Plex outage now"
     with qtbot.waitSignal(controller.outage_changed, timeout=3000) as back:
         pass  # comes back by itself
     assert back.args == [False]
@@ -83,14 +84,14 @@ def test_demo_shows_green_red_amber_green(
             ),
             timeout=20_000,
         )
-        demo_menu = next(a.menu() for a in tray.menu.actions() if a.text() == "Demo")
+        demo_menu = next(a.menu() for a in tray.menu.actions() if plain(a.text()) == "Demo")
         outage, churn, *_more = demo_menu.actions()
-        assert churn.text() == "Change scenes in Stash"
+        assert plain(churn.text()) == "Change scenes in Stash"
         outage.trigger()
-        assert outage.text() == "End Plex outage now"
+        assert plain(outage.text()) == "End Plex outage now"
         qtbot.waitUntil(lambda: tray.state is TrayState.OPEN, timeout=20_000)
         outage.trigger()  # the same entry ends the outage early
-        assert outage.text() == "Simulate Plex outage"
+        assert plain(outage.text()) == "Simulate Plex outage"
         qtbot.waitUntil(lambda: tray.state is TrayState.HALF_OPEN, timeout=20_000)
         qtbot.waitUntil(lambda: tray.state is TrayState.CLOSED, timeout=20_000)
     finally:

@@ -19,6 +19,7 @@ from gui.about_dialog import AboutDialog
 from gui.app import TrayApp
 from gui.demo import RENAMED, DemoEnvironment
 from gui.log_viewer import TAIL_BYTES, LogViewer, read_tail
+from gui.mnemonics import plain
 from gui.notifications import NoticeKind
 from gui.open_places import Opener, PathDialog
 from gui.presentation import TrayState
@@ -32,7 +33,7 @@ pytestmark = [
 
 
 def action(tray_app: TrayApp, text: str):  # type: ignore[no-untyped-def]
-    return next(a for a in tray_app.tray.menu.actions() if a.text() == text)
+    return next(a for a in tray_app.tray.menu.actions() if plain(a.text()) == text)
 
 
 def test_open_plex_stash_and_config_folder_from_the_menu(
@@ -162,8 +163,8 @@ def test_demo_greets_and_its_menu_sends_to_the_dlq_and_renames_a_tag(
             ),
             timeout=20_000,
         )
-        demo = next(a.menu() for a in tray.menu.actions() if a.text() == "Demo")
-        entries = {a.text(): a for a in demo.actions()}
+        demo = next(a.menu() for a in tray.menu.actions() if plain(a.text()) == "Demo")
+        entries = {plain(a.text()): a for a in demo.actions()}
         entries["Send a scene to the dead-letter queue"].trigger()
         qtbot.waitUntil(lambda: tray_app.bridge.status.dlq == 1, timeout=20_000)  # type: ignore[union-attr]
         entries["Rename a tag in Stash"].trigger()

@@ -19,6 +19,7 @@ from engine.paths import AppPaths
 from gui.app import TrayApp
 from gui.bridge import FAILING_TICKS, EngineBridge
 from gui.icons import IconCache
+from gui.mnemonics import plain
 from gui.presentation import (
     TrayState,
     fix_sign_in_label,
@@ -81,7 +82,7 @@ def test_both_services_down_names_both() -> None:
 
 
 def test_a_rejected_stash_key_names_stash_everywhere() -> None:
-    assert fix_sign_in_label(STASH_KEY) == "Fix the Stash sign-in…"
+    assert plain(fix_sign_in_label(STASH_KEY)) == "Fix the Stash sign-in…"
     assert status_line(STASH_KEY, NOW) == "Stash rejected the API key"
     assert "Check the Stash sign-in" in tooltip_text(STASH_KEY, NOW)
     assert "Plex" not in tooltip_text(STASH_KEY, NOW).split("\n", 1)[1]  # after the app's name
@@ -124,7 +125,7 @@ def tray(qtbot: QtBot) -> Iterator[TrayController]:
 
 def menu_texts(tray: TrayController) -> list[str]:
     tray.menu.aboutToShow.emit()
-    return [a.text() for a in tray.menu.actions() if a.isVisible() and not a.isSeparator()]
+    return [plain(a.text()) for a in tray.menu.actions() if a.isVisible() and not a.isSeparator()]
 
 
 def test_menu_and_log_name_stash_for_a_rejected_stash_key(

@@ -15,6 +15,7 @@ from engine.breaker import CircuitState
 from engine.events import CheckProgress
 from gui.bridge import EngineBridge
 from gui.icons import IconCache
+from gui.mnemonics import plain
 from gui.notifications import Notice, NoticeKind
 from gui.presentation import TrayState
 from gui.tray import TrayController, TrayHandlers
@@ -96,12 +97,12 @@ def send(tray: TrayController, clock: Clock, **changes: object) -> None:
 
 def visible_texts(tray: TrayController) -> list[str]:
     tray.menu.aboutToShow.emit()
-    return [a.text() for a in tray.menu.actions() if a.isVisible() and not a.isSeparator()]
+    return [plain(a.text()) for a in tray.menu.actions() if a.isVisible() and not a.isSeparator()]
 
 
 def action(tray: TrayController, text: str) -> QAction:
     for candidate in tray.menu.actions():
-        if candidate.text() == text:
+        if plain(candidate.text()) == text:
             return candidate
     raise AssertionError(f"no menu entry {text!r}")
 
@@ -120,7 +121,7 @@ def test_menu_is_attached_and_lists_the_entries(tray: TrayController) -> None:
         "Start at login",
         "Quit",
     ]
-    assert [a.text() for a in tray.pause_menu.actions()] == [
+    assert [plain(a.text()) for a in tray.pause_menu.actions()] == [
         "For 15 minutes",
         "For 1 hour",
         "Until restart",
@@ -332,12 +333,12 @@ def test_a_broken_login_entry_asks_for_repair(tray: TrayController, recorder: Re
         enabled=True, problem="The login entry points to /gone, which no longer exists."
     )
     tray.menu.aboutToShow.emit()
-    assert tray.autostart_action.text() == "Start at login (needs repair)"
+    assert plain(tray.autostart_action.text()) == "Start at login (needs repair)"
     assert not tray.autostart_action.isChecked()
     assert "no longer exists" in tray.autostart_action.toolTip()
     tray.autostart_action.trigger()
     assert autostart.writes == [True]
-    assert tray.autostart_action.text() == "Start at login"
+    assert plain(tray.autostart_action.text()) == "Start at login"
     assert tray.autostart_action.isChecked()
 
 
@@ -346,7 +347,7 @@ def test_extra_submenu_sits_above_quit(tray: TrayController) -> None:
     tray.add_submenu("Demo", [("Simulate Plex outage", lambda: hits.append("outage"))])
     texts = visible_texts(tray)
     assert texts[-2:] == ["Demo", "Quit"]
-    demo = next(a for a in tray.menu.actions() if a.text() == "Demo").menu()
+    demo = next(a for a in tray.menu.actions() if plain(a.text()) == "Demo").menu()
     demo.actions()[0].trigger()
     assert hits == ["outage"]
 

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 from tray_fakes import make_status
 
+from gui.mnemonics import plain
 from gui.notifications import NotificationPolicy
 from gui.presentation import counts_line, dlq_menu_label, last_sync_line, tooltip_text
 from gui.widgets.counters import CAPTIONS, last_synced_text
@@ -21,7 +22,7 @@ NOON = datetime(2026, 9, 21, 12, 0, 0).astimezone().timestamp()
 def test_failed_scenes_is_the_word_everywhere() -> None:
     status = make_status(dlq=3)
     assert counts_line(status) == "3 failed scenes"
-    assert dlq_menu_label(3) == "Failed scenes (3)…"
+    assert plain(dlq_menu_label(3)) == "Failed scenes (3)…"
     assert CAPTIONS["dlq"] == "Failed scenes"
     assert "dead-letter" not in tooltip_text(status, NOON).lower()
 
