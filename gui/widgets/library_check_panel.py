@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -29,8 +29,15 @@ from PySide6.QtWidgets import (
 
 from engine.check_store import CheckKind, CheckStore, CheckSummary, Finding
 from engine.events import CheckProgress
+from gui.translations import translate_n
 
 logger = logging.getLogger(__name__)
+
+
+def tr(text: str) -> str:
+    """The panel's context, also for the tables below (translated when shown)."""
+    return QCoreApplication.translate("LibraryCheckPanel", text)
+
 
 KIND_WORDS = {
     CheckKind.NOT_IN_PLEX: "Not in Plex",
@@ -108,7 +115,7 @@ class CheckReader(QObject):
 def what_differs(finding: Finding) -> str:
     parts = list(finding.fields)
     if finding.kept:
-        parts.append("kept in Plex: " + ", ".join(finding.kept))
+        parts.append(tr("kept in Plex: %1").replace("%1", ", ".join(finding.kept)))
     return ", ".join(parts) or finding.detail
 
 
@@ -118,7 +125,7 @@ class LibraryCheckPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.summary_label = QLabel("No library check yet.", wordWrap=True)
+        self.summary_label = QLabel(self.tr("No library check yet."), wordWrap=True)
         self.counts_label = QLabel("", wordWrap=True)
         self.progress_label = QLabel("")
         self.progress_bar = QProgressBar()
@@ -139,7 +146,7 @@ class LibraryCheckPanel(QWidget):
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setAccessibleName(self.tr("Differences found"))
         self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move between cells
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([tr(column) for column in COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -174,29 +181,36 @@ class LibraryCheckPanel(QWidget):
         self.check_button.setEnabled(not running)
         if progress is None:
             return
-        words = PHASE_WORDS.get(progress.phase, progress.phase)
+        words = tr(PHASE_WORDS.get(progress.phase, progress.phase))
+        done = f"{progress.done:,}"
         if progress.total:
             self.progress_bar.setRange(0, progress.total)
             self.progress_bar.setValue(min(progress.done, progress.total))
-            self.progress_label.setText(f"{words}: {progress.done:,} of {progress.total:,}")
+            text = self.tr("%1: %2 of %3").replace("%1", words).replace("%2", done)
+            self.progress_label.setText(text.replace("%3", f"{progress.total:,}"))
         else:
             self.progress_bar.setRange(0, 0)  # busy: the total is not known yet
-            self.progress_label.setText(f"{words}: {progress.done:,}")
+            self.progress_label.setText(self.tr("%1: %2").replace("%1", words).replace("%2", done))
 
     @Slot(object)
     def set_result(self, result: CheckResult) -> None:
         summary = result.summary
         if summary is None:
-            self.summary_label.setText("No library check yet.")
+            self.summary_label.setText(self.tr("No library check yet."))
             self.counts_label.setText("")
         else:
             when = dt.datetime.fromtimestamp(summary.finished_at, tz=dt.UTC).astimezone()
-            self.summary_label.setText(
-                f"Last check: {when:%Y-%m-%d %H:%M}, {summary.scenes:,} scenes with a file."
+            scenes = translate_n(
+                "LibraryCheckPanel", "1 scene with a file", "%n scenes with a file", summary.scenes
             )
+            text = self.tr("Last check: %1, %2.").replace("%1", f"{when:%Y-%m-%d %H:%M}")
+            self.summary_label.setText(text.replace("%2", scenes))
             self.counts_label.setText(
                 "   ".join(
-                    f"{KIND_WORDS[k]}: {summary.counts.get(k.value, 0):,}" for k in CheckKind
+                    self.tr("%1: %2")
+                    .replace("%1", tr(KIND_WORDS[k]))
+                    .replace("%2", f"{summary.counts.get(k.value, 0):,}")
+                    for k in CheckKind
                 )
             )
         self._fill(result.findings)
@@ -208,7 +222,7 @@ class LibraryCheckPanel(QWidget):
             cells = (
                 finding.scene_id,
                 finding.title,
-                KIND_WORDS[finding.kind],
+                tr(KIND_WORDS[finding.kind]),
                 what_differs(finding),
             )
             for column, text in enumerate(cells):
