@@ -2,8 +2,9 @@
 
 Each invalid field shows the model's message beneath it and its tab is marked; OK and Apply stay
 disabled until everything is valid. Secrets are masked with a Show toggle. "Test connection"
-runs off the UI thread. OK/Apply save the file atomically (0600) and emit `config_saved`, which
-the app hands to the running engine.
+runs off the UI thread (gui/settings_connection.py). OK/Apply save the file atomically (0600)
+and emit `config_saved`, which the app hands to the running engine. What each tab holds is in
+gui/settings_tables.py.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ from gui.autostart import Autostart
 from gui.background import Runner, run_in_thread
 from gui.mnemonics import label_standard_buttons
 from gui.presentation import APP_TITLE
+from gui.settings_connection import (
+    ConnectionTests,
+    default_plex_tester,
+    default_stash_tester,
+)
 from gui.settings_fields import (
     ErrorLabel,
     LibraryPicker,
@@ -46,7 +52,6 @@ from gui.settings_fields import (
     with_error,
 )
 from gui.settings_help import (
-    describe_failure,
     help_label,
     plex_token_help,
     stash_key_help,
@@ -54,68 +59,10 @@ from gui.settings_help import (
 )
 from gui.settings_notice import LoadNotice, problems_by_field
 from gui.settings_numbers import NumberEdit
+from gui.settings_tables import MATCH_OPTIONS, NUMBERS, SYNC_FIELDS, TAB_TITLES
 from gui.window_fit import add_close_keys, resize_to_fit
 
 logger = logging.getLogger(__name__)
-
-SYNC_FIELDS = (
-    ("sync_title", "Title"),
-    ("sync_studio", "Studio"),
-    ("sync_summary", "Summary"),
-    ("sync_date", "Date"),
-    ("sync_performers", "Performers"),
-    ("sync_tags", "Tags"),
-    ("sync_collection", "Collection"),
-    ("sync_poster", "Poster"),
-)
-MATCH_OPTIONS = (
-    ("strict_matching", "Strict matching: only an exact file path match counts"),
-    ("preserve_plex_edits", "Keep values edited in Plex (fill only empty fields)"),
-    ("skip_not_found", "Skip scenes Plex does not have, instead of retrying them"),
-    ("lock_synced_fields", "Lock synced fields so Plex agents don't overwrite them"),
-    ("live_updates", "Live updates: act on Plex's and Stash's notifications within seconds"),
-)
-SECONDS = ("second", "seconds")
-NUMBERS = (  # name, label, integer, unit (one, many), tab
-    ("plex_connect_timeout", "Co&nnect timeout", False, SECONDS, "plex"),
-    ("plex_read_timeout", "&Read timeout", False, SECONDS, "plex"),
-    ("poll_interval", "Check Stash &every", False, SECONDS, "sync"),
-    ("failure_threshold", "Stop calling Plex &after", True, ("failure", "failures"), "resilience"),
-    ("recovery_timeout", "&Try Plex again after", False, SECONDS, "resilience"),
-    ("success_threshold", "Back in step &after", True, ("success", "successes"), "resilience"),
-    ("max_retries", "Retries &per scene", True, ("retry", "retries"), "resilience"),
-    ("max_in_flight", "Plex requests at &once", True, ("request", "requests"), "resilience"),
-    ("dlq_retention_days", "&Keep failed scenes for", True, ("day", "days"), "resilience"),
-)
-TEST_FIELDS = {  # what each "Test connection" uses: a change to any of them clears its result
-    "plex": (
-        "plex_url",
-        "plex_token",
-        "plex_ca_bundle",
-        "plex_connect_timeout",
-        "plex_read_timeout",
-    ),
-    "stash": ("stash_url", "stash_api_key", "stash_ca_bundle"),
-}
-TAB_TITLES = {
-    "plex": "Plex",
-    "stash": "Stash",
-    "sync": "Sync",
-    "resilience": "Resilience",
-    "app": "App",
-}
-
-
-def _default_plex_tester(config: PlexSyncConfig) -> list[str]:
-    from engine.plex_client import test_plex_connection  # heavy, rarely used
-
-    return test_plex_connection(config)
-
-
-def _default_stash_tester(config: PlexSyncConfig) -> str:
-    from engine.stash_client import test_stash_connection
-
-    return test_stash_connection(config)
 
 
 def _number_or_text(box: NumberEdit) -> float | str:
@@ -124,7 +71,7 @@ def _number_or_text(box: NumberEdit) -> float | str:
     return box.text() if value is None else value
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(ConnectionTests, QDialog):
     config_saved = Signal(object)  # PlexSyncConfig, after it was written
     _plex_tested = Signal(object, object)  # libraries | None, error | None
     _stash_tested = Signal(object, object)  # version | None, error | None
@@ -136,8 +83,8 @@ class SettingsDialog(QDialog):
         config_file: Path,
         secrets: SecretStore | None = None,
         autostart: Autostart | None = None,
-        plex_tester: Callable[[PlexSyncConfig], list[str]] = _default_plex_tester,
-        stash_tester: Callable[[PlexSyncConfig], str] = _default_stash_tester,
+        plex_tester: Callable[[PlexSyncConfig], list[str]] = default_plex_tester,
+        stash_tester: Callable[[PlexSyncConfig], str] = default_stash_tester,
         runner: Runner = run_in_thread,
         load_report: ConfigLoad | None = None,
         parent: QWidget | None = None,
@@ -509,79 +456,3 @@ class SettingsDialog(QDialog):
         self._load_problems = {}
         self.notice.saved(was_exposed=exposed)
         self.validate()
-
-    # --- connection tests -------------------------------------------------------------------
-
-    def _config_for_test(self, fields: tuple[str, ...]) -> PlexSyncConfig | None:
-        """The saved config with this form's values for `fields` (others may be mid-edit)."""
-        data = self._original.model_dump()
-        form = self.form_data()
-        data.update({name: form[name] for name in fields})
-        try:
-            return PlexSyncConfig.model_validate(data)
-        except ValidationError:
-            return None
-
-    def _clear_tests_on_change(self) -> None:
-        """A test's result speaks for the fields it used: any change to them clears it."""
-        for service, fields in TEST_FIELDS.items():
-            for name in fields:
-                editor = self.numbers.get(name) or self.findChild(QLineEdit, name)
-                signal = editor.valueChanged if isinstance(editor, NumberEdit) else None
-                if signal is None and isinstance(editor, QLineEdit):
-                    signal = editor.textChanged
-                if signal is not None:
-                    signal.connect(lambda *_args, s=service: self._clear_test(s))
-
-    def _clear_test(self, service: str) -> None:
-        self._test_generation[service] += 1
-        (self.plex_result if service == "plex" else self.stash_result).setText("")
-
-    @Slot()
-    def on_plex_test_clicked(self) -> None:
-        config = self._config_for_test(TEST_FIELDS["plex"])
-        if config is None or not config.plex_url:
-            self.plex_result.setText("Enter a valid Plex URL first.")
-            return
-        self.plex_test.setEnabled(False)
-        self.plex_result.setText("Testing…")
-        tester, generation = self._plex_tester, self._test_generation["plex"]
-        self._running_test["plex"] = generation
-        self._runner(lambda: tester(config), self._plex_tested.emit)
-
-    @Slot(object, object)
-    def _on_plex_tested(self, libraries: list[str] | None, error: BaseException | None) -> None:
-        self.plex_test.setEnabled(True)
-        if self._running_test.get("plex") != self._test_generation["plex"]:
-            return  # a field changed while testing: this answer is about other settings
-        if error is not None or libraries is None:
-            logger.info("Plex connection test failed: %s", error)
-            self.plex_result.setText(f"✗ {describe_failure(error or RuntimeError(), 'Plex')}")
-            return
-        count = len(libraries)
-        noun = "library" if count == 1 else "libraries"
-        self.plex_result.setText(f"✓ Connected: {count} movie {noun}.")
-        self.libraries.set_libraries(libraries, self.libraries.chosen())
-
-    @Slot()
-    def on_stash_test_clicked(self) -> None:
-        config = self._config_for_test(TEST_FIELDS["stash"])
-        if config is None:
-            self.stash_result.setText("Enter a valid Stash URL first.")
-            return
-        self.stash_test.setEnabled(False)
-        self.stash_result.setText("Testing…")
-        tester, generation = self._stash_tester, self._test_generation["stash"]
-        self._running_test["stash"] = generation
-        self._runner(lambda: tester(config), self._stash_tested.emit)
-
-    @Slot(object, object)
-    def _on_stash_tested(self, version: str | None, error: BaseException | None) -> None:
-        self.stash_test.setEnabled(True)
-        if self._running_test.get("stash") != self._test_generation["stash"]:
-            return  # a field changed while testing: this answer is about other settings
-        if error is not None:
-            logger.info("Stash connection test failed: %s", error)
-            self.stash_result.setText(f"✗ {describe_failure(error, 'Stash')}")
-            return
-        self.stash_result.setText(f"✓ Connected to Stash {version}.")

@@ -1,0 +1,41 @@
+"""What the settings dialog's tabs hold: the sync fields, the matching options, the number
+fields (label with its mnemonic, unit, tab) and the tab titles."""
+
+from __future__ import annotations
+
+SYNC_FIELDS = (
+    ("sync_title", "Title"),
+    ("sync_studio", "Studio"),
+    ("sync_summary", "Summary"),
+    ("sync_date", "Date"),
+    ("sync_performers", "Performers"),
+    ("sync_tags", "Tags"),
+    ("sync_collection", "Collection"),
+    ("sync_poster", "Poster"),
+)
+MATCH_OPTIONS = (
+    ("strict_matching", "Strict matching: only an exact file path match counts"),
+    ("preserve_plex_edits", "Keep values edited in Plex (fill only empty fields)"),
+    ("skip_not_found", "Skip scenes Plex does not have, instead of retrying them"),
+    ("lock_synced_fields", "Lock synced fields so Plex agents don't overwrite them"),
+    ("live_updates", "Live updates: act on Plex's and Stash's notifications within seconds"),
+)
+SECONDS = ("second", "seconds")
+NUMBERS = (  # name, label, integer, unit (one, many), tab
+    ("plex_connect_timeout", "Co&nnect timeout", False, SECONDS, "plex"),
+    ("plex_read_timeout", "&Read timeout", False, SECONDS, "plex"),
+    ("poll_interval", "Check Stash &every", False, SECONDS, "sync"),
+    ("failure_threshold", "Stop calling Plex &after", True, ("failure", "failures"), "resilience"),
+    ("recovery_timeout", "&Try Plex again after", False, SECONDS, "resilience"),
+    ("success_threshold", "Back in step &after", True, ("success", "successes"), "resilience"),
+    ("max_retries", "Retries &per scene", True, ("retry", "retries"), "resilience"),
+    ("max_in_flight", "Plex requests at &once", True, ("request", "requests"), "resilience"),
+    ("dlq_retention_days", "&Keep failed scenes for", True, ("day", "days"), "resilience"),
+)
+TAB_TITLES = {
+    "plex": "Plex",
+    "stash": "Stash",
+    "sync": "Sync",
+    "resilience": "Resilience",
+    "app": "App",
+}
