@@ -99,6 +99,7 @@ class Opener:
             return False
         if self._open_url(QUrl(url)) is not False:
             return True
+        logger.info("No web browser opened %s; showing its address", what)
         self._fallback(what, f"No web browser could open {what}. Its address is:", url)
         return False
 

@@ -137,6 +137,7 @@ class TrayExtras(QObject):
 
     def open_entry(self, entry: Activity) -> None:
         target = "plex" if entry.kind is ActivityKind.SYNCED and entry.rating_key else "stash"
+        logger.info("Opening scene %s from Recent activity in %s", entry.scene_id, target)
         self.opener.activity(entry, target)
 
     def open_config_folder(self) -> None:

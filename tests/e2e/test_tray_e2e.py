@@ -260,6 +260,38 @@ def test_a_broken_engine_shows_a_red_stop_sign_in_the_tray(tray: TrayHarness) ->
     )
 
 
+def test_the_tray_menu_reaches_everything_by_its_mnemonics(tray: TrayHarness) -> None:
+    """Open Plex, Open Stash, Open config folder, Open log folder, About and Recent activity,
+    each chosen by its mnemonic letter in the real tray's menu (no pointer). There is no browser
+    or file manager here (no xdg-open), so each place is shown in a dialog with Copy instead of
+    the click doing nothing."""
+    tray.launch()
+    tray.wait_until_synced()
+    for key, title in (
+        ("p", "^Plex$"),
+        ("h", "^Stash$"),
+        ("n", "^Config folder$"),
+        ("l", "^Log folder$"),
+        ("a", "^About PlexSync"),
+    ):
+        tray.open_menu()
+        tray.desktop.keys(key)
+        wait_until(lambda t=title: tray.desktop.visible_windows(t), 10, f"the {title} window")
+    log = tray.log_text()
+    assert "No web browser opened Plex" in log and "No web browser opened Stash" in log
+    assert "No file manager opened" in log
+
+    # Recent activity (e), its newest entry (Home, Return): a synced scene. Its snapshot was
+    # read a second after the last synced job, long before the five dialogs above were shown.
+    tray.open_menu()
+    tray.desktop.keys("e", "Home", "Return")
+    wait_until(lambda: "from Recent activity in plex" in tray.log_text(), 10, "the entry opened")
+    tray.open_menu()  # ... and its Show all… (s) opens the status window's activity list
+    tray.desktop.keys("e", "s")
+    wait_until(lambda: tray.desktop.visible_windows(STATUS_WINDOW), 10, "the status window")
+    assert tray.leaks() == []
+
+
 def test_about_and_open_config_folder_from_the_tray_menu(tray: TrayHarness) -> None:
     """The menu's last entries, counted up from Quit: Start at login, About…, View log…, Open
     config folder. There is no file manager here (no xdg-open), so the folder's path is shown
