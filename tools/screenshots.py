@@ -33,8 +33,8 @@ SCREEN = (1280, 800)
 WALLPAPER = "gradient:#51657a-#1d2631"
 TRAY_CROP = (112, 40)  # the top-right corner: trayer's panel and a little desktop
 TRAY_SCALE = 3  # pixel for pixel, so the 22 px icon can be seen in the README
-STATUS_TITLE = "^PlexSync.*Status$"
-SETTINGS_TITLE = "^PlexSync Tray settings$"
+STATUS_TITLE = "^Status .+ PlexSync Tray$"  # titles end in the app's name (gui/status_window.py)
+SETTINGS_TITLE = "^Settings .+ PlexSync Tray$"
 POLL = 1.0
 RECOVERY = 4.0
 
@@ -114,12 +114,12 @@ class Shooter:
         self.save_tray("tray-half-open.png")
         tray.wait_for_colour("green", 10)
 
-        self.tray.open_menu()  # closed, with DLQ entries: Sync now, Pause ▸ ...
-        self.desktop.keys("Down", "Down", "Right", "Down", "Down", "Return")  # Until restart
+        self.tray.open_menu()  # closed, with DLQ entries
+        self.desktop.keys("u", "u")  # Pa&use ▸ &Until restart (the menus' mnemonics)
         tray.wait_for_colour("grey", 5)
         self.save_tray("tray-paused.png")
-        self.tray.open_menu()  # paused: Resume syncing is the first enabled entry
-        self.desktop.keys("Down", "Return")
+        self.tray.open_menu()  # paused: Resu&me syncing
+        self.desktop.keys("m")
         tray.wait_for_colour("green", 5)
 
     def stash_problem(self) -> None:
@@ -148,9 +148,8 @@ class Shooter:
         self.save_window("status-activity.png", wid)
 
     def settings_dialog(self) -> None:
-        # closed: Sync now, Pause ▸, Check library now, Dead-letter queue, Status…, Settings…
         self.tray.open_menu()
-        self.desktop.keys("Down", "Down", "Down", "Down", "Down", "Down", "Return")
+        self.desktop.keys("s")  # &Settings…
         wid = self.wait_window(SETTINGS_TITLE)
         time.sleep(0.5)
         self.save_window("settings.png", wid)
@@ -164,8 +163,8 @@ class Shooter:
         self.desktop.keys("Escape")
 
     def about_box(self) -> None:
-        self.tray.open_menu()  # the first Up selects Quit, then Start at login, then About…
-        self.desktop.keys("Up", "Up", "Up", "Return")
+        self.tray.open_menu()
+        self.desktop.keys("a")  # &About…
         wid = self.wait_window("^About PlexSync")
         time.sleep(0.5)
         self.save_window("about.png", wid)
