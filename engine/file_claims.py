@@ -99,10 +99,14 @@ def check_claim(
     *,
     lookup: Lookup,
     find: Callable[[list[str]], Match | None],
-) -> str | None:
-    """Take `item` for `scene_id`, unless Stash still has its owner on the same file.
+) -> tuple[bool, str | None]:
+    """May `scene_id` take `item`? Raises unless Stash no longer has its owner on that file.
 
-    Returns the scene the item is taken from (what it wrote there is ours to replace), if any.
+    Returns whether the claim is new (the caller records it with `ClaimStore.claim` in the
+    transaction that settles the job) and the scene the item is taken from, if any (what it
+    wrote there is ours to replace). Until recorded, a second scene on the item waits: the
+    engine never has two jobs on one item in flight, and plans the second after the first
+    is settled.
     """
     owner = storage.claim_owner(item.rating_key)
     if owner is not None and owner != scene_id:
@@ -119,9 +123,8 @@ def check_claim(
             )
         logger.info("Scene %s takes Plex item %s from scene %s", scene_id, item.rating_key, owner)
     if owner == scene_id:
-        return None
-    storage.claim(item.rating_key, scene_id)
-    return owner
+        return False, None
+    return True, owner
 
 
 def recheck_conflicts(storage: ClaimStore, lookup: Lookup, retry: Callable[[int], None]) -> int:

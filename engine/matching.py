@@ -90,7 +90,7 @@ class PathIndex:
 
     def update(self, item: PlexItem) -> None:
         """Replace the stored record (after an edit); its paths stay the same."""
-        self._storage.index_put([item], basename, path_key)
+        self._storage.index_update(item)
 
     def remove(self, item: PlexItem) -> None:
         self._storage.index_remove(item)

@@ -106,29 +106,28 @@ class IndexStore(SqliteStore):
         basename: Callable[[str], str],
         path_key: Callable[[str], str],
     ) -> None:
-        """Insert or replace items (one transaction); `path_key(path)` keys the lookup by path,
-        `basename(path)` the file-name fallback."""
+        """Insert or replace items (one transaction, one statement per table); `path_key(path)`
+        keys the lookup by path, `basename(path)` the file-name fallback."""
+        items = list(items)
         with self._tx() as db:
-            for item in items:
-                self._put(db, item, basename, path_key)
+            self._put_records(db, items)
+            db.executemany(
+                f"INSERT INTO {self.PATHS_TABLE} (path, basename, rating_key) VALUES (?, ?, ?)"
+                " ON CONFLICT(path) DO UPDATE SET rating_key=excluded.rating_key",
+                [(path_key(path), basename(path), i.rating_key) for i in items for path in i.files],
+            )
 
-    def _put(
-        self,
-        db: sqlite3.Connection,
-        item: PlexItem,
-        basename: Callable[[str], str],
-        path_key: Callable[[str], str],
-    ) -> None:
-        db.execute(
+    def index_update(self, item: PlexItem) -> None:
+        """Replace an item's record after an edit (an edit never moves its files)."""
+        with self._tx() as db:
+            self._put_records(db, [item])
+
+    def _put_records(self, db: sqlite3.Connection, items: list[PlexItem]) -> None:
+        db.executemany(
             f"INSERT INTO {self.ITEMS_TABLE} (rating_key, added_at, data) VALUES (?, ?, ?)"
             " ON CONFLICT(rating_key) DO UPDATE SET added_at=excluded.added_at,"
             " data=excluded.data",
-            (item.rating_key, item.added_at, _encode(item)),
-        )
-        db.executemany(
-            f"INSERT INTO {self.PATHS_TABLE} (path, basename, rating_key) VALUES (?, ?, ?)"
-            " ON CONFLICT(path) DO UPDATE SET rating_key=excluded.rating_key",
-            [(path_key(path), basename(path), item.rating_key) for path in item.files],
+            [(item.rating_key, item.added_at, _encode(item)) for item in items],
         )
 
     def index_remove(self, item: PlexItem) -> None:

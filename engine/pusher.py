@@ -63,6 +63,7 @@ class Prepared:
     previous: Pushed | None
     full: PlexItem | None = None  # the full item, already read with the batch
     force: bool = False  # a library check's Fix: read the item and write even if unchanged
+    claim: bool = False  # the item is newly this scene's: recorded when the job settles
 
 
 @dataclass
@@ -166,8 +167,9 @@ class ScenePusher:
             files = [str(p) for p in job.payload.get("files") or []]
             match = self._match(index, plex, config, files)
             ahead = self._plan(job, self._storage.known_tags(match.item) or match.item, config)
+        claim = False
         if claims is not None and lookup is not None:
-            ahead = self._claim(job, ahead, index, config, claims, lookup)
+            claim, ahead = self._claim(job, ahead, index, config, claims, lookup)
         item, previous, plan = ahead.item, ahead.previous, ahead.plan
         prev_state = previous.state if previous else None
         full = None
@@ -175,7 +177,7 @@ class ScenePusher:
             full = self._prefetched.pop(item.rating_key, None)
             if full is not None:
                 plan = plan_edit(job.payload, full, config, previous=prev_state)
-        return Prepared(job, item, plan, previous, full, force=force)
+        return Prepared(job, item, plan, previous, full, force=force, claim=claim)
 
     def _plan(
         self, job: Job, item: PlexItem, config: PlexSyncConfig, previous: Pushed | None = None
@@ -192,8 +194,9 @@ class ScenePusher:
         config: PlexSyncConfig,
         claims: ClaimStore,
         lookup: Lookup,
-    ) -> _Planned:
-        """The item for this scene, unless another scene on its file keeps it (raises)."""
+    ) -> tuple[bool, _Planned]:
+        """The item for this scene (and whether it is newly its), unless another scene on its
+        file keeps it (raises)."""
 
         def other_match(files: list[str]) -> Match | None:
             try:
@@ -201,33 +204,40 @@ class ScenePusher:
             except AmbiguousMatchError:
                 return None  # not provably on this item
 
-        taken_from = check_claim(claims, job.scene_id, ahead.item, lookup=lookup, find=other_match)
+        new, taken_from = check_claim(
+            claims, job.scene_id, ahead.item, lookup=lookup, find=other_match
+        )
         if taken_from is None:
-            return ahead
+            return new, ahead
         # A new item for this scene: what the scene that had it wrote there is what goes (our
         # own last write was to another item).
         state = claims.written_state(taken_from)
         if not state:
-            return _Planned(
-                ahead.item, None, plan_edit(job.payload, ahead.item, config, previous=None)
-            )
-        return self._plan(job, ahead.item, config, Pushed(job.scene_id, "", state, None, None))
+            plan = plan_edit(job.payload, ahead.item, config, previous=None)
+            return new, _Planned(ahead.item, None, plan)
+        previous = Pushed(job.scene_id, "", state, None, None)
+        return new, self._plan(job, ahead.item, config, previous)
 
     def commit(self, prepared: Prepared, done: Executed) -> PushResult:
         """Store what the requests did; raises their error (PosterPending: metadata only)."""
         index = self._follower.index
         self._written.add(prepared.item.rating_key)  # plans made ahead for it are stale now
+        if prepared.claim:  # in the settling transaction, whatever the requests did
+            self._storage.claim(prepared.item.rating_key, prepared.job.scene_id)
+        edited = done.edited
+        # Every tag is known as we wrote it, until Plex's updatedAt passes our write; what we
+        # read before the write is remembered only when the write does not replace it.
+        known = edited if edited and edited.complete and done.written_at is not None else None
         for full in (prepared.full, done.full):
-            if full is not None:
+            if full is not None and (known is None or full.rating_key != known.rating_key):
                 self._storage.known_put(full, full.updated_at)
         if done.missing is not None:
             self._gone(index, done.missing)
-        wrote = done.edited is not None
-        if done.edited is not None:
-            index.update(done.edited)
-            if done.edited.complete and done.written_at is not None:
-                # Every tag is known as we wrote it, until Plex's updatedAt passes our write.
-                self._storage.known_put(done.edited, done.written_at)
+        wrote = edited is not None
+        if edited is not None:
+            index.update(edited)
+        if known is not None and done.written_at is not None:
+            self._storage.known_put(known, done.written_at)
         if done.error is not None:
             raise done.error
         job, previous = prepared.job, prepared.previous

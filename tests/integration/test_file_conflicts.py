@@ -98,3 +98,27 @@ def test_a_scene_moved_to_another_file_frees_its_item(
             assert store.dlq_count() == 0
             assert_synced(plex, stash, first)
             assert_synced(plex, stash, second)
+
+
+@pytest.mark.parametrize("in_flight", [1, 4])
+def test_two_scenes_on_one_file_in_the_first_sync_write_once(
+    tmp_path: Path, fake_clock: FakeClock, in_flight: int
+) -> None:
+    """Neither scene has claimed the item yet, and both are claimed in one batch: the claim
+    recorded when the first settles is what the second meets (never two writes)."""
+    with simulators(n=20) as (plex, stash):
+        first, second, path = two_with_files(stash)
+        stash.update_scene(second, files=[path], title="Second on the same file")
+        config = config_for(plex, stash, sync_poster=False, max_in_flight=in_flight)
+        with engine_for(tmp_path, config, fake_clock) as (engine, store):
+            settle(engine, fake_clock)
+            entries = store.dlq_list()
+            assert len(entries) == 1 and {str(first), str(second)} <= set(
+                entries[0].message.split(" ")
+            )
+            scene = stash.scene(first)
+            assert scene is not None
+            item = plex_item_for(plex, scene)
+            assert item is not None
+            written = [s for s in (first, second) if s != int(entries[0].scene_id)]
+            assert_synced(plex, stash, written[0])
