@@ -15,6 +15,7 @@ checkout), so the same script measures an older tree, e.g. an export of main. Us
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import platform
 import resource
@@ -161,6 +162,9 @@ def main() -> None:
     parser.add_argument("--engine-root", type=Path, default=ROOT)
     args = parser.parse_args()
     root = args.engine_root.resolve()
+    # An installed app starts from compiled bytecode (pip compiles at install); a checkout run
+    # with PYTHONDONTWRITEBYTECODE would compile every module on every start instead.
+    compileall.compile_dir(root / "engine", quiet=1)
     off = medians(lambda: churn_cost(root, False), args.repeats)
     on = medians(lambda: churn_cost(root, True), args.repeats)
     big = medians(lambda: big_library(root), args.repeats)
