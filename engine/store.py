@@ -7,7 +7,6 @@ the process died is pending again when the store is opened. Each thread gets its
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import sqlite3
@@ -17,8 +16,10 @@ from typing import Any
 
 from engine.activity_store import ACTIVITY_SCHEMA, ActivityStore
 from engine.clock import SYSTEM_CLOCK, Clock
+from engine.dlq_store import DLQ_SCHEMA, DeadLetter, DeadLetterStore
 from engine.file_claims import CLAIMS_SCHEMA, ClaimStore
 from engine.history import BUSY_TIMEOUT, DAY, HISTORY_SCHEMA, HistoryStore, Outage
+from engine.job import Job, job_from_row, payload_hash
 from engine.plex_index import INDEX_SCHEMA, IndexStore
 from engine.poll_store import POLL_SCHEMA, PollStore
 
@@ -51,18 +52,6 @@ CREATE TABLE IF NOT EXISTS jobs (
     error_class TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (status, not_before, seq);
-CREATE TABLE IF NOT EXISTS dlq (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    scene_id TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL DEFAULT '',
-    error_class TEXT NOT NULL,
-    message TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
-    first_failure_at REAL NOT NULL,
-    last_failure_at REAL NOT NULL,
-    payload TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS dlq_last_failure ON dlq (last_failure_at);
 CREATE TABLE IF NOT EXISTS pushed (
     scene_id TEXT PRIMARY KEY,
     payload_hash TEXT NOT NULL,
@@ -72,38 +61,6 @@ CREATE TABLE IF NOT EXISTS pushed (
     synced_at REAL NOT NULL
 );
 """
-
-
-def payload_hash(payload: dict[str, Any]) -> str:
-    """A stable fingerprint of a payload (key order does not matter)."""
-    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Job:
-    scene_id: str
-    title: str
-    payload: dict[str, Any]
-    payload_hash: str
-    attempts: int
-    not_before: float
-    enqueued_at: float
-    first_failure_at: float | None
-    last_error: str | None
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    id: int
-    scene_id: str
-    title: str
-    error_class: str
-    message: str
-    attempts: int
-    first_failure_at: float
-    last_failure_at: float
-    payload: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -126,10 +83,18 @@ class QueueCounts:
     dlq: int
 
 
-class JobStore(HistoryStore, IndexStore, PollStore, ClaimStore, ActivityStore):
+class JobStore(HistoryStore, DeadLetterStore, IndexStore, PollStore, ClaimStore, ActivityStore):
     """The queue, the DLQ and what reached Plex, plus the history (see `HistoryStore`)."""
 
-    SCHEMAS = (SCHEMA, HISTORY_SCHEMA, INDEX_SCHEMA, POLL_SCHEMA, CLAIMS_SCHEMA, ACTIVITY_SCHEMA)
+    SCHEMAS = (
+        SCHEMA,
+        DLQ_SCHEMA,
+        HISTORY_SCHEMA,
+        INDEX_SCHEMA,
+        POLL_SCHEMA,
+        CLAIMS_SCHEMA,
+        ACTIVITY_SCHEMA,
+    )
 
     def __init__(
         self,
@@ -213,7 +178,7 @@ class JobStore(HistoryStore, IndexStore, PollStore, ClaimStore, ActivityStore):
                 "UPDATE jobs SET status='in_progress' WHERE scene_id=?",
                 [(row["scene_id"],) for row in rows],
             )
-        return [_job(row) for row in rows]
+        return [job_from_row(row) for row in rows]
 
     def complete(self, job: Job) -> bool:
         """The job's payload reached Plex: remove it, unless a newer payload arrived meanwhile."""
@@ -274,7 +239,7 @@ class JobStore(HistoryStore, IndexStore, PollStore, ClaimStore, ActivityStore):
             " AND not_before>? ORDER BY seq LIMIT ?",
             (self._clock.now(), limit),
         )
-        return [_job(row) for row in rows]
+        return [job_from_row(row) for row in rows]
 
     def make_ready(self, scene_ids: list[str]) -> int:
         """These waiting jobs may run now (their budget stays as it is)."""
@@ -292,13 +257,13 @@ class JobStore(HistoryStore, IndexStore, PollStore, ClaimStore, ActivityStore):
 
     def get_job(self, scene_id: str) -> Job | None:
         row = self._db().execute("SELECT * FROM jobs WHERE scene_id=?", (scene_id,)).fetchone()
-        return None if row is None else _job(row)
+        return None if row is None else job_from_row(row)
 
     def list_jobs(self, limit: int = 100, offset: int = 0) -> list[Job]:
         rows = self._db().execute(
             "SELECT * FROM jobs ORDER BY not_before, seq LIMIT ? OFFSET ?", (limit, offset)
         )
-        return [_job(row) for row in rows]
+        return [job_from_row(row) for row in rows]
 
     def counts(self) -> QueueCounts:
         now = self._clock.now()
@@ -313,98 +278,6 @@ class JobStore(HistoryStore, IndexStore, PollStore, ClaimStore, ActivityStore):
         ).fetchone()
         dlq = db.execute("SELECT COUNT(*) FROM dlq").fetchone()[0]
         return QueueCounts(row["pending"], row["in_progress"], row["waiting"], dlq)
-
-    # --- dead-letter queue ---------------------------------------------------------------------
-
-    def dead_letter(self, job: Job, *, error_class: str, message: str, attempts: int) -> int:
-        """Move a claimed job to the DLQ (one row per scene: a newer failure replaces it)."""
-        now = self._clock.now()
-        first = job.first_failure_at or now
-        with self._tx() as db:
-            db.execute(
-                "DELETE FROM jobs WHERE scene_id=? AND payload_hash=?",
-                (job.scene_id, job.payload_hash),
-            )
-            db.execute(
-                "UPDATE jobs SET status='pending' WHERE scene_id=? AND status='in_progress'",
-                (job.scene_id,),
-            )
-            db.execute(
-                "INSERT INTO dlq (scene_id, title, error_class, message, attempts,"
-                " first_failure_at, last_failure_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT(scene_id) DO UPDATE SET title=excluded.title,"
-                " error_class=excluded.error_class, message=excluded.message,"
-                " attempts=excluded.attempts, last_failure_at=excluded.last_failure_at,"
-                " payload=excluded.payload",
-                (
-                    job.scene_id,
-                    job.title,
-                    error_class,
-                    message,
-                    attempts,
-                    first,
-                    now,
-                    json.dumps(job.payload, ensure_ascii=False),
-                ),
-            )
-            row = db.execute("SELECT id FROM dlq WHERE scene_id=?", (job.scene_id,)).fetchone()
-        return int(row["id"])
-
-    def dlq_list(self, limit: int = 100, offset: int = 0) -> list[DeadLetter]:
-        rows = self._db().execute(
-            "SELECT * FROM dlq ORDER BY last_failure_at DESC, id DESC LIMIT ? OFFSET ?",
-            (limit, offset),
-        )
-        return [_dead_letter(row) for row in rows]
-
-    def dlq_get(self, entry_id: int) -> DeadLetter | None:
-        row = self._db().execute("SELECT * FROM dlq WHERE id=?", (entry_id,)).fetchone()
-        return None if row is None else _dead_letter(row)
-
-    def dlq_count(self) -> int:
-        return int(self._db().execute("SELECT COUNT(*) FROM dlq").fetchone()[0])
-
-    def dlq_retry(self, entry_ids: list[int] | None = None) -> int:
-        """Send entries back to the queue with a fresh budget; None means all. Returns how many."""
-        now = self._clock.now()
-        with self._tx() as db:
-            if entry_ids is None:
-                rows = db.execute("SELECT * FROM dlq").fetchall()
-            else:
-                marks = ",".join("?" * len(entry_ids))
-                rows = db.execute(f"SELECT * FROM dlq WHERE id IN ({marks})", entry_ids).fetchall()
-            seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM jobs").fetchone()[0]
-            for row in rows:
-                seq += 1
-                payload = json.loads(row["payload"])
-                # A queued newer change for the same scene wins over the dead-lettered payload.
-                db.execute(
-                    "INSERT INTO jobs (scene_id, seq, title, payload, payload_hash, enqueued_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(scene_id) DO NOTHING",
-                    (
-                        row["scene_id"],
-                        seq,
-                        row["title"],
-                        row["payload"],
-                        payload_hash(payload),
-                        now,
-                    ),
-                )
-                db.execute("DELETE FROM dlq WHERE id=?", (row["id"],))
-        return len(rows)
-
-    def dlq_delete(self, entry_ids: list[int] | None = None) -> int:
-        with self._tx() as db:
-            if entry_ids is None:
-                return db.execute("DELETE FROM dlq").rowcount
-            marks = ",".join("?" * len(entry_ids))
-            return db.execute(f"DELETE FROM dlq WHERE id IN ({marks})", entry_ids).rowcount
-
-    def dlq_purge(self, older_than_days: float) -> int:
-        """Delete entries whose last failure is older than the retention period."""
-        cutoff = self._clock.now() - older_than_days * DAY
-        with self._tx() as db:
-            return db.execute("DELETE FROM dlq WHERE last_failure_at<?", (cutoff,)).rowcount
 
     # --- what reached Plex ---------------------------------------------------------------------
 
@@ -461,32 +334,4 @@ def _upsert_pushed(db: sqlite3.Connection, record: Pushed, now: float) -> None:
             record.poster_hash,
             now,
         ),
-    )
-
-
-def _job(row: sqlite3.Row) -> Job:
-    return Job(
-        scene_id=row["scene_id"],
-        title=row["title"],
-        payload=json.loads(row["payload"]),
-        payload_hash=row["payload_hash"],
-        attempts=row["attempts"],
-        not_before=row["not_before"],
-        enqueued_at=row["enqueued_at"],
-        first_failure_at=row["first_failure_at"],
-        last_error=row["last_error"],
-    )
-
-
-def _dead_letter(row: sqlite3.Row) -> DeadLetter:
-    return DeadLetter(
-        id=row["id"],
-        scene_id=row["scene_id"],
-        title=row["title"],
-        error_class=row["error_class"],
-        message=row["message"],
-        attempts=row["attempts"],
-        first_failure_at=row["first_failure_at"],
-        last_failure_at=row["last_failure_at"],
-        payload=json.loads(row["payload"]),
     )
