@@ -20,10 +20,11 @@ from typing import TypeVar
 from engine.breaker import CircuitBreaker, CircuitState
 from engine.check_runner import CheckRunner
 from engine.clock import SYSTEM_CLOCK, Clock
+from engine.command_bodies import CommandBodies
 from engine.commands import CommandQueue
 from engine.config import PlexSyncConfig
 from engine.dispatch import JobRunner, Lanes
-from engine.errors import ErrorClass, SyncError
+from engine.errors import SyncError
 from engine.events import (
     NULL_LISTENER,
     EngineStatus,
@@ -33,8 +34,8 @@ from engine.events import (
     SyncListener,
 )
 from engine.history import DAY
-from engine.job_outcomes import STASH_OUTAGE, JobOutcomes
-from engine.live_catchup import SignalGate, ready_found
+from engine.job_outcomes import JobOutcomes
+from engine.live_catchup import SignalGate
 from engine.live_messages import LiveSignal
 from engine.poll_scheduler import PollScheduler
 from engine.poller import StashSource
@@ -42,6 +43,7 @@ from engine.pusher import PlexTarget, ScenePusher
 from engine.retry import RetryPolicy
 from engine.run_counts import RunCounts
 from engine.service_answers import ServiceAnswers
+from engine.stash_side import StashSide
 from engine.status import read_status
 from engine.store import JobStore
 from engine.wakeup import WakeWatch
@@ -52,7 +54,6 @@ BATCH = 50  # jobs claimed per dequeue
 T = TypeVar("T")
 PURGE_EVERY = DAY
 HEARTBEAT_EVERY = 60.0  # seconds between run-interval updates (a crash loses at most this)
-STASH_DOWN = (ServiceHealth.UNREACHABLE, ServiceHealth.ERROR)
 
 
 PlexFactory = Callable[[PlexSyncConfig], PlexTarget]
@@ -60,7 +61,7 @@ StashFactory = Callable[[PlexSyncConfig], StashSource]
 
 
 # ServiceAnswers comes first: JobOutcomes only declares the hooks it calls (as stubs).
-class SyncEngine(ServiceAnswers, JobOutcomes):
+class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
     def __init__(
         self,
         *,
@@ -233,111 +234,6 @@ class SyncEngine(ServiceAnswers, JobOutcomes):
         """Take a fresh snapshot now (engine thread), e.g. right after a command ran."""
         self._publish()
 
-    # --- command bodies (engine thread) --------------------------------------------------------
-
-    def _do_sync_now(self) -> None:
-        self._clear_auth_error(by_user=True)
-        self._polls.poll_soon()
-        self._plex_hold_until = float("-inf")
-
-    def _do_retry_now(self) -> None:
-        self._clear_auth_error(by_user=True)
-        self._plex_hold_until = float("-inf")
-        self._plex_checking = True
-        self.breaker.half_open_now()
-        self._store.release_all_waiting()
-
-    def _do_reset_breaker(self) -> None:
-        """ "Try again now": closed, and Plex is asked at once; only its answer says it is back."""
-        self._plex_hold_until = float("-inf")
-        self._next_probe_at = float("-inf")
-        self._plex_checking = self._check_after_reset = True
-        self._resetting = True
-        try:
-            self.breaker.reset()
-        finally:
-            self._resetting = False
-
-    def _do_pause(self, until: float | None) -> None:
-        self._paused, self._paused_until = True, until
-        # A timed pause survives a restart; "until restart" by definition does not.
-        self._store.set_value("paused_until", until)
-        logger.info("Syncing paused %s", "until restart" if until is None else "for a while")
-
-    def _do_resume(self) -> None:
-        """Ends a pause, including one for rejected credentials: they are tried again now."""
-        self._paused, self._paused_until = False, None
-        self._clear_auth_error(by_user=True)
-        self._polls.poll_soon()
-        self._store.set_value("paused_until", None)
-        logger.info("Syncing resumed")
-
-    def _restore_pause(self) -> None:
-        until = self._store.get_value("paused_until")
-        if isinstance(until, int | float) and until > self._clock.now():
-            self._paused, self._paused_until = True, float(until)
-
-    def _do_apply_config(self, config: PlexSyncConfig) -> None:
-        old = self._config
-        self._config = config
-        self.breaker.configure(
-            config.failure_threshold, config.recovery_timeout, config.success_threshold
-        )
-        self._runner.aimd.configure(config.max_in_flight)
-        self._retry = RetryPolicy(
-            max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
-        )
-        self._close_clients()
-        self._checker.reset_sources()
-        if (old.plex_url, old.plex_libraries) != (config.plex_url, config.plex_libraries):
-            self._pusher.forget_index()
-        if old.plex_url != config.plex_url:
-            self._store.forget_pushed()
-            self._store.known_clear()
-        self._clear_auth_error(by_user=True)
-        self._last_error = self._last_error_service = None
-        self._polls.poll_soon()
-        self._stash_health, self._stash_error = ServiceHealth.UNKNOWN, None
-        self._plex_hold_until = float("-inf")
-        logger.info("New settings applied")
-
-    def _on_live_signal(self, signal: LiveSignal) -> None:
-        """A Stash job ended: poll now. Plex gained items: retry the scenes it has now."""
-        self._live_gate.taken(signal)
-        if signal is LiveSignal.STASH_JOB_ENDED:
-            self._polls.poll_soon()
-            return
-        plex_usable = (
-            self._config.is_configured
-            and not self._paused
-            and self._auth_error is None
-            and self.breaker.state is CircuitState.CLOSED
-            and self._clock.monotonic() >= self._plex_hold_until
-        )
-        if plex_usable:  # otherwise the jobs' own backoff brings them back
-            try:
-                ready_found(self._store, self._pusher, self._plex_client(), self._config)
-            except SyncError as exc:
-                self._on_failure(exc)
-
-    def _do_dlq_retry(self, entry_ids: list[int] | None) -> None:
-        count = self._store.dlq_retry(entry_ids)
-        if count:
-            logger.info("%d dead-lettered scene(s) queued again", count)
-
-    def _do_dlq_delete(self, entry_ids: list[int] | None) -> None:
-        count = self._store.dlq_delete(entry_ids)
-        logger.info("%d dead-letter entr%s deleted", count, "y" if count == 1 else "ies")
-
-    def _purge(self, older_than_days: float) -> None:
-        removed = self._store.dlq_purge(older_than_days)
-        self._store.activity_purge(older_than_days)  # the same retention as the DLQ
-        self._store.prune_history()
-        if removed:
-            logger.info(
-                "Purged %d dead-letter entries older than %s days", removed, older_than_days
-            )
-
     # --- the loop ------------------------------------------------------------------------------
 
     def tick(self, budget: float = 0.5) -> float:
@@ -447,65 +343,7 @@ class SyncEngine(ServiceAnswers, JobOutcomes):
             candidates.append(self._paused_until - now)
         return max(0.0, min(candidates))
 
-    # --- Stash ---------------------------------------------------------------------------------
-
-    def _maybe_poll(self) -> None:
-        if not self._polls.due():
-            return
-        # Paused for Stash's credentials, this poll is also the check whether they work again.
-        outcome = self._polls.poll(self._config.poll_interval, self._stop)
-        if outcome.added:
-            self._start_bulk(outcome.added)
-        error = outcome.error
-        if error is None or not (error.error_class in STASH_OUTAGE and self._wake.settling):
-            self._set_stash_health(error)  # an outage right after a wake-up stays quiet
-        if outcome.error is not None:
-            self._on_stash_error(outcome.error)
-            return
-        self._last_checked_at = self._clock.now()  # Stash answered: an idle app is not stale
-        self._clear_error("stash")
-        if self._auth_service == "stash":
-            logger.info("Stash accepts the API key again; syncing resumes")
-            self._clear_auth_error()
-
-    def _stash_client(self) -> StashSource:
-        if self._stash is None:
-            self._stash = self._stash_factory(self._config)
-        return self._stash
-
-    def _set_stash_health(self, exc: SyncError | None) -> None:
-        """What the last poll says about Stash (the one place its health is set)."""
-        if exc is None:
-            self._record_stash_outage(ServiceHealth.OK)
-            self._stash_health, self._stash_error = ServiceHealth.OK, None
-            return
-        health = {
-            ErrorClass.AUTH: ServiceHealth.AUTH_FAILED,
-            ErrorClass.UNREACHABLE: ServiceHealth.UNREACHABLE,
-            ErrorClass.TRANSIENT: ServiceHealth.UNREACHABLE,
-        }.get(exc.error_class, ServiceHealth.ERROR)
-        self._record_stash_outage(health)
-        self._stash_health = health
-        self._stash_error = f"{exc.title} ({exc.message})" if exc.message else exc.title
-
-    def _record_stash_outage(self, health: ServiceHealth) -> None:
-        """Stash's outages go to the history like Plex's (an answer, even a refusal, ends one)."""
-        down = health in STASH_DOWN
-        if down == (self._stash_health in STASH_DOWN):
-            return
-        if down:
-            self._store.outage_started(self._clock.now(), "stash")
-        else:
-            self._store.outage_ended(self._clock.now(), "stash")
-
-    def _on_stash_error(self, exc: SyncError) -> None:
-        if exc.error_class in STASH_OUTAGE and self._wake.settling:
-            self._polls.skip(max(0.0, self._wake.settle_until - self._clock.monotonic()))
-        elif exc.error_class is ErrorClass.AUTH:
-            self._set_auth_error(exc.title, "stash")
-        else:
-            self._note_error("stash", f"{exc.title} ({exc.message})" if exc.message else exc.title)
-            logger.warning("Polling Stash failed: %s", self._last_error)
+    # --- bulk progress ------------------------------------------------------------------------
 
     def _start_bulk(self, added: int) -> None:
         if self._progress is None or self._bulk_done >= self._bulk_total:
