@@ -102,6 +102,15 @@ def desired_state(
     }
 
 
+Wanted = tuple[dict[str, Any], tuple[str, ...]]
+
+
+def wanted_state(payload: dict[str, Any], config: PlexSyncConfig) -> Wanted:
+    """`desired_state` and the notes made on the way (do not modify the state)."""
+    notes: list[str] = []
+    return desired_state(payload, config, notes), tuple(notes)
+
+
 def _names(state: dict[str, Any] | None, kind: str) -> list[str]:
     """The tags of `kind` that a state says we wrote (the collection is the studio's name)."""
     value = (state or {}).get(kind)
@@ -116,14 +125,16 @@ def plan_edit(
     config: PlexSyncConfig,
     *,
     previous: dict[str, Any] | None,
+    wanted: Wanted | None = None,
 ) -> EditPlan:
     """The PUT parameters that move `item` to the scene's desired state.
 
     `previous` is the state we last pushed for this scene: the tags in it are the ones we wrote,
-    the only ones we may remove.
+    the only ones we may remove. `wanted` is `wanted_state(payload, config)` if already known
+    (a scene is planned against the listing's item, then again against the full one).
     """
-    notes: list[str] = []
-    want = desired_state(payload, config, notes)
+    want, found = wanted or wanted_state(payload, config)
+    notes = list(found)
     plan = EditPlan(state={**want, "rating_key": item.rating_key}, notes=notes)
     keep_plex = config.preserve_plex_edits
     managed: list[str] = []

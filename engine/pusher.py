@@ -17,14 +17,14 @@ from typing import Any, Protocol
 
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
-from engine.desired import EditPlan, apply_params, plan_edit
+from engine.desired import EditPlan, Wanted, apply_params, plan_edit, wanted_state
 from engine.errors import AmbiguousMatchError, ErrorClass, NotFoundError, SyncError
 from engine.file_claims import ClaimStore, Lookup, check_claim
 from engine.index_follow import IndexFollower
 from engine.matching import Match, PathIndex, not_found
 from engine.plex_model import PlexItem, PlexSection
 from engine.stash_scene import Screenshot, screenshot_stamp
-from engine.store import Job, JobStore, Pushed, payload_hash
+from engine.store import Job, JobStore, Pushed
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +116,8 @@ class ScenePusher:
         self._planned: dict[str, _Planned] = {}  # scene id -> its plan, made with the batch
         self._planned_at = 0  # the index's `follows` when those plans were made
         self._written: set[str] = set()  # rating keys committed since
+        # scene id -> (payload hash, settings, what Plex should show), for the jobs in hand
+        self._wanted: dict[str, tuple[str, PlexSyncConfig, Wanted]] = {}
 
     def forget_index(self) -> None:
         """Sweep the whole library again before the next job (another Plex, a library check)."""
@@ -176,7 +178,9 @@ class ScenePusher:
         if force or (plan.state != prev_state and plan.needs_full_item):
             full = self._prefetched.pop(item.rating_key, None)
             if full is not None:
-                plan = plan_edit(job.payload, full, config, previous=prev_state)
+                plan = plan_edit(
+                    job.payload, full, config, previous=prev_state, wanted=self._want(job, config)
+                )
         return Prepared(job, item, plan, previous, full, force=force, claim=claim)
 
     def _plan(
@@ -184,7 +188,18 @@ class ScenePusher:
     ) -> _Planned:
         previous = previous or self._storage.pushed(job.scene_id)
         prev_state = previous.state if previous else None
-        return _Planned(item, previous, plan_edit(job.payload, item, config, previous=prev_state))
+        wanted = self._want(job, config)
+        plan = plan_edit(job.payload, item, config, previous=prev_state, wanted=wanted)
+        return _Planned(item, previous, plan)
+
+    def _want(self, job: Job, config: PlexSyncConfig) -> Wanted:
+        """What Plex should show for the job, worked out once per job and settings."""
+        known = self._wanted.get(job.scene_id)
+        if known is not None and known[0] == job.payload_hash and known[1] is config:
+            return known[2]
+        wanted = wanted_state(job.payload, config)
+        self._wanted[job.scene_id] = (job.payload_hash, config, wanted)
+        return wanted
 
     def _claim(
         self,
@@ -245,9 +260,7 @@ class ScenePusher:
             logger.info("Scene %s: %s", job.scene_id, note)
         old_source = previous.poster_source if previous else None
         old_hash = previous.poster_hash if previous else None
-        metadata = Pushed(
-            job.scene_id, payload_hash(job.payload), done.plan.state, old_source, old_hash
-        )
+        metadata = Pushed(job.scene_id, job.payload_hash, done.plan.state, old_source, old_hash)
         if done.poster_error is not None:
             cause = done.poster_error
             raise PosterPending(metadata, cause, wrote=wrote) from cause
@@ -263,7 +276,7 @@ class ScenePusher:
         job then reads its item itself, and its errors count as usual. The plans are kept for
         `prepare`, unless the index moved or the item was written in between.
         """
-        self._prefetched, self._planned, self._written = {}, {}, set()
+        self._prefetched, self._planned, self._written, self._wanted = {}, {}, set(), {}
         index = self._follower.ensure(plex, config)
         self._planned_at = self._follower.follows
         wanted: dict[str, list[str]] = {}
