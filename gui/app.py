@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
@@ -33,6 +33,7 @@ from gui.notifications import Notice, NoticeKind, NotificationPolicy, TrayNotifi
 from gui.open_places import Opener
 from gui.presentation import APP_TITLE
 from gui.settings_dialog import SettingsDialog
+from gui.translations import fill, translate_n
 from gui.tray import TrayController, TrayHandlers
 from gui.tray_extras import TrayExtras
 from gui.tray_presence import TrayPresence
@@ -190,10 +191,12 @@ class TrayApp(QObject):
         except Exception as exc:
             logger.exception("The sync engine could not open %s", self.paths.database)
             self.runtime = None
-            self.bridge.set_host_error(
-                f"The sync engine could not open its database ({exc}). Check that "
-                f"{self.paths.data_dir} exists, is writable and has free space."
+            words = QCoreApplication.translate(
+                "TrayApp",
+                "The sync engine could not open its database (%1). Check that %2 exists, "
+                "is writable and has free space.",
             )
+            self.bridge.set_host_error(fill(words, exc, self.paths.data_dir))
             return
         self.bridge.attach(self.runtime.engine)
 
@@ -267,12 +270,15 @@ class TrayApp(QObject):
         window = self._status_window()
         if window is None:
             count = self.bridge.status.dlq if self.bridge.status else 0
-            QMessageBox.information(
-                None,
-                APP_TITLE,
-                f"{count} scenes are in the dead-letter queue. "
-                "List them with `plexsync dlq list`, retry them with `plexsync dlq retry --all`.",
+            words = translate_n(
+                "TrayApp",
+                "1 failed scene. List it with `plexsync dlq list`, retry it with "
+                "`plexsync dlq retry --all`.",
+                "%n failed scenes. List them with `plexsync dlq list`, retry them with "
+                "`plexsync dlq retry --all`.",
+                count,
             )
+            QMessageBox.information(None, APP_TITLE, words)
             return
         show_dlq = getattr(window, "show_dlq", None)
         (show_dlq or window.show_and_raise)()

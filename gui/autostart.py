@@ -18,7 +18,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
+from PySide6.QtCore import QCoreApplication
+
+from gui.translations import fill
+
 logger = logging.getLogger(__name__)
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("Autostart", text)
+
 
 APP_ID = "plexsync-tray"
 LAUNCH_AGENT_LABEL = "io.github.plexsync-tray"
@@ -75,16 +84,16 @@ def autostart_command(
 
 def _program_problem(program: str | None, *, which: Any = shutil.which) -> str | None:
     if not program:
-        return "The login entry has no command."
+        return tr("The login entry has no command.")
     path = Path(program)
     if not path.is_absolute():
         if which(program):
             return None
-        return f"The login entry runs {program}, which is not installed."
+        return fill(tr("The login entry runs %1, which is not installed."), program)
     if not path.is_file():
-        return f"The login entry points to {program}, which no longer exists."
+        return fill(tr("The login entry points to %1, which no longer exists."), program)
     if os.name != "nt" and not os.access(path, os.X_OK):
-        return f"The login entry points to {program}, which is not executable."
+        return fill(tr("The login entry points to %1, which is not executable."), program)
     return None
 
 
@@ -210,7 +219,7 @@ class XdgAutostart:
             logger.info("Start at login disabled: removed %s", self.path)
 
     def describe(self) -> str:
-        return f"Adds {self.path}"
+        return fill(tr("Adds %1"), self.path)
 
 
 # --- macOS: a LaunchAgent -----------------------------------------------------------------------
@@ -256,7 +265,7 @@ class LaunchAgentAutostart:
         if not data:
             return None
         if data.get("KeepAlive") is True:
-            return "The login entry has KeepAlive set, which relaunches the app after Quit."
+            return tr("The login entry has KeepAlive set, which relaunches the app after Quit.")
         args = data.get("ProgramArguments") or ([data["Program"]] if "Program" in data else [])
         return _program_problem(str(args[0]) if args else None)
 
@@ -269,7 +278,7 @@ class LaunchAgentAutostart:
             logger.info("Start at login disabled: removed %s", self.path)
 
     def describe(self) -> str:
-        return f"Adds the LaunchAgent {self.path}"
+        return fill(tr("Adds the LaunchAgent %1"), self.path)
 
 
 # --- Windows: HKCU Run ----------------------------------------------------------------------------
@@ -318,7 +327,7 @@ class WindowsRunAutostart:
         if not value:
             return None
         if not self.is_enabled():
-            return "Start at login is switched off in Task Manager's Startup apps."
+            return tr("Start at login is switched off in Task Manager's Startup apps.")
         return _program_problem(windows_program(str(value)))
 
     def set_enabled(self, enabled: bool) -> None:
@@ -339,7 +348,7 @@ class WindowsRunAutostart:
         logger.info("Start at login %s (HKCU Run)", "enabled" if enabled else "disabled")
 
     def describe(self) -> str:
-        return f"Adds the value “{RUN_VALUE}” under HKEY_CURRENT_USER\\{RUN_KEY}"
+        return fill(tr("Adds the value “%1” under %2"), RUN_VALUE, f"HKEY_CURRENT_USER\\{RUN_KEY}")
 
 
 def for_platform(command: Sequence[str], platform: str = sys.platform) -> Autostart:

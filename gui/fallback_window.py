@@ -11,23 +11,31 @@ import sys
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine.events import EngineStatus
 from gui.icons import IconCache
 from gui.presentation import APP_TITLE, counts_line, last_sync_line, status_line, tray_state
+from gui.translations import fill
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("FallbackWindow", text)
 
 
 def no_tray_explanation(platform: str = sys.platform) -> str:
-    text = "No system tray was found, so PlexSync Tray shows this window instead."
+    lines = [tr("No system tray was found, so %1 shows this window instead.")]
     if platform.startswith("linux"):
-        text += (
-            " On GNOME, install and enable the “AppIndicator and KStatusNotifierItem Support”"
-            " extension, then start PlexSync Tray again to get the tray icon."
+        lines.append(
+            tr(
+                "On GNOME, install and enable the “AppIndicator and KStatusNotifierItem Support”"
+                " extension, then start %1 again to get the tray icon."
+            )
         )
-    return text + " Closing this window quits PlexSync Tray."
+    lines.append(tr("Closing this window quits %1."))
+    return " ".join(fill(line, APP_TITLE) for line in lines)
 
 
 class FallbackWindow(QWidget):
@@ -62,14 +70,14 @@ class FallbackWindow(QWidget):
         header.addWidget(self.state_label, 1)
         buttons = QHBoxLayout()
         if open_status is not None:
-            status_button = QPushButton("Status…", self)
+            status_button = QPushButton(self.tr("Sta&tus…"), self)
             status_button.clicked.connect(lambda: open_status())
             buttons.addWidget(status_button)
-        settings_button = QPushButton("Settings…", self)
+        settings_button = QPushButton(self.tr("&Settings…"), self)
         settings_button.clicked.connect(lambda: open_settings())
         buttons.addWidget(settings_button)
         buttons.addStretch(1)
-        quit_button = QPushButton("Quit", self)
+        quit_button = QPushButton(self.tr("&Quit"), self)
         quit_button.clicked.connect(self.quit_requested)
         buttons.addWidget(quit_button)
         layout = QVBoxLayout(self)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.mnemonics import label_standard_buttons
+from gui.translations import fill
 
 TAIL_BYTES = 200 * 1024
 
@@ -46,17 +47,17 @@ class LogViewer(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Log")
+        self.setWindowTitle(self.tr("Log"))
         self.setObjectName("logViewer")
         self.log_file = log_file
         self.where = QLabel(wordWrap=True)
         self.text = QPlainTextEdit(readOnly=True)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.text.setAccessibleName("Log lines")
-        self.refresh_button = QPushButton("&Refresh")
+        self.text.setAccessibleName(self.tr("Log lines"))
+        self.refresh_button = QPushButton(self.tr("&Refresh"))
         self.refresh_button.clicked.connect(self.refresh)
-        self.folder_button = QPushButton("Open log &folder")
+        self.folder_button = QPushButton(self.tr("Open log &folder"))
         self.folder_button.clicked.connect(lambda: open_folder())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         label_standard_buttons(buttons)
@@ -74,13 +75,16 @@ class LogViewer(QDialog):
         try:
             text = read_tail(self.log_file)
         except FileNotFoundError:
-            self.where.setText(f"No log yet at {self.log_file}.")
+            self.where.setText(fill(self.tr("No log yet at %1."), self.log_file))
             self.text.setPlainText("")
             return
         except OSError as exc:
-            self.where.setText(f"Could not read {self.log_file}: {exc.strerror or exc}")
+            reason = exc.strerror or str(exc)
+            self.where.setText(fill(self.tr("Could not read %1: %2"), self.log_file, reason))
             return
-        self.where.setText(f"The last lines of {self.log_file} (newest at the bottom).")
+        self.where.setText(
+            fill(self.tr("The last lines of %1 (newest at the bottom)."), self.log_file)
+        )
         self.text.setPlainText(text)
         self.text.moveCursor(QTextCursor.MoveOperation.End)
         self.text.ensureCursorVisible()

@@ -14,12 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Slot
 
 from engine.breaker import CircuitState
 from engine.events import JobOutcome
+from gui.translations import fill, translate_n
 
 logger = logging.getLogger(__name__)
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("Notifications", text)
+
 
 STARTUP_SILENCE_S = 15.0
 DLQ_BATCH_WINDOW_S = 10.0
@@ -82,8 +88,8 @@ class NotificationPolicy:
         if old_state is CircuitState.CLOSED and new_state is CircuitState.OPEN:
             notice = Notice(
                 NoticeKind.OUTAGE,
-                "Plex is unreachable",
-                "Syncing is on hold; PlexSync Tray retries by itself and keeps every change.",
+                tr("Plex is unreachable"),
+                tr("Syncing is on hold; PlexSync Tray retries by itself and keeps every change."),
                 critical=True,
             )
             return self._offer(notice)
@@ -91,17 +97,21 @@ class NotificationPolicy:
             skip, self._skip_next_recovery = self._skip_next_recovery, False
             if skip:
                 return None
-            notice = Notice(NoticeKind.RECOVERED, "Plex is back", "Syncing has resumed.")
+            notice = Notice(NoticeKind.RECOVERED, tr("Plex is back"), tr("Syncing has resumed."))
             return self._offer(notice)
         return None
 
     def auth_failed(self, service: str, message: str) -> Notice | None:
-        name = service.strip().capitalize() or "A service"
-        title = f"{name} rejected the sign-in"
-        what = "API key" if name == "Stash" else "token"
-        text = f"Syncing is paused until the {what} is fixed in Settings."
+        name = service.strip().capitalize() or tr("A service")
+        title = fill(tr("%1 rejected the sign-in"), name)
+        text = (
+            tr("Syncing is paused until the API key is fixed in Settings.")
+            if name == "Stash"
+            else tr("Syncing is paused until the token is fixed in Settings.")
+        )
         if message and not _restates(message, title):
-            text = f"{message}. {text}" if not message.endswith(".") else f"{message} {text}"
+            joined = tr("%1 %2") if message.endswith(".") else tr("%1. %2")
+            text = fill(joined, message, text)
         return self._offer(Notice(NoticeKind.AUTH, title, text, True))
 
     def dead_lettered(self, count: int) -> None:
@@ -130,11 +140,10 @@ class NotificationPolicy:
         count, self._failed_count, self._batch_started = self._failed_count, 0, None
         if not self.enabled:
             return None
-        noun = "scene" if count == 1 else "scenes"
         notice = Notice(
             NoticeKind.DEAD_LETTERED,
-            f"{count} {noun} failed",
-            "Listed under Failed scenes in the status window; the rest keep syncing.",
+            translate_n("Notifications", "1 scene failed", "%n scenes failed", count),
+            tr("Listed under Failed scenes in the status window; the rest keep syncing."),
         )
         self._last_shown[notice.kind] = now
         return notice

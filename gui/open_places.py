@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QCoreApplication, QUrl
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -26,11 +26,25 @@ from PySide6.QtWidgets import (
 from engine.activity_store import Activity
 from engine.config import PlexSyncConfig
 from gui.mnemonics import label_standard_buttons
+from gui.translations import fill
 from gui.web_links import plex_item_url, plex_web_url, stash_scene_url, stash_web_url
 
 logger = logging.getLogger(__name__)
 
 OpenUrl = Callable[[QUrl], object]
+
+# what -> (dialog title, why the dialog shows); translated when shown (context "Opener")
+FOLDER_WORDS = {
+    "Config": ("Config folder", "No file manager could open the config folder. It is here:"),
+    "Data": ("Data folder", "No file manager could open the data folder. It is here:"),
+    "Log": ("Log folder", "No file manager could open the log folder. It is here:"),
+}
+FOLDER_WORDS["Logs"] = FOLDER_WORDS["Log"]
+OTHER_FOLDER = ("Folder", "No file manager could open this folder. It is here:")
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("Opener", text)
 
 
 class PathDialog(QDialog):
@@ -86,21 +100,20 @@ class Opener:
         if self._open_url(QUrl.fromLocalFile(str(path))) is not False:
             return True
         logger.info("No file manager opened %s; showing its path", path)
-        self._fallback(
-            f"{what} folder",
-            f"No file manager could open the {what.lower()} folder. It is here:",
-            str(path),
-        )
+        title, explanation = FOLDER_WORDS.get(what, OTHER_FOLDER)
+        self._fallback(tr(title), tr(explanation), str(path))
         return False
 
     def web(self, url: str, what: str) -> bool:
         if not url:
-            self._fallback(what, f"{what} has no address yet: set it in Settings.", "")
+            explanation = fill(tr("%1 has no address yet: set it in Settings."), what)
+            self._fallback(what, explanation, "")
             return False
         if self._open_url(QUrl(url)) is not False:
             return True
         logger.info("No web browser opened %s; showing its address", what)
-        self._fallback(what, f"No web browser could open {what}. Its address is:", url)
+        explanation = fill(tr("No web browser could open %1. Its address is:"), what)
+        self._fallback(what, explanation, url)
         return False
 
     def plex(self) -> bool:

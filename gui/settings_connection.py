@@ -12,12 +12,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from PySide6.QtCore import Slot
+from PySide6.QtCore import QCoreApplication, Slot
 from PySide6.QtWidgets import QLineEdit
 
 from engine.config import PlexSyncConfig
 from gui.settings_help import describe_failure
 from gui.settings_numbers import NumberEdit
+from gui.translations import fill, translate_n
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QLabel, QPushButton
@@ -37,6 +38,10 @@ TEST_FIELDS = {  # what each "Test connection" uses: a change to any of them cle
     ),
     "stash": ("stash_url", "stash_api_key", "stash_ca_bundle"),
 }
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("SettingsDialog", text)
 
 
 def default_plex_tester(config: PlexSyncConfig) -> list[str]:
@@ -102,10 +107,10 @@ class ConnectionTests:
     def on_plex_test_clicked(self) -> None:
         config = self._config_for_test(TEST_FIELDS["plex"])
         if config is None or not config.plex_url:
-            self.plex_result.setText("Enter a valid Plex URL first.")
+            self.plex_result.setText(tr("Enter a valid Plex URL first."))
             return
         self.plex_test.setEnabled(False)
-        self.plex_result.setText("Testing…")
+        self.plex_result.setText(tr("Testing…"))
         tester, generation = self._plex_tester, self._test_generation["plex"]
         self._running_test["plex"] = generation
         self._runner(lambda: tester(config), self._plex_tested.emit)
@@ -117,21 +122,26 @@ class ConnectionTests:
             return  # a field changed while testing: this answer is about other settings
         if error is not None or libraries is None:
             logger.info("Plex connection test failed: %s", error)
-            self.plex_result.setText(f"✗ {describe_failure(error or RuntimeError(), 'Plex')}")
+            failure = describe_failure(error or RuntimeError(), "Plex")
+            self.plex_result.setText(fill(tr("✗ %1"), failure))
             return
-        count = len(libraries)
-        noun = "library" if count == 1 else "libraries"
-        self.plex_result.setText(f"✓ Connected: {count} movie {noun}.")
+        found = translate_n(
+            "SettingsDialog",
+            "✓ Connected: 1 movie library.",
+            "✓ Connected: %n movie libraries.",
+            len(libraries),
+        )
+        self.plex_result.setText(found)
         self.libraries.set_libraries(libraries, self.libraries.chosen())
 
     @Slot()
     def on_stash_test_clicked(self) -> None:
         config = self._config_for_test(TEST_FIELDS["stash"])
         if config is None:
-            self.stash_result.setText("Enter a valid Stash URL first.")
+            self.stash_result.setText(tr("Enter a valid Stash URL first."))
             return
         self.stash_test.setEnabled(False)
-        self.stash_result.setText("Testing…")
+        self.stash_result.setText(tr("Testing…"))
         tester, generation = self._stash_tester, self._test_generation["stash"]
         self._running_test["stash"] = generation
         self._runner(lambda: tester(config), self._stash_tested.emit)
@@ -143,6 +153,6 @@ class ConnectionTests:
             return  # a field changed while testing: this answer is about other settings
         if error is not None:
             logger.info("Stash connection test failed: %s", error)
-            self.stash_result.setText(f"✗ {describe_failure(error, 'Stash')}")
+            self.stash_result.setText(fill(tr("✗ %1"), describe_failure(error, "Stash")))
             return
-        self.stash_result.setText(f"✓ Connected to Stash {version}.")
+        self.stash_result.setText(fill(tr("✓ Connected to Stash %1."), version))

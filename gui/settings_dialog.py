@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import ConfigLoad, PlexSyncConfig, save_config
-from engine.secret_store import SECRET_FIELDS, SecretStore, storage_text
+from engine.secret_store import SECRET_FIELDS, SecretStore
 from gui.autostart import Autostart
 from gui.background import Runner, run_in_thread
 from gui.mnemonics import label_standard_buttons
@@ -55,11 +55,13 @@ from gui.settings_help import (
     help_label,
     plex_token_help,
     stash_key_help,
+    storage_words,
     user_words,
 )
 from gui.settings_notice import LoadNotice, problems_by_field
 from gui.settings_numbers import NumberEdit
 from gui.settings_tables import MATCH_OPTIONS, NUMBERS, SYNC_FIELDS, TAB_TITLES
+from gui.translations import fill
 from gui.window_fit import add_close_keys, resize_to_fit
 
 logger = logging.getLogger(__name__)
@@ -90,7 +92,8 @@ class SettingsDialog(ConnectionTests, QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Settings – {APP_TITLE}")  # ends in the app's name: named once
+        # Ends in the app's name, so it is named once.
+        self.setWindowTitle(fill(self.tr("Settings – %1"), APP_TITLE))
         self.setMinimumSize(520, 420)
         self._original = config
         self._config_file = config_file
@@ -137,7 +140,7 @@ class SettingsDialog(ConnectionTests, QDialog):
             form = QFormLayout(page)
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
             self._pages[key], self._forms[key] = page, form
-            self.tabs.addTab(page, title)
+            self.tabs.addTab(page, self.tr(title))
         self._build_plex()
         self._build_stash()
         self._build_sync()
@@ -165,9 +168,11 @@ class SettingsDialog(ConnectionTests, QDialog):
         layout.addWidget(self.buttons)
 
     def _row(self, tab: str, name: str, label: str, editor: QWidget, hint: str = "") -> None:
-        """A labelled field; the label's & is its mnemonic (Alt+letter focuses the field)."""
+        """A labelled field; the label's & is its mnemonic (Alt+letter focuses the field).
+        `label` and `hint` are translated here."""
+        label = self.tr(label)
         editor.setAccessibleName(label.replace("&", ""))
-        box, error = with_error(editor, hint)
+        box, error = with_error(editor, self.tr(hint) if hint else "")
         self.errors[name] = error
         self._field_tab[name] = tab
         self._forms[tab].addRow(label, box)
@@ -175,21 +180,21 @@ class SettingsDialog(ConnectionTests, QDialog):
     def _line(self, name: str, placeholder: str) -> QLineEdit:
         edit = QLineEdit()
         edit.setObjectName(name)
-        edit.setPlaceholderText(placeholder)
+        edit.setPlaceholderText(self.tr(placeholder))
         edit.textChanged.connect(self.validate)
         return edit
 
     def _build_plex(self) -> None:
         self.plex_url = self._line("plex_url", "http://192.168.1.10:32400")
         self._row("plex", "plex_url", "Server &URL", self.plex_url)
-        self.plex_token = SecretEdit("plex_token", "X-Plex-Token")
+        self.plex_token = SecretEdit("plex_token", self.tr("X-Plex-Token"))
         self.plex_token.textChanged.connect(self.validate)
         self._row("plex", "plex_token", "&Token", self.plex_token)
         self.plex_help = help_label(plex_token_help())
         self.plex_help.setObjectName("plex_help")
         self._forms["plex"].addRow(self.plex_help)
         self.secret_storage = QLabel(
-            f"The token and API key are kept in {storage_text(self._secrets)}."
+            fill(self.tr("The token and API key are kept in %1."), storage_words(self._secrets))
         )
         self.secret_storage.setObjectName("secret_storage")
         self.secret_storage.setWordWrap(True)
@@ -197,8 +202,10 @@ class SettingsDialog(ConnectionTests, QDialog):
         self.plex_ca_bundle = self._line("plex_ca_bundle", "System certificates")
         hint = "For https with a self-signed or private CA: that CA's certificate file (PEM)."
         self._row("plex", "plex_ca_bundle", "&CA certificate", self.plex_ca_bundle, hint)
-        self.plex_test = QPushButton("Te&st connection")
-        self.plex_test.setToolTip("Connect to Plex with these settings and list its libraries")
+        self.plex_test = QPushButton(self.tr("Te&st connection"))
+        self.plex_test.setToolTip(
+            self.tr("Connect to Plex with these settings and list its libraries")
+        )
         self.plex_test.setObjectName("plex_test")
         self.plex_test.clicked.connect(self.on_plex_test_clicked)
         self.plex_result = QLabel()
@@ -212,7 +219,9 @@ class SettingsDialog(ConnectionTests, QDialog):
     def _build_stash(self) -> None:
         self.stash_url = self._line("stash_url", "http://localhost:9999")
         self._row("stash", "stash_url", "Stash &URL", self.stash_url)
-        self.stash_api_key = SecretEdit("stash_api_key", "Leave empty if Stash has no login")
+        self.stash_api_key = SecretEdit(
+            "stash_api_key", self.tr("Leave empty if Stash has no login")
+        )
         self.stash_api_key.textChanged.connect(self.validate)
         self._row("stash", "stash_api_key", "API &key", self.stash_api_key)
         self.stash_help = help_label(stash_key_help())
@@ -221,8 +230,8 @@ class SettingsDialog(ConnectionTests, QDialog):
         self.stash_ca_bundle = self._line("stash_ca_bundle", "System certificates")
         hint = "For https with a self-signed or private CA: that CA's certificate file (PEM)."
         self._row("stash", "stash_ca_bundle", "&CA certificate", self.stash_ca_bundle, hint)
-        self.stash_test = QPushButton("Te&st connection")
-        self.stash_test.setToolTip("Connect to Stash with these settings")
+        self.stash_test = QPushButton(self.tr("Te&st connection"))
+        self.stash_test.setToolTip(self.tr("Connect to Stash with these settings"))
         self.stash_test.setObjectName("stash_test")
         self.stash_test.clicked.connect(self.on_stash_test_clicked)
         self.stash_result = QLabel()
@@ -230,7 +239,7 @@ class SettingsDialog(ConnectionTests, QDialog):
         self._forms["stash"].addRow(self._pair(self.stash_test, self.stash_result))
 
     def _build_sync(self) -> None:
-        fields = QGroupBox("Copy these fields to Plex")
+        fields = QGroupBox(self.tr("Copy these fields to Plex"))
         grid = QGridLayout(fields)
         for index, (name, label) in enumerate(SYNC_FIELDS):
             grid.addWidget(self._check(name, label), index // 4, index % 4)
@@ -245,7 +254,7 @@ class SettingsDialog(ConnectionTests, QDialog):
         self.library_check = QComboBox()
         self.library_check.setObjectName("library_check")
         for value in ("never", "daily", "weekly"):
-            self.library_check.addItem(value.capitalize(), value)
+            self.library_check.addItem(self.tr(value.capitalize()), value)
         self.library_check.currentIndexChanged.connect(self.validate)
         hint = "Compare Stash with Plex on its own (also: Check library now, in the tray menu)."
         self._row("sync", "library_check", "Check &library", self.library_check, hint)
@@ -260,7 +269,7 @@ class SettingsDialog(ConnectionTests, QDialog):
     def _build_app(self) -> None:
         form = self._forms["app"]
         form.addRow(self._check("notifications", "Show notifications when something changes"))
-        login = self._check("start_at_login", "Start PlexSync Tray when I log in")
+        login = self._check("start_at_login", "Start %1 when I log in")
         box, error = with_error(login, self._autostart.describe() if self._autostart else "")
         self.errors["start_at_login"] = error
         self._field_tab["start_at_login"] = "app"
@@ -271,14 +280,15 @@ class SettingsDialog(ConnectionTests, QDialog):
         form.addRow(self.autostart_problem)
         if self._autostart is None:
             login.setEnabled(False)
-            login.setToolTip("Not available in this mode")
-        where = QLabel(f"Settings file: {self._config_file}")
+            login.setToolTip(self.tr("Not available in this mode"))
+        where = QLabel(fill(self.tr("Settings file: %1"), self._config_file))
         where.setWordWrap(True)
         where.setEnabled(False)
         form.addRow(where)
 
     def _check(self, name: str, label: str) -> QCheckBox:
-        box = QCheckBox(label)
+        """A check box; `label` is translated here (%1 is the app's name)."""
+        box = QCheckBox(fill(self.tr(label), APP_TITLE))
         box.setObjectName(name)
         box.toggled.connect(self.validate)
         self.checks[name] = box
@@ -371,6 +381,7 @@ class SettingsDialog(ConnectionTests, QDialog):
     def _mark_tabs(self, problems: dict[str, list[str]]) -> None:
         bad_tabs = {self._field_tab.get(name, "app") for name in problems}
         for index, (key, title) in enumerate(TAB_TITLES.items()):
+            title = self.tr(title)
             self.tabs.setTabText(index, f"{title} ⚠" if key in bad_tabs else title)
 
     def _update_buttons(self, problems: dict[str, list[str]]) -> None:
@@ -378,10 +389,12 @@ class SettingsDialog(ConnectionTests, QDialog):
         self.ok_button.setEnabled(valid)
         self.apply_button.setEnabled(valid and self._valid != self._saved)
         if problems:
-            tabs = sorted({TAB_TITLES[self._field_tab.get(n, "app")] for n in problems})
-            self.banner.setText(f"Fix the marked fields ({', '.join(tabs)}) to save.")
+            tabs = sorted({self.tr(TAB_TITLES[self._field_tab.get(n, "app")]) for n in problems})
+            self.banner.setText(
+                fill(self.tr("Fix the marked fields (%1) to save."), ", ".join(tabs))
+            )
         elif self._valid is not None and not self._valid.is_configured:
-            self.banner.setText("Enter the Plex URL and token to start syncing.")
+            self.banner.setText(self.tr("Enter the Plex URL and token to start syncing."))
         else:
             self.banner.setText("")
 
@@ -410,7 +423,8 @@ class SettingsDialog(ConnectionTests, QDialog):
             save_config(config, self._config_file, secrets=self._secrets, unread_secrets=unread)
         except OSError as exc:
             logger.error("Could not save the settings: %s", exc.strerror)
-            self.banner.setText(f"Could not save the settings: {exc.strerror or exc}")
+            reason = exc.strerror or str(exc)
+            self.banner.setText(fill(self.tr("Could not save the settings: %1"), reason))
             return False
         logger.info("Settings saved to %s", self._config_file)
         self._saved = config

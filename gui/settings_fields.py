@@ -153,17 +153,19 @@ class PathMappingsEditor(QWidget):
         super().__init__(parent)
         self.table = QTableWidget(0, 2, self)
         self.table.setObjectName("path_mappings")
-        self.table.setHorizontalHeaderLabels(["Path in Stash", "Same path in Plex"])
+        self.table.setHorizontalHeaderLabels(
+            [self.tr("Path in Stash"), self.tr("Same path in Plex")]
+        )
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setMinimumHeight(90)
         self.table.itemChanged.connect(lambda _item: self.changed.emit())
         self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move between cells
-        self.add_button = QPushButton("A&dd mapping", self)
+        self.add_button = QPushButton(self.tr("A&dd mapping"), self)
         self.add_button.clicked.connect(lambda: self.add_row("", ""))
-        self.remove_button = QPushButton("Re&move", self)
-        self.remove_button.setToolTip("Remove the selected mappings")
+        self.remove_button = QPushButton(self.tr("Re&move"), self)
+        self.remove_button.setToolTip(self.tr("Remove the selected mappings"))
         self.remove_button.clicked.connect(self.remove_selected)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)

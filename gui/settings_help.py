@@ -13,6 +13,8 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QLabel
 
 from engine.errors import AuthError, SyncError
+from engine.secret_store import FILE_STORAGE, SecretStore
+from gui.translations import fill
 
 PLEX_TOKEN_ARTICLE = (
     "https://support.plex.tv/articles/204059436-finding-an-authentication-token-x-plex-token/"
@@ -41,6 +43,16 @@ def stash_key_help() -> str:
         "“Generate” if there is none yet. Leave it empty when Stash has no user name and "
         'password. <a href="%1">Stash\'s API documentation</a>.'
     ).replace("%1", STASH_API_DOCS)
+
+
+def storage_words(store: SecretStore | None) -> str:
+    """Where secrets saved now would be kept (as `engine.secret_store.storage_text`, translated;
+    the keyring's name and its reason for failing are the system's words)."""
+    reason = None if store is None else store.unavailable()
+    if store is not None and reason is None:
+        return store.name
+    where = tr(FILE_STORAGE)
+    return where if reason is None else fill(tr("%1: no usable system keyring (%2)"), where, reason)
 
 
 def help_label(html: str) -> QLabel:
@@ -97,7 +109,7 @@ def describe_failure(error: BaseException, service: str) -> str:
         title = without_addresses(error.title) or tr("%1 could not be reached").replace(
             "%1", service
         )
-        return f"{title}: {detail}" if detail else title
+        return fill(tr("%1: %2"), title, detail) if detail else title
     if isinstance(error, ImportError):
         return tr("This build cannot test the connection yet.")
     return tr("The test failed unexpectedly; the log has the details.")

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QCoreApplication, Qt, Slot
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine.config import ConfigLoad, fix_permissions
+from gui.translations import fill
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("LoadNotice", text)
 
 
 def problems_by_field(report: ConfigLoad | None) -> dict[str, list[str]]:
@@ -16,8 +21,12 @@ def problems_by_field(report: ConfigLoad | None) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     if report is not None and report.problem is not None:
         for problem in report.problem.fields:
-            instead = f"; {problem.instead}." if problem.instead else "."
-            found.setdefault(problem.name, []).append(f"In the file: {problem.message}{instead}")
+            words = (
+                fill(tr("In the file: %1; %2."), problem.message, problem.instead)
+                if problem.instead
+                else fill(tr("In the file: %1."), problem.message)
+            )
+            found.setdefault(problem.name, []).append(words)
     return found
 
 
@@ -32,7 +41,7 @@ class LoadNotice(QWidget):
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.label.setStyleSheet("QLabel { background: #fff3cd; color: #533f03; padding: 6px; }")
-        self.fix_button = QPushButton("Make the settings file private", self)
+        self.fix_button = QPushButton(tr("Make the settings file private"), self)
         self.fix_button.setObjectName("fix_permissions")
         self.fix_button.clicked.connect(self.on_fix_button_clicked)
         layout = QVBoxLayout(self)
@@ -49,7 +58,7 @@ class LoadNotice(QWidget):
         if report is not None and report.problem is not None:
             lines.append(report.problem.summary)
             lines += [f"• {p.describe()}" for p in report.problem.fields]
-            lines.append("The marked fields show what is used now; OK saves them to the file.")
+            lines.append(tr("The marked fields show what is used now; OK saves them to the file."))
         if report is not None:
             lines += report.warnings()
         self._say("\n".join(lines))
@@ -58,14 +67,15 @@ class LoadNotice(QWidget):
     def saved(self, *, was_exposed: bool) -> None:
         """The file now holds the form (written 0600): the old report no longer applies."""
         self.fix_button.hide()
-        self._say("The settings file is now private (mode 0600)." if was_exposed else "")
+        self._say(tr("The settings file is now private (mode 0600).") if was_exposed else "")
 
     @Slot()
     def on_fix_button_clicked(self) -> None:
         try:
             message = fix_permissions(self._config_file)
         except OSError as exc:
-            message = f"Could not change the file's permissions: {exc.strerror or exc}"
+            reason = exc.strerror or str(exc)
+            message = fill(tr("Could not change the file's permissions: %1"), reason)
         else:
             self.fix_button.hide()
         self._say(message)

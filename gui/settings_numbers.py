@@ -12,6 +12,7 @@ from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from gui.settings_fields import field_bounds
+from gui.translations import fill, translate_n
 
 NUMBER = re.compile(r"^\s*-?\d+(?:[.,]\d+)?\s*$")
 
@@ -21,8 +22,9 @@ def tr(text: str) -> str:
 
 
 def plural(count: float, one: str, many: str) -> str:
-    """`one` for exactly 1, `many` otherwise (English; a translation supplies its own forms)."""
-    return one if count == 1 else many
+    """The unit in its plural form for `count` (English: `one` for exactly 1, else `many`; a
+    translation supplies its own forms). A fraction takes the form of its whole part."""
+    return translate_n("NumberEdit", one, many, int(count) if count == int(count) else 2)
 
 
 def format_number(value: float) -> str:
@@ -58,7 +60,9 @@ class NumberEdit(QWidget):
 
     def range_text(self) -> str:
         """`1–3600 seconds`: the allowed range with its unit."""
-        return f"{format_number(self._low)}–{format_number(self._high)} {self.unit_many}".strip()
+        low, high = format_number(self._low), format_number(self._high)
+        unit = plural(self._high, self.unit_one, self.unit_many)
+        return fill(tr("%1–%2 %3"), low, high, unit).strip()
 
     def minimum(self) -> float:
         return self._low
@@ -91,13 +95,9 @@ class NumberEdit(QWidget):
         low, high = format_number(self._low), format_number(self._high)
         if number is None:
             kind = tr("a whole number") if self.integer else tr("a number")
-            return (
-                tr("Enter %1 from %2 to %3.")
-                .replace("%1", kind)
-                .replace("%2", low)
-                .replace("%3", high)
-                + f" ({self.range_text()})"
-            )
+            return tr("Enter %1 from %2 to %3.").replace("%1", kind).replace("%2", low).replace(
+                "%3", high
+            ) + fill(tr(" (%1)"), self.range_text())
         if number < self._low or number > self._high:
             return (
                 tr("%1 is outside the allowed range: %2.")
@@ -110,7 +110,7 @@ class NumberEdit(QWidget):
         number = self._parsed()
         unit = plural(number if number is not None else 0, self.unit_one, self.unit_many)
         low, high = format_number(self._low), format_number(self._high)
-        self.unit_label.setText(f"{unit} ({low}–{high})")
+        self.unit_label.setText(fill(tr("%1 (%2–%3)"), unit, low, high))
 
     def _on_text_changed(self, _text: str) -> None:
         self._update_unit()

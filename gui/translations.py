@@ -9,6 +9,7 @@ file (made with pyside6-lupdate / pyside6-lrelease); none ship yet. QObject subc
 from __future__ import annotations
 
 import logging
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -26,6 +27,12 @@ def translate_n(context: str, one: str, many: str, n: int) -> str:
     if translated != many.replace("%n", str(n)):
         return translated  # a translation chose the form (and formats %n / %Ln itself)
     return (one if n == 1 else many).replace("%n", f"{n:,}")
+
+
+def fill(translated: str, *values: object) -> str:
+    """Qt's numbered arguments in one pass: %1, %2, … in a translated text become `values`, in
+    whatever order the translation put them (a value holding "%2" is left as it is)."""
+    return re.sub(r"%([1-9])", lambda m: str(values[int(m.group(1)) - 1]), translated)
 
 
 def resources_dir() -> Path:

@@ -45,13 +45,15 @@ class ActivityPanel(QWidget):
         metrics = self.view.fontMetrics()
         self.view.verticalHeader().setDefaultSectionSize(metrics.height() + 8)
         header = self.view.horizontalHeader()
-        for column, sample in ((0, "2026-12-31 23:59:59"), (1, "Library check")):
+        for column, sample in ((0, "2026-12-31 23:59:59"), (1, self.tr("Library check"))):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
         header.resizeSection(2, metrics.horizontalAdvance("x" * 32))
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.view.setAccessibleName("Recent activity")
+        self.view.setAccessibleName(self.tr("Recent activity"))
         self.view.doubleClicked.connect(self._on_double_clicked)
-        self.hint = QLabel("Double-click a scene to open it in Plex (or in Stash if it failed).")
+        self.hint = QLabel(
+            self.tr("Double-click a scene to open it in Plex (or in Stash if it failed).")
+        )
         self.open_plex_button = QPushButton(self.tr("Open in &Plex"))
         self.open_stash_button = QPushButton(self.tr("Open in St&ash"))
         self.open_plex_button.clicked.connect(lambda: self._open_selected("plex"))
@@ -123,7 +125,7 @@ def add_activity_tab(
 ) -> ActivityPanel:
     """Build the tab, add it to the window's tab widget, and follow the bridge's events."""
     panel = ActivityPanel(database, window)
-    tabs.addTab(panel, "Recent activity")
+    tabs.addTab(panel, panel.tr("Recent activity"))
     for name in ("job_finished", "check_changed", "dead_lettered"):
         signal = getattr(bridge, name, None)
         if signal is not None:

@@ -22,12 +22,13 @@ from PySide6.QtCore import (
 )
 
 from engine.activity_store import Activity, ActivityKind, ActivityStore
+from gui.translations import fill
 from gui.widgets.timefmt import format_datetime
 
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
-COLUMNS = ("When", "What", "Scene", "Changed in Plex")
+COLUMNS = ("When", "What", "Scene", "Changed in Plex")  # translated when shown
 KIND_WORDS = {
     ActivityKind.SYNCED: "Synced",
     ActivityKind.FAILED: "Failed",
@@ -152,7 +153,7 @@ class ActivityTableModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return QCoreApplication.translate("ActivityTable", COLUMNS[section])
         return None
 
 
@@ -160,10 +161,13 @@ def _cell(entry: Activity, column: int, *, tooltip: bool) -> str | None:
     if column == 0:
         return format_datetime(entry.at)
     if column == 1:
-        return KIND_WORDS[entry.kind]
+        return QCoreApplication.translate("ActivityTable", KIND_WORDS[entry.kind])
     if column == 2:
-        title = entry.title or "(no title)"
-        return f"{title} (scene {entry.scene_id})" if tooltip and entry.scene_id else title
+        title = entry.title or QCoreApplication.translate("ActivityTable", "(no title)")
+        if tooltip and entry.scene_id:
+            template = QCoreApplication.translate("ActivityTable", "%1 (scene %2)")
+            return fill(template, title, entry.scene_id)
+        return title
     return entry.summary or None
 
 

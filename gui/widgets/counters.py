@@ -7,10 +7,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from engine.events import EngineStatus, Progress
+from gui.translations import fill, translate_n
 from gui.widgets.timefmt import format_ago, format_duration
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,11 @@ class Counters:
         )
 
 
-CAPTIONS = {
+def tr(text: str) -> str:
+    return QCoreApplication.translate("CounterPanel", text)
+
+
+CAPTIONS = {  # translated when the panel is built
     "pending": "Pending",
     "in_progress": "In progress",
     "synced_today": "Synced today",
@@ -65,10 +70,10 @@ class CounterPanel(QWidget):
         layout.setHorizontalSpacing(16)
         layout.setVerticalSpacing(0)
         for column, (key, caption) in enumerate(CAPTIONS.items()):
-            label = QLabel(caption)
+            label = QLabel(tr(caption))
             value = QLabel("–")
             value.setObjectName(key)
-            value.setAccessibleName(caption)
+            value.setAccessibleName(tr(caption))
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setWordWrap(key == "last_sync")
             font = value.font()
@@ -87,10 +92,15 @@ class CounterPanel(QWidget):
         self._counters = counters
         pending = f"{counters.pending:,}"
         if counters.waiting:
-            pending += f" ({counters.waiting:,} waiting)"
+            pending = fill(tr("%1 (%2 waiting)"), pending, f"{counters.waiting:,}")
         self.values["pending"].setText(pending)
         self.values["pending"].setToolTip(
-            f"{counters.waiting:,} of them wait for a retry after an error"
+            translate_n(
+                "CounterPanel",
+                "1 of them waits for a retry after an error",
+                "%n of them wait for a retry after an error",
+                counters.waiting,
+            )
             if counters.waiting
             else ""
         )
@@ -114,18 +124,18 @@ def last_synced_text(synced_at: float | None, checked_at: float | None, now: flo
     synced = format_ago(synced_at, now)
     if checked_at is None:
         return synced
-    return f"{synced} · last checked {format_ago(checked_at, now)}"
+    return fill(tr("%1 · last checked %2"), synced, format_ago(checked_at, now))
 
 
 def progress_text(progress: Progress) -> str:
     """12.5 scenes/s · about 4 min left."""
     parts = []
     if progress.rate > 0:
-        parts.append(f"{progress.rate:.1f} scenes/s")
+        parts.append(tr("%1 scenes/s").replace("%1", f"{progress.rate:.1f}"))
     left = progress.seconds_left
     if left is not None:
-        parts.append(f"about {format_duration(left)} left")
-    return " · ".join(parts) if parts else "estimating…"
+        parts.append(tr("about %1 left").replace("%1", format_duration(left)))
+    return " · ".join(parts) if parts else tr("estimating…")
 
 
 class SyncProgress(QWidget):
@@ -135,11 +145,11 @@ class SyncProgress(QWidget):
         super().__init__(parent)
         self.bar = QProgressBar()
         self.bar.setTextVisible(True)
-        self.bar.setAccessibleName("Sync progress")
+        self.bar.setAccessibleName(tr("Sync progress"))
         self.details = QLabel()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Syncing:"))
+        layout.addWidget(QLabel(tr("Syncing:")))
         layout.addWidget(self.bar, 1)
         layout.addWidget(self.details)
         self._progress: Progress | None = None

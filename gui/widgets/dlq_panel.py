@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.store import DeadLetter
+from gui.translations import translate_n
 from gui.widgets.dlq_table import (
     COLUMNS,
     ENTRY_ROLE,
@@ -63,15 +64,16 @@ def tr(text: str) -> str:
 
 def failed_scenes(count: int) -> str:
     """`1 failed scene`, `2 failed scenes` (the plain words for dead-letter entries)."""
-    if count == 1:
-        return tr("1 failed scene")
-    return tr("%1 failed scenes").replace("%1", f"{count:,}")
+    return translate_n("DlqPanel", "1 failed scene", "%n failed scenes", count)
 
 
 def ask_export_path(parent: QWidget, suggested: str) -> Path | None:
     """Ask where to save the CSV (replace in tests); None when cancelled."""
     name, _ = QFileDialog.getSaveFileName(
-        parent, "Export the dead-letter queue", suggested, "CSV files (*.csv);;All files (*)"
+        parent,
+        tr("Export the failed scenes"),
+        suggested,
+        tr("CSV files (*.csv);;All files (*)"),
     )
     if not name:
         return None
@@ -119,7 +121,9 @@ class DlqPanel(QWidget):
         self.view = self._make_view()
         self.details = QPlainTextEdit(readOnly=True)
         self.details.setAccessibleName(tr("Details of the selected failed scene"))
-        self.details.setPlaceholderText("Select an entry to see the full error and its payload.")
+        self.details.setPlaceholderText(
+            tr("Select an entry to see the full error and its payload.")
+        )
         self.details.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.retry_selected_button = QPushButton(tr("&Retry selected"))
         self.retry_all_button = QPushButton(tr("Retry &all"))

@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -19,11 +20,17 @@ from PySide6.QtCore import (
 )
 
 from engine.store import DeadLetter
+from gui.translations import fill, translate_n
 from gui.widgets.timefmt import format_datetime
 
 logger = logging.getLogger(__name__)
 
-# (header, attribute); the attribute's raw value is the sort key.
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("DlqTable", text)
+
+
+# (header, attribute); the attribute's raw value is the sort key; headers translated when shown.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("Scene", "scene_id"),
     ("Title", "title"),
@@ -106,7 +113,7 @@ class DlqTableModel(QAbstractTableModel):
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][0]
+            return tr(COLUMNS[section][0])
         return None
 
 
@@ -138,14 +145,16 @@ def _first_line(text: str) -> str:
 def details_text(entry: DeadLetter) -> str:
     """The full error and the payload, for the details pane."""
     payload = json.dumps(entry.payload, indent=2, ensure_ascii=False, sort_keys=True)
-    return (
-        f"Scene {entry.scene_id}: {entry.title or '(no title)'}\n"
-        f"{entry.error_class} after {entry.attempts} attempt(s)\n"
-        f"First failure: {format_datetime(entry.first_failure_at)}\n"
-        f"Last failure:  {format_datetime(entry.last_failure_at)}\n\n"
-        f"{entry.message}\n\n"
-        f"Payload:\n{payload}\n"
-    )
+    lines = [
+        fill(tr("Scene %1: %2"), entry.scene_id, entry.title or tr("(no title)")),
+        fill(
+            translate_n("DlqTable", "%1 after 1 attempt", "%1 after %n attempts", entry.attempts),
+            entry.error_class,
+        ),
+        fill(tr("First failure: %1"), format_datetime(entry.first_failure_at)),
+        fill(tr("Last failure: %1"), format_datetime(entry.last_failure_at)),
+    ]
+    return "\n".join([*lines, "", entry.message, "", tr("Payload:"), payload, ""])
 
 
 def export_csv(entries: Sequence[DeadLetter], path: Path) -> int:

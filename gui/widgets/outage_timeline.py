@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from engine.history import RunInterval
 from engine.store import Outage
+from gui.translations import fill, translate_n
 from gui.widgets.chart_base import Chart
 from gui.widgets.timefmt import DAY, format_datetime, format_duration, local, local_midnight
 
@@ -119,26 +120,35 @@ def format_availability(stats: OutageStats) -> str:
 
 
 def outage_count(n: int) -> str:
-    return tr("1 outage") if n == 1 else tr("%n outages").replace("%n", str(n))
+    return translate_n("OutageTimeline", "1 outage", "%n outages", n)
 
 
 def stats_text(stats: OutageStats, days: int = 30, service: str = "Plex") -> str:
     """One line under the timeline; it says how much of the window the app actually watched."""
     window = days * DAY
     if stats.watched <= 0:
-        return tr("No history yet: the app has not been running in the last %n days").replace(
-            "%n", str(days)
+        return translate_n(
+            "OutageTimeline",
+            "No history yet: the app has not been running in the last day",
+            "No history yet: the app has not been running in the last %n days",
+            days,
         )
     watched = (
         ""
         if stats.watched >= window - 60
-        else tr(" (running %1 of the last %2 days)")
-        .replace("%1", format_duration(stats.watched))
-        .replace("%2", str(days))
+        else fill(
+            translate_n(
+                "OutageTimeline",
+                " (running %1 of the last day)",
+                " (running %1 of the last %n days)",
+                days,
+            ),
+            format_duration(stats.watched),
+        )
     )
     if stats.count == 0:
-        return f"{service}: " + tr("no outages · availability 100 %") + watched
-    parts = [f"{service}: {outage_count(stats.count)}"]
+        return fill(tr("%1: %2"), service, tr("no outages · availability 100 %") + watched)
+    parts = [fill(tr("%1: %2"), service, outage_count(stats.count))]
     if stats.mean_recovery is not None:
         parts.append(
             tr("average time to recover %1").replace("%1", format_duration(stats.mean_recovery))

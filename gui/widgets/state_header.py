@@ -8,13 +8,11 @@ and offers the settings.
 
 from __future__ import annotations
 
-import enum
 import html
 import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -40,32 +38,18 @@ from PySide6.QtWidgets import (
 
 from engine.breaker import CircuitState
 from engine.events import EngineStatus
-from gui.presentation import (
-    SERVICE_NAMES,
-    TrayState,
-    auth_service_name,
-    other_problems,
-    stash_words,
-    tray_state,
+from gui.presentation import SERVICE_NAMES, auth_service_name
+from gui.widgets.header_words import (
+    HeaderState,
+    HeaderView,
+    badge_name,
+    describe,
+    header_state,
 )
-from gui.widgets.timefmt import format_clock, format_countdown
+
+__all__ = ["COLOURS", "HeaderState", "HeaderView", "StateBadge", "StateHeader", "describe"]
 
 logger = logging.getLogger(__name__)
-
-
-class HeaderState(enum.Enum):
-    """What the header shows, most important first when several apply."""
-
-    UNKNOWN = "unknown"  # no status from the engine yet
-    ENGINE_ERROR = "engine_error"
-    UNCONFIGURED = "unconfigured"
-    AUTH_FAILED = "auth_failed"
-    PAUSED = "paused"
-    STOPPED = "stopped"
-    OPEN = "open"
-    HALF_OPEN = "half_open"
-    STASH_PROBLEM = "stash_problem"
-    CLOSED = "closed"
 
 
 COLOURS: dict[HeaderState, QColor] = {
@@ -80,69 +64,6 @@ COLOURS: dict[HeaderState, QColor] = {
     HeaderState.HALF_OPEN: QColor("#e5a50a"),
     HeaderState.CLOSED: QColor("#2e9d4f"),
 }
-
-
-@dataclass(frozen=True)
-class HeaderView:
-    state: HeaderState
-    title: str
-    detail: str
-
-
-def header_state(status: EngineStatus | None) -> HeaderState:
-    """The tray's state (`gui.presentation.tray_state`), plus "no snapshot yet" and "stopped"."""
-    if status is None:
-        return HeaderState.UNKNOWN
-    state = tray_state(status)
-    if state is not TrayState.ENGINE_ERROR and status.configured and not status.running:
-        return HeaderState.STOPPED
-    return HeaderState(state.value)
-
-
-def describe(status: EngineStatus | None, now: float) -> HeaderView:
-    """The header's words for a status snapshot."""
-    state = header_state(status)
-    if status is None:
-        return HeaderView(state, "Waiting for the sync engine…", "")
-    if state is HeaderState.UNCONFIGURED:
-        return HeaderView(state, "Not set up yet", "Enter the Plex and Stash details in Settings.")
-    if state is HeaderState.ENGINE_ERROR:
-        return HeaderView(state, "The sync engine has stopped working", _lines(status))
-    if state is HeaderState.AUTH_FAILED:
-        name = auth_service_name(status)
-        return HeaderView(
-            state, f"{name} sign-in failed", f"Syncing is paused until the {name} login works."
-        )
-    if state is HeaderState.PAUSED:
-        until = status.paused_until
-        title = (
-            "Paused until restart" if until is None else f"Paused until {format_clock(until, now)}"
-        )
-        return HeaderView(state, title, "Changes in Stash are queued and synced on resume.")
-    if state is HeaderState.STOPPED:
-        return HeaderView(state, "Stopped", "The sync engine is not running.")
-    if state is HeaderState.OPEN:
-        detail = "Plex did not answer; requests are on hold."
-        if status.retry_at is not None:
-            left = status.retry_at - now
-            countdown = format_countdown(left)
-            detail = f"Next retry in {countdown}." if left > 0 else "Retrying now…"
-        return HeaderView(state, "Plex unreachable (circuit open)", detail)
-    if state is HeaderState.HALF_OPEN and status.breaker_state is CircuitState.CLOSED:
-        return HeaderView(state, "Checking Plex…", "Asking Plex now; waiting for its answer.")
-    if state is HeaderState.HALF_OPEN:
-        return HeaderView(state, "Testing the connection (half-open)", "Trying Plex again…")
-    if state is HeaderState.STASH_PROBLEM:
-        return HeaderView(
-            state, stash_words(status), "Plex is fine; Stash changes wait until Stash answers."
-        )
-    detail = "In step with Stash." if not status.last_error else f"Last error: {status.last_error}"
-    return HeaderView(state, "Connected (circuit closed)", _lines(status) or detail)
-
-
-def _lines(status: EngineStatus) -> str:
-    """Another service's problem, or the engine's message and what to do, one per line."""
-    return "\n".join(other_problems(status))
 
 
 class StateBadge(QWidget):
@@ -167,7 +88,7 @@ class StateBadge(QWidget):
     def set_state(self, state: HeaderState) -> None:
         if state is not self._state:
             self._state = state
-            self.setAccessibleName(state.value.replace("_", " "))
+            self.setAccessibleName(badge_name(state))
             self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -255,7 +176,7 @@ class AuthBanner(QFrame):
         self.settings_button = QPushButton(self.tr("Open &settings…"))
         self.settings_button.clicked.connect(self.settings_requested)
         self.retry_button = QPushButton(self.tr("&Try again"))
-        self.retry_button.setToolTip("Sync now with the current settings")
+        self.retry_button.setToolTip(self.tr("Sync now with the current settings"))
         self.retry_button.clicked.connect(self.retry_requested)
         layout = QHBoxLayout(self)
         layout.addWidget(self.message, 1)
@@ -295,9 +216,9 @@ class StateHeader(QWidget):
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.detail = QLabel(wordWrap=True, textFormat=Qt.TextFormat.PlainText)
         self.retry_button = QPushButton(self.tr("Retry &now"))
-        self.retry_button.setToolTip("Try Plex now instead of waiting for the countdown")
+        self.retry_button.setToolTip(self.tr("Try Plex now instead of waiting for the countdown"))
         self.reset_button = QPushButton(self.tr("Reset circuit &breaker"))
-        self.reset_button.setToolTip("Close the circuit and sync normally again")
+        self.reset_button.setToolTip(self.tr("Close the circuit and sync normally again"))
         self.resume_button = QPushButton(self.tr("Res&ume"))
         self.retry_button.clicked.connect(self.retry_requested)
         self.reset_button.clicked.connect(self.reset_requested)
@@ -361,15 +282,20 @@ class StateHeader(QWidget):
     def _update_banner(self, state: HeaderState) -> None:
         if state is HeaderState.UNCONFIGURED:
             self.banner.show_message(
-                "PlexSync needs the Plex and Stash addresses and keys before it can sync.",
+                self.tr("PlexSync needs the Plex and Stash addresses and keys before it can sync."),
                 can_retry=False,
             )
         elif self._auth_message:
             name = self._auth_name
-            key = "API key" if name == "Stash" else "token"
+            check = (
+                self.tr("Check the Stash API key in the settings, then try again.")
+                if name == "Stash"
+                else self.tr("Check the Plex token in the settings, then try again.")
+            )
+            failed = self.tr("%1 sign-in failed.").replace("%1", name)
             self.banner.show_message(
-                f"<b>{name} sign-in failed.</b> {html.escape(self._auth_message)}<br>"
-                f"Check the {name} {key} in the settings, then try again."
+                f"<b>{html.escape(failed)}</b> {html.escape(self._auth_message)}<br>"
+                f"{html.escape(check)}"
             )
         else:
             self.banner.hide()
@@ -379,7 +305,9 @@ class StateHeader(QWidget):
         self.title.setText(view.title)
         self.detail.setText(view.detail)
         self.detail.setVisible(bool(view.detail))
-        self.setAccessibleDescription(f"{view.title}. {view.detail}")
+        self.setAccessibleDescription(
+            self.tr("%1. %2").replace("%1", view.title).replace("%2", view.detail)
+        )
 
     def _update_countdown(self) -> None:
         ticking = (

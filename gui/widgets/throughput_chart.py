@@ -5,16 +5,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QCoreApplication, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
+from gui.translations import fill, translate_n
 from gui.widgets.chart_base import Chart
 from gui.widgets.timefmt import MINUTE, local
 
 logger = logging.getLogger(__name__)
 
 BAR_COLOUR = QColor("#3584e4")
+CONTEXT = "ThroughputChart"
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate(CONTEXT, text)
+
+
 MINUTES = 60
 
 
@@ -52,7 +60,7 @@ class ThroughputChart(Chart):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Scenes synced per minute, last hour")
+        self.setAccessibleName(tr("Scenes synced per minute, last hour"))
         self._buckets: list[tuple[float, int]] = minute_buckets((), 0.0)
 
     @property
@@ -69,7 +77,10 @@ class ThroughputChart(Chart):
 
     def set_data(self, per_minute: Sequence[tuple[float, int]], now: float) -> None:
         self._buckets = minute_buckets(per_minute, now)
-        self.setAccessibleDescription(f"{self.total} scenes in the last hour, peak {self.peak}/min")
+        scenes = translate_n(
+            CONTEXT, "1 scene in the last hour", "%n scenes in the last hour", self.total
+        )
+        self.setAccessibleDescription(fill(tr("%1, peak %2/min"), scenes, self.peak))
         self.update()
 
     # --- geometry ------------------------------------------------------------------------------
@@ -104,7 +115,8 @@ class ThroughputChart(Chart):
         if bucket is None:
             return None
         start, count = bucket
-        return f"{local(start).strftime('%H:%M')}: {count} scene{'s' if count != 1 else ''}"
+        scenes = translate_n(CONTEXT, "1 scene", "%n scenes", count)
+        return fill(tr("%1: %2"), local(start).strftime("%H:%M"), scenes)
 
     # --- painting ------------------------------------------------------------------------------
 
@@ -125,7 +137,9 @@ class ThroughputChart(Chart):
                     painter.fillRect(bar, BAR_COLOUR)
         else:
             painter.setPen(QPen(text_colour, 1))
-            painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, "Nothing synced in the last hour")
+            painter.drawText(
+                plot, Qt.AlignmentFlag.AlignCenter, tr("Nothing synced in the last hour")
+            )
         painter.setPen(QPen(text_colour, 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(plot)
@@ -134,16 +148,20 @@ class ThroughputChart(Chart):
         painter.drawText(
             top,
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            f"Scenes per minute, last hour: {self.total:,} in all",
+            fill(tr("Scenes per minute, last hour: %1 in all"), f"{self.total:,}"),
         )
         painter.drawText(
-            top, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"peak {peak}/min"
+            top,
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            fill(tr("peak %1/min"), peak),
         )
         bottom = QRectF(plot.left(), plot.bottom(), plot.width(), self.height() - plot.bottom())
         painter.drawText(
-            bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, "−60 min"
+            bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, tr("−60 min")
         )
-        painter.drawText(bottom, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, "now")
+        painter.drawText(
+            bottom, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, tr("now")
+        )
         painter.end()
 
     def _paint_axis(self, painter: QPainter, plot: QRectF, text_colour: QColor) -> None:

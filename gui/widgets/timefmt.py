@@ -1,12 +1,28 @@
-"""Times and durations in words for the status window (epoch seconds in, local time out)."""
+"""Times and durations in words for the status window (epoch seconds in, local time out).
+
+The words and unit abbreviations go through Qt's translation (context "TimeFormat").
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from PySide6.QtCore import QCoreApplication
+
+from gui import translations
+
 MINUTE = 60.0
 HOUR = 3600.0
 DAY = 86400.0
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("TimeFormat", text)
+
+
+def fill(template: str, *values: object) -> str:
+    """`template` translated, with %1, %2, … replaced by `values`."""
+    return translations.fill(tr(template), *values)
 
 
 def local(ts: float) -> datetime:
@@ -31,7 +47,7 @@ def format_clock(ts: float, now: float) -> str:
     if when.date() == today:
         return when.strftime("%H:%M")
     if when.date() == today + timedelta(days=1):
-        return when.strftime("tomorrow %H:%M")
+        return fill("tomorrow %1", when.strftime("%H:%M"))
     return when.strftime("%a %d %b %H:%M")
 
 
@@ -39,15 +55,15 @@ def format_duration(seconds: float) -> str:
     """42 s, 4 min 12 s, 3 h 05 min, 2 d 4 h."""
     total = max(0, round(seconds))
     if total < MINUTE:
-        return f"{total} s"
+        return fill("%1 s", total)
     if total < HOUR:
         minutes, secs = divmod(total, 60)
-        return f"{minutes} min" if secs == 0 else f"{minutes} min {secs} s"
+        return fill("%1 min", minutes) if secs == 0 else fill("%1 min %2 s", minutes, secs)
     if total < DAY:
         hours, rest = divmod(total, 3600)
-        return f"{hours} h {rest // 60:02d} min"
+        return fill("%1 h %2 min", hours, f"{rest // 60:02d}")
     days, rest = divmod(total, 86400)
-    return f"{days} d {rest // 3600} h"
+    return fill("%1 d %2 h", days, rest // 3600)
 
 
 def format_countdown(seconds: float) -> str:
@@ -61,14 +77,14 @@ def format_countdown(seconds: float) -> str:
 def format_ago(ts: float | None, now: float) -> str:
     """14:02 (3 min ago); "never" when there is no time."""
     if ts is None:
-        return "never"
+        return tr("never")
     age = now - ts
     if age < MINUTE:
-        relative = "just now"
+        relative = tr("just now")
     elif age < HOUR:
-        relative = f"{int(age // MINUTE)} min ago"
+        relative = fill("%1 min ago", int(age // MINUTE))
     elif age < DAY:
-        relative = f"{int(age // HOUR)} h ago"
+        relative = fill("%1 h ago", int(age // HOUR))
     else:
-        relative = f"{int(age // DAY)} d ago"
-    return f"{format_clock(ts, now)} ({relative})"
+        relative = fill("%1 d ago", int(age // DAY))
+    return fill("%1 (%2)", format_clock(ts, now), relative)

@@ -2,21 +2,44 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QMenu
+from PySide6.QtCore import QCoreApplication, QLocale, Qt, QTranslator
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QProgressBar,
+    QStatusBar,
+    QTableView,
+    QTabWidget,
+    QTreeView,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
+from status_fakes import Clock, FakeBridge, build_window, seed_dlq, seed_history, show_and_wait
 from test_tray_app import FakeStatusWindow, factory, make_app, opened_urls, paths, save
-from tray_fakes import NOW, make_status
+from test_tray_settings_dialog import make_dialog
+from tray_fakes import NOW, FakeAutostart, make_status
 
+from engine.activity_store import ActivityKind
 from engine.check_store import CheckKind, CheckSummary, Finding
+from engine.errors import UnreachableError
 from engine.events import CheckProgress, Progress, ServiceHealth
 from engine.paths import AppPaths
+from engine.store import JobStore
+from gui.fallback_window import FallbackWindow
+from gui.icons import IconCache
+from gui.log_viewer import LogViewer
 from gui.mnemonics import plain
 from gui.presentation import APP_TITLE
 from gui.translations import install_translator, translate_n
@@ -165,3 +188,145 @@ def test_counts_in_english_say_one_thing_and_group_thousands() -> None:
     assert translate_n("T", "1 thing", "%n things", 1) == "1 thing"
     assert translate_n("T", "1 thing", "%n things", 1234) == "1,234 things"
     assert translate_n("T", "1 thing", "%n things", 0) == "0 things"
+
+
+# --- windows: every text, tooltip and accessible name a person can meet ----------------------
+
+NUMBERS = re.compile(r"^[\d\s,.:/%+\-–·()×✓✗⚠•…]*$")  # counts, times, marks: data, not words
+MARKED = re.compile(r"⟦[^⟦⟧]*⟧")
+
+
+def widget_texts(root: QWidget) -> list[str]:
+    """Every text a person (or a screen reader) meets in `root` and its children, cell data
+    aside: labels, buttons, tabs, titles, headers, placeholders, tooltips, accessible names."""
+    texts = [root.windowTitle()]
+    for widget in [root, *root.findChildren(QWidget)]:
+        texts += [widget.toolTip(), widget.accessibleName(), widget.accessibleDescription()]
+        texts += [action.text() for action in widget.actions() if not action.isSeparator()]
+        if isinstance(widget, QLabel | QAbstractButton):
+            texts.append(widget.text())
+        if isinstance(widget, QGroupBox):
+            texts.append(widget.title())
+        if isinstance(widget, QLineEdit | QPlainTextEdit):
+            texts.append(widget.placeholderText())
+        if isinstance(widget, QTabWidget):
+            for i in range(widget.count()):
+                texts += [widget.tabText(i), widget.tabToolTip(i)]
+        if isinstance(widget, QTableView | QTreeView) and widget.model() is not None:
+            model = widget.model()
+            horizontal = Qt.Orientation.Horizontal
+            for column in range(model.columnCount()):
+                texts.append(str(model.headerData(column, horizontal) or ""))
+                texts.append(str(model.headerData(column, horizontal, TOOLTIP) or ""))
+        if isinstance(widget, QProgressBar) and widget.isVisible():
+            texts.append(widget.text())
+        if isinstance(widget, QStatusBar):
+            texts.append(widget.currentMessage())
+    return [re.sub(r"<[^>]+>", "", text) for text in texts if text]
+
+
+def unmarked_words(line: str, data: Iterable[str]) -> str:
+    """What is left of `line` once the translated parts, the data and the app's name are out."""
+    while MARKED.search(line):
+        line = MARKED.sub("", line)  # innermost first: a translation may hold another
+    for value in sorted({*data, APP_TITLE}, key=len, reverse=True):
+        line = line.replace(value, "")
+    return "" if NUMBERS.match(line) else line
+
+
+def untranslated_in(root: QWidget, data: Iterable[str] = ()) -> list[str]:
+    """The lines `root` shows with words that bypassed translation (numbers and data aside)."""
+    lines = [line for text in widget_texts(root) for line in plain(text).splitlines()]
+    return sorted({line for line in lines if unmarked_words(line, data)})
+
+
+TOOLTIP = Qt.ItemDataRole.ToolTipRole
+
+
+@pytest.mark.usefixtures("marker")
+def test_every_tab_of_the_status_window_shows_only_translated_text(
+    qtbot: QtBot, database: Path
+) -> None:
+    clock = Clock(NOW)
+    store = JobStore(database, clock=clock)
+    try:
+        seed_dlq(store, clock, 3)
+        seed_history(store, clock)
+        store.record_activity(ActivityKind.FAILED, scene_id="77", title="Broken", summary="boom")
+        bridge = FakeBridge(store, make_status())
+        window = build_window(qtbot, bridge, database, clock)
+        show_and_wait(qtbot, window)
+        bridge.emit_store_status(
+            breaker_state="open",
+            retry_at=clock.t + 90,
+            last_sync_at=clock.t - 60,
+            last_checked_at=clock.t - 5,
+            progress=Progress(done=3, total=40, rate=1.5),
+        )
+        bridge.auth_failed.emit("plex", "Plex rejected the token")
+        window.library_check.set_result(
+            CheckResult(
+                CheckSummary(1, clock.t - 10, clock.t, 1234, {CheckKind.DRIFTED.value: 1}),
+                [Finding("7", CheckKind.DRIFTED, "A title", {}, fields=("title",))],
+            )
+        )
+        window.show_activity()
+        qtbot.waitUntil(lambda: window.activity.model.rowCount() > 0, timeout=5000)
+        window.dlq.view.selectRow(0)
+        engine_words = {"Plex rejected the token"}  # the engine's message: it never translates
+        for index in range(window.tabs.count()):
+            window.tabs.setCurrentIndex(index)
+            missing = untranslated_in(window, engine_words)
+            assert missing == [], f"{window.tabs.tabText(index)}: {missing}"
+    finally:
+        store.close()
+
+
+@pytest.mark.usefixtures("marker")
+def test_every_tab_of_the_settings_shows_only_translated_text_after_a_failed_test(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    def refused(config: object) -> list[str]:
+        raise UnreachableError("Plex is unreachable", "the connection was refused")
+
+    def crashed(config: object) -> str:
+        raise RuntimeError("boom")
+
+    dialog = make_dialog(
+        qtbot,
+        tmp_path / "config.json",
+        plex_tester=refused,
+        stash_tester=crashed,
+        autostart=FakeAutostart(enabled=True, problem="The login entry points to /gone."),
+    )
+    dialog.show()
+    dialog.plex_test.click()
+    dialog.stash_test.click()
+    dialog.numbers["poll_interval"].setValue(0)  # an inline error, and the banner
+    fake_autostart_words = {"a fake login entry", "The login entry points to /gone."}
+    data = {"Movies", "/data", "/media", *fake_autostart_words}
+    for index in range(dialog.tabs.count()):
+        dialog.tabs.setCurrentIndex(index)
+        missing = untranslated_in(dialog, data)
+        assert missing == [], f"{dialog.tabs.tabText(index)}: {missing}"
+    assert "⟦" in dialog.plex_result.text()  # the failed test's words are translated too
+
+
+@pytest.mark.usefixtures("marker")
+def test_the_log_viewer_shows_only_translated_text(qtbot: QtBot, tmp_path: Path) -> None:
+    log_file = tmp_path / "plexsync.log"
+    viewer = LogViewer(log_file, open_folder=lambda: None)
+    qtbot.addWidget(viewer)
+    assert (missing := untranslated_in(viewer)) == [], missing  # no log yet
+    log_file.write_text("2026-09-21 10:00:00 INFO started\n", encoding="utf-8")
+    viewer.refresh()
+    assert (missing := untranslated_in(viewer)) == [], missing
+    assert str(log_file) in viewer.where.text()  # the path is data, filled in
+
+
+@pytest.mark.usefixtures("marker")
+def test_the_window_shown_without_a_tray_shows_only_translated_text(qtbot: QtBot) -> None:
+    window = FallbackWindow(IconCache(), open_status=lambda: None, open_settings=lambda: None)
+    qtbot.addWidget(window)
+    window.set_status(make_status(dlq=2, pending=3, last_sync_at=NOW - 60))
+    assert (missing := untranslated_in(window)) == [], missing
