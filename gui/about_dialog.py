@@ -20,6 +20,7 @@ from engine import __version__
 from engine.paths import AppPaths
 from gui.mnemonics import label_standard_buttons, plain
 from gui.presentation import APP_TITLE
+from gui.window_fit import add_close_keys
 
 LICENCE = "MIT"
 LINKS = (
@@ -79,3 +80,4 @@ class AboutDialog(QDialog):
         layout.addLayout(grid)
         layout.addWidget(links)
         layout.addWidget(buttons)
+        add_close_keys(self)  # Esc and Ctrl+W, as in the status window

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from gui.mnemonics import label_standard_buttons
 from gui.translations import fill
+from gui.window_fit import add_close_keys
 
 TAIL_BYTES = 200 * 1024
 
@@ -68,6 +69,7 @@ class LogViewer(QDialog):
         layout.addWidget(self.where)
         layout.addWidget(self.text, 1)
         layout.addWidget(buttons)
+        add_close_keys(self)  # Esc and Ctrl+W, as in the status window
         self.resize(900, 560)
         self.refresh()
 

@@ -28,6 +28,7 @@ from engine.config import PlexSyncConfig
 from gui.mnemonics import label_standard_buttons
 from gui.translations import fill
 from gui.web_links import plex_item_url, plex_web_url, stash_scene_url, stash_web_url
+from gui.window_fit import add_close_keys
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class PathDialog(QDialog):
         layout.addWidget(self.explanation)
         layout.addWidget(self.field)
         layout.addWidget(buttons)
+        add_close_keys(self)  # Esc and Ctrl+W, as in the status window
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.field.text())

@@ -7,16 +7,21 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 from status_fakes import Clock, FakeBridge, build_window, make_status, seed_dlq, show_and_wait
 
 from engine.events import Progress
+from engine.paths import AppPaths
 from engine.store import JobStore
+from gui.about_dialog import AboutDialog
+from gui.log_viewer import LogViewer
+from gui.open_places import PathDialog
 from gui.status_window import DEFAULT_SIZE, StatusWindow
 
 pytestmark = pytest.mark.gui
@@ -157,3 +162,31 @@ def test_windows_fit_the_screen_at_200_percent(tmp_path: Path) -> None:
     assert room == QSize(960, 540)  # 1920 x 1080 at 200 %
     for name, (width, height) in answer["sizes"].items():
         assert width <= room.width() and height <= room.height(), (name, width, height)
+
+
+def _about(tmp_path: Path) -> QDialog:
+    return AboutDialog(AppPaths.in_dir(tmp_path), lambda path, what: None)
+
+
+def _log_viewer(tmp_path: Path) -> QDialog:
+    return LogViewer(tmp_path / "plexsync.log", open_folder=lambda: None)
+
+
+def _path_dialog(tmp_path: Path) -> QDialog:
+    return PathDialog("Log folder", "No file manager could open the log folder.", str(tmp_path))
+
+
+@pytest.mark.parametrize("make", [_about, _log_viewer, _path_dialog])
+@pytest.mark.parametrize("key", ["Escape", "Ctrl+W"])
+def test_escape_and_ctrl_w_close_the_dialogs(
+    qtbot: QtBot, tmp_path: Path, make: Callable[[Path], QDialog], key: str
+) -> None:
+    dialog = make(tmp_path)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitActive(dialog):
+        dialog.activateWindow()
+    modifier = Qt.KeyboardModifier.ControlModifier if key == "Ctrl+W" else Qt.KeyboardModifier(0)
+    target = dialog.focusWidget() or dialog
+    qtbot.keyClick(target, Qt.Key.Key_W if key == "Ctrl+W" else Qt.Key.Key_Escape, modifier)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=2000)
