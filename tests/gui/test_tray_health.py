@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QThread
+from PySide6.QtCore import Qt, QThread
 from pytestqt.qtbot import QtBot
 from tray_fakes import NOW, FakeAutostart, FakeEngine, make_status
 
@@ -189,6 +191,34 @@ def test_an_engine_thread_that_ends_shows_an_engine_error(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: bridge.host_error is not None, timeout=5000)
     assert tray_state(bridge.status) is TrayState.ENGINE_ERROR
     assert "ended unexpectedly" in (bridge.status.engine_error or "")  # type: ignore[union-attr]
+    assert bridge.stop()
+
+
+def test_an_engine_thread_that_ends_is_let_end_before_its_objects_go(qtbot: QtBot) -> None:
+    """The bridge hears `finished` while the thread is still ending (slowed down here on
+    purpose). Dropping the thread and worker then raced Qt's own deletion of the worker as
+    the thread ended (a segfault, once in 9 loaded runs of the GUI tier): the bridge must let
+    the thread end first."""
+    bridge = EngineBridge()
+    engine = FakeEngine(bridge.listener)
+    bridge.attach(engine)
+    connected = threading.Event()
+
+    def end_thread(_listener: object) -> None:
+        connected.wait(5)
+        QThread.currentThread().exit(3)
+
+    engine.script.append(end_thread)
+    bridge.start()
+    thread = bridge._thread
+    assert thread is not None
+    thread.finished.connect(lambda: time.sleep(0.5), Qt.ConnectionType.DirectConnection)
+    connected.set()
+    qtbot.waitUntil(lambda: bridge.host_error is not None, timeout=5000)
+    # Ended for good (Qt 6's isFinished() is true already while `finished` is being sent).
+    assert thread.wait(0)
+    del thread
+    gc.collect()
     assert bridge.stop()
 
 
