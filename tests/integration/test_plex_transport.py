@@ -25,6 +25,7 @@ ROOT = b'<MediaContainer size="0" machineIdentifier="m1" version="1.40.0"/>'
 def raw_server(answer: bytes | None) -> Iterator[str]:
     """A socket that answers every connection with `answer` then closes (None: never answers)."""
     listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)  # closing a socket does not wake a blocked accept() on Linux
     stop = threading.Event()
     held: list[socket.socket] = []
 
@@ -32,6 +33,8 @@ def raw_server(answer: bytes | None) -> Iterator[str]:
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             conn.recv(65536)
@@ -47,10 +50,11 @@ def raw_server(answer: bytes | None) -> Iterator[str]:
         yield f"http://127.0.0.1:{listener.getsockname()[1]}"
     finally:
         stop.set()
+        thread.join(5)
         listener.close()
         for conn in held:
             conn.close()
-        thread.join(5)
+        assert not thread.is_alive()
 
 
 def client_for(url: str) -> PlexClient:
