@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import email.utils
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -27,7 +27,11 @@ Origin = tuple[str, str, int | None]
 
 def origin_of(url: str) -> Origin:
     """(scheme, host, port) with the scheme's default port filled in."""
-    parts = urlsplit(url)
+    return origin_of_parts(urlsplit(url))
+
+
+def origin_of_parts(parts: SplitResult) -> Origin:
+    """`origin_of` for a URL already split."""
     scheme = parts.scheme.lower()
     try:
         port = parts.port

@@ -27,7 +27,7 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_encoding_from_headers, se
 from urllib3 import exceptions as u3
 
 from engine import __version__
-from engine.http import origin_of
+from engine.http import origin_of, origin_of_parts
 from engine.masking import mask_url
 
 # Enough for the dispatcher's ceiling of requests in flight (`max_in_flight` <= 16).
@@ -101,7 +101,7 @@ class PlexTransport:
             query = "&".join(filter(None, (parts.query, urlencode(params))))
             parts = parts._replace(query=query)
             url = urlunsplit(parts)
-        if origin_of(url) != self._origin:
+        if origin_of_parts(parts) != self._origin:
             raise requests.exceptions.InvalidURL(
                 f"refused to send Plex's credentials to {mask_url(url)}: not the configured Plex"
             )
