@@ -52,6 +52,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     error_class TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (status, not_before, seq);
+-- MAX(seq) on every enqueue: without it, a scan of the whole queue (0.2 ms at 2,000 jobs,
+-- 1.2 ms at 20,000), which made a first sync's cost grow with the queue's square.
+CREATE INDEX IF NOT EXISTS jobs_seq ON jobs (seq);
 CREATE TABLE IF NOT EXISTS pushed (
     scene_id TEXT PRIMARY KEY,
     payload_hash TEXT NOT NULL,
