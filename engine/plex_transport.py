@@ -1,11 +1,12 @@
-"""Plex's HTTP transport: one urllib3 pool for the configured origin, shaped like the part of a
-requests.Session that plexapi's `PlexServer.query` calls (`get`/`put`/`post`/`delete` returning
-a `requests.Response`).
+"""Plex's HTTP transport: keep-alive connections to the configured origin, shaped like the part
+of a requests.Session that plexapi's `PlexServer.query` calls (`get`/`put`/`post`/`delete`
+returning a `requests.Response`).
 
 Why not requests itself: at bulk-sync rates its per-request work (cookie jars, setting merges,
 hooks, the URL re-encoded three times) cost ~0.6 ms of CPU per Plex edit, more than the rest of
-the engine per scene (`bench/profile_engine.py`, README performance table). urllib3 is what
-requests sends through; this keeps its pooling, keep-alive, TLS checks and timeouts.
+the engine per scene (`bench/profile_engine.py`, README performance table). Directly, requests
+go through `engine/origin_connections.py` (the standard library's http.client); through a
+proxy, through urllib3's proxy managers, which requests itself uses.
 
 What it adds for trust: a request to any other origin (scheme, host, port) is refused before a
 byte is sent, and redirects are never followed (real Plex answers API calls itself; a redirect
@@ -16,7 +17,7 @@ them, so Plex and Stash failures are put into words by the same rules (`engine/h
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -29,6 +30,7 @@ from urllib3 import exceptions as u3
 from engine import __version__
 from engine.http import origin_of, origin_of_parts
 from engine.masking import mask_url
+from engine.origin_connections import OriginConnections
 
 # Enough for the dispatcher's ceiling of requests in flight (`max_in_flight` <= 16).
 MAX_CONNECTIONS = 16
@@ -55,22 +57,26 @@ class PlexTransport:
         proxies: dict[str, str] | None = None,
     ) -> None:
         self._origin = origin_of(base_url)
-        self._base_url = base_url
         self.hooks: dict[str, list[ResponseHook]] = {"response": []}
         resolved = requests.utils.get_environ_proxies(base_url) if proxies is None else proxies
         self._proxy = select_proxy(base_url, resolved)
-        tls: dict[str, Any] = {}
-        if self._origin[0] == "https":
-            tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca_bundle or DEFAULT_CA_BUNDLE_PATH}
-        self._manager = _pool_manager(self._proxy, tls)
-        # Without a proxy, one pool and origin-relative targets (urllib3 re-parses less).
-        self._pool = None if self._proxy else self._manager.connection_from_url(base_url)
+        scheme, host, port = self._origin
+        self._ca_file = (ca_bundle or DEFAULT_CA_BUNDLE_PATH) if scheme == "https" else None
+        self._manager: urllib3.PoolManager | None = None
+        self._direct: OriginConnections | None = None
+        if self._proxy:
+            tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": self._ca_file} if self._ca_file else {}
+            self._manager = _pool_manager(self._proxy, tls)
+        else:
+            ca_file = self._ca_file or ""
+            self._direct = OriginConnections(
+                scheme, host, port, ca_file=ca_file, keep=MAX_CONNECTIONS
+            )
 
     @property
     def ca_certs(self) -> str | None:
         """The CA file TLS answers are verified against (None over plain http)."""
-        value = self._manager.connection_pool_kw.get("ca_certs")
-        return None if value is None else str(value)
+        return self._ca_file
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", url, **kwargs)
@@ -105,20 +111,41 @@ class PlexTransport:
             raise requests.exceptions.InvalidURL(
                 f"refused to send Plex's credentials to {mask_url(url)}: not the configured Plex"
             )
-        options: dict[str, Any] = {
-            "body": data,
-            "headers": {**_DEFAULT_HEADERS, **(headers or {})},
-            "timeout": _timeout(timeout),
-            "retries": _NO_RETRIES,
-            "redirect": False,
-            "preload_content": False,
-        }
+        sent = {**_DEFAULT_HEADERS, **(headers or {})}
+        if self._direct is not None:
+            target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+            answer = self._direct.send(
+                method, target, body=data, headers=sent, timeout=_timeouts(timeout)
+            )
+            response = _response(answer.status, answer.reason, answer.headers, url, answer.body)
+        else:
+            assert self._manager is not None
+            response = self._through_proxy(self._manager, method, url, data, sent, timeout)
+        for hook in self.hooks["response"]:
+            hook(response)
+        return response
+
+    @staticmethod
+    def _through_proxy(
+        manager: urllib3.PoolManager,
+        method: str,
+        url: str,
+        data: bytes | None,
+        headers: dict[str, str],
+        timeout: float | tuple[float, float] | None,
+    ) -> requests.Response:
+        connect, read = _timeouts(timeout)
         try:
-            if self._pool is not None:
-                target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
-                answer = self._pool.urlopen(method, target, **options)
-            else:
-                answer = self._manager.urlopen(method, url, **options)
+            answer = manager.urlopen(
+                method,
+                url,
+                body=data,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=connect, read=read),
+                retries=_NO_RETRIES,
+                redirect=False,
+                preload_content=False,
+            )
         except (u3.HTTPError, OSError) as exc:
             raise as_requests_error(exc) from exc
         try:
@@ -127,17 +154,14 @@ class PlexTransport:
             raise body_error(exc) from exc
         finally:
             answer.release_conn()
-        response = _response(answer, url, body)
-        for hook in self.hooks["response"]:
-            hook(response)
-        return response
+        return _response(answer.status, answer.reason, answer.headers, url, body)
 
     def close(self) -> None:
-        """Close every pooled connection (the transport stays usable; it reconnects)."""
-        self._manager.clear()
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = self._manager.connection_from_url(self._base_url)
+        """Close every idle connection (the transport stays usable; it reconnects)."""
+        if self._direct is not None:
+            self._direct.close()
+        if self._manager is not None:
+            self._manager.clear()
 
 
 def _pool_manager(proxy: str | None, tls: dict[str, Any]) -> urllib3.PoolManager:
@@ -160,19 +184,24 @@ def _pool_manager(proxy: str | None, tls: dict[str, Any]) -> urllib3.PoolManager
     return urllib3.ProxyManager(proxy, num_pools=1, proxy_headers=headers, **common)
 
 
-def _timeout(timeout: float | tuple[float, float] | None) -> urllib3.Timeout:
+def _timeouts(
+    timeout: float | tuple[float, float] | None,
+) -> tuple[float | None, float | None]:
+    """(connect, read) seconds, from requests' forms: one number for both, or a pair."""
     if isinstance(timeout, tuple):
-        return urllib3.Timeout(connect=timeout[0], read=timeout[1])
-    return urllib3.Timeout(connect=timeout, read=timeout)
+        return timeout[0], timeout[1]
+    return timeout, timeout
 
 
-def _response(answer: urllib3.BaseHTTPResponse, url: str, body: bytes) -> requests.Response:
+def _response(
+    status: int, reason: str | None, headers: Mapping[str, str], url: str, body: bytes
+) -> requests.Response:
     """The answer as requests builds it: headers, body, and the text encoding they name."""
     response = requests.Response()
-    response.status_code = answer.status
-    response.headers = CaseInsensitiveDict(answer.headers)
+    response.status_code = status
+    response.headers = CaseInsensitiveDict(headers)
     response.encoding = get_encoding_from_headers(response.headers)
-    response.reason = answer.reason or ""
+    response.reason = reason or ""
     response.url = url
     response._content = body
     return response

@@ -1,4 +1,4 @@
-"""Plex's urllib3 transport against real sockets: each way a connection fails is put into the
+"""Plex's transport against real sockets: each way a connection fails is put into the
 same words and error classes as before, and answers are read the way requests read them."""
 
 from __future__ import annotations
@@ -8,12 +8,14 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from engine.config import PlexSyncConfig
 from engine.errors import TransientError, UnreachableError
 from engine.plex_client import PlexClient
+from engine.plex_transport import PlexTransport
 
 pytestmark = pytest.mark.integration
 
@@ -108,3 +110,36 @@ def test_a_gzip_answer_is_decoded_and_utf8_text_kept() -> None:
         finally:
             client.close()
     assert server.machineIdentifier == "m1" and server.friendlyName == "Küche"
+
+
+def test_through_a_configured_proxy_plex_requests_go_to_the_proxy() -> None:
+    """With a proxy (from the environment, as requests reads it), Plex is asked through it."""
+    seen: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            seen.append(self.path)  # a proxy is sent the absolute URL
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(ROOT)))
+            self.end_headers()
+            self.wfile.write(ROOT)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    plex = "http://plex.invalid:32400"
+    try:
+        transport = PlexTransport(plex, proxies={"http": f"http://127.0.0.1:{proxy.server_port}"})
+        answer = transport.get(f"{plex}/identity", headers={"X-Plex-Token": TOKEN})
+        transport.close()
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        thread.join(5)
+    assert answer.status_code == 200 and answer.content == ROOT
+    assert seen == [f"{plex}/identity"]
