@@ -10,6 +10,7 @@ never touches custom headers such as X-Plex-Token or ApiKey.
 from __future__ import annotations
 
 import email.utils
+import functools
 from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -135,6 +136,7 @@ def network_failure(exc: BaseException, url: str) -> str:
     return f"the connection to {where} failed"
 
 
+@functools.lru_cache(maxsize=8)  # answers within one second share a Date: parse it once
 def http_epoch(http_date: str | None) -> int | None:
     """An HTTP date (a `Date` header) as epoch seconds, or None when absent or unreadable."""
     if not http_date:
