@@ -16,6 +16,7 @@ from engine.config import PlexSyncConfig, load_config_report
 from engine.config_file import EXPOSED_WARNING
 from engine.control import ControlError, call_running_engine
 from engine.events import EngineStatus
+from engine.keyring_memo import KEYRING_MEMO, RememberedProbe
 from engine.logfile import CLI_LOG_FILE, setup_logging
 from engine.paths import AppPaths
 from engine.secret_migration import move_secrets_to_store
@@ -47,7 +48,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         paths.log_dir, args.masker, level=args.log_level, file_name=CLI_LOG_FILE
     )
     logger.info("plexsync %s starting; log file %s", __version__, log_file)
-    move_secrets_to_store(paths.config_file, secret_store())  # first start after an upgrade
+    # First start after an upgrade; "no keyring here" is remembered for an hour (keyring_memo).
+    keyring = RememberedProbe(secret_store(), paths.data_dir / KEYRING_MEMO)
+    move_secrets_to_store(paths.config_file, keyring)
     runtime = _open_runtime(paths, config, args)
     engine = runtime.engine
     done = threading.Event()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_clock import FakeClock
 from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
 from keyring.errors import KeyringLocked, PasswordDeleteError
@@ -15,6 +16,7 @@ from secret_fakes import MemorySecretStore
 
 from engine.config import PlexSyncConfig, load_config_report, save_config
 from engine.config_migrate import migrate
+from engine.keyring_memo import REMEMBER_FOR, RememberedProbe
 from engine.secret_migration import move_secrets_to_store
 from engine.secret_store import KeyringStore, SecretStoreError, secret_ref, storage_text
 
@@ -267,3 +269,54 @@ def test_a_locked_keyring_is_a_store_error(tmp_path: Path) -> None:
     backend.locked = True
     with pytest.raises(SecretStoreError, match="KeyringLocked"):
         KeyringStore(backend).get(secret_ref(tmp_path, "plex_token"))
+
+
+# --- "no keyring here", remembered by `plexsync run` ------------------------------------------
+
+
+class ProbedStore(MemorySecretStore):
+    """A store whose probe answer is set by the test, and counted."""
+
+    def __init__(self, reason: str | None) -> None:
+        super().__init__()
+        self.reason, self.probes = reason, 0
+
+    def unavailable(self) -> str | None:
+        self.probes += 1
+        return self.reason
+
+
+def test_no_keyring_is_remembered_for_an_hour_then_asked_again(
+    tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    inner, memo = ProbedStore("none is installed or running"), tmp_path / "data" / "probe.json"
+    assert RememberedProbe(inner, memo, clock=fake_clock).unavailable() == inner.reason
+    fake_clock.advance(REMEMBER_FOR - 1)
+    again = RememberedProbe(inner, memo, clock=fake_clock)  # the next `run --once`
+    assert again.unavailable() == inner.reason and inner.probes == 1
+    fake_clock.advance(1)
+    inner.reason = None  # a keyring started meanwhile
+    assert RememberedProbe(inner, memo, clock=fake_clock).unavailable() is None
+    assert inner.probes == 2 and not memo.exists()  # a usable keyring is never remembered
+    assert RememberedProbe(inner, memo, clock=fake_clock).unavailable() is None
+    assert inner.probes == 3
+
+
+@pytest.mark.parametrize("text", ["{", '{"reason": 5, "checked_at": 1}', "[]", ""])
+def test_a_damaged_or_backdated_memo_means_asking_the_keyring(
+    tmp_path: Path, fake_clock: FakeClock, text: str
+) -> None:
+    inner, memo = ProbedStore("none"), tmp_path / "probe.json"
+    memo.write_text(text)
+    assert RememberedProbe(inner, memo, clock=fake_clock).unavailable() == "none"
+    memo.write_text(json.dumps({"reason": "none", "checked_at": fake_clock.now() + 60}))
+    assert RememberedProbe(inner, memo, clock=fake_clock).unavailable() == "none"
+    assert inner.probes == 2  # a memo from the future (clock set back) is not trusted
+
+
+def test_secrets_still_move_through_a_remembering_store(tmp_path: Path) -> None:
+    inner, path = ProbedStore(None), tmp_path / "config.json"
+    write_v1(path)
+    store = RememberedProbe(inner, tmp_path / "probe.json")
+    assert move_secrets_to_store(path, store) == inner.name
+    assert TOKEN not in path.read_text(encoding="utf-8") and inner.calls[:2] == ["set", "get"]
