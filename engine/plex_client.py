@@ -52,17 +52,6 @@ _STATUS = re.compile(r"^\((\d{3})\)")
 _identity_lock = threading.Lock()
 
 
-class _Heard(threading.local):
-    """What the last answer on this thread said. The dispatcher's workers share one client,
-    so a 429's Retry-After (or a redirect's Location) must not be read, or cleared, by
-    another worker's answer arriving in between."""
-
-    retry_after: float | None = None
-    content_type: str = ""
-    date: str | None = None
-    location: str = ""
-
-
 def set_client_identity(client_id: str) -> None:
     """Announce ourselves as one persistent device, so Plex does not see a new one per start."""
     with _identity_lock:
@@ -110,7 +99,10 @@ class PlexClient:
                 session_factory(), self._url, ca_bundle=config.plex_ca_bundle
             )
         self._session.hooks["response"].append(self._remember_response)
-        self._heard = _Heard()
+        self._last_retry_after: float | None = None
+        self._last_content_type = ""
+        self._last_date: str | None = None
+        self._last_location = ""
         self._server: PlexServer | None = None
 
     def close(self) -> None:
@@ -118,15 +110,14 @@ class PlexClient:
 
     def _remember_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         # plexapi drops the response on errors; Retry-After must be read here.
-        heard = self._heard
-        heard.retry_after = _retry_after(response.headers.get("Retry-After"))
-        heard.content_type = response.headers.get("Content-Type") or ""
-        heard.date = response.headers.get("Date")
-        heard.location = response.headers.get("Location") or ""
+        self._last_retry_after = _retry_after(response.headers.get("Retry-After"))
+        self._last_content_type = response.headers.get("Content-Type") or ""
+        self._last_date = response.headers.get("Date")
+        self._last_location = response.headers.get("Location") or ""
 
     @contextmanager
     def _translated(self, what: str) -> Iterator[None]:
-        self._heard.retry_after = None
+        self._last_retry_after = None
         try:
             yield
         except SyncError:
@@ -154,7 +145,7 @@ class PlexClient:
         """A 200 that Plex did not send (a proxy's login page, a captive portal): Plex itself
         was not reached, so nothing counts as written, jobs keep their attempts, and the breaker
         counts it like an outage."""
-        media_type = self._heard.content_type.split(";")[0].strip() or "no content type"
+        media_type = self._last_content_type.split(";")[0].strip() or "no content type"
         kind = "a web page" if "html" in media_type else media_type
         return UnreachableError(
             "Plex's address answered with something that is not Plex",
@@ -175,7 +166,7 @@ class PlexClient:
     def _redirected(self, code: int, what: str) -> UnreachableError:
         """Real Plex answers API calls itself; a redirect is a proxy or an old address, and it
         is never followed (the token would go with it). Plex was not reached: nothing written."""
-        where = mask_url(self._heard.location) if self._heard.location else "another address"
+        where = mask_url(self._last_location) if self._last_location else "another address"
         return UnreachableError(
             "Plex's address redirects elsewhere",
             f"{code} to {where} in answer to {what}; if that is your Plex, set the Plex URL to it",
@@ -192,7 +183,7 @@ class PlexClient:
             return self._redirected(code, what)
         if code in TRANSIENT_CODES or code >= 500:
             return TransientError(
-                f"Plex answered {code} to {what}", _safe(exc), retry_after=self._heard.retry_after
+                f"Plex answered {code} to {what}", _safe(exc), retry_after=self._last_retry_after
             )
         return PermanentError(f"Plex refused {what} ({code})", _safe(exc))
 
@@ -306,9 +297,9 @@ class PlexClient:
         query = {"type": "1", "id": item.rating_key, **params}
         key = f"/library/sections/{item.section_key}/all{_join(query)}"
         server = self.server()
-        self._heard.date = None
+        self._last_date = None
         self._query(key, "the metadata edit", write=True, method=server._session.put)
-        return http_epoch(self._heard.date)
+        return http_epoch(self._last_date)
 
     def upload_poster(self, item: PlexItem, image: bytes) -> None:
         server = self.server()

@@ -47,7 +47,7 @@ ResponseHook = Callable[[requests.Response], Any]
 
 
 class PlexTransport:
-    """HTTP to one Plex server. Thread-safe: the dispatcher's workers share it."""
+    """HTTP to one Plex server, for one PlexClient (each dispatcher worker has its own)."""
 
     def __init__(
         self,
