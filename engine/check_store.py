@@ -68,6 +68,9 @@ class CheckKind(StrEnum):
     DRIFTED = "drifted"  # fields in Plex differ from what Stash says
     ORPHAN = "orphan"  # we synced the scene, but the item we wrote is gone from Plex
     DLQ_RESOLVED = "dlq_resolved"  # a dead-lettered scene whose cause has gone
+    # Renames or merges in Stash whose follow-up reads kept failing and were given up (no scene:
+    # the check compares every scene anyway, so what they missed shows as drift).
+    FOLLOW_UP_DROPPED = "follow_up_dropped"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ LABELS = {
     CheckKind.DRIFTED: "drifted",
     CheckKind.ORPHAN: "orphan",
     CheckKind.DLQ_RESOLVED: "DLQ cause gone",
+    CheckKind.FOLLOW_UP_DROPPED: "follow-ups given up",
 }
 
 

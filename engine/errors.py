@@ -65,6 +65,18 @@ class PermanentError(SyncError):
     error_class = ErrorClass.PERMANENT
 
 
+class StashQueryError(PermanentError):
+    """Stash answered, but refused this request (a resolver error inside HTTP 200).
+
+    An answer about the request, not about Stash's health: it never shows Stash as down."""
+
+    service = "stash"
+
+
+class StashGoneError(StashQueryError):
+    """Stash answered that an object the request named no longer exists."""
+
+
 class AmbiguousMatchError(PermanentError):
     """More than one Plex item could be the scene's file."""
 

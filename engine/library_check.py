@@ -23,7 +23,7 @@ from itertools import islice
 from typing import Any, Protocol
 
 from engine.check_classify import Classifier
-from engine.check_store import Baseline, CheckKind, CheckStore, CheckSummary
+from engine.check_store import Baseline, CheckKind, CheckStore, CheckSummary, Finding
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
 from engine.drift import compare
@@ -43,6 +43,8 @@ INTERVALS = {"daily": DAY, "weekly": 7 * DAY}
 READS_PER_STEP = 25
 PIECES_PER_STEP = 4  # pages or read batches per step, whatever the clock says
 PHASES = ("plex", "stash", "reads", "dlq")
+# Findings that Fix clears without queueing a rewrite of their scene.
+NOTHING_TO_REWRITE = (CheckKind.DLQ_RESOLVED, CheckKind.FOLLOW_UP_DROPPED)
 
 
 class SceneSource(Protocol):
@@ -106,7 +108,7 @@ class LibraryCheck:
         dlq_ids = [f.dlq_id for f in chosen if f.dlq_id is not None]
         if dlq_ids:
             self._jobs.dlq_retry(dlq_ids)
-        rewrite = {f.scene_id: f for f in chosen if f.kind is not CheckKind.DLQ_RESOLVED}
+        rewrite = {f.scene_id: f for f in chosen if f.kind not in NOTHING_TO_REWRITE}
         self._checks.force(s for s, f in rewrite.items() if f.kind is not CheckKind.NOT_IN_PLEX)
         for scene_id, finding in rewrite.items():
             self._jobs.enqueue(scene_id, finding.payload, title=finding.title)
@@ -236,6 +238,10 @@ class LibraryCheck:
     def _finish(self, state: dict[str, Any], config: PlexSyncConfig) -> None:
         run_id = int(state["id"])
         self._checks.put_findings(run_id, self._classifier.dlq_findings(config))
+        dropped = self._jobs.dropped_follow_ups()
+        if dropped:
+            self._checks.put_findings(run_id, [follow_ups_finding(dropped)])
+            self._jobs.clear_dropped_follow_ups()
         summary = CheckSummary(
             run_id=run_id,
             started_at=float(state["started_at"]),
@@ -248,6 +254,18 @@ class LibraryCheck:
         logger.info("Library check %d finished: %s", run_id, summary.counts)
 
     # --- classification ------------------------------------------------------------------------
+
+
+def follow_ups_finding(dropped: list[dict[str, Any]]) -> Finding:
+    """One finding for the rename and merge follow-ups given up since the last check."""
+    detail = "; ".join(f"{d.get('what', '?')}: {d.get('error', '?')}" for d in dropped)
+    return Finding(
+        "",
+        CheckKind.FOLLOW_UP_DROPPED,
+        f"{len(dropped)} Stash rename or merge follow-up(s) given up",
+        {},
+        detail=detail[:2000],
+    )
 
 
 def pages(items: Iterable[PlexItem], size: int = 1000) -> Iterator[list[PlexItem]]:

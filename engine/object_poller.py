@@ -14,7 +14,8 @@ Plex item (or queued job) shows a vanished name are read again. A create racing 
 hide the difference for a cycle; the next cycle reads the new object and sees it.
 
 The fan-out is persisted work (`FanOut`), one request per step, so it is bounded per tick,
-resumes after a restart and never holds the queue back.
+resumes after a restart and never holds the queue back; a task that keeps failing moves behind
+the others and is given up after a few tries, never blocking the renames that follow.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any, ClassVar
 
 from engine.clock import Clock
 from engine.desired import clean_text
+from engine.errors import ErrorClass, SyncError
 from engine.poller import KeysetPoller, PageResult, StashSource
 from engine.stash_objects import IDS_PER_REQUEST, ObjectPage
 from engine.stash_scene import PAGE_SIZE, PageQuery, ScenePage
@@ -33,29 +35,44 @@ from engine.store import JobStore
 logger = logging.getLogger(__name__)
 
 FANOUT_KEY = "stash_fanout"
+MAX_ATTEMPTS = 5  # failures of one follow-up before it is given up
+BACKOFF_BASE = 30.0  # seconds before a failed follow-up is tried again, doubling per failure
+BACKOFF_CAP = 3600.0
+# Stash unreachable, busy ("database is locked" while it scans, which can last an hour) or
+# refusing the key: not the task's fault. It keeps its place and the poll reports the error.
+STASH_DOWN = (ErrorClass.UNREACHABLE, ErrorClass.TRANSIENT, ErrorClass.AUTH)
 
 
 class FanOut:
-    """Persisted follow-up reads: scenes carrying changed objects, sweeps for vanished ones."""
+    """Persisted follow-up reads: scenes carrying changed objects, sweeps for vanished ones.
+
+    A task that Stash refuses (a resolver error about the request, a rejected query) goes to
+    the back with a backoff, so it never blocks the tasks behind it; after `MAX_ATTEMPTS` it is
+    dropped and kept for the next library check to report. Stash unreachable, busy or refusing
+    the API key fails every task alike: that error goes up to the poll, the task keeps its place.
+    """
 
     def __init__(
         self,
         stash: StashSource,
         store: JobStore,
         take: Callable[[ScenePage], int],
+        clock: Clock,
         *,
         page_size: int = PAGE_SIZE,
     ) -> None:
         self._stash = stash
         self._store = store
         self._take = take
+        self._clock = clock
         self._page_size = page_size
         saved = store.get_value(FANOUT_KEY)
         self._tasks: list[dict[str, Any]] = saved if isinstance(saved, list) else []
 
     @property
     def pending(self) -> bool:
-        return bool(self._tasks)
+        """A task is ready to run now (one waiting out its backoff is not)."""
+        return self._ready() is not None
 
     def carrying(self, kind: str, ids: list[str]) -> None:
         """Read again every scene that carries one of these objects."""
@@ -69,8 +86,19 @@ class FanOut:
             self._add({"op": "sweep", "kind": kind, "after": ""})
 
     def step(self) -> int:
-        """One request of the first task; returns jobs added. SyncErrors keep the task."""
-        task = self._tasks[0]
+        """One request of the first ready task; returns jobs added."""
+        task = self._ready()
+        if task is None:
+            return 0
+        try:
+            return self._run(task)
+        except SyncError as exc:
+            if exc.error_class in STASH_DOWN:
+                raise  # every task would fail alike: the poll says Stash is down
+            self._failed(task, exc)
+            return 0
+
+    def _run(self, task: dict[str, Any]) -> int:
         op = task["op"]
         if op == "carrying":
             return self._carrying_step(task)
@@ -78,8 +106,34 @@ class FanOut:
             self._sweep_step(task)
             return 0
         page = self._stash.scenes_by_id(list(task["ids"]))
-        self._done()
+        self._done(task)
         return self._take(page)
+
+    def _ready(self) -> dict[str, Any] | None:
+        now = self._clock.now()
+        return next((t for t in self._tasks if float(t.get("not_before", 0)) <= now), None)
+
+    def _failed(self, task: dict[str, Any], exc: SyncError) -> None:
+        attempts = int(task.get("attempts", 0)) + 1
+        what = describe_task(task)
+        self._tasks.remove(task)
+        if attempts >= MAX_ATTEMPTS:
+            logger.warning(
+                "Gave up on %s after %d failures (%s); the next library check reports it",
+                what,
+                attempts,
+                exc,
+            )
+            self._store.record_dropped_follow_up(what, str(exc), self._clock.now())
+            self._save()
+            return
+        delay = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempts - 1))
+        logger.warning(
+            "%s failed (%s); trying it again in %.0f s, after the others", what, exc, delay
+        )
+        task["attempts"], task["not_before"] = attempts, self._clock.now() + delay
+        self._tasks.append(task)  # to the back: the tasks behind it go first
+        self._save()
 
     def _carrying_step(self, task: dict[str, Any]) -> int:
         page = self._stash.scenes_carrying(
@@ -91,14 +145,14 @@ class FanOut:
             task["after_id"] = max(ids)  # a keyset on id: no edit moves a scene past it
             self._save()
         else:
-            self._done()
+            self._done(task)
         return added
 
     def _sweep_step(self, task: dict[str, Any]) -> None:
         kind = task["kind"]
         known = self._store.known_object_ids(kind, after=task["after"], limit=IDS_PER_REQUEST)
         if not known:
-            self._done()
+            self._done(task)
             return
         present = self._stash.present(kind, known)
         vanished = [i for i in known if i not in present]
@@ -118,12 +172,22 @@ class FanOut:
         self._tasks.append(task)
         self._save()
 
-    def _done(self) -> None:
-        self._tasks.pop(0)
+    def _done(self, task: dict[str, Any]) -> None:
+        self._tasks.remove(task)
         self._save()
 
     def _save(self) -> None:
         self._store.set_value(FANOUT_KEY, self._tasks)
+
+
+def describe_task(task: dict[str, Any]) -> str:
+    """A follow-up in words, for the log and the library check."""
+    op, kind, count = task.get("op"), task.get("kind", "scene"), len(task.get("ids", ()))
+    if op == "carrying":
+        return f"reading the scenes of {count} renamed {kind}(s)"
+    if op == "sweep":
+        return f"checking which {kind}s were merged or deleted"
+    return f"reading {count} scene(s) that showed a merged or deleted name"
 
 
 class ObjectPoller(KeysetPoller):

@@ -132,7 +132,7 @@ class PollScheduler:
         source = self._source()
         size = self._page_size
         self._poller = StashPoller(source, self._store, self._clock, page_size=size)
-        self._fan_out = FanOut(source, self._store, self._poller.take, page_size=size)
+        self._fan_out = FanOut(source, self._store, self._poller.take, self._clock, page_size=size)
         self._objects = [
             ObjectPoller(kind, source, self._store, self._clock, self._fan_out, page_size=size)
             for kind in OBJECT_KINDS

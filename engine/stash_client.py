@@ -7,13 +7,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 import requests
 
 from engine.config import PlexSyncConfig
-from engine.errors import AuthError, PermanentError, SyncError, TransientError, UnreachableError
+from engine.errors import (
+    AuthError,
+    PermanentError,
+    StashGoneError,
+    StashQueryError,
+    SyncError,
+    TransientError,
+    UnreachableError,
+)
 from engine.http import configured_session, http_epoch, network_failure, tls_failure
 from engine.stash_objects import (
     FAR_FUTURE,
@@ -52,11 +61,22 @@ SCENE_FIELDS = (
     " files { path } paths { screenshot }"
 )
 FIND_SCENES = (
-    "query FindScenes($filter: FindFilterType, $scene_filter: SceneFilterType, $ids: [ID!]) {"
-    " findScenes(filter: $filter, scene_filter: $scene_filter, ids: $ids) {"
+    "query FindScenes($filter: FindFilterType, $scene_filter: SceneFilterType) {"
+    " findScenes(filter: $filter, scene_filter: $scene_filter) {"
     f" scenes {{ {SCENE_FIELDS} }} }} }}"
 )
 VERSION = "query Version { version { version } }"
+SCENES_PER_LOOKUP = 50  # aliased findScene lookups in one request
+# Resolver errors that mean Stash is busy or stopping, not that the request is wrong: SQLite's
+# busy and locked errors (mattn/go-sqlite3 error strings), Go's database/sql errors of a database
+# being closed while Stash shuts down or restores, and a request cut off by Stash's deadlines.
+BUSY = re.compile(
+    r"database is locked|database table is locked|SQLITE_BUSY|context deadline exceeded"
+    r"|context canceled|i/o timeout|sql: (?:connection|database) is (?:already )?closed",
+    re.IGNORECASE,
+)
+# pkg/sqlite's FindMany and Find: "<kind> with id <n> not found" (tag.go, scene.go, ...).
+GONE = re.compile(r"\bwith id \S+ not found\b")
 # Raster formats Stash stores covers in (what Plex can show as a poster); WebP is checked apart.
 RASTER_SIGNATURES = ((b"\xff\xd8\xff", "jpeg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"))
 
@@ -136,12 +156,7 @@ class StashClient:
             _fail(TransientError("Stash sent a broken answer", "not a JSON object"))
         errors = body.get("errors")
         if errors:
-            # gqlgen answers a query it cannot accept with 422 (handled above); errors inside a
-            # 200 come from resolvers, e.g. SQLite's "database is locked" while Stash scans
-            # (stashapp/stash internal/api/server.go uses gqlgen's default handler). They pass.
-            items = errors if isinstance(errors, list) else [errors]
-            message = "; ".join(str(e.get("message", e)) for e in items if isinstance(e, dict))
-            _fail(TransientError("Stash is busy", message[:300] or "an error without a message"))
+            _fail(_graphql_error(errors))
         data = body.get("data")
         if not isinstance(data, dict):
             _fail(TransientError("Stash sent a broken answer", "no data"))
@@ -173,7 +188,7 @@ class StashClient:
 
         A scene that breaks Stash's schema is returned as malformed; the rest of the page stands.
         """
-        return self._scenes(_page_variables(query))
+        return self._scenes(page_variables(query))
 
     def _scenes(self, variables: dict[str, Any]) -> ScenePage:
         data = self._post(FIND_SCENES, variables)
@@ -181,6 +196,10 @@ class StashClient:
             raw_scenes = list(data["findScenes"]["scenes"] or [])
         except (KeyError, TypeError) as exc:
             _fail(TransientError("Stash sent a broken answer", "no findScenes"), exc)
+        return self._parse_scenes(raw_scenes)
+
+    @staticmethod
+    def _parse_scenes(raw_scenes: list[Any]) -> ScenePage:
         scenes, broken, keys = [], [], []
         for raw in raw_scenes:
             try:
@@ -201,24 +220,31 @@ class StashClient:
 
     def present(self, kind: str, ids: list[str]) -> set[str]:
         """Which of these object ids Stash still has."""
-        return parse_present(kind, self._post(*present_request(kind, ids)))
+        return parse_present(kind, ids, self._post(*present_request(kind, ids)))
 
     def scenes_carrying(self, kind: str, ids: list[str], after_id: int, size: int) -> ScenePage:
         """Scenes that carry any of these objects, by id above `after_id` (a keyset on id:
         an edit between pages moves no scene past the cursor)."""
-        scene_filter = carrying_filter(kind, ids)
-        scene_filter["id"] = {"value": after_id, "modifier": "GREATER_THAN"}
-        variables = {
-            "filter": {"page": 1, "per_page": size, "sort": "id", "direction": "ASC"},
-            "scene_filter": scene_filter,
-        }
-        return self._scenes(variables)
+        return self._scenes(carrying_variables(kind, ids, after_id, size))
 
     def scenes_by_id(self, ids: list[str]) -> ScenePage:
-        """These scenes as Stash has them now (gone ones are absent)."""
-        if not ids:  # Stash reads an empty id list as "every scene"
-            return ScenePage((), (), 0, ())
-        return self._scenes({"ids": ids, "filter": {"per_page": -1, "sort": "id"}})
+        """These scenes as Stash has them now (gone ones are absent).
+
+        Aliased `findScene(id:)` lookups, each null for a scene Stash no longer has
+        (internal/api/resolver_query_find_scene.go `FindScene`): `findScenes(ids:)` would fail
+        the whole query on the first missing one ("scene with id 7 not found",
+        pkg/sqlite/scene.go `FindMany`).
+        """
+        raw: list[Any] = []
+        for start in range(0, len(ids), SCENES_PER_LOOKUP):
+            chunk = ids[start : start + SCENES_PER_LOOKUP]
+            data = self._post(*scene_lookup_request(chunk))
+            for n in range(len(chunk)):
+                if f"s{n}" not in data:
+                    _fail(TransientError("Stash sent a broken answer", "no findScene"))
+                if data[f"s{n}"] is not None:
+                    raw.append(data[f"s{n}"])
+        return self._parse_scenes(raw)
 
     def fetch_image(self, url: str) -> Screenshot:
         """A screenshot's raster bytes (b"" for Stash's placeholder: the scene has no cover) and
@@ -245,7 +271,43 @@ def _fail(error: SyncError, cause: BaseException | None = None) -> NoReturn:
     raise error from cause
 
 
-def _page_variables(query: PageQuery) -> dict[str, Any]:
+def carrying_variables(kind: str, ids: list[str], after_id: int, size: int) -> dict[str, Any]:
+    """`FIND_SCENES` variables for scenes carrying any of `ids`, by id above `after_id`."""
+    scene_filter = carrying_filter(kind, ids)
+    scene_filter["id"] = {"value": after_id, "modifier": "GREATER_THAN"}
+    return {
+        "filter": {"page": 1, "per_page": size, "sort": "id", "direction": "ASC"},
+        "scene_filter": scene_filter,
+    }
+
+
+def scene_lookup_request(ids: list[str]) -> tuple[str, dict[str, Any]]:
+    """Aliased `findScene(id:)` lookups of these scenes (see `StashClient.scenes_by_id`)."""
+    params = ", ".join(f"$i{n}: ID" for n in range(len(ids)))
+    fields = " ".join(f"s{n}: findScene(id: $i{n}) {{ {SCENE_FIELDS} }}" for n in range(len(ids)))
+    return f"query ScenesById({params}) {{ {fields} }}", {f"i{n}": i for n, i in enumerate(ids)}
+
+
+def _graphql_error(errors: Any) -> SyncError:
+    """What GraphQL errors inside a 200 mean.
+
+    gqlgen answers a query it cannot accept with 422 (handled in `_check_status`); errors inside
+    a 200 come from resolvers (stashapp/stash internal/api/server.go uses gqlgen's default
+    handler). SQLite's "database is locked" while Stash scans is Stash being busy: retried like
+    an outage. "… with id N not found" and every other resolver error are answers about this
+    request: it fails with Stash's own words, and Stash is not down.
+    """
+    items = errors if isinstance(errors, list) else [errors]
+    messages = [str(e.get("message", e)) for e in items if isinstance(e, dict)]
+    message = "; ".join(messages)[:300] or "an error without a message"
+    if any(BUSY.search(m) for m in messages):
+        return TransientError("Stash is busy", message)
+    if messages and all(GONE.search(m) for m in messages):
+        return StashGoneError("Stash no longer has it", message)
+    return StashQueryError("Stash refused the request", message)
+
+
+def page_variables(query: PageQuery) -> dict[str, Any]:
     """`findScenes` variables: always page 1, the position is in the filter (keyset)."""
     scene_filter: dict[str, Any] = {}
     sort = "updated_at"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
-from engine.errors import ErrorClass, SyncError
+from engine.errors import ErrorClass, StashQueryError, SyncError
 from engine.events import ServiceHealth
 from engine.job_outcomes import STASH_OUTAGE
 from engine.poll_scheduler import PollScheduler
@@ -84,7 +84,8 @@ class StashSide:
 
     def _set_stash_health(self, exc: SyncError | None) -> None:
         """What the last poll says about Stash (the one place its health is set)."""
-        if exc is None:
+        if exc is None or isinstance(exc, StashQueryError):
+            # A refusal of one request is an answer: Stash is up (its words go to the log).
             self._record_stash_outage(ServiceHealth.OK)
             self._stash_health, self._stash_error = ServiceHealth.OK, None
             return
@@ -113,5 +114,10 @@ class StashSide:
         elif exc.error_class is ErrorClass.AUTH:
             self._set_auth_error(exc.title, "stash")
         else:
-            self._note_error("stash", f"{exc.title} ({exc.message})" if exc.message else exc.title)
-            logger.warning("Polling Stash failed: %s", self._last_error)
+            text = f"{exc.title} ({exc.message})" if exc.message else exc.title
+            repeated = text == self._last_error
+            self._note_error("stash", text)
+            if isinstance(exc, StashQueryError) and repeated:
+                logger.debug("Polling Stash failed again: %s", text)  # said once is enough
+            else:
+                logger.warning("Polling Stash failed: %s", text)

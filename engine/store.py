@@ -86,6 +86,10 @@ class QueueCounts:
     dlq: int
 
 
+DROPPED_KEY = "stash_fanout_dropped"  # follow-ups given up, until a library check reports them
+DROPPED_KEPT = 100
+
+
 class JobStore(HistoryStore, DeadLetterStore, IndexStore, PollStore, ClaimStore, ActivityStore):
     """The queue, the DLQ and what reached Plex, plus the history (see `HistoryStore`)."""
 
@@ -320,6 +324,19 @@ class JobStore(HistoryStore, DeadLetterStore, IndexStore, PollStore, ClaimStore,
         """Forget what was pushed, so the next sync rewrites everything (e.g. a new Plex)."""
         with self._tx() as db:
             db.execute("DELETE FROM pushed")
+
+    def record_dropped_follow_up(self, what: str, error: str, at: float) -> None:
+        """A rename or merge follow-up was given up: the next library check reports it."""
+        kept = self.dropped_follow_ups()
+        kept.append({"what": what, "error": error, "at": at})
+        self.set_value(DROPPED_KEY, kept[-DROPPED_KEPT:])
+
+    def dropped_follow_ups(self) -> list[dict[str, Any]]:
+        saved = self.get_value(DROPPED_KEY)
+        return [d for d in saved if isinstance(d, dict)] if isinstance(saved, list) else []
+
+    def clear_dropped_follow_ups(self) -> None:
+        self.set_value(DROPPED_KEY, [])
 
 
 def _upsert_pushed(db: sqlite3.Connection, record: Pushed, now: float) -> None:

@@ -35,3 +35,44 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     ):
         monkeypatch.setenv(var, str(home / sub))
     yield
+
+
+# --- Every GraphQL request the engine sends has a real Stash answer on record (issue 21) --------
+_SENT_TO_STASH: set[str] = set()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Note each query text that passes the engine's one Stash boundary during the session."""
+    from engine.stash_client import StashClient
+
+    original = StashClient._post
+
+    def noting(self: StashClient, query: str, variables: dict | None = None):  # type: ignore[no-untyped-def, type-arg]
+        _SENT_TO_STASH.add(query)
+        return original(self, query, variables)
+
+    StashClient._post = noting  # type: ignore[method-assign]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when the engine sent a query the conformance corpus has no real answer for."""
+    import json
+
+    sys.path.insert(0, str(Path(__file__).parent / "conformance"))
+    from corpus_tools import query_shape
+
+    recorded = Path(__file__).parent / "conformance" / "stash_recorded.json"
+    known = set(json.loads(recorded.read_text(encoding="utf-8"))["engine_query_shapes"])
+    unknown = sorted({query_shape(q) for q in _SENT_TO_STASH} - known)
+    if unknown:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = "\n  ".join(unknown)
+        message = (
+            "The engine sent Stash queries with no recorded real answer (add them to"
+            f" tests/conformance/stash_corpus.py and record):\n  {lines}"
+        )
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        else:
+            print(message)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

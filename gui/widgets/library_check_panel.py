@@ -45,6 +45,7 @@ KIND_WORDS = {
     CheckKind.DRIFTED: "Drifted",
     CheckKind.ORPHAN: "Orphan",
     CheckKind.DLQ_RESOLVED: "DLQ cause gone",
+    CheckKind.FOLLOW_UP_DROPPED: "Follow-ups given up",
 }
 PHASE_WORDS = {
     "sections": "Reading the Plex libraries",
