@@ -14,6 +14,8 @@ from engine.errors import (
     AuthError,
     ErrorClass,
     PermanentError,
+    StashGoneError,
+    StashQueryError,
     SyncError,
     TransientError,
     UnreachableError,
@@ -63,7 +65,8 @@ def stash(*answers: Any) -> tuple[StashClient, CannedSession]:
         ((422, {"errors": [{"message": "bad enum"}]}), PermanentError),
         ((200, b"<html>not json"), TransientError),
         ((200, {"errors": [{"message": "database is locked"}]}), TransientError),
-        # Errors inside a 200 come from resolvers (gqlgen answers 422 to bad queries): transient.
+        # Errors inside a 200 come from resolvers (gqlgen answers 422 to bad queries); a closing
+        # database is transient, like a locked one.
         ((200, {"errors": [{"message": "sql: connection is already closed"}]}), TransientError),
         ((422, {"errors": [{"message": "Cannot query field"}]}), PermanentError),
         ((200, {"nodata": 1}), TransientError),
@@ -73,6 +76,27 @@ def test_stash_errors_are_classified(answer: Any, expected: type[SyncError]) -> 
     client, _ = stash(answer)
     with pytest.raises(expected):
         client.version()
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # pkg/sqlite/tag.go FindMany, as the real Stash answers (tests/conformance)
+        ("tag with id 123 not found", StashGoneError),
+        ("scene with id 7 not found", StashGoneError),
+        ("id 5 does not exist in tags", StashQueryError),
+        ("unknown sort: whatever", StashQueryError),
+    ],
+)
+def test_a_resolver_error_about_the_request_is_stashs_answer_not_busy(
+    message: str, expected: type[SyncError]
+) -> None:
+    """Issue 21: such an error fails that request with Stash's words; it is not an outage."""
+    client, _ = stash((200, {"data": None, "errors": [{"message": message, "path": ["x"]}]}))
+    with pytest.raises(expected) as caught:
+        client.version()
+    assert not isinstance(caught.value, TransientError)
+    assert caught.value.message == message and caught.value.service == "stash"
 
 
 def test_stash_sends_api_key_header_and_timeouts() -> None:

@@ -10,7 +10,7 @@ from fake_clock import FakeClock
 from test_sync_engine import make_engine, run_ticks
 
 from engine.breaker import CircuitState
-from engine.errors import AuthError, UnreachableError
+from engine.errors import AuthError, StashQueryError, UnreachableError
 from engine.events import ServiceHealth
 
 
@@ -94,3 +94,21 @@ def test_reset_when_plex_answers_says_it_is_back(
     assert not status.plex_checking and status.breaker_state is CircuitState.CLOSED
     assert any("Plex is back" in r.getMessage() for r in caplog.records)
     assert all(outage.ended_at is not None for outage in store.outages(0))
+
+
+def test_a_refused_request_is_an_answer_not_an_outage(
+    tmp_path: Path, fake_clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A GraphQL error about the request (Stash's words) fails that poll, is logged once, and
+    never turns the icon to "Stash down" nor records an outage (issue 21)."""
+    engine, _plex, stash, store, _ = make_engine(tmp_path, fake_clock)
+    engine.tick()
+    stash.fail_with = StashQueryError("Stash refused the request", "unknown sort: whatever")
+    with caplog.at_level(logging.WARNING):
+        run_ticks(engine, fake_clock, 40)
+    status = engine.status()
+    assert status.stash_health is ServiceHealth.OK
+    assert store.outages(0, service="stash") == []
+    said = [r for r in caplog.records if "unknown sort" in r.getMessage()]
+    assert len(said) == 1
+    assert status.last_error == "Stash refused the request (unknown sort: whatever)"
