@@ -31,7 +31,7 @@ def test_a_follow_up_given_up_is_a_finding_of_the_next_check_and_fix_clears_it(
         run_check(engine, fake_clock)
         found = [f for f in findings(engine) if f.kind is CheckKind.FOLLOW_UP_DROPPED]
         assert len(found) == 1
-        assert "1 Stash rename or merge follow-up(s) given up" == found[0].title
+        assert found[0].title == "1 Stash rename or merge follow-up(s) given up"
         assert "renamed tag(s): Stash refused the request: boom" in found[0].detail
         assert store.dropped_follow_ups() == []  # reported once
         queued = store.counts().pending

@@ -1,4 +1,4 @@
-"""The fan-out of renames and merges: one failing follow-up never blocks those behind it (issue 21)."""
+"""The fan-out of renames and merges: a failing follow-up never blocks the rest (issue 21)."""
 
 from __future__ import annotations
 
