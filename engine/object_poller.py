@@ -9,8 +9,8 @@ through the scene poll's own intake, which queues only what changed.
 A merge or a delete destroys the object: `tagsMerge` moves its scene joins to the destination
 without touching any `updated_at` but the performer merge's destination (pkg/sqlite/tag.go
 `Merge`; internal/api/resolver_mutation_tag.go). Stash's count of a kind, read with every page,
-then falls below ours; a sweep asks Stash which known ids still exist, and the scenes whose
-Plex item (or queued job) shows a vanished name are read again. A create racing a delete can
+then falls below ours; a sweep lists the kind's ids (one request) against the ids we know, and
+the scenes whose Plex item (or queued job) shows a vanished name are read again. A create racing a delete can
 hide the difference for a cycle; the next cycle reads the new object and sees it.
 
 The fan-out is persisted work (`FanOut`), one request per step, so it is bounded per tick,
@@ -35,6 +35,7 @@ from engine.store import JobStore
 logger = logging.getLogger(__name__)
 
 FANOUT_KEY = "stash_fanout"
+SWEEP_CHUNK = 5000  # known ids read from the store at a time during a sweep
 MAX_ATTEMPTS = 5  # failures of one follow-up before it is given up
 BACKOFF_BASE = 30.0  # seconds before a failed follow-up is tried again, doubling per failure
 BACKOFF_CAP = 3600.0
@@ -83,7 +84,7 @@ class FanOut:
     def sweep(self, kind: str) -> None:
         """Ask Stash which known objects of `kind` still exist (once at a time per kind)."""
         if not any(t["op"] == "sweep" and t["kind"] == kind for t in self._tasks):
-            self._add({"op": "sweep", "kind": kind, "after": ""})
+            self._add({"op": "sweep", "kind": kind})
 
     def step(self) -> int:
         """One request of the first ready task; returns jobs added."""
@@ -149,24 +150,25 @@ class FanOut:
         return added
 
     def _sweep_step(self, task: dict[str, Any]) -> None:
+        """One listing of the kind's ids, held against every id we know (no more requests)."""
         kind = task["kind"]
-        known = self._store.known_object_ids(kind, after=task["after"], limit=IDS_PER_REQUEST)
-        if not known:
-            self._done(task)
+        present = self._stash.object_ids(kind)
+        vanished: list[str] = []
+        after = ""
+        while known := self._store.known_object_ids(kind, after=after, limit=SWEEP_CHUNK):
+            vanished.extend(i for i in known if i not in present)
+            after = known[-1]
+        self._done(task)
+        if not vanished:
             return
-        present = self._stash.present(kind, known)
-        vanished = [i for i in known if i not in present]
-        task["after"] = known[-1]
-        if vanished:
-            names = self._store.forget_objects(kind, vanished)
-            logger.info("%d %s(s) were merged or deleted in Stash", len(vanished), kind)
-            scenes: dict[str, None] = {}
-            for name in names:
-                scenes.update(dict.fromkeys(self._store.scenes_showing(kind, clean_text(name))))
-            ids = list(scenes)
-            for start in range(0, len(ids), self._page_size):
-                self._add({"op": "scenes", "ids": ids[start : start + self._page_size]})
-        self._save()
+        names = self._store.forget_objects(kind, vanished)
+        logger.info("%d %s(s) were merged or deleted in Stash", len(vanished), kind)
+        scenes: dict[str, None] = {}
+        for name in names:
+            scenes.update(dict.fromkeys(self._store.scenes_showing(kind, clean_text(name))))
+        ids = list(scenes)
+        for start in range(0, len(ids), self._page_size):
+            self._add({"op": "scenes", "ids": ids[start : start + self._page_size]})
 
     def _add(self, task: dict[str, Any]) -> None:
         self._tasks.append(task)

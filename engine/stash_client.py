@@ -28,10 +28,10 @@ from engine.stash_objects import (
     FAR_FUTURE,
     ObjectPage,
     carrying_filter,
+    ids_request,
     object_page_request,
+    parse_ids,
     parse_object_page,
-    parse_present,
-    present_request,
 )
 from engine.stash_scene import (
     PageQuery,
@@ -218,9 +218,9 @@ class StashClient:
         """One page of a keyset poll over tags, performers or studios (`kind`)."""
         return parse_object_page(kind, self._post(*object_page_request(kind, query)))
 
-    def present(self, kind: str, ids: list[str]) -> set[str]:
-        """Which of these object ids Stash still has."""
-        return parse_present(kind, ids, self._post(*present_request(kind, ids)))
+    def object_ids(self, kind: str) -> set[str]:
+        """Every id of `kind` (tag, performer, studio) Stash has now."""
+        return parse_ids(kind, self._post(*ids_request(kind)))
 
     def scenes_carrying(self, kind: str, ids: list[str], after_id: int, size: int) -> ScenePage:
         """Scenes that carry any of these objects, by id above `after_id` (a keyset on id:

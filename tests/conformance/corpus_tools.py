@@ -167,7 +167,13 @@ def query_shape(query: str) -> str:
                 if text not in fields:
                     fields.append(text)
         name = definition.name.value if definition.name else ""
-        shapes.append(f"{definition.operation.value} {name} {{ {' '.join(fields)} }}")
+        params: list[str] = []
+        for variable in definition.variable_definitions or ():
+            text = re.sub(r"\$([a-z]+)\d+", r"$\1", print_ast(variable))
+            if text not in params:
+                params.append(text)
+        signature = f"({', '.join(params)})" if params else ""
+        shapes.append(f"{definition.operation.value} {name}{signature} {{ {' '.join(fields)} }}")
     return " ".join(" ".join(shapes).split())
 
 

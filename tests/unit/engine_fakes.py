@@ -140,8 +140,8 @@ class FakeStash:
         keys = tuple((o.id, o.updated_at) for o in chosen)
         return ObjectPage(tuple(chosen), len(chosen), keys, len(objects))
 
-    def present(self, kind: str, ids: list[str]) -> set[str]:
-        return {i for i in ids if i in self.objects[kind]}
+    def object_ids(self, kind: str) -> set[str]:
+        return set(self.objects[kind])
 
     def scenes_carrying(self, kind: str, ids: list[str], after_id: int, size: int) -> ScenePage:
         wanted = {s for i in ids for s in self.carrying.get((kind, i), [])}
