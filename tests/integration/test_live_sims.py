@@ -127,3 +127,25 @@ def test_many_reconnects_leak_no_descriptors_and_stop_within_a_second() -> None:
         assert not worker.alive
         assert worker.connections >= 6
         assert wait_for(lambda: _open_fds() <= before + 2)
+
+
+@pytest.mark.parametrize("status", [502, 503])
+def test_a_stream_refused_while_plex_restarts_connects_within_seconds(status: int) -> None:
+    # A proxy's 502 while Plex restarts, or Plex's 503 while it starts, for three upgrades.
+    with simulators() as (plex, stash):
+        config = config_for(plex, stash)
+        plex.add_fault(match=r"GET /:/websockets/.*", status=status, count=3)
+        worker = StreamWorker(
+            PlexNotifications(),
+            config=lambda: config,
+            deliver=lambda signal: None,
+            rng=random.Random(1),
+            backoff=Backoff(base=0.05, cap=600.0),  # a refusal sent to the cap waits 10 min
+        )
+        worker.start()
+        try:
+            assert wait_for(lambda: worker.connections == 1, timeout=10)
+        finally:
+            worker.stop(1.0)
+        assert worker.failures == 0  # the streak ended with the connection
+        assert not worker.alive
