@@ -34,7 +34,7 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from engine.config import PlexSyncConfig
-from engine.live_messages import LiveSignal
+from engine.live_messages import LiveEvent
 from engine.masking import mask_text
 
 logger = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class Stream(Protocol):
     def session(
         self,
         connection: ClientConnection,
-        deliver: Callable[[LiveSignal], None],
+        deliver: Callable[[LiveEvent], None],
         keep_going: Callable[[], bool],
     ) -> None: ...
 
@@ -116,7 +116,7 @@ class StreamWorker:
         stream: Stream,
         *,
         config: Callable[[], PlexSyncConfig],
-        deliver: Callable[[LiveSignal], None],
+        deliver: Callable[[LiveEvent], None],
         rng: random.Random,
         backoff: Backoff | None = None,
         wait: Callable[[float], bool] | None = None,
