@@ -19,7 +19,8 @@ from engine.dispatch import JobRunner
 from engine.errors import SyncError
 from engine.events import ServiceHealth
 from engine.live_catchup import SignalGate, ready_found
-from engine.live_messages import LiveSignal
+from engine.live_messages import LiveSignal, PlexNews
+from engine.live_processing import NewItemWatch
 from engine.poll_scheduler import PollScheduler
 from engine.pusher import PlexTarget, ScenePusher
 from engine.retry import RetryPolicy
@@ -41,6 +42,7 @@ class CommandBodies:
     _retry: RetryPolicy
     _checker: CheckRunner
     _live_gate: SignalGate
+    _new_items: NewItemWatch
     breaker: CircuitBreaker
     _plex_hold_until: float
     _plex_checking: bool
@@ -149,6 +151,16 @@ class CommandBodies:
                 ready_found(self._store, self._pusher, self._plex_client(), self._config)
             except SyncError as exc:
                 self._on_failure(exc)
+
+    def _on_plex_news(self, news: PlexNews) -> None:
+        """Items Plex is processing: note the new ones, free the writes waiting for the done."""
+        self._release_processed(self._new_items.heard(news))
+
+    def _release_processed(self, scene_ids: list[str]) -> None:
+        """Their items are processed: the jobs may run, on items read again (the agent wrote)."""
+        if scene_ids:
+            self._store.make_ready(scene_ids)
+            self._pusher.refresh_index()
 
     def _do_dlq_retry(self, entry_ids: list[int] | None) -> None:
         count = self._store.dlq_retry(entry_ids)

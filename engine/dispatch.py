@@ -19,11 +19,13 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol
 
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
 from engine.errors import ErrorClass, PermanentError, SyncError
+from engine.live_processing import NewItemWatch
 from engine.poller import StashSource
 from engine.pusher import Executed, PlexTarget, Prepared, PushResult, ScenePusher, execute
 from engine.stash_scene import ScenePage, Screenshot
@@ -159,6 +161,11 @@ class RunnerHost(Protocol):
     def prefetch_failed(self, exc: SyncError) -> None: ...
 
 
+class _NotStarted(Enum):
+    BUSY = "its Plex item is in flight for another job"
+    HELD = "its Plex item is new and Plex is still processing it"
+
+
 @dataclass
 class _InFlight:
     job: Job
@@ -178,8 +185,10 @@ class JobRunner:
         pusher: ScenePusher,
         clock: Clock,
         lanes: Callable[[], Lanes],
+        new_items: NewItemWatch | None = None,
     ) -> None:
         self._host = host
+        self._new_items = NewItemWatch(clock) if new_items is None else new_items
         self._store = store
         self._pusher = pusher
         self._clock = clock
@@ -211,11 +220,12 @@ class JobRunner:
                         continue  # reading ahead may have paused us (a rejected token)
                     if claimed:
                         entry = self._start(claimed[0], flight, inline=inline)
-                        if entry is not None:
-                            claimed.popleft()
-                            flight.append(entry)
+                        if entry is _NotStarted.BUSY:
+                            finished += self._settle(flight, everything=True)
                             continue
-                        finished += self._settle(flight, everything=True)  # its item is busy
+                        claimed.popleft()
+                        if isinstance(entry, _InFlight):
+                            flight.append(entry)
                         continue
                 if not flight:
                     return finished, not exhausted or bool(claimed)
@@ -244,9 +254,12 @@ class JobRunner:
                 self._host.prefetch_failed(exc)
         return jobs
 
-    def _start(self, job: Job, flight: deque[_InFlight], *, inline: bool) -> _InFlight | None:
-        """The job prepared and sent; None when its Plex item is in flight for another job
-        (two scenes on one item: the second is planned after the first is settled)."""
+    def _start(
+        self, job: Job, flight: deque[_InFlight], *, inline: bool
+    ) -> _InFlight | _NotStarted:
+        """The job prepared and sent; BUSY when its Plex item is in flight for another job
+        (two scenes on one item: the second is planned after the first is settled); HELD
+        (and given back to wait) when Plex is still processing its new item."""
         config, forced = self._host.job_config(job)
         try:
             prepared = self._prepare(job, config, forced=forced)
@@ -254,7 +267,11 @@ class JobRunner:
             return _InFlight(job, None, Future(), failure=exc)
         busy = {entry.prepared.item.rating_key for entry in flight if entry.prepared}
         if prepared.item.rating_key in busy:
-            return None
+            return _NotStarted.BUSY
+        wait = self._new_items.hold(prepared.item.rating_key, job.scene_id)
+        if wait is not None:
+            self._store.hold(job, not_before=self._clock.now() + wait)
+            return _NotStarted.HELD
 
         def work(plex: PlexTarget, fetch_image: Callable[[str], Screenshot]) -> Executed:
             return execute(

@@ -13,6 +13,12 @@ version with other fields must not break syncing, and polling stays the backstop
   a job that ended arrives as `type` REMOVE (`pkg/job/manager.go` `removeJob`; finished jobs are
   never sent as UPDATE). Any job that ended may have edited scenes (Identify, Scan, Auto Tag,
   stash-box batches), so each one means: poll now.
+
+`plex_news` reads the same Plex messages for what the write of a new item waits on: each library
+timeline entry's item, section and `state`, and the sections whose scan ended. The states, as
+python-plexapi documents them (`plexapi/alert.py`, AlertListener): 0 created, 1 progress (the
+last state when the library has no agent), 2 matching, 3 downloading, 4 processing, 5 processed,
+9 deleted. Tautulli acts on a new item only at state 5 (`plexpy/activity_handler.py`).
 """
 
 from __future__ import annotations
@@ -25,11 +31,34 @@ from typing import Any
 LIBRARY = "com.plexapp.plugins.library"
 SCAN_ACTIVITY = "library.update.section"
 STATE_CREATED = 0
+STATE_PROGRESS = 1  # processing progress; with no agent, processing ends here
+STATE_PROCESSED = 5
+STATE_DELETED = 9
 
 
 class LiveSignal(Enum):
     STASH_JOB_ENDED = "a Stash job ended"
     PLEX_ITEMS_ADDED = "Plex added items"
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """One library timeline entry: Plex item `item` of section `section` reached `state`."""
+
+    item: str
+    section: str
+    state: int
+
+
+@dataclass(frozen=True)
+class PlexNews:
+    """What a Plex message says about items being processed (see the module docstring)."""
+
+    states: tuple[ItemState, ...] = ()
+    scans_ended: tuple[str, ...] = ()  # section ids
+
+
+LiveEvent = LiveSignal | PlexNews  # what a stream hands to the engine
 
 
 class MalformedMessageError(ValueError):
@@ -54,6 +83,34 @@ def plex_signal(text: str | bytes) -> LiveSignal | None:
         if any(_is_scan_end(note) for note in notes):
             return LiveSignal.PLEX_ITEMS_ADDED
     return None
+
+
+def plex_news(text: str | bytes) -> PlexNews | None:
+    """The item states and ended scans in a Plex message; None when it has neither."""
+    try:
+        container = _json(text).get("NotificationContainer")
+    except MalformedMessageError:
+        return None
+    if not isinstance(container, dict):
+        return None
+    states: list[ItemState] = []
+    ended: list[str] = []
+    if container.get("type") == "timeline":
+        for entry in _dicts(container.get("TimelineEntry")):
+            state, item = entry.get("state"), entry.get("itemID")
+            if entry.get("identifier", LIBRARY) != LIBRARY or item is None:
+                continue
+            if isinstance(state, int) and not isinstance(state, bool):
+                states.append(ItemState(str(item), str(entry.get("sectionID", "")), state))
+    elif container.get("type") == "activity":
+        for note in _dicts(container.get("ActivityNotification")):
+            if _is_scan_end(note):
+                context = note["Activity"].get("Context")
+                section = context.get("librarySectionID") if isinstance(context, dict) else None
+                ended.append("" if section is None else str(section))
+    if not states and not ended:
+        return None
+    return PlexNews(tuple(states), tuple(ended))
 
 
 def _is_new_item(entry: dict[str, Any]) -> bool:

@@ -1,5 +1,9 @@
 """Plex's notification websocket as a live-update stream: new items and finished scans.
 
+Each message goes to the engine twice over: what it says about items being processed
+(`plex_news`, so writes to a new item wait for Plex's agent, `engine.live_processing`), then
+whether Plex gained items (`plex_signal`).
+
 The URL is the configured Plex URL with ws(s) for http(s) and `/:/websockets/notifications`,
 the token in the `X-Plex-Token` query parameter, as python-plexapi's AlertListener connects
 (`plexapi/alert.py` `run`, `PlexServer.url(key, includeToken=True)`). Logs show the URL without
@@ -15,7 +19,7 @@ from urllib.parse import quote
 from websockets.sync.client import ClientConnection
 
 from engine.config import PlexSyncConfig
-from engine.live_messages import LiveSignal, plex_signal
+from engine.live_messages import LiveEvent, plex_news, plex_signal
 from engine.live_stream import SLICE, Target, ws_url
 
 logger = logging.getLogger(__name__)
@@ -38,7 +42,7 @@ class PlexNotifications:
     def session(
         self,
         connection: ClientConnection,
-        deliver: Callable[[LiveSignal], None],
+        deliver: Callable[[LiveEvent], None],
         keep_going: Callable[[], bool],
     ) -> None:
         while keep_going():
@@ -46,6 +50,9 @@ class PlexNotifications:
                 message = connection.recv(timeout=SLICE)
             except TimeoutError:
                 continue
+            news = plex_news(message)  # first: a new item is known before its job is readied
+            if news is not None:
+                deliver(news)
             signal = plex_signal(message)
             if signal is not None:
                 deliver(signal)

@@ -18,7 +18,7 @@ from websockets.sync.client import ClientConnection
 
 from engine.config import PlexSyncConfig
 from engine.live_messages import (
-    LiveSignal,
+    LiveEvent,
     MalformedMessageError,
     WsMessage,
     graphql_ws_message,
@@ -48,7 +48,7 @@ class StashJobs:
     def session(
         self,
         connection: ClientConnection,
-        deliver: Callable[[LiveSignal], None],
+        deliver: Callable[[LiveEvent], None],
         keep_going: Callable[[], bool],
     ) -> None:
         _send(connection, {"type": "connection_init", "payload": {}})
@@ -72,7 +72,7 @@ class StashJobs:
 
 
 def _handle(
-    connection: ClientConnection, message: WsMessage, deliver: Callable[[LiveSignal], None]
+    connection: ClientConnection, message: WsMessage, deliver: Callable[[LiveEvent], None]
 ) -> None:
     if message.type == "next":
         signal = stash_signal(message.payload)

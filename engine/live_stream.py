@@ -3,9 +3,16 @@
 The thread never touches the engine's state: a stream hands each signal to `deliver`, which only
 queues a command for the engine thread. Failures here are never the breaker's business (polling
 still runs and counts its own); they are logged once per streak at INFO, then at DEBUG, and
-retried with jittered backoff that a refused handshake (an old server, a proxy that does not
-pass websockets) sends straight to its cap. `stop()` ends the thread within a second, closing
-its socket even in the middle of a connect.
+retried with jittered backoff, or after the cap when the server will not upgrade (below).
+`stop()` ends the thread within a second, closing its socket even in the middle of a connect.
+
+Jittered backoff covers failures that end by themselves: no connection, a dropped one, and an
+upgrade refused with 5xx, 408 or 429, which is what a proxy answers while the server behind it
+restarts (502, 504) and what Plex answers while it is still starting (503, as plexapi's
+`tools/plex-bootstraptest.py` waits out). Those are retried within seconds. An upgrade refused
+for good (another 4xx: a proxy that does not pass websockets, an endpoint that is not one, a bad
+token) or answered without an upgrade (an old server) waits the cap: only new settings change
+that, and new settings end any wait at once.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from engine.config import PlexSyncConfig
-from engine.live_messages import LiveSignal
+from engine.live_messages import LiveEvent
 from engine.masking import mask_text
 
 logger = logging.getLogger(__name__)
@@ -37,6 +44,8 @@ CONNECT_TIMEOUT = 10.0
 OPEN_TIMEOUT = 10.0  # TLS and the websocket handshake
 PING_INTERVAL = 30.0  # a silent dead connection (NAT, sleep) is noticed within a minute
 IDLE_RECHECK = 5.0  # live updates off or not configured: look at the settings again after this
+# Refused upgrades that end by themselves besides any 5xx (a restart): 408 and 429 (busy).
+SOON_STATUSES = frozenset({408, 429})
 
 
 class StreamEndedError(Exception):
@@ -75,7 +84,7 @@ class Stream(Protocol):
     def session(
         self,
         connection: ClientConnection,
-        deliver: Callable[[LiveSignal], None],
+        deliver: Callable[[LiveEvent], None],
         keep_going: Callable[[], bool],
     ) -> None: ...
 
@@ -107,7 +116,7 @@ class StreamWorker:
         stream: Stream,
         *,
         config: Callable[[], PlexSyncConfig],
-        deliver: Callable[[LiveSignal], None],
+        deliver: Callable[[LiveEvent], None],
         rng: random.Random,
         backoff: Backoff | None = None,
         wait: Callable[[float], bool] | None = None,
@@ -193,10 +202,8 @@ class StreamWorker:
 
     def _failed(self, exc: BaseException, target: Target) -> float:
         self.failures += 1
-        refused = isinstance(exc, InvalidStatus | InvalidURI) or (
-            isinstance(exc, InvalidHandshake) and self.connections == 0
-        )
-        delay = self._backoff.cap if refused else self._backoff.delay(self.failures, self._rng)
+        forever = _refused_for_good(exc, connected_before=self.connections > 0)
+        delay = self._backoff.cap if forever else self._backoff.delay(self.failures, self._rng)
         log = logger.info if self.failures == 1 else logger.debug
         log(
             "Live updates from %s unavailable (%s: %s); polling continues, next try in %.0f s",
@@ -265,6 +272,16 @@ class StreamWorker:
             logger=WIRE_LOGGER,
             user_agent_header="PlexSync Tray",
         )
+
+
+def _refused_for_good(exc: BaseException, *, connected_before: bool) -> bool:
+    """Whether retrying soon is pointless: the upgrade will not happen until settings change."""
+    if isinstance(exc, InvalidStatus):
+        status = exc.response.status_code
+        return not (status >= 500 or status in SOON_STATUSES)
+    return isinstance(exc, InvalidURI) or (
+        isinstance(exc, InvalidHandshake) and not connected_before
+    )
 
 
 def _shutdown(sock: socket.socket) -> None:

@@ -225,6 +225,14 @@ class JobStore(HistoryStore, DeadLetterStore, IndexStore, PollStore, ClaimStore,
                 (job.scene_id,),
             )
 
+    def hold(self, job: Job, *, not_before: float) -> None:
+        """Give back a claimed job to wait until `not_before`; its budget and error stay."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET status='pending', not_before=? WHERE scene_id=?",
+                (not_before, job.scene_id),
+            )
+
     def drop(self, job: Job) -> None:
         with self._tx() as db:
             db.execute(

@@ -36,7 +36,8 @@ from engine.events import (
 from engine.history import DAY
 from engine.job_outcomes import JobOutcomes
 from engine.live_catchup import SignalGate
-from engine.live_messages import LiveSignal
+from engine.live_messages import LiveEvent, LiveSignal
+from engine.live_processing import NewItemWatch
 from engine.poll_scheduler import PollScheduler
 from engine.poller import StashSource
 from engine.pusher import PlexTarget, ScenePusher
@@ -101,9 +102,15 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
             max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
         )
         self._pusher = ScenePusher(clock, store)
+        self._new_items = NewItemWatch(clock)  # new Plex items whose writes wait (live_processing)
         self._after_commit: list[Callable[[], None]] = []  # see `JobOutcomes.committed`
         self._runner = JobRunner(
-            host=self, store=store, pusher=self._pusher, clock=clock, lanes=self._make_lanes
+            host=self,
+            store=store,
+            pusher=self._pusher,
+            clock=clock,
+            lanes=self._make_lanes,
+            new_items=self._new_items,
         )
         self._next_probe_at = float("-inf")
         self._plex_hold_until = float("-inf")  # after an unreachable Plex, wait a poll interval
@@ -180,10 +187,13 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
         """The platform reports a network change: settle, then check at once."""
         self._submit(self._wake.network_changed)
 
-    def live_signal(self, signal: LiveSignal) -> None:
-        """Plex or Stash reported a change (any thread); a burst folds into one command."""
-        if self._live_gate.offer(signal):
-            self._submit(lambda: self._on_live_signal(signal))
+    def live_signal(self, event: LiveEvent) -> None:
+        """Plex or Stash reported a change (any thread); a burst of signals folds into one
+        command. Plex's news of items being processed is taken in order, message by message."""
+        if not isinstance(event, LiveSignal):
+            self._submit(lambda: self._on_plex_news(event))
+        elif self._live_gate.offer(event):
+            self._submit(lambda: self._on_live_signal(event))
 
     def dlq_retry(self, entry_ids: list[int] | None) -> None:
         self._submit(lambda: self._do_dlq_retry(entry_ids))
@@ -264,6 +274,7 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
         if self._config.is_configured and not self._paused:
             self._check_plex_auth()
             self._maybe_poll()
+            self._release_processed(self._new_items.due())
             if self._auth_error is None and not self._stop.is_set():
                 # Jobs get their own budget after the poll's pages: a busy Stash never starves them.
                 more = self._plex_work(self._clock.monotonic() + budget)
@@ -339,6 +350,9 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
             ready = self._store.next_ready_at()
             if ready is not None and self.breaker.state is not CircuitState.OPEN:
                 candidates.append(max(ready - now, self._plex_hold_until - mono))
+            processed_by = self._new_items.next_due()
+            if processed_by is not None:
+                candidates.append(processed_by - mono)
         if self._paused and self._paused_until is not None:
             candidates.append(self._paused_until - now)
         return max(0.0, min(candidates))

@@ -14,6 +14,9 @@ Control routes (not counted in stats): ``GET|DELETE /__sim__/stats``, ``POST|DEL
 and ``POST|DELETE /__sim__/login_page`` (a reverse proxy answers every request with its HTML
 login page, status 200, until deleted). ``/:/websockets/notifications`` is Plex's notification
 websocket: timeline entries for added and edited items, activities for scans (see ``ws_plex``).
+``use_agent()`` makes new items go through a metadata agent that overwrites them on its own
+thread before reporting state 5, as real PMS does (see ``plex_agent``); without it a new item is
+processed at once (state 0, then 5).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 from engine.sim.catalog import rel_path
 from engine.sim.http_base import Request, Response, SimError, SimServer, json_response
+from engine.sim.plex_agent import PlexAgent
 from engine.sim.plex_data import RATING_KEY_BASE, PlexLibrary, plex_path
 from engine.sim.plex_edit import apply_edit, parse_edit
 from engine.sim.plex_query import page, parse_listing, select
@@ -102,6 +106,8 @@ class PlexSimulator(SimServer):
         # Not Plex: a reverse proxy in front of it answering every request with its login page.
         self.login_page = False
         self.notifier = PlexNotifier(SECTION_ID, section_title)  # the notification websocket
+        # None: new items are processed at once (state 0, then 5). See `use_agent`.
+        self.agent: PlexAgent | None = None
 
     # -- public helpers ------------------------------------------------------------------------
     @staticmethod
@@ -126,8 +132,20 @@ class PlexSimulator(SimServer):
     def add_movie(self, file: str, title: str | None = None) -> int:
         """A new movie appears now in listings; returns its rating key."""
         rating_key = self.library.add_movie(file, title)
-        self._announce([rating_key], created=True)
+        if self.agent is not None:
+            self._announce_created([rating_key])
+            self.agent.process([rating_key])
+        else:
+            self._announce([rating_key], created=True)
         return rating_key
+
+    def use_agent(self, *, paused: bool = False) -> PlexAgent:
+        """From now on new items are processed by a metadata agent that overwrites them, on
+        its own thread (paused: until `agent.resume()`); scans then end after their items."""
+        self.agent = PlexAgent(self.library, self.notifier)
+        if paused:
+            self.agent.pause()
+        return self.agent
 
     def set_tags(self, rating_key: int, kind: str, names: list[str]) -> None:
         """Tags a user made in Plex (``kind`` as in edits: collection, genre, actor, ...)."""
@@ -329,6 +347,10 @@ class PlexSimulator(SimServer):
             added = self.library.scan(request.param("path"))
             if added:
                 logger.info("scan added %d movie(s)", len(added))
+            if self.agent is not None:  # as real PMS: the scan goes on after the answer
+                self._announce_created(added)
+                self.agent.process(added, then=lambda: self.notifier.scan("ended", activity))
+                return Response(200)
             self._announce(added, created=True)
             self.notifier.scan("ended", activity)
         return Response(200)
@@ -344,6 +366,12 @@ class PlexSimulator(SimServer):
         with lib.lock:
             items = [(rk, lib.field_value(rk, "title"), lib.updated_at(rk)) for rk in rating_keys]
         self.notifier.items_changed(items, created=created)
+
+    def _announce_created(self, rating_keys: list[int]) -> None:
+        lib = self.library
+        with lib.lock:
+            items = [(rk, lib.field_value(rk, "title"), lib.updated_at(rk)) for rk in rating_keys]
+        self.notifier.items_created(items)
 
     def _item_refresh(self, request: Request, groups: dict[str, str]) -> Response:
         if self.library.get(int(groups["keys"])) is None:

@@ -69,6 +69,11 @@ class PlexNotifier:
             self.hub.broadcast(container("timeline", self._entries(items, STATE_CREATED)))
         self.hub.broadcast(container("timeline", self._entries(items, state)))
 
+    def items_created(self, items: list[tuple[int, str, int]]) -> None:
+        """State 0 only: an agent (`plex_agent`) sends the states that follow."""
+        if items and len(self.hub):
+            self.hub.broadcast(container("timeline", self._entries(items, STATE_CREATED)))
+
     def _entries(self, items: list[tuple[int, str, int]], state: int) -> list[dict[str, Any]]:
         entries = []
         for rating_key, title, updated_at in items:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 from fake_clock import FakeClock
-from live_helpers import Woken, wait_for
+from live_helpers import Woken, drive_until, wait_for
 from sync_helpers import TOKEN, config_for, drive, engine_for, plex_item_for, settle, simulators
 
 from engine.breaker import CircuitState
@@ -19,6 +19,7 @@ from engine.live_plex import PlexNotifications
 from engine.live_stash import StashJobs
 from engine.live_stream import Backoff
 from engine.live_updates import LiveUpdates
+from engine.sim.plex_agent import AGENT_SUMMARY
 
 pytestmark = pytest.mark.integration
 FAST = Backoff(base=0.05, cap=0.2)
@@ -77,7 +78,9 @@ def test_file_added_later_syncs_after_the_scan_without_not_found_backoff(
                 )
                 assert answer.status_code == 200
                 assert wait_for(lambda: woken.count > 0)
-                drive(engine, clock, 1.0)  # far below the not-found backoff (30 s and up)
+                # Far below the not-found backoff (30 s and up); news of state 5 and the
+                # scan's end, which the write waits for, arrives meanwhile in real time.
+                drive_until(engine, clock, lambda: store.get_job("6") is None, fake_seconds=1.0)
             finally:
                 live.stop()
             assert store.get_job("6") is None
@@ -154,3 +157,40 @@ def test_stash_stream_reconnects_after_the_simulator_restarts(tmp_path: Path) ->
             assert scene is not None
             item = plex_item_for(plex, scene)
             assert item is not None and item["title"] == "After Restart"
+
+
+def test_a_new_item_is_written_after_plex_processed_it_and_stays_written(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock()
+    with simulators() as (plex, stash):
+        agent = plex.use_agent(paused=True)  # Plex's agent processes the new item later
+        stash.update_scene(6, files=["/data/later/new scene.mp4"], title="Later Scene")
+        config = config_for(plex, stash, poll_interval=3600)
+        with engine_for(tmp_path, config, clock) as (engine, store):
+            drive(engine, clock, 1.0)  # the first poll; scene 6 is not in Plex yet
+            plex.add_pending("/media/later/new scene.mp4")
+            live = LiveUpdates(engine, streams=[PlexNotifications()], backoff=FAST).start()
+            try:
+                assert wait_for(lambda: len(plex.notifier.hub) == 1)
+                woken = Woken()
+                engine.add_wake_callback(woken)
+                requests.get(
+                    f"{plex.url}/library/sections/1/refresh",
+                    params={"path": "/media/later", "X-Plex-Token": TOKEN},
+                    timeout=5,
+                )
+                assert wait_for(lambda: woken.count > 0)  # state 0: the item exists
+                drive(engine, clock, 1.0)  # the agent has not processed it yet
+                agent.resume()
+                assert wait_for(lambda: len(agent.processed) == 1)
+                # Far inside the time-out: state 5 and the scan's end let the write go.
+                assert drive_until(
+                    engine, clock, lambda: store.get_job("6") is None, fake_seconds=5
+                )
+            finally:
+                live.stop()
+            agent.join()
+            items = [i for i in plex.items() if "/media/later/" in i["files"][0]]
+            assert [i["title"] for i in items] == ["Later Scene"]  # not the agent's match
+            assert items[0]["summary"] != AGENT_SUMMARY

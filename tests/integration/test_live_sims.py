@@ -46,6 +46,31 @@ def test_plex_notifications_need_the_token_and_report_a_scan() -> None:
         ]
 
 
+def test_plex_agent_processes_a_scanned_item_before_the_scan_ends() -> None:
+    with simulators() as (plex, _stash):
+        agent = plex.use_agent(paused=True)
+        url = f"ws://127.0.0.1:{plex.port}/:/websockets/notifications?X-Plex-Token={TOKEN}"
+        with connect(url) as ws:
+            assert wait_for(lambda: len(plex.notifier.hub) == 1)
+            plex.add_pending("/media/new/a.mp4")
+            requests.get(
+                f"{plex.url}/library/sections/1/refresh",
+                params={"X-Plex-Token": TOKEN},
+                timeout=5,
+            )
+            kinds = []
+            for n in range(7):
+                if n == 2:
+                    agent.resume()
+                container = json.loads(ws.recv(timeout=5))["NotificationContainer"]
+                listed = container.get("TimelineEntry") or container["ActivityNotification"]
+                kinds.append(listed[0].get("state", listed[0].get("event")))
+        assert kinds == ["started", 0, 2, 3, 4, 5, "ended"]
+        agent.join()
+        (item,) = [i for i in plex.items() if i["files"] == ["/media/new/a.mp4"]]
+        assert item["title"].endswith("(agent match)")
+
+
 @pytest.mark.parametrize("subprotocol", ["graphql-transport-ws", "graphql-ws", None])
 def test_stash_jobs_subscription_in_both_protocols(subprotocol: str | None) -> None:
     with simulators() as (_plex, stash):
@@ -127,3 +152,25 @@ def test_many_reconnects_leak_no_descriptors_and_stop_within_a_second() -> None:
         assert not worker.alive
         assert worker.connections >= 6
         assert wait_for(lambda: _open_fds() <= before + 2)
+
+
+@pytest.mark.parametrize("status", [502, 503])
+def test_a_stream_refused_while_plex_restarts_connects_within_seconds(status: int) -> None:
+    # A proxy's 502 while Plex restarts, or Plex's 503 while it starts, for three upgrades.
+    with simulators() as (plex, stash):
+        config = config_for(plex, stash)
+        plex.add_fault(match=r"GET /:/websockets/.*", status=status, count=3)
+        worker = StreamWorker(
+            PlexNotifications(),
+            config=lambda: config,
+            deliver=lambda signal: None,
+            rng=random.Random(1),
+            backoff=Backoff(base=0.05, cap=600.0),  # a refusal sent to the cap waits 10 min
+        )
+        worker.start()
+        try:
+            assert wait_for(lambda: worker.connections == 1, timeout=10)
+        finally:
+            worker.stop(1.0)
+        assert worker.failures == 0  # the streak ended with the connection
+        assert not worker.alive

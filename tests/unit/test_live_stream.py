@@ -209,6 +209,29 @@ def test_a_refused_handshake_is_retried_slowly_and_logged_once(
     assert all(r.levelno < logging.WARNING for r in caplog.records)
 
 
+@pytest.mark.parametrize(("status", "reason"), [(502, "Bad Gateway"), (503, "Unavailable")])
+def test_an_upgrade_refused_while_restarting_is_retried_within_seconds(
+    status: int, reason: str
+) -> None:
+    # A proxy's 502 while Plex restarts, or Plex's own 503 while it starts: soon it upgrades.
+    refused = InvalidStatus(Response(status, reason, Headers()))
+    gaps, worker = _run_failing(refused, 6, Backoff(base=2.0, cap=600.0))
+    windows = [min(600.0, 2.0 * 2**n) for n in range(len(gaps))]
+    for gap, window in zip(gaps, windows, strict=True):
+        assert window * 0.5 <= gap <= window + 1e-9  # 1-2 s, 2-4 s, ... jittered, growing
+    assert gaps[0] <= 2.0 and max(gaps) < 600.0
+    assert len(set(gaps)) == len(gaps)
+    assert worker.failures == 6
+
+
+def test_an_upgrade_that_will_never_happen_waits_the_cap() -> None:
+    for status in (400, 401, 403, 404, 405):
+        gaps, _ = _run_failing(
+            InvalidStatus(Response(status, "No", Headers())), 3, Backoff(base=2.0, cap=600.0)
+        )
+        assert gaps == [600.0, 600.0], status
+
+
 def test_failure_logs_never_show_the_token(caplog: pytest.LogCaptureFixture) -> None:
     error = OSError("cannot reach ws://h/x?X-Plex-Token=t0ken-value")
     with caplog.at_level(logging.DEBUG, logger="engine.live_stream"):
