@@ -10,8 +10,8 @@ A merge or a delete destroys the object: `tagsMerge` moves its scene joins to th
 without touching any `updated_at` but the performer merge's destination (pkg/sqlite/tag.go
 `Merge`; internal/api/resolver_mutation_tag.go). Stash's count of a kind, read with every page,
 then falls below ours; a sweep lists the kind's ids (one request) against the ids we know, and
-the scenes whose Plex item (or queued job) shows a vanished name are read again. A create racing a delete can
-hide the difference for a cycle; the next cycle reads the new object and sees it.
+the scenes whose Plex item (or queued job) shows a vanished name are read again. A create
+racing a delete can hide the difference for a cycle; the next cycle reads the new object.
 
 The fan-out is persisted work (`FanOut`), one request per step, so it is bounded per tick,
 resumes after a restart and never holds the queue back; a task that keeps failing moves behind
