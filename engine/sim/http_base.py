@@ -139,9 +139,10 @@ class _Handler(BaseHTTPRequestHandler):
         lines = [
             f"HTTP/1.1 {response.status} {reason}",
             "Server: plexsync-sim",
-            f"Content-Type: {response.content_type}",
             f"Content-Length: {len(response.body)}",
         ]
+        if response.content_type:  # Go sends none with an empty body
+            lines.insert(2, f"Content-Type: {response.content_type}")
         lines.extend(f"{name}: {value}" for name, value in response.headers.items())
         if self.close_connection:
             lines.append("Connection: close")

@@ -1,7 +1,8 @@
-"""Tiny real PNG images built with the standard library (zlib + struct), one per key."""
+"""Tiny real PNG and JPEG images built with the standard library, one per key."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import struct
 import zlib
@@ -43,6 +44,26 @@ def png_bytes(key: str, width: int = WIDTH, height: int = HEIGHT) -> bytes:
         + _chunk(b"IEND", b"")
     )
 
+
+# A 32x18 one-colour baseline JPEG (made here with ffmpeg's `color` source; no comment segment).
+_JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAgAAAQABAAD/2wBDAAgEBAQEBAUFBQUFBQYGBgYGBgYGBgYGBgYHBwcICAgH"
+    "BwcGBgcHCAgICAkJCQgICAgJCQoKCgwMCwsODg4RERT/xABMAAEBAAAAAAAAAAAAAAAAAAAABwEB"
+    "AQAAAAAAAAAAAAAAAAAAAAQQAQAAAAAAAAAAAAAAAAAAAAARAQAAAAAAAAAAAAAAAAAAAAD/wAAR"
+    "CAASACADASIAAhEAAxEA/9oADAMBAAIRAxEAPwCeAKUwAAAAAD//2Q=="
+)
+_JFIF_END = 20  # SOI (2 bytes) + the APP0 segment (2 + 16)
+
+
+def jpeg_bytes(key: str) -> bytes:
+    """A valid JPEG whose bytes depend on ``key``: one image with the key's hash in a comment
+    (COM) segment after the JFIF header. Every key shows the same picture."""
+    comment = hashlib.sha256(key.encode("utf-8")).hexdigest().encode("ascii")
+    segment = b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment
+    return _JPEG[:_JFIF_END] + segment + _JPEG[_JFIF_END:]
+
+
+JPEG_TYPE = "image/jpeg"
 
 # Stash answers a cover-less scene's screenshot URL with its default scene image, an SVG, status
 # 200 (stashapp/stash internal/manager/running_streams.go, ServeScreenshot). This is our own SVG

@@ -29,21 +29,26 @@ from __future__ import annotations
 
 import collections
 import email.utils
+import html
 import logging
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from datetime import tzinfo
+from pathlib import PurePosixPath
 from typing import Any
 
 from graphql import GraphQLError, execute_sync, parse, validate
 
 from engine.sim.http_base import Request, Response, SimError, SimServer, json_response
-from engine.sim.images import PLACEHOLDER_SVG, SVG_TYPE, png_bytes
+from engine.sim.images import JPEG_TYPE, PLACEHOLDER_SVG, SVG_TYPE, jpeg_bytes
 from engine.sim.stash_data import SceneStore, format_time
 from engine.sim.stash_jobs import SimJobs, job_control, stash_time
+from engine.sim.stash_mutations import Mutations
 from engine.sim.stash_object_api import ObjectApi, object_control
+from engine.sim.stash_objects import find_many
 from engine.sim.stash_query import page_of, scene_object, select
 from engine.sim.stash_schema import schema
 from engine.sim.ws_base import is_upgrade
@@ -55,13 +60,13 @@ STASH_VERSION = "v0.28.1"
 STASH_HASH = "5f3e1c2ab"
 STASH_BUILD_TIME = "2025-06-01 12:00:00"
 REQUEST_LOG_LIMIT = 10_000
-PNG_TYPE = "image/png"
 _SCREENSHOT = re.compile(r"^/scene/(\d+)/screenshot$")
 _SCENE_CONTROL = re.compile(r"^/__sim__/scenes/(\d+)$")
 
 
-class _Root:
-    """Resolvers of the ``Query`` fields (graphql-core calls them with ``info`` and args).
+class _Root(Mutations):
+    """Resolvers of the ``Query`` and ``Mutation`` fields (graphql-core calls them with
+    ``info`` and args).
 
     ``info`` is typed ``Any`` because ``GraphQLResolveInfo`` is generic only in graphql-core 3.3.
     """
@@ -71,15 +76,16 @@ class _Root:
 
     def findScenes(self, info: Any, **args: Any) -> dict[str, Any]:
         store = self._sim.store
-        restrict: list[int] | None = None
-        wanted = [*(args.get("scene_ids") or []), *(args.get("ids") or [])]
+        # `ids` replaces `scene_ids` when given; either skips the filter and paging and fails on
+        # a missing id (internal/api/resolver_query_find_scene.go FindScenes; see find_many).
+        wanted = args.get("ids") or args.get("scene_ids")
         if wanted:  # like Stash, empty id lists mean "no restriction"
-            try:
-                restrict = [int(i) for i in wanted]
-            except ValueError as exc:
-                raise GraphQLError("ids must be integers") from exc
-        matched = select(store, args.get("filter"), args.get("scene_filter"), restrict)
-        chosen = page_of(matched, args.get("filter"))
+            with store.lock:
+                found = find_many("scene", wanted, store.get)
+            matched = chosen = [record.id for record in found]
+        else:
+            matched = select(store, args.get("filter"), args.get("scene_filter"), None)
+            chosen = page_of(matched, args.get("filter"))
         info.context["served"].extend(chosen)
         base_url = info.context["base_url"]
 
@@ -107,6 +113,15 @@ class _Root:
         except ValueError:
             return None
         return scene_object(self._sim.store, record, info.context["base_url"]) if record else None
+
+    def findTag(self, info: Any, id: str) -> dict[str, Any] | None:
+        return self._sim.object("tag", id)
+
+    def findPerformer(self, info: Any, id: str) -> dict[str, Any] | None:
+        return self._sim.object("performer", id)
+
+    def findStudio(self, info: Any, id: str) -> dict[str, Any] | None:
+        return self._sim.object("studio", id)
 
     def findTags(self, info: Any, **args: Any) -> dict[str, Any]:
         return self._sim.find_objects("tag", args.get("tag_filter"), args, "tags")
@@ -140,12 +155,16 @@ class StashSimulator(SimServer, ObjectApi):
         *,
         now: Callable[[], float] = time.time,
         tz: tzinfo | None = None,
+        scanned_only: bool = False,
     ) -> None:
         super().__init__(port=port)
         self.api_key = api_key
         self.seed = seed
         self.path_prefix = path_prefix
-        self.store = SceneStore(seed=seed, scenes=scenes, path_prefix=path_prefix, now=now, tz=tz)
+        self.store = SceneStore(
+            seed=seed, scenes=scenes, path_prefix=path_prefix, now=now, tz=tz,
+            scanned_only=scanned_only,
+        )  # fmt: skip
         self._root = _Root(self)
         self._log: collections.deque[dict[str, Any]] = collections.deque(maxlen=REQUEST_LOG_LIMIT)
         self._log_lock = threading.Lock()
@@ -229,7 +248,8 @@ class StashSimulator(SimServer, ObjectApi):
         # Stash serves the cover it stored; `?t=<updated_at>` in the URL only busts caches
         # (stashapp/stash internal/api/urlbuilders/scene.go GetScreenshotURL,
         # internal/manager/running_streams.go serving the stored cover).
-        return png_bytes(f"{self.seed}/{record.id}/cover-{version}"), PNG_TYPE
+        # Stash's generated covers are JPEGs (recorded: image/jpeg).
+        return jpeg_bytes(f"{self.seed}/{record.id}/cover-{version}"), JPEG_TYPE
 
     def clear_cover(self, scene_id: int | str) -> None:
         """The scene has no cover: its screenshot URL serves Stash's placeholder."""
@@ -303,7 +323,7 @@ class StashSimulator(SimServer, ObjectApi):
         if self.api_key:
             given = request.header("ApiKey") or request.param("apikey")
             if given != self.api_key:
-                return Response(401, b"Unauthorized\n")
+                return _unauthorised(request, given)
         if request.path.rstrip("/") == "/graphql":
             if is_upgrade(request):
                 return self.subscriptions.upgrade()
@@ -354,6 +374,9 @@ class StashSimulator(SimServer, ObjectApi):
             operation_name=operation,
         )
         formatted = result.formatted
+        for error in formatted.get("errors") or []:
+            if "path" in error:  # gqlgen's resolver errors carry message and path only
+                error.pop("locations", None)
         if context["served"]:
             with self._log_lock:
                 hooks = list(self._page_hooks)
@@ -438,6 +461,23 @@ class StashSimulator(SimServer, ObjectApi):
             raise SimError(404, "no such scene") from exc
         except (TypeError, ValueError) as exc:
             raise SimError(400, str(exc)) from exc
+
+
+def _unauthorised(request: Request, given: str | None) -> Response:
+    """Stash's answers without a valid key (internal/api/authentication.go): a wrong key is a
+    bare 401; no key at all is a 401 for /graphql and for paths with a file extension, and a
+    302 to the login page for the rest (a screenshot URL has none), carrying where to return."""
+    unauthorised = Response(401, b"", "", {"WWW-Authenticate": "FormBased"})
+    path = request.path
+    extension = PurePosixPath(path).suffix  # Go's path.Ext
+    if given or path.rstrip("/") == "/graphql" or extension not in ("", ".html"):
+        return unauthorised
+    back = path + (f"?{request.query}" if request.query else "")
+    location = "/login?" + urllib.parse.urlencode({"returnURL": back})
+    # Go's http.Redirect: an HTML link as the body of a GET (net/http/server.go Redirect).
+    link = f'<a href="{html.escape(location)}">Found</a>.\n\n'
+    body = b"" if request.method == "HEAD" else link.encode()
+    return Response(302, body, "text/html; charset=utf-8", {"Location": location})
 
 
 def _errors(status: int, message: str) -> Response:

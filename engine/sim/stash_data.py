@@ -22,7 +22,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from engine.sim.catalog import base_timestamp, join_prefix, scene_meta
-from engine.sim.stash_objects import ObjectStore, StashObject
+from engine.sim.stash_objects import ObjectStore, StashObject, natural_key
 
 EDITABLE = frozenset(
     {"title", "details", "date", "studio", "performers", "tags", "files", "code", "urls",
@@ -76,11 +76,13 @@ class SceneStore:
         path_prefix: str,
         now: Callable[[], float],
         tz: tzinfo | None = None,
+        scanned_only: bool = False,
     ) -> None:
         if scenes < 0:
             raise ValueError("scenes must be >= 0")
         self.seed = seed
         self.count = scenes
+        self.scanned_only = scanned_only
         self.path_prefix = path_prefix
         self.tz = tz
         self._now = now
@@ -88,6 +90,7 @@ class SceneStore:
         self.objects = ObjectStore(now=now, tz=tz)
         self._edited: dict[int, SceneRecord] = {}
         self._deleted: set[int] = set()
+        self._next_id = scenes + 1  # sceneCreate numbers on from the catalogue, like SQLite
         self._newest = base_timestamp(scenes) if scenes else 0
         self._churn_rng = random.Random(f"churn/{seed}")
         first, last = format_time(base_timestamp(1), tz), format_time(self._newest or 1, tz)
@@ -95,12 +98,16 @@ class SceneStore:
         self.monotonic_text = first[19:] == last[19:]
 
     def exists(self, scene_id: int) -> bool:
+        if scene_id in self._edited:
+            return True
         return 1 <= scene_id <= self.count and scene_id not in self._deleted
 
     def generate(self, scene_id: int) -> SceneRecord:
         meta = scene_meta(self.seed, scene_id)
         stamp = base_timestamp(scene_id)
         files = [join_prefix(self.path_prefix, meta.rel_path)] if meta.has_file else []
+        if self.scanned_only:
+            return _scanned(scene_id, files, meta.size, meta.duration, stamp)
         return SceneRecord(
             id=scene_id,
             title=meta.title,
@@ -159,7 +166,16 @@ class SceneStore:
         return format_time(base_timestamp(scene_id), self.tz)
 
     def update(self, scene_id: int, **changes: Any) -> SceneRecord:
-        """Change fields (see ``EDITABLE``) and bump ``updated_at``; KeyError if unknown."""
+        """Change fields (see ``EDITABLE``; studio, performers and tags by name) and bump
+        ``updated_at``; KeyError if unknown."""
+        return self._update(scene_id, self._to_ids(_normalise(changes)))
+
+    def update_ids(self, scene_id: int, **changes: Any) -> SceneRecord:
+        """Like ``update``, with studio, performers and tags given as object ids (as GraphQL
+        mutations give them)."""
+        return self._update(scene_id, changes)
+
+    def _update(self, scene_id: int, changes: dict[str, Any]) -> SceneRecord:
         unknown = set(changes) - EDITABLE
         if unknown:
             raise ValueError(f"cannot edit {sorted(unknown)}; editable: {sorted(EDITABLE)}")
@@ -167,19 +183,32 @@ class SceneStore:
             current = self.get(scene_id)
             if current is None:
                 raise KeyError(scene_id)
-            record = replace(current, **self._to_ids(_normalise(changes)))
+            record = replace(current, **changes)
             record.updated_at = max(int(self._now()), self._newest)
             record.revision = current.revision + 1
             self._edited[scene_id] = record
             return record
 
+    def create(self, **ids: Any) -> SceneRecord:
+        """``sceneCreate``: a new scene with the next id and no file, created and updated now;
+        ``ids`` as for ``update_ids``."""
+        with self.lock:
+            stamp = max(int(self._now()), self._newest)
+            record = replace(_scanned(self._next_id, [], 0, 0.0, stamp), **ids)
+            self._next_id += 1
+            self._edited[record.id] = record
+            return record
+
     def joined(self, record: SceneRecord, kind: str) -> list[StashObject]:
-        """The live objects of ``kind`` the scene carries now (merges followed)."""
+        """The live objects of ``kind`` the scene carries now (merges followed), in Stash's
+        order: tags by name (``tagTableSort``, NATURAL_CI: pkg/sqlite/tables.go
+        ``scenesTagsTableMgr``), performers as joined (their join table gives no order)."""
         if kind == "studio":
             ids = [record.studio] if record.studio is not None else []
         else:
             ids = record.tags if kind == "tag" else record.performers
-        return self.objects.resolve(kind, ids)
+        found = self.objects.resolve(kind, ids)
+        return sorted(found, key=lambda o: natural_key(o.name)) if kind == "tag" else found
 
     def carries(self, record: SceneRecord, kind: str) -> list[int]:
         return [obj.id for obj in self.joined(record, kind)]
@@ -223,6 +252,18 @@ class SceneStore:
                 tags = [*names, word] if word not in names else names[1:]
                 self.update(scene_id, title=f"{current.title or 'Untitled'} ({word})", tags=tags)
             return [str(scene_id) for scene_id in chosen]
+
+
+def _scanned(
+    scene_id: int, files: list[str], size: int, duration: float, stamp: int
+) -> SceneRecord:
+    """A scene as a scan (or ``sceneCreate`` without values) makes it: text fields empty,
+    no date, studio, performers or tags (Stash stores "" for unset text: recorded answers)."""
+    return SceneRecord(
+        id=scene_id, title="", code="", details="", director="", date=None, urls=[],
+        studio=None, performers=[], tags=[], files=files, rating100=None, organized=False,
+        size=size, duration=duration, created_at=stamp, updated_at=stamp,
+    )  # fmt: skip
 
 
 def _normalise(changes: dict[str, Any]) -> dict[str, Any]:

@@ -52,6 +52,18 @@ class SimJobs:
         fail: bool = False,
     ) -> threading.Thread:
         """Queue a job that applies `fields` to each scene over `duration` seconds."""
+        return self.queue(kind, scene_ids, fields, duration=duration, fail=fail)[1]
+
+    def queue(
+        self,
+        kind: str,
+        scene_ids: list[int],
+        fields: dict[str, Any],
+        *,
+        duration: float = 0.0,
+        fail: bool = False,
+    ) -> tuple[str, threading.Thread]:
+        """Like `run`; answers the job's id too."""
         if kind not in DESCRIPTIONS:
             raise ValueError(f"kind must be one of {sorted(DESCRIPTIONS)}")
         job: dict[str, Any] = {
@@ -73,7 +85,7 @@ class SimJobs:
             daemon=True,
         )
         thread.start()
-        return thread
+        return str(job["id"]), thread
 
     def _execute(
         self,
@@ -87,6 +99,8 @@ class SimJobs:
             job.update(status="RUNNING", startTime=self._stamp(self._now()), progress=0.0)
             self._subscriptions.publish("UPDATE", dict(job))
             step = duration / max(1, len(scene_ids))
+            if not scene_ids and duration:
+                time.sleep(duration)  # a job with nothing to edit still takes its time
             for done, scene_id in enumerate(scene_ids, start=1):
                 if step:
                     time.sleep(step)

@@ -34,6 +34,7 @@ from engine.sim import catalog
 
 KINDS = ("tag", "performer", "studio")
 _ID_SPACE = 9_000_000
+_NEW_IDS_FROM = _ID_SPACE + 1_000  # above every catalogue id
 
 
 def name_id(kind: str, name: str) -> int:
@@ -74,16 +75,42 @@ class ObjectStore:
         self._objects: dict[str, dict[int, StashObject]] = {kind: {} for kind in KINDS}
         for kind in KINDS:
             for name in _catalogue_names(kind):
-                self._create(kind, name, catalog.BASE_EPOCH)
+                self._create(kind, name, catalog.BASE_EPOCH, catalogue=True)
 
-    def _create(self, kind: str, name: str, stamp: int) -> StashObject:
+    def _create(self, kind: str, name: str, stamp: int, *, catalogue: bool = False) -> StashObject:
+        """A catalogue object gets its name's stable id; any other the next id above them all,
+        as SQLite numbers rows (so objects made in a run sort by id in the order made)."""
         objects = self._objects[kind]
-        new_id = name_id(kind, name)
-        while new_id in objects:
-            new_id += 1
+        if catalogue:
+            new_id = name_id(kind, name)
+            while new_id in objects:
+                new_id += 1
+        else:
+            new_id = max(_NEW_IDS_FROM, *objects) + 1
         created = StashObject(kind, new_id, name, stamp, stamp)
         objects[new_id] = created
         return created
+
+    def create(self, kind: str, name: str, aliases: Iterable[str] = ()) -> StashObject:
+        """``tagCreate``/``performerCreate``/``studioCreate``: a name no live object of the kind
+        has (case-insensitive; Stash's pkg/tag/update.go ``EnsureTagNameUnique``,
+        pkg/studio/validate.go, pkg/performer/validate.go give these messages)."""
+        if not name.strip():
+            raise ValueError("name must not be blank")
+        self.ensure_unique(kind, name)
+        created = self._create(kind, name, self._stamp())
+        created.aliases = list(aliases)
+        return created
+
+    def ensure_unique(self, kind: str, name: str, own_id: int | None = None) -> None:
+        folded = name.casefold()
+        for other in self.all(kind):
+            if other.id == own_id:
+                continue
+            if other.name.casefold() == folded:
+                raise ValueError(f"{kind} with name '{name}' already exists")
+            if kind == "tag" and folded in (a.casefold() for a in other.aliases):
+                raise ValueError(f"name '{name}' is used as alias for '{other.name}'")
 
     def _stamp(self) -> int:
         return max(int(self._now()), catalog.BASE_EPOCH)
@@ -130,7 +157,14 @@ class ObjectStore:
         obj = self._live(kind, object_id)
         if not name.strip():
             raise ValueError("a name cannot be empty")
+        self.ensure_unique(kind, name, obj.id)
         obj.name = name
+        obj.updated_at = self._stamp()
+        return obj
+
+    def touch(self, kind: str, object_id: int) -> StashObject:
+        """An update that changes no name still stamps ``updated_at`` (``NewTagPartial``)."""
+        obj = self._live(kind, object_id)
         obj.updated_at = self._stamp()
         return obj
 
@@ -151,12 +185,16 @@ class ObjectStore:
         return target
 
     def destroy(self, kind: str, object_id: int) -> None:
-        self._live(kind, object_id).destroyed = True
+        obj = self._objects[_kind(kind)].get(int(object_id))
+        if obj is None or not obj.live:
+            # pkg/sqlite/table.go NotFoundError: "id %d does not exist in %s"
+            raise KeyError(f"id {object_id} does not exist in {kind}s")
+        obj.destroyed = True
 
     def _live(self, kind: str, object_id: int) -> StashObject:
         obj = self._objects[_kind(kind)].get(int(object_id))
         if obj is None or not obj.live:
-            raise KeyError(f"no {kind} {object_id}")
+            raise KeyError(f"{kind} with id {object_id} not found")
         return obj
 
 
@@ -167,7 +205,8 @@ def _kind(kind: str) -> str:
 
 
 # -- findTags / findPerformers / findStudios ---------------------------------------------------
-def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Like Stash's NATURAL_CI collation: case-insensitive, digit runs compared as numbers."""
     parts = re.split(r"(\d+)", text.casefold())
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p)
 
@@ -186,13 +225,10 @@ def select_objects(
     (pkg/sqlite/tag.go ``getTagSort``; performer.go and studio.go alike); offset paging.
     """
     find_filter = find_filter or {}
-    candidates = store.all(kind)
     if ids:  # like Stash, an empty id list is no restriction
-        try:
-            wanted = {int(i) for i in ids}
-        except ValueError as exc:
-            raise GraphQLError("ids must be integers") from exc
-        candidates = [o for o in candidates if o.id in wanted]
+        found = find_many(kind, ids, lambda i: store.get(kind, i))
+        return len(found), found
+    candidates = store.all(kind)
 
     def text(obj: StashObject, name: str) -> str:
         return format_time(getattr(obj, name), store.tz)
@@ -201,10 +237,10 @@ def select_objects(
     matched = [o for o in candidates if test(o)]
     sort = find_filter.get("sort") or "name"
     keys: dict[str, Callable[[StashObject], Any]] = {
-        "name": lambda o: (_natural(o.name),),
-        "id": lambda o: (o.id, _natural(o.name)),
-        "updated_at": lambda o: (text(o, "updated_at"), _natural(o.name)),
-        "created_at": lambda o: (text(o, "created_at"), _natural(o.name)),
+        "name": lambda o: (natural_key(o.name),),
+        "id": lambda o: (o.id, natural_key(o.name)),
+        "updated_at": lambda o: (text(o, "updated_at"), natural_key(o.name)),
+        "created_at": lambda o: (text(o, "created_at"), natural_key(o.name)),
     }
     if sort not in keys:
         raise GraphQLError(f"invalid sort: {sort}")
@@ -216,6 +252,26 @@ def select_objects(
         return len(matched), matched
     page = max(1, find_filter.get("page") or 1)
     return len(matched), matched[(page - 1) * per_page : page * per_page]
+
+
+def find_many(kind: str, ids: list[Any], get: Callable[[int], Any]) -> list[Any]:
+    """``find*(ids:)`` as Stash answers it: the filter and paging ignored, in the order asked,
+    and the whole query fails on the first id it has not got ("tag with id 7 not found"; a
+    repeated id counts as not got: pkg/sqlite/tag.go ``FindMany`` places each row at the first
+    index of its id; scene.go, performer.go and studio.go alike)."""
+    try:
+        wanted = [int(i) for i in ids]
+    except ValueError as exc:
+        raise GraphQLError("ids must be integers") from exc
+    placed: list[Any] = [None] * len(wanted)
+    for object_id in dict.fromkeys(wanted):
+        obj = get(object_id)
+        if obj is not None and getattr(obj, "live", True):
+            placed[wanted.index(object_id)] = obj
+    for position, obj in enumerate(placed):
+        if obj is None:
+            raise GraphQLError(f"{kind} with id {wanted[position]} not found")
+    return placed
 
 
 def _predicate(

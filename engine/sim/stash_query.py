@@ -24,7 +24,7 @@ from graphql import GraphQLError
 
 from engine.sim.catalog import base_timestamp
 from engine.sim.stash_data import SceneRecord, SceneStore, basename, format_time
-from engine.sim.stash_objects import object_dict
+from engine.sim.stash_objects import natural_key, object_dict
 
 Predicate = Callable[[SceneRecord], bool]
 DEFAULT_PER_PAGE = 25
@@ -209,16 +209,10 @@ def _narrow(store: SceneStore, base: range, field: str, crit: dict[str, Any]) ->
     return None
 
 
-def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
-    """Like Stash's NATURAL_CI collation: case-insensitive, digit runs compared as numbers."""
-    parts = re.split(r"(\d+)", text.casefold())
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p)
-
-
 def _last(record: SceneRecord) -> tuple[tuple[int, int | str], ...]:
     """Stash's final sort key whatever the sort: ``COALESCE(scenes.title, scenes.id)
     COLLATE NATURAL_CI ASC`` (stashapp/stash pkg/sqlite/scene.go, setSceneSort)."""
-    return _natural(record.title if record.title is not None else str(record.id))
+    return natural_key(record.title if record.title is not None else str(record.id))
 
 
 _SORT_KEYS: dict[str, Callable[[SceneStore, SceneRecord], Any]] = {
@@ -356,10 +350,11 @@ def scene_object(store: SceneStore, record: SceneRecord, base_url: str) -> dict[
     ]
     return {
         "id": sid,
-        "title": record.title,
-        "code": record.code,
-        "details": record.details,
-        "director": record.director,
+        # Stash's Scene holds Go strings: unset text answers "", never null (recorded answers).
+        "title": record.title or "",
+        "code": record.code or "",
+        "details": record.details or "",
+        "director": record.director or "",
         "urls": list(record.urls),
         "date": record.date,
         "rating100": record.rating100,
@@ -383,7 +378,6 @@ def scene_object(store: SceneStore, record: SceneRecord, base_url: str) -> dict[
         "studio": next(iter(_objects(store, record, "studio")), None),
         "tags": _objects(store, record, "tag"),
         "performers": _objects(store, record, "performer"),
-        "custom_fields": {},
     }
 
 

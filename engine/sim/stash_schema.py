@@ -15,7 +15,6 @@ from graphql import GraphQLSchema, build_schema, get_introspection_query, graphq
 SDL = """
 scalar Time
 scalar Int64
-scalar Map
 
 enum SortDirectionEnum { ASC DESC }
 
@@ -175,7 +174,6 @@ type Scene {
   studio: Studio
   tags: [Tag!]!
   performers: [Performer!]!
-  custom_fields: Map!
 }
 
 type FindScenesResultType {
@@ -209,8 +207,75 @@ type Query {
     filter: FindFilterType
     ids: [ID!]
   ): FindStudiosResultType!
+  findTag(id: ID!): Tag
+  findPerformer(id: ID!): Performer
+  findStudio(id: ID!): Studio
   version: Version!
   configuration: ConfigResult!
+}
+
+input SceneCreateInput {
+  title: String
+  code: String
+  details: String
+  director: String
+  urls: [String!]
+  date: String
+  rating100: Int
+  organized: Boolean
+  studio_id: ID
+  performer_ids: [ID!]
+  tag_ids: [ID!]
+}
+input SceneUpdateInput {
+  id: ID!
+  title: String
+  code: String
+  details: String
+  director: String
+  urls: [String!]
+  date: String
+  rating100: Int
+  organized: Boolean
+  studio_id: ID
+  performer_ids: [ID!]
+  tag_ids: [ID!]
+}
+input SceneDestroyInput { id: ID! delete_file: Boolean delete_generated: Boolean }
+input SceneMergeInput { source: [ID!]! destination: ID! values: SceneUpdateInput }
+input TagCreateInput { name: String! description: String aliases: [String!] }
+input TagUpdateInput { id: ID! name: String description: String aliases: [String!] }
+input TagDestroyInput { id: ID! }
+input TagsMergeInput { source: [ID!]! destination: ID! }
+input PerformerCreateInput { name: String! disambiguation: String alias_list: [String!] }
+input PerformerUpdateInput {
+  id: ID!
+  name: String
+  disambiguation: String
+  alias_list: [String!]
+}
+input PerformerMergeInput { source: [ID!]! destination: ID! values: PerformerUpdateInput }
+input StudioCreateInput { name: String! details: String aliases: [String!] }
+input StudioUpdateInput { id: ID! name: String details: String aliases: [String!] }
+input StudioDestroyInput { id: ID! }
+input ScanMetadataInput { paths: [String!] rescan: Boolean }
+
+type Mutation {
+  sceneCreate(input: SceneCreateInput!): Scene
+  sceneUpdate(input: SceneUpdateInput!): Scene
+  sceneMerge(input: SceneMergeInput!): Scene
+  sceneDestroy(input: SceneDestroyInput!): Boolean!
+  tagCreate(input: TagCreateInput!): Tag
+  tagUpdate(input: TagUpdateInput!): Tag
+  tagDestroy(input: TagDestroyInput!): Boolean!
+  tagsMerge(input: TagsMergeInput!): Tag
+  performerCreate(input: PerformerCreateInput!): Performer
+  performerUpdate(input: PerformerUpdateInput!): Performer
+  performerMerge(input: PerformerMergeInput!): Performer!
+  studioCreate(input: StudioCreateInput!): Studio
+  studioUpdate(input: StudioUpdateInput!): Studio
+  studioDestroy(input: StudioDestroyInput!): Boolean!
+  metadataScan(input: ScanMetadataInput!): ID!
 }
 """
 

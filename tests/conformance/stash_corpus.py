@@ -35,6 +35,7 @@ from engine.stash_objects import ids_request, object_page_request
 from engine.stash_scene import PageQuery
 
 RECORDED = Path(__file__).with_name("stash_recorded.json")
+RECORDED_SCHEMA = Path(__file__).with_name("stash_schema_recorded.json")
 STASH_COMMIT = "cf3489efdc450dc2812367e8c4d61fd1c9bf3051"  # stashapp/stash develop, 2026-01-11
 OBJECT = "id name updated_at"
 SCENE = (
@@ -501,10 +502,60 @@ def engine_query_shapes() -> list[str]:
     return sorted({query_shape(q) for q in queries})
 
 
+def schema_part(introspection: dict[str, Any], wanted: dict[str, set[str]]) -> dict[str, Any]:
+    """The real schema's types that our simulator's schema names, with only the members it names
+    (enough for `check_subset`, which asks whether each of ours exists with the same type)."""
+    kept = []
+    for real_type in introspection["__schema"]["types"]:
+        members = wanted.get(real_type["name"])
+        if members is None:
+            continue
+        part = {"kind": real_type["kind"], "name": real_type["name"]}
+        for key in ("fields", "inputFields", "enumValues"):
+            if real_type.get(key) is not None:
+                part[key] = [
+                    {k: v for k, v in m.items() if k in ("name", "type", "args")}
+                    for m in real_type[key]
+                    if m["name"] in members
+                ]
+                for member in part[key]:
+                    if "args" in member:
+                        member["args"] = [
+                            {"name": a["name"], "type": a["type"]} for a in member["args"]
+                        ]
+        kept.append(part)
+    return {"__schema": {"types": kept}}
+
+
+def our_schema_members() -> dict[str, set[str]]:
+    from graphql import get_introspection_query, graphql_sync
+
+    from engine.sim.stash_schema import schema
+
+    ours = graphql_sync(schema(), get_introspection_query()).data
+    assert ours is not None
+    return {
+        t["name"]: {
+            m["name"] for key in ("fields", "inputFields", "enumValues") for m in t.get(key) or []
+        }
+        for t in ours["__schema"]["types"]
+        if not t["name"].startswith("__")
+    }
+
+
+def record_schema(run: Run) -> None:
+    from graphql import get_introspection_query
+
+    introspection = run.data(get_introspection_query())
+    part = schema_part(introspection, our_schema_members())
+    RECORDED_SCHEMA.write_text(dumps(part) + "\n", encoding="utf-8")
+
+
 def record() -> None:
     url = os.environ["PLEXSYNC_REAL_STASH_URL"].rstrip("/")
     run = Run(url, os.environ.get("PLEXSYNC_REAL_STASH_API_KEY", ""), wait_next_second)
     try:
+        record_schema(run)
         answers = run_corpus(run)
         version_text = run.data(VERSION)["version"]["version"]
     finally:

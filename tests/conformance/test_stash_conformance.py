@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 from corpus_tools import Run, query_shape
-from stash_corpus import RECORDED, engine_query_shapes, run_corpus
+from stash_corpus import RECORDED, RECORDED_SCHEMA, engine_query_shapes, run_corpus
 
 from engine.sim.stash import StashSimulator
+from engine.sim.stash_schema import check_subset
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +68,7 @@ class _Clock:
 @pytest.fixture(scope="module")
 def simulated() -> Iterator[dict[str, Any]]:
     clock = _Clock()
-    sim = StashSimulator(api_key=API_KEY, scenes=5, now=clock.now).start()
+    sim = StashSimulator(api_key=API_KEY, scenes=5, now=clock.now, scanned_only=True).start()
     run = Run(sim.url, API_KEY, clock.tick)
     try:
         yield run_corpus(run)
@@ -93,6 +94,10 @@ def test_the_corpus_holds_every_case_it_runs(simulated: dict[str, Any]) -> None:
 
 def test_every_query_the_engine_builds_has_a_recorded_real_answer() -> None:
     assert set(engine_query_shapes()) <= set(REAL["engine_query_shapes"])
+
+
+def test_every_type_field_and_argument_of_the_simulator_is_the_real_stashs() -> None:
+    assert check_subset(json.loads(RECORDED_SCHEMA.read_text(encoding="utf-8"))) == []
 
 
 def test_the_recording_names_the_stash_it_came_from() -> None:

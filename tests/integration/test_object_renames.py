@@ -167,6 +167,36 @@ def test_performer_merge_and_a_deleted_studio_reach_plex(
             assert all(stash.scene(k)["studio"] is None for k in studio_scenes)  # type: ignore[index]
 
 
+def test_renames_still_reach_plex_after_a_tag_merge_and_a_tag_delete(
+    tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    """Issue 21: real Stash fails `findTags(ids:)` naming a merged or deleted tag, so the
+    presence sweep must not ask by id; a later rename reaches Plex and Stash is never 'down'."""
+    with simulators(n=60) as (plex, stash):
+        config = config_for(plex, stash, poll_interval=5, sync_poster=False)
+        with engine_for(tmp_path, config, fake_clock) as (engine, store):
+            settle(engine, fake_clock)
+            started = fake_clock.now()
+            tags = Counter(t for k in range(1, 61) for t in stash.scene(k)["tags"])  # type: ignore[index]
+            merged, deleted, renamed = (name for name, _ in tags.most_common(3))
+            stash.merge_objects(
+                "tag", [stash.object_id("tag", merged)], stash.object_id("tag", "Merge Home")
+            )
+            stash.destroy_object("tag", stash.object_id("tag", deleted))
+            drive(engine, fake_clock, 6)
+            settle(engine, fake_clock)
+            plex.reset_stats()
+            stash.rename_object("tag", stash.object_id("tag", renamed), "Renamed After")
+            drive(engine, fake_clock, 6)  # one poll interval
+            settle(engine, fake_clock)
+            scenes = carriers(stash, 60, "tags", "Renamed After")
+            assert scenes
+            assert_plex_matches(plex, stash, scenes)
+            assert plex.stats()["by_route"].get(EDIT_ROUTE, 0) == len(scenes)
+            assert store.outages(started, "stash") == []
+            assert engine.status().stash_health.name == "OK"
+
+
 def test_two_thousand_scene_rename_one_put_each_and_no_duplicate_jobs(
     tmp_path: Path, fake_clock: FakeClock
 ) -> None:
