@@ -137,6 +137,11 @@ def scene_with_file_updated(run: Run) -> dict[str, Any]:
                 "id": run.id("scene:F"),
                 "title": run.name("scene F"),
                 "tag_ids": [run.id("tag:A")],
+                # every field the corpus reads, so earlier edits of the library do not show
+                "details": "Details of F",
+                "date": None,
+                "studio_id": None,
+                "performer_ids": [],
             }
         },
     )
