@@ -104,8 +104,9 @@ class Screenshot:
 def screenshot_stamp(url: str) -> int | None:
     """The scene's `updated_at` (epoch seconds) a screenshot URL carries, or None.
 
-    Real Stash appends it as the bare query (stashapp/stash `internal/api/urlbuilders/scene.go`
-    `GetScreenshotURL`: `"/screenshot?" + updateTime.Unix()`); `?t=<epoch>` is accepted too.
+    Real Stash sends `?t=<epoch>` (stashapp/stash `internal/api/urlbuilders/scene.go`
+    `GetScreenshotURL`, commit cf3489e, and the recorded answers in tests/conformance); older
+    builds appended the bare epoch, which is accepted too.
     """
     query = url.partition("?")[2]
     value = query[2:] if query.startswith("t=") else query

@@ -20,6 +20,9 @@ from stash_admin import RealStash
 
 from engine.config import PlexSyncConfig
 from engine.events import ServiceHealth
+from engine.live_stash import StashJobs
+from engine.live_stream import Backoff
+from engine.live_updates import LiveUpdates
 from engine.plex_client import PlexClient
 from engine.poller import SETTLE_SECONDS
 from engine.sim.plex import PlexSimulator
@@ -42,6 +45,7 @@ class World:
     clock: FakeClock
     scenes: list[dict[str, Any]]  # the scenes we shape: id, file, rating key
     ids: dict[str, str]  # our objects: "tag A" -> Stash id
+    root: str  # the library's folder in Stash (Plex's is /media)
 
     def drive(self, seconds: float) -> None:
         end = self.clock.now() + seconds
@@ -148,7 +152,7 @@ def world(real_stash: RealStash, tmp_path: Path, fake_clock: FakeClock) -> Itera
             )
         config = config_for(plex, real_stash, root)
         with engine_on(tmp_path, config, fake_clock) as (engine, store):
-            yield World(real_stash, plex, engine, store, fake_clock, ours, ids)
+            yield World(real_stash, plex, engine, store, fake_clock, ours, ids, root)
 
 
 def genres(world: World, scene: dict[str, Any]) -> list[str]:
@@ -259,6 +263,39 @@ def test_a_scene_that_takes_over_a_deleted_scenes_file_syncs_to_its_item(world: 
     status = world.engine.status()
     assert status.dlq == 0
     assert status.stash_health is ServiceHealth.OK
+
+
+def test_a_scan_job_seen_over_jobs_subscribe_syncs_without_waiting_for_the_poll(
+    world: World, tmp_path: Path
+) -> None:
+    """Stash pushes job events only: an edit made before a scan reaches Plex when the scan's
+    REMOVE arrives over `jobsSubscribe`, long before a one-hour poll would find it."""
+    world.settle()
+    config = config_for(world.plex, world.stash, world.root, poll_interval=3600, live_updates=True)
+    (tmp_path / "live").mkdir()
+    with engine_on(tmp_path / "live", config, world.clock) as (engine, store):
+        lived = World(
+            world.stash, world.plex, engine, store, world.clock, world.scenes, world.ids, world.root
+        )
+        lived.settle()
+        woken = threading.Event()
+        engine.add_wake_callback(woken.set)
+        live = LiveUpdates(engine, streams=[StashJobs()], backoff=Backoff(base=0.05, cap=0.2))
+        live.start()
+        try:
+            first = world.scenes[0]
+            world.stash.update_scene(first["id"], title=name(world, "edited before a scan"))
+            for _ in range(50):  # the subscription is up once a scan's events wake the engine
+                world.stash.scan()
+                world.stash.wait_for_jobs()
+                if woken.wait(timeout=2.0):
+                    break
+            assert woken.is_set(), "no job event arrived over jobsSubscribe"
+            lived.drive(2.0)  # two fake seconds of a one-hour poll interval
+        finally:
+            live.stop()
+        assert world.item(first)["title"] == name(world, "edited before a scan")
+        assert engine.status().stash_health is ServiceHealth.OK
 
 
 def test_a_wrong_api_key_is_a_rejected_sign_in(
