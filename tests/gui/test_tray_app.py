@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,8 +104,17 @@ def make_app(
             tray_app.fallback.hide()
 
 
+def _unused_url() -> str:
+    """An address nothing answers on: the defaults (localhost:9999, :32400) may be a real Stash
+    or Plex on a developer's machine, which would decide what the tray shows."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
 def save(paths: AppPaths, **fields: object) -> PlexSyncConfig:
-    config = PlexSyncConfig(plex_url="http://127.0.0.1:32400", plex_token=TOKEN, **fields)  # type: ignore[arg-type]
+    fields = {"stash_url": _unused_url(), **fields}
+    config = PlexSyncConfig(plex_url=_unused_url(), plex_token=TOKEN, **fields)  # type: ignore[arg-type]
     save_config(config, paths.config_file)
     return config
 
