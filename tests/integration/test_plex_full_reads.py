@@ -109,6 +109,65 @@ def test_studio_rename_keeps_collections_added_from_the_collection_side(
             assert 1 <= plex.stats()["by_route"].get(READ, 0) < len(keys)
 
 
+def test_check_finds_collections_edited_from_the_collection_side(
+    tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    with sims(fake_clock) as (plex, stash):
+        config = config_for(plex, stash, sync_poster=False)
+        with engine_for(tmp_path, config, fake_clock) as (engine, _store):
+            settle(engine, fake_clock)
+            studio, scenes = studio_carriers(stash, 40)
+            removed, hidden, added = scenes[:3]
+            fake_clock.advance(60)
+            # Ours removed: the listing shows fewer collections than Plex's cut (2), so it
+            # proves the list whole and needs no read.
+            plex.collection_remove(studio, rating_key(plex, stash, removed))
+            # Ours removed behind two of the user's: the listing cannot tell; read it.
+            plex.collection_add("First", [rating_key(plex, stash, hidden)])
+            plex.collection_add("Second", [rating_key(plex, stash, hidden)])
+            plex.collection_remove(studio, rating_key(plex, stash, hidden))
+            # The user's own collection next to ours: theirs, and not drift.
+            plex.collection_add("Kometa Best", [rating_key(plex, stash, added)])
+            fake_clock.advance(5)
+            summary = run_check(engine, fake_clock)
+            assert drifted(engine) == {str(removed): ("collection",), str(hidden): ("collection",)}
+            assert summary.full_reads == 1
+
+            engine.check_fix(None)
+            settle(engine, fake_clock)
+            for k in (removed, hidden, added):
+                collections = plex.item(rating_key(plex, stash, k))["collections"]  # type: ignore[index]
+                assert studio in collections
+            assert "Kometa Best" in plex.item(rating_key(plex, stash, added))["collections"]  # type: ignore[index]
+            fake_clock.advance(5)
+            run_check(engine, fake_clock)
+            assert drifted(engine) == {}
+
+
+def test_check_reads_an_item_restored_to_before_our_write(
+    tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    with sims(fake_clock) as (plex, stash):
+        config = config_for(plex, stash, sync_poster=False)
+        with engine_for(tmp_path, config, fake_clock) as (engine, _store):
+            settle(engine, fake_clock)
+            scene = tagged_scene(stash, 40, at_least=2)
+            key = rating_key(plex, stash, scene["id"])
+            fake_clock.advance(3600)
+            backup = plex.backup()  # Plex's scheduled backup
+            fake_clock.advance(3600)
+            stash.update_scene(scene["id"], tags=[*scene["tags"], "Added After The Backup"])
+            engine.sync_now()
+            settle(engine, fake_clock)
+            assert "Added After The Backup" in plex.item(key)["genres"]  # type: ignore[index]
+            fake_clock.advance(3600)
+            plex.restore(backup)  # the tag we wrote is gone; updatedAt is older than our write
+            fake_clock.advance(5)
+            summary = run_check(engine, fake_clock)
+            assert drifted(engine) == {scene["id"]: ("genre",)}
+            assert summary.full_reads == 1
+
+
 def test_push_after_a_restore_reads_the_item_instead_of_trusting_known_tags(
     tmp_path: Path, fake_clock: FakeClock
 ) -> None:
