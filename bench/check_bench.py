@@ -2,10 +2,14 @@
 
 After a first `plexsync run --once`, times `plexsync check --json` on an unchanged library and
 after user edits in Plex (titles, and tag lists a listing cannot show whole), and counts the Plex
-requests with the simulator's own counters. Prints medians. Usage:
+requests with the simulator's own counters. A second library, synced the same way, gets
+collection-side edits (issue 21: members added and removed through the collection's own
+endpoints, as Kometa or plexapi's `Collection.addItems`/`removeItems` do, which leave the items'
+`updatedAt` alone). Prints medians. Usage:
 
     python bench/check_bench.py                        # 2,000 and 20,000 scenes, 3 repeats
     python bench/check_bench.py --scenes 2000 --repeats 1
+    python bench/check_bench.py --only collections     # just the collection-side scenario
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +87,43 @@ def user_edits(plex: SimProcess, count: int, round_: int) -> None:
                 ).raise_for_status()
 
 
-def scenario(n: int, repeats: int, edits: int) -> dict[str, dict[str, float]]:
+def collection_edits(plex: SimProcess, count: int, round_: int) -> None:
+    """`count` items join a collection of the user's and `count` others leave ours (the
+    studio's), both from the collection's side, on items no earlier round touched."""
+    time.sleep(1.1)
+    headers = {"X-Plex-Token": TOKEN}
+    with requests.Session() as http:
+        base = round_ * count * 6
+        joining = [1004 + base + 6 * i for i in range(count)]
+        uri = "server://sim/com.plexapp.plugins.library/library/metadata/"
+        http.post(
+            f"{plex.url}/library/collections",
+            params={"type": "1", "title": f"Kometa {round_}", "smart": "0", "sectionId": "1",
+                    "uri": uri + ",".join(map(str, joining))},
+            headers=headers,
+            timeout=30,
+        ).raise_for_status()  # fmt: skip
+        listed = http.get(f"{plex.url}/library/sections/1/collections", headers=headers, timeout=30)
+        keys = {
+            node.get("title"): node.get("ratingKey")
+            for node in ElementTree.fromstring(listed.content).iter("Directory")
+        }
+        for i in range(count):
+            rating_key = 1001 + base + 6 * i
+            item = http.get(
+                f"{plex.url}/library/metadata/{rating_key}", headers=headers, timeout=30
+            )
+            for tag in ElementTree.fromstring(item.content).iter("Collection"):
+                http.delete(
+                    f"{plex.url}/library/collections/{keys[tag.get('tag')]}/items/{rating_key}",
+                    headers=headers,
+                    timeout=30,
+                ).raise_for_status()
+
+
+@contextmanager
+def synced_library(n: int) -> Iterator[tuple[Path, SimProcess]]:
+    """Both simulators with `n` scenes and movies, after a first `plexsync run --once`."""
     with (
         SimProcess("plex", "--token", TOKEN, "--movies", str(n), "--seed", "11") as plex,
         SimProcess("stash", "--api-key", KEY, "--scenes", str(n), "--seed", "11") as stash,
@@ -99,6 +142,26 @@ def scenario(n: int, repeats: int, edits: int) -> dict[str, dict[str, float]]:
         if plexsync(config_dir, "run", "--once").returncode != 0:
             raise RuntimeError("the first sync failed")
         time.sleep(1.1)  # Plex's updatedAt has whole seconds: edits land after our writes
+        yield config_dir, plex
+
+
+def collection_scenario(n: int, repeats: int, edits: int) -> dict[str, dict[str, float]]:
+    with synced_library(n) as (config_dir, plex):
+        clean = [timed_check(config_dir, plex) for _ in range(repeats)]
+        edited = []
+        for round_ in range(repeats):
+            collection_edits(plex, edits, round_)
+            edited.append(timed_check(config_dir, plex))
+        again = [timed_check(config_dir, plex) for _ in range(repeats)]
+    return {
+        "unchanged (second library)": _medians(clean),
+        f"{2 * edits} collection-side edits": _medians(edited),
+        "same collection edits, checked again": _medians(again),
+    }
+
+
+def scenario(n: int, repeats: int, edits: int) -> dict[str, dict[str, float]]:
+    with synced_library(n) as (config_dir, plex):
         clean = [timed_check(config_dir, plex) for _ in range(repeats)]
         drifted = []
         for round_ in range(repeats):
@@ -121,6 +184,7 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, nargs="+", default=[2000, 20000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--edits", type=int, default=100, help="titles and genre lists each")
+    parser.add_argument("--only", choices=("edits", "collections"), help="one scenario only")
     args = parser.parse_args()
     print(
         "| scenes | library | seconds | scenes/s | Plex requests | bound 2 + pages + reads "
@@ -128,7 +192,11 @@ def main() -> None:
     )
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     for n in args.scenes:
-        result = scenario(n, args.repeats, args.edits)
+        result: dict[str, dict[str, float]] = {}
+        if args.only != "collections":
+            result.update(scenario(n, args.repeats, args.edits))
+        if args.only != "edits":
+            result.update(collection_scenario(n, args.repeats, args.edits))
         for label, row in result.items():
             bound = 2 + math.ceil(n / PAGE) + row["full_reads"]
             print(

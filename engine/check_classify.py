@@ -1,6 +1,8 @@
 """How the library check sorts one page of Stash scenes, and the DLQ, into findings.
 
-A scene whose item a listing cannot settle becomes a suspect, for a full-item read later.
+A scene whose item a listing cannot settle becomes a suspect, for a full-item read later. An
+item whose `updatedAt` is older than our last write to it (Plex's database restored from a
+backup) is not what we wrote: what we remember of it settles nothing.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ from engine.desired import desired_state
 from engine.drift import compare, settled_by_our_write
 from engine.errors import AmbiguousMatchError, ErrorClass
 from engine.matching import PathIndex
+from engine.plex_index import restored
 from engine.plex_model import PlexItem
 from engine.stash_scene import StashScene
 from engine.store import JobStore, payload_hash
 
 Suspect = tuple[str, str, str, str, dict[str, Any]]  # scene, rating key, section, key, payload
+# Collections change from the collection's side without moving the item's updatedAt: neither a
+# baseline nor our own write settles them, only a listing that shows them whole or a read.
+COLLECTION = "collection"
 
 
 class Classifier:
@@ -92,6 +98,7 @@ class Classifier:
         """Drift of items we synced, from listings where they prove it; the rest are suspects."""
         written = self._checks.written([scene.id for scene, _i, _p in matched])
         bases = self._checks.baselines([item.rating_key for _s, item, _p in matched])
+        plex_writes = self._jobs.plex_writes([item.rating_key for _s, item, _p in matched])
         suspects: list[Suspect] = []
         for scene, item, previous in matched:
             payload = scene.payload()
@@ -102,20 +109,28 @@ class Classifier:
                 # We wrote it while this check ran: the swept listing may predate that write.
                 suspects.append((scene.id, item.rating_key, item.section_key, key, payload))
                 continue
+            # Genres and actors as our last write left them, while Plex's updatedAt has neither
+            # passed it nor gone back before it; collections only as this listing shows them.
+            known = self._jobs.known_tags(item)
+            result = compare(payload, known or item, config, previous=previous)
             if base is not None and (base.updated_at, base.compare_key) == (item.updated_at, key):
-                fields, kept = base.fields, base.kept
+                undecided = [kind for kind in result.undecided if kind == COLLECTION]
+                fields = _with_collection(base.fields, result.fields)
+                kept = _with_collection(base.kept, result.kept)
             else:
-                # Every tag as our last write left it, while Plex's updatedAt has not passed it.
-                known = self._jobs.known_tags(item)
-                result = compare(payload, known or item, config, previous=previous)
-                unchanged = _unchanged_since_write(item, write)
-                if any(
-                    not (unchanged and settled_by_our_write(payload, config, previous, kind))
+                unchanged = _unchanged_since_write(item, write) and not restored(
+                    item.updated_at, plex_writes.get(item.rating_key)
+                )
+                undecided = [
+                    kind
                     for kind in result.undecided
-                ):
-                    suspects.append((scene.id, item.rating_key, item.section_key, key, payload))
-                    continue
+                    if kind == COLLECTION
+                    or not (unchanged and settled_by_our_write(payload, config, previous, kind))
+                ]
                 fields, kept = tuple(result.fields), tuple(result.kept)
+            if undecided:
+                suspects.append((scene.id, item.rating_key, item.section_key, key, payload))
+                continue
             if fields or kept:
                 findings.append(self.drift(scene.id, payload, item.rating_key, fields, kept))
         return suspects
@@ -160,6 +175,11 @@ class Classifier:
                     )
                 )
         return found
+
+
+def _with_collection(before: tuple[str, ...], now: list[str]) -> tuple[str, ...]:
+    """A full read's result, with the collection verdict taken from this listing instead."""
+    return tuple(f for f in before if f != COLLECTION) + tuple(f for f in now if f == COLLECTION)
 
 
 def _unchanged_since_write(item: PlexItem, write: tuple[str, float] | None) -> bool:

@@ -7,8 +7,15 @@ A genre, actor or collection the user made in Plex, which we never wrote, is nev
 Real Plex truncates tag lists in listings (collections after 2, genres and actors too) and an
 indexed `kind[i].tag.tag` PUT replaces the item's whole list (python-plexapi
 `plexapi/mixins/edit.py` `editTags` reloads the full item first for this reason). So:
-removing only uses the `-=` form naming just our stale tags, and adding builds the indexed list
-from the FULL item (GET /library/metadata/{rk}): every tag it has, minus our stale ones, plus ours.
+removing only uses the `-=` form naming just our stale tags (what plexapi's `removeCollection`
+sends: `EditTagsMixin._tagHelper` with remove=True, `plexapi/mixins.py` around line 916 in 4.16),
+and adding builds the indexed list from the FULL item (GET /library/metadata/{rk}): every tag it
+has, minus our stale ones, plus ours. There is no form that adds without listing every tag
+(plexapi's `editTags` sends the existing tags plus the new ones, indexed), so an addition is
+planned only against a list known whole: a full read, or genres and actors remembered from our
+own write while Plex's `updatedAt` proves them unchanged. A collection list is never rebuilt
+from memory: Plex edits collections from the collection's side without moving `updatedAt`
+(`PUT /library/collections/{id}/items`, plexapi `Collection.addItems`).
 """
 
 from __future__ import annotations
@@ -178,12 +185,15 @@ def _plan_tags(
     wanted_folded = {name.casefold() for name in wanted}
     stale = [name for name in ours_before if name.casefold() not in wanted_folded]
     present = {name.casefold() for name in current}
+    whole = item.whole(kind)
     if all(name.casefold() in present for name in wanted):
-        if stale and (not item.complete or any(n.casefold() in present for n in stale)):
+        if stale and (not whole or any(n.casefold() in present for n in stale)):
             plan.params[f"{kind}[].tag.tag-"] = removal_value(stale)
         return
-    if not item.complete:
-        plan.needs_full_item = True  # a listing may hide tags the indexed list would drop
+    if not whole:
+        # A listing may hide tags the indexed list would drop, and remembered collections may
+        # have changed from the collection's side: only the full item, read now, will do.
+        plan.needs_full_item = True
         return
     dropped = wanted_folded | {name.casefold() for name in stale}
     final = [name for name in current if name.casefold() not in dropped] + wanted

@@ -7,8 +7,10 @@ With `preserve_plex_edits` a normal push leaves a non-empty Plex field alone; su
 reported as `kept` (not overwritten unless the user chooses Fix).
 
 Listings truncate tag lists (see `engine/desired.py`), so from a listing a missing tag may just be
-hidden: that kind is `undecided`, and only the full item, or proof that Plex did not change the
-item since a moment it was known to be right, can settle it.
+hidden: that kind is `undecided`, and only the full item, a listing that shows fewer tags than
+Plex's cut (`plex_model.LISTING_CUTS`), or proof that Plex did not change the item since a
+moment it was known to be right, can settle it. Collections have no such proof: Plex edits them
+from the collection's side without moving the item's `updatedAt`.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ def compare(
             continue
         tags: tuple[str, ...] = getattr(item, attr)
         differs = tags_differ(
-            _names(want, kind), _names(previous, kind), tags, complete=item.complete
+            _names(want, kind), _names(previous, kind), tags, complete=item.listed_whole(kind)
         )
         if differs is None:
             result.undecided.append(kind)

@@ -8,10 +8,13 @@ half-swept Plex section or Stash sweep restarts from its first page (findings ar
 so repeating a page is harmless), finished sections and settled reads are kept.
 
 A listing settles an item when its values prove it (scalars are complete in listings; a tag kind
-is settled when every wanted tag is visible), when Plex's `updatedAt` equals the one a full read
+is settled when every wanted tag is visible, or when the listing shows fewer tags of the kind
+than Plex's cut, which holds the whole list), when Plex's `updatedAt` equals the one a full read
 saw last time for the same desired state (`check_baseline`), or when the item has not changed
-since our own write of that same state (`updatedAt` <= when the write returned). The check never
-writes to Plex; Fix queues normal jobs.
+since our own write of that same state (`updatedAt` <= when the write returned, and not older
+than that write: a restored database goes back in time). Collections are settled only by the
+listing or a read: Plex edits them from the collection's side without moving `updatedAt`. The
+check never writes to Plex; Fix queues normal jobs.
 """
 
 from __future__ import annotations

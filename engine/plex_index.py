@@ -2,7 +2,13 @@
 
 Held in the engine's own database (tables `plex_items` and `plex_paths`) across restarts and
 followed incrementally (`engine.index_follow`); only the engine thread writes it. `plex_known`
-holds every tag of an item as of our last write, with the Plex time it stays true until.
+holds every tag of an item as of our last write, with the Plex time it stays true until;
+`plex_writes` when (Plex's clock) we last wrote to each item.
+
+Remembered tags are true only while Plex's `updatedAt` stays at the moment we knew them:
+later, someone edited the item; earlier, Plex's database was restored from a backup taken
+before (an item older than our own write to it is not what we wrote). Collections are never
+taken from memory: Plex changes them from the collection's side without moving `updatedAt`.
 """
 
 from __future__ import annotations
@@ -14,6 +20,15 @@ from dataclasses import replace
 
 from engine.history import SqliteStore
 from engine.plex_model import PlexItem
+
+# Plex stamps an edit's `updatedAt` while it handles it, and its `Date` header (our record of the
+# write) when it answers: whole seconds each, so the stamp can be one second earlier.
+WRITE_SLACK = 1
+
+
+def restored(updated_at: int, known_at: int | None) -> bool:
+    """The item is older than the moment we knew it: not what we wrote (a restored database)."""
+    return known_at is not None and updated_at < known_at - WRITE_SLACK
 
 
 def index_schema(items: str, paths: str) -> str:
@@ -40,6 +55,10 @@ CREATE TABLE IF NOT EXISTS plex_known (
     rating_key TEXT PRIMARY KEY,
     as_of INTEGER NOT NULL,
     tags TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS plex_writes (
+    rating_key TEXT PRIMARY KEY,
+    written_at INTEGER NOT NULL
 );
 """
 )
@@ -179,15 +198,37 @@ class IndexStore(SqliteStore):
         )
         if row is None or item.updated_at > row[0] or item.updated_at <= 0:
             return None
-        genres, actors, collections = json.loads(row[1])
+        if restored(item.updated_at, row[0]):
+            return None
+        genres, actors, _collections = json.loads(row[1])
         return replace(
             item,
             genres=tuple(genres),
             actors=tuple(actors),
-            collections=tuple(collections),
             complete=True,
+            partial=item.partial | {"collection"},  # the collections `item` shows, no more
         )
 
     def known_clear(self) -> None:
         with self._tx() as db:
             db.execute("DELETE FROM plex_known")
+
+    def note_plex_write(self, rating_key: str, written_at: int) -> None:
+        """Plex answered our edit of the item at `written_at` (its clock, its `Date` header)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO plex_writes (rating_key, written_at) VALUES (?, ?) ON CONFLICT"
+                "(rating_key) DO UPDATE SET written_at=excluded.written_at",
+                (rating_key, written_at),
+            )
+
+    def plex_writes(self, rating_keys: list[str]) -> dict[str, int]:
+        """When (Plex's clock) we last wrote to each of these items, for those we wrote."""
+        if not rating_keys:
+            return {}
+        marks = ",".join("?" * len(rating_keys))
+        rows = self._db().execute(
+            f"SELECT rating_key, written_at FROM plex_writes WHERE rating_key IN ({marks})",
+            rating_keys,
+        )
+        return {str(r[0]): int(r[1]) for r in rows}

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# How many tags of a kind a section listing shows at most (tag kinds as in edits). Collections
+# stop after 2 (python-plexapi issue #200; Kometa issue #1542: "item.collections only returns
+# the first two collections"), so a listing that shows fewer holds the item's whole list. Other
+# kinds are cut too, at counts no source we trust states: they are never taken as whole here.
+LISTING_CUTS = {"collection": 2}
+
 
 @dataclass(frozen=True, slots=True)
 class PlexItem:
@@ -23,6 +29,22 @@ class PlexItem:
     locked: frozenset[str] = frozenset()
     complete: bool = False  # True for the full item (GET /library/metadata), False for listings
     updated_at: int = 0  # Plex's own clock: when the item last changed in Plex
+    # Tag kinds whose list may be short even when `complete` (tags remembered from our write:
+    # collections can change from the collection's side without moving `updatedAt`).
+    partial: frozenset[str] = frozenset()
+
+    def whole(self, kind: str) -> bool:
+        """Every tag of `kind` (an edit's tag kind: actor, genre, collection) is in this record."""
+        return self.complete and kind not in self.partial
+
+    def listed_whole(self, kind: str) -> bool:
+        """A fresh listing proves the list whole: it shows fewer tags than Plex's cut."""
+        cut = LISTING_CUTS.get(kind)
+        tags: tuple[str, ...] = getattr(self, _ATTRS[kind])
+        return self.whole(kind) or (cut is not None and len(tags) < cut)
+
+
+_ATTRS = {"actor": "actors", "genre": "genres", "collection": "collections"}
 
 
 @dataclass(frozen=True)

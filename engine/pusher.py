@@ -250,6 +250,9 @@ class ScenePusher:
             self._gone(index, done.missing)
         wrote = edited is not None
         if edited is not None:
+            if done.written_at is not None:  # Plex stamped the item at most then
+                edited = replace(edited, updated_at=max(edited.updated_at, done.written_at))
+                self._storage.note_plex_write(edited.rating_key, done.written_at)
             index.update(edited)
         if known is not None and done.written_at is not None:
             self._storage.known_put(known, done.written_at)

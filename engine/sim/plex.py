@@ -12,7 +12,11 @@ Control routes (not counted in stats): ``GET|DELETE /__sim__/stats``, ``POST|DEL
 ``POST /__sim__/movies`` ``{"file", "title"}`` (a movie appears now) and
 ``POST /__sim__/pending`` ``{"file", "title"}`` (a movie appears at the next scan of its folder)
 and ``POST|DELETE /__sim__/login_page`` (a reverse proxy answers every request with its HTML
-login page, status 200, until deleted). ``/:/websockets/notifications`` is Plex's notification
+login page, status 200, until deleted), ``POST /__sim__/backup`` (Plex's scheduled database
+backup; answers ``{"backup": n}``) and ``POST /__sim__/restore`` ``{"backup": n}`` (the database
+is restored from it: items, metadata and ``updatedAt`` go back in time). Collections can be
+edited from their own side (``engine.sim.plex_collections``), which leaves items' ``updatedAt``
+alone as real Plex does. ``/:/websockets/notifications`` is Plex's notification
 websocket: timeline entries for added and edited items, activities for scans (see ``ws_plex``).
 ``use_agent()`` makes new items go through a metadata agent that overwrites them on its own
 thread before reporting state 5, as real PMS does (see ``plex_agent``); without it a new item is
@@ -30,10 +34,11 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from engine.sim import plex_collections
 from engine.sim.catalog import rel_path
 from engine.sim.http_base import Request, Response, SimError, SimServer, json_response
 from engine.sim.plex_agent import PlexAgent
-from engine.sim.plex_data import RATING_KEY_BASE, PlexLibrary, plex_path
+from engine.sim.plex_data import RATING_KEY_BASE, LibraryBackup, PlexLibrary, plex_path
 from engine.sim.plex_edit import apply_edit, parse_edit
 from engine.sim.plex_query import page, parse_listing, select
 from engine.sim.plex_xml import (
@@ -74,6 +79,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
         (r"^/library/metadata/(?P<keys>\d+)/arts$", "/library/metadata/{id}/arts"),
         (r"^/library/metadata/(?P<keys>\d+)/refresh$", "/library/metadata/{id}/refresh"),
         (r"^/:/websockets/notifications$", "/:/websockets/notifications"),
+        *plex_collections.ROUTES,
     )
 ]
 
@@ -108,6 +114,7 @@ class PlexSimulator(SimServer):
         self.notifier = PlexNotifier(SECTION_ID, section_title)  # the notification websocket
         # None: new items are processed at once (state 0, then 5). See `use_agent`.
         self.agent: PlexAgent | None = None
+        self.backups: list[LibraryBackup] = []  # `POST /__sim__/backup`, oldest first
 
     # -- public helpers ------------------------------------------------------------------------
     @staticmethod
@@ -153,6 +160,29 @@ class PlexSimulator(SimServer):
             movie = self.library.mutable(rating_key)
             movie.tags[kind] = list(names)
             movie.updated_at = max(self.library.now(), movie.updated_at)  # as any edit does
+
+    def collection_add(self, title: str, rating_keys: list[int]) -> int:
+        """Items join the collection `title` from its side (plexapi `Collection.addItems`);
+        their `updatedAt` does not move. Returns the collection's rating key."""
+        key = self.library.collection_key(title)
+        self.library.collection_add(key, rating_keys)
+        return key
+
+    def collection_remove(self, title: str, rating_key: int) -> None:
+        """An item leaves `title` from the collection's side (`Collection.removeItems`)."""
+        self.library.collection_remove(self.library.collection_key(title), rating_key)
+
+    def backup(self) -> LibraryBackup:
+        """What Plex's scheduled backup task saves now (restore it with `restore`)."""
+        return self.library.backup()
+
+    def restore(self, saved: LibraryBackup) -> None:
+        """Plex's database is restored from `saved`: items' metadata and `updatedAt` go back."""
+        self.library.restore(saved)
+
+    def video_xml(self, rating_key: int) -> str:
+        """One item as a listing shows it (tags cut short); empty if unknown."""
+        return self._video(rating_key, full=False)
 
     def remove_movie(self, rating_key: int) -> None:
         """The movie is deleted from the library (a moved file re-added gets a new key)."""
@@ -254,9 +284,6 @@ class PlexSimulator(SimServer):
             '<Directory key="recentlyAdded" title="Recently Added" />\n',
         ]
         return _xml(container(children, size=2, librarySectionID=SECTION_ID))
-
-    def _collections(self, request: Request, groups: dict[str, str]) -> Response:
-        return _xml(container([], size=0, totalSize=0, librarySectionID=SECTION_ID))
 
     # -- listing and items ---------------------------------------------------------------------
     def _listing(self, request: Request, groups: dict[str, str]) -> Response:
@@ -391,6 +418,15 @@ class PlexSimulator(SimServer):
             if found is None:
                 raise SimError(404, "no such item")
             return json_response(found)
+        if request.method == "POST" and path == "/__sim__/backup":
+            self.backups.append(self.backup())
+            return json_response({"backup": len(self.backups) - 1})
+        if request.method == "POST" and path == "/__sim__/restore":
+            number = request.json().get("backup")
+            if not isinstance(number, int) or not 0 <= number < len(self.backups):
+                raise SimError(400, 'body must be {"backup": <a number /__sim__/backup gave>}')
+            self.restore(self.backups[number])
+            return json_response({"restored": number})
         if path == "/__sim__/login_page" and request.method in ("POST", "DELETE"):
             self.login_page = request.method == "POST"
             return json_response({"login_page": self.login_page})
@@ -439,7 +475,12 @@ _HANDLERS: dict[tuple[str, str], _Handler] = {
     ("GET", "/library/sections/{id}"): PlexSimulator._section,
     ("GET", "/library/sections/{id}/all"): PlexSimulator._listing,
     ("PUT", "/library/sections/{id}/all"): PlexSimulator._edit,
-    ("GET", "/library/sections/{id}/collections"): PlexSimulator._collections,
+    ("GET", "/library/sections/{id}/collections"): plex_collections.section_collections,
+    ("POST", "/library/collections"): plex_collections.create,
+    ("GET", "/library/collections/{id}"): plex_collections.show,
+    ("GET", "/library/collections/{id}/children"): plex_collections.children,
+    ("PUT", "/library/collections/{id}/items"): plex_collections.add_items,
+    ("DELETE", "/library/collections/{id}/items/{itemId}"): plex_collections.remove_item,
     ("GET", "/library/sections/{id}/refresh"): PlexSimulator._refresh,
     ("DELETE", "/library/sections/{id}/refresh"): PlexSimulator._refresh,
     ("GET", "/library/metadata/{ids}"): PlexSimulator._metadata,

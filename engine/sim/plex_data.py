@@ -18,6 +18,7 @@ from typing import Any, overload
 from engine.sim.catalog import base_timestamp, join_prefix, rel_path, title_from_path
 
 RATING_KEY_BASE = 1000
+COLLECTION_KEY_BASE = 50_000_000  # collections' rating keys, far from any movie's
 PATH_STYLES = ("posix", "windows")
 
 # edit kind -> XML element name. Listings truncate some kinds, like Plex Media Server does:
@@ -188,6 +189,7 @@ class PlexLibrary:
         self._removed: list[int] = []  # catalogue keys deleted from the library, sorted
         self._pending: list[tuple[str, str | None]] = []
         self._next_key = RATING_KEY_BASE + movies + 1
+        self._collections: dict[int, str] = {}  # collection rating key -> title
 
     def now(self) -> int:
         return int(self._now())
@@ -309,3 +311,89 @@ class PlexLibrary:
             found = [p for p in self._pending if prefix is None or p[0].startswith(prefix)]
             self._pending = [p for p in self._pending if p not in found]
             return [self.add_movie(file, title) for file, title in found]
+
+    # -- collections, from the collection's side -------------------------------------------
+    def collection_key(self, title: str) -> int:
+        """The rating key of the collection `title` (case-insensitive), made on first use."""
+        with self.lock:
+            for key, name in self._collections.items():
+                if name.casefold() == title.casefold():
+                    return key
+            key = COLLECTION_KEY_BASE + len(self._collections) + 1
+            self._collections[key] = title
+            return key
+
+    def collection_title(self, key: int) -> str | None:
+        return self._collections.get(key)
+
+    def collection_titles(self) -> list[str]:
+        """Every collection: those made on their side and every collection tag an item has."""
+        with self.lock:
+            for movie in list(self._stored.values()):
+                for name in movie.tags.get("collection", []):
+                    self.collection_key(name)
+            return list(self._collections.values())
+
+    def collection_members(self, title: str) -> list[int]:
+        folded = title.casefold()
+        with self.lock:
+            return sorted(
+                rk
+                for rk, movie in self._stored.items()
+                if any(n.casefold() == folded for n in movie.tags.get("collection", []))
+            )
+
+    def collection_add(self, key: int, rating_keys: list[int]) -> None:
+        """Items join the collection from its side (`PUT /library/collections/{id}/items`):
+        their collection tags change, their `updatedAt` does not (PlexKodiConnect issues #689
+        and #2095: Plex does not mark the movie changed)."""
+        with self.lock:
+            title = self._collections[key]
+            for rk in rating_keys:
+                names = self.mutable(rk).tags.setdefault("collection", [])
+                if all(n.casefold() != title.casefold() for n in names):
+                    names.append(title)
+
+    def collection_remove(self, key: int, rating_key: int) -> None:
+        """An item leaves the collection from its side (`DELETE .../items/{ratingKey}`);
+        its `updatedAt` stays as it was."""
+        with self.lock:
+            title = self._collections[key].casefold()
+            movie = self.mutable(rating_key)
+            names = movie.tags.get("collection", [])
+            movie.tags["collection"] = [n for n in names if n.casefold() != title]
+
+    # -- a restore from one of Plex's scheduled backups -------------------------------------
+    def backup(self) -> LibraryBackup:
+        """The library as a database backup holds it (Plex's scheduled backup task)."""
+        with self.lock:
+            return LibraryBackup(
+                copy.deepcopy(self._stored),
+                list(self._added),
+                list(self._removed),
+                list(self._pending),
+                self._next_key,
+                dict(self._collections),
+            )
+
+    def restore(self, saved: LibraryBackup) -> None:
+        """Plex's database is replaced by `saved`: every item, its metadata and its
+        `updatedAt` are as they were then (older than anything written since)."""
+        with self.lock:
+            self._stored = copy.deepcopy(saved.stored)
+            self._added, self._removed = list(saved.added), list(saved.removed)
+            self._pending = list(saved.pending)
+            self._next_key = saved.next_key
+            self._collections = dict(saved.collections)
+
+
+@dataclass(frozen=True)
+class LibraryBackup:
+    """What `PlexLibrary.backup` saved."""
+
+    stored: dict[int, PlexMovie]
+    added: list[int]
+    removed: list[int]
+    pending: list[tuple[str, str | None]]
+    next_key: int
+    collections: dict[int, str]

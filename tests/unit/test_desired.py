@@ -58,3 +58,23 @@ def test_text_is_sent_as_stash_has_it_and_what_plex_cannot_store_is_noted() -> N
     assert plan.params["genre[152].tag.tag"] == "t149"  # G1-G3 kept, then all 150
     assert plan.params["summary.value"] == "ab"
     assert plan.notes == ["1 control character(s) Plex cannot store left out of the summary"]
+
+
+def test_remembered_tags_add_genres_but_never_rebuild_collections() -> None:
+    remembered = replace(FULL, partial=frozenset({"collection"}))  # as `known_tags` returns it
+    previous = {"genre": ["G1", "G2", "G3"], "collection": "C3"}
+    genre_only = plan_edit(
+        {"title": "T", "studio": "C3", "tags": ["G1", "G2", "G3", "G4"]},
+        remembered,
+        PlexSyncConfig(),
+        previous=previous,
+    )
+    assert not genre_only.needs_full_item and genre_only.params["genre[3].tag.tag"] == "G4"
+    renamed = plan_edit(
+        {"title": "T", "studio": "New Studio", "tags": ["G1", "G2", "G3"]},
+        remembered,
+        PlexSyncConfig(),
+        previous=previous,
+    )
+    assert renamed.needs_full_item  # the collection list is read, not rebuilt from memory
+    assert not any(key.startswith("collection[") for key in renamed.params)

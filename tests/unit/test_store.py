@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from fake_clock import FakeClock
 
+from engine.plex_model import PlexItem
 from engine.store import DAY, JobStore, Pushed, payload_hash
 
 
@@ -193,3 +195,19 @@ def test_the_queue_end_is_found_by_index_not_by_reading_every_job(store: JobStor
     for sql in asks:
         plan = " ".join(row[-1] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}"))
         assert "jobs_seq" in plan, f"{sql}: {plan}"
+
+
+def test_known_tags_hold_only_while_updated_at_stays_at_our_write(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "s.sqlite3")
+    item = PlexItem("9", "1", "t", "", "", "", ("G1", "G2", "G3"), (), ("Ours", "Theirs"), (), 0)
+    store.known_put(replace(item, complete=True), 1000)
+    listed = replace(item, genres=("G1", "G2"), collections=("Ours",))
+    for updated_at, holds in ((999, True), (1000, True), (1001, False), (998, False), (5, False)):
+        known = store.known_tags(replace(listed, updated_at=updated_at))
+        assert (known is not None) is holds, updated_at  # later: edited; earlier: restored
+    known = store.known_tags(replace(listed, updated_at=1000))
+    assert known is not None and known.genres == ("G1", "G2", "G3")
+    assert known.collections == ("Ours",) and not known.whole("collection")  # the listing's
+    store.note_plex_write("9", 1000)
+    assert store.plex_writes(["9", "10"]) == {"9": 1000}
+    store.close()
