@@ -48,7 +48,7 @@ def test_open_plex_stash_and_config_folder_from_the_menu(
     action(tray_app, "Open Stash").trigger()
     action(tray_app, "Open config folder").trigger()
     assert [u.toString() for u in opened_urls] == [
-        "http://127.0.0.1:32400/web/index.html",
+        f"{config.plex_url}/web/index.html",
         "http://127.0.0.1:9999",
         QUrl.fromLocalFile(str(paths.config_dir)).toString(),
     ]
