@@ -34,6 +34,11 @@ def _report(loaded: ConfigLoad) -> None:
         print(f"Warning: {warning}", file=sys.stderr)
     if loaded.problem is not None:
         print(loaded.problem.describe(), file=sys.stderr)
+    from engine.config_secrets import keyring_hint
+
+    hint = keyring_hint(loaded.keyring_problem)
+    if hint is not None:
+        print(hint, file=sys.stderr)
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:
@@ -101,7 +106,8 @@ def cmd_config_set_secret(args: argparse.Namespace) -> int:
         for problem in field_problems(exc):
             print(f"Not saved: {problem.describe()}", file=sys.stderr)
         return EXIT_USAGE
-    write_config(config, paths.config_file, secrets=store)
+    cleared = frozenset() if value else frozenset({args.field})  # the user asked for empty
+    write_config(config, paths.config_file, secrets=store, cleared_secrets=cleared)
     if not value:
         print(f"{args.field} cleared.")
         return EXIT_OK

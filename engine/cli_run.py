@@ -14,6 +14,7 @@ from engine import __version__
 from engine.cli_common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, cli_paths, secret_store
 from engine.config import PlexSyncConfig, load_config_report
 from engine.config_file import EXPOSED_WARNING
+from engine.config_secrets import keyring_hint
 from engine.control import ControlError, call_running_engine
 from engine.events import EngineStatus
 from engine.keyring_memo import KEYRING_MEMO, RememberedProbe
@@ -25,6 +26,7 @@ from engine.sync import SyncEngine
 
 if TYPE_CHECKING:
     from engine.runtime import EngineRuntime
+    from engine.secret_store import SecretStore
 
 logger = logging.getLogger("plexsync")
 
@@ -33,7 +35,8 @@ STOP_GRACE = 2.0
 
 def cmd_run(args: argparse.Namespace) -> int:
     paths = cli_paths(args)
-    config = _runnable_config(paths)
+    store = secret_store()  # one per run: a keyring that hangs costs one time-out, not one a call
+    config = _runnable_config(paths, store)
     if config is None:
         return EXIT_USAGE
     try:
@@ -49,7 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     logger.info("plexsync %s starting; log file %s", __version__, log_file)
     # First start after an upgrade; "no keyring here" is remembered for an hour (keyring_memo).
-    keyring = RememberedProbe(secret_store(), paths.data_dir / KEYRING_MEMO)
+    keyring = RememberedProbe(store, paths.data_dir / KEYRING_MEMO)
     move_secrets_to_store(paths.config_file, keyring)
     runtime = _open_runtime(paths, config, args)
     engine = runtime.engine
@@ -90,14 +93,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return result[0] if result else EXIT_FAIL
 
 
-def _runnable_config(paths: AppPaths) -> PlexSyncConfig | None:
+def _runnable_config(paths: AppPaths, store: SecretStore) -> PlexSyncConfig | None:
     """The config `run` may use, or None after saying why: a bad value is never guessed at."""
-    loaded = load_config_report(paths.config_file, secrets=secret_store())
+    loaded = load_config_report(paths.config_file, secrets=store)
     for warning in loaded.warnings():
         if warning != EXPOSED_WARNING:  # `plexsync` has said it already
             print(f"Warning: {warning}", file=sys.stderr)
     if loaded.problem is not None:
         print(loaded.problem.describe(), file=sys.stderr)
+        hint = keyring_hint(loaded.keyring_problem)
+        if hint is not None:
+            print(hint, file=sys.stderr)
         print(
             "plexsync run did not start: fix the settings above (`plexsync config check` "
             "checks the file), or save them from the tray's settings.",

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from engine.cli_common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, cli_paths, secret_store
-from engine.config import PlexSyncConfig, load_config_report, save_config
+from engine.config import ConfigLoad, PlexSyncConfig, load_config_report, save_config
 from engine.config_values import SettingError, parse_setting
 from engine.errors import SyncError
 from engine.masking import mask_url
@@ -57,7 +57,11 @@ def cmd_config_init(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAIL
-    save_config(config, path, secrets=store)
+    # An empty answer clears a key only if it was read: one the keyring withheld (locked, no
+    # answer) is kept, since the user could not see what they were replacing (issue 22).
+    emptied = {f for f in ("stash_api_key",) if not answers.get(f)}
+    cleared = frozenset(emptied - loaded.unread_secrets)
+    save_config(config, path, secrets=store, cleared_secrets=cleared)
     saved = load_config_report(path, secrets=store)
     where = store.name if saved.in_store else "the file (readable by you only)"
     print(f"Saved {path} (mode 0600); the token and API key are kept in {where}.")
@@ -166,7 +170,9 @@ def cmd_config_set(args: argparse.Namespace) -> int:
     paths = cli_paths(args)
     store = secret_store()
     loaded = load_config_report(paths.config_file, secrets=store)
-    others = [p for p in (loaded.problem.fields if loaded.problem else ()) if p.name != args.key]
+    # A secret the keyring withheld does not block another setting: saving keeps its entry.
+    skip = {args.key} | loaded.unread_secrets
+    others = [p for p in (loaded.problem.fields if loaded.problem else ()) if p.name not in skip]
     if loaded.problem is not None and (others or not loaded.problem.fields):
         print(loaded.problem.describe(), file=sys.stderr)
         print("Not saved: fix the settings above first (`plexsync config check`).", file=sys.stderr)
@@ -182,8 +188,17 @@ def cmd_config_set(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     save_config(config, paths.config_file, secrets=store)
     print(f"{args.key} saved in {paths.config_file}.")
+    _note_unread(loaded)
     _note_running_engine(paths.control_file)
     return EXIT_OK
+
+
+def _note_unread(loaded: ConfigLoad) -> None:
+    from engine.config_secrets import keyring_hint
+
+    hint = keyring_hint(loaded.keyring_problem)
+    if hint is not None:
+        print(f"Note: {hint}", file=sys.stderr)
 
 
 def _note_running_engine(control_file: Path) -> None:

@@ -28,7 +28,13 @@ from engine.config_model import (
     PlexSyncConfig,
     mask_secret,
 )
-from engine.config_secrets import plain_secret_in, references_in, resolve_secrets, store_secrets
+from engine.config_secrets import (
+    Unread,
+    plain_secret_in,
+    references_in,
+    resolve_secrets,
+    store_secrets,
+)
 from engine.paths import APP_NAME, CONFIG_FILE, config_dir
 from engine.secret_store import SecretStore
 
@@ -41,6 +47,7 @@ __all__ = [
     "FieldProblem",
     "PathMapping",
     "PlexSyncConfig",
+    "Unread",
     "config_dir",
     "config_path",
     "fix_permissions",
@@ -101,6 +108,18 @@ class ConfigLoad:
     ignored_keys: tuple[str, ...] = ()
     exposed: bool = False  # holds a secret and other users can read it
     in_store: tuple[str, ...] = ()  # secrets read from the secret store, not the file
+    unread: tuple[tuple[str, Unread], ...] = ()  # secrets the file points to, left empty, why
+
+    @property
+    def unread_secrets(self) -> frozenset[str]:
+        """The secret fields that are empty because they could not be read (not "cleared")."""
+        return frozenset(name for name, _why in self.unread)
+
+    @property
+    def keyring_problem(self) -> Unread | None:
+        """The most urgent reason a secret could not be read, or None when all were."""
+        kinds = {why for _name, why in self.unread}
+        return next((kind for kind in Unread if kind in kinds), None)
 
     def warnings(self) -> list[str]:
         """Things the user should hear about that do not make the config unusable."""
@@ -175,6 +194,7 @@ def load_config_report(
         ignored_keys=ignored,
         exposed=exposed,
         in_store=resolved.in_store,
+        unread=resolved.unread,
     )
 
 
@@ -246,14 +266,15 @@ def save_config(
     path: Path | None = None,
     *,
     secrets: SecretStore | None = None,
-    unread_secrets: frozenset[str] = frozenset(),
+    cleared_secrets: frozenset[str] = frozenset(),
     clock: Clock = SYSTEM_CLOCK,
 ) -> Path:
     """Write atomically (temp file, fsync, rename) with mode 0600: the file may hold the token.
 
     With a usable `secrets` store the token and API key are written there first, read back, and
-    only then replaced in the file by references; a secret in `unread_secrets` (the store could
-    not be read at load) that is still empty keeps its reference. A file that is not a valid
+    only then replaced in the file by references. An empty secret is deleted from the store only
+    when it is in `cleared_secrets` (the caller's user emptied it); any other empty secret keeps
+    its reference, because it may simply not have been readable. A file that is not a valid
     config is first copied to a .bak: the user's text is never lost. A symlink is replaced by the
     new file; its target is never touched.
     """
@@ -266,7 +287,7 @@ def save_config(
         config_dir=path.parent,
         store=secrets,
         old_refs=references_in(read_config_data(path)),
-        unread=unread_secrets,
+        cleared=cleared_secrets,
     )
     write_config_data(path, data)
     return path

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from engine.config import load_config_report, read_config_data, save_config
 from engine.config_secrets import plain_secret_in, references_in
-from engine.secret_store import FILE_STORAGE, SecretStore
+from engine.secret_store import FILE_STORAGE, SecretStore, printable
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +18,7 @@ def move_secrets_to_store(path: Path, store: SecretStore) -> str:
     secrets are kept now. A file with invalid settings is left alone for the user to fix."""
     reason = store.unavailable()
     if reason is not None:
+        reason = printable(reason)  # it may come from a file (keyring_memo): never raw in a log
         logger.warning(
             "No usable system keyring (%s): the Plex token and Stash API key are kept in %s",
             reason,

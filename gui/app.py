@@ -18,11 +18,12 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
-from engine.config import ConfigLoad, PlexSyncConfig, load_config_report, save_config
+from engine.config import ConfigLoad, PlexSyncConfig, Unread, load_config_report, save_config
 from engine.paths import AppPaths
 from engine.secret_migration import move_secrets_to_store
 from engine.secret_store import SecretStore
 from gui.autostart import Autostart
+from gui.background import wait_off_thread
 from gui.bridge import EngineBridge, HostedEngine
 from gui.demo import GREETING, DemoController, DemoEnvironment
 from gui.fallback_window import FallbackWindow
@@ -114,15 +115,18 @@ class TrayApp(QObject):
         self.status_window: Any = None
         self.settings_dialog: SettingsDialog | None = None
         self._load_report: ConfigLoad | None = None
+        # Why secrets could not be read at start; kept past saves until Retry reads them.
+        self._keyring_problem: Unread | None = None
         self._stopped = False
         self._clean = True
 
     # --- start ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self.secrets is not None and self.paths.config_file.exists():
-            move_secrets_to_store(self.paths.config_file, self.secrets)  # logs where they are
-        loaded = load_config_report(self.paths.config_file, secrets=self.secrets)
+        loaded = wait_off_thread(self._read_config)  # the keyring may take seconds, or hang
+        self._keyring_problem = loaded.keyring_problem
+        if self._keyring_problem is not None:
+            logger.warning("The token or API key could not be read from the system keyring")
         self.config = loaded.config
         self._remember_secrets(self.config)
         self.bridge = EngineBridge(self)
@@ -182,6 +186,12 @@ class TrayApp(QObject):
         elif not loaded.existed:
             logger.info("No settings yet: opening the settings dialog")
             QTimer.singleShot(0, self.open_settings)
+
+    def _read_config(self) -> ConfigLoad:
+        """On a worker thread: secrets still in the file move to the keyring, then the load."""
+        if self.secrets is not None and self.paths.config_file.exists():
+            move_secrets_to_store(self.paths.config_file, self.secrets)  # logs where they are
+        return load_config_report(self.paths.config_file, secrets=self.secrets)
 
     def _open_runtime(self) -> None:
         """Open the database and build the engine; if that fails, the icon says so and the
@@ -304,8 +314,10 @@ class TrayApp(QObject):
                 secrets=self.secrets,
                 autostart=self.autostart,
                 load_report=self._load_report,
+                keyring_problem=self._keyring_problem,
             )
             dialog.config_saved.connect(self.on_settings_config_saved)
+            dialog.secrets_read.connect(self.on_settings_secrets_read)
             dialog.finished.connect(self._on_settings_finished)
             self.settings_dialog = dialog
         dialog.show()
@@ -322,6 +334,13 @@ class TrayApp(QObject):
     def on_settings_config_saved(self, config: PlexSyncConfig) -> None:
         self._load_report = None  # the file now holds what was saved
         self.apply_config(config)
+
+    @Slot(object)
+    def on_settings_secrets_read(self, loaded: ConfigLoad) -> None:
+        """Retry read what the keyring withheld at start: the engine gets it now."""
+        self._keyring_problem = loaded.keyring_problem
+        update = {field: getattr(loaded.config, field) for field in loaded.in_store}
+        self.apply_config(self.config.model_copy(update=update))
 
     def apply_config(self, config: PlexSyncConfig) -> None:
         self.config = config
@@ -353,8 +372,9 @@ class TrayApp(QObject):
             return
         if self.config.start_at_login != enabled:
             config = self.config.model_copy(update={"start_at_login": enabled})
-            try:
-                save_config(config, self.paths.config_file, secrets=self.secrets)
+            path, store = self.paths.config_file, self.secrets
+            try:  # clears no secret: one the keyring withheld keeps its entry (issue 22)
+                wait_off_thread(lambda: save_config(config, path, secrets=store))
             except OSError as exc:
                 logger.error("Could not save the settings: %s", exc)
                 return

@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import ConfigLoad, PlexSyncConfig, save_config
+from engine.config import ConfigLoad, PlexSyncConfig, Unread, save_config
 from engine.secret_store import SECRET_FIELDS, SecretStore
 from gui.autostart import Autostart
-from gui.background import Runner, run_in_thread
+from gui.background import Runner, run_in_thread, wait_off_thread
 from gui.mnemonics import label_standard_buttons
 from gui.presentation import APP_TITLE
 from gui.settings_connection import (
@@ -58,6 +58,7 @@ from gui.settings_help import (
     storage_words,
     user_words,
 )
+from gui.settings_keyring import KeyringNotice
 from gui.settings_notice import LoadNotice, problems_by_field
 from gui.settings_numbers import NumberEdit
 from gui.settings_tables import MATCH_OPTIONS, NUMBERS, SYNC_FIELDS, TAB_TITLES
@@ -75,6 +76,7 @@ def _number_or_text(box: NumberEdit) -> float | str:
 
 class SettingsDialog(ConnectionTests, QDialog):
     config_saved = Signal(object)  # PlexSyncConfig, after it was written
+    secrets_read = Signal(object)  # ConfigLoad: Retry read the secrets the keyring withheld
     _plex_tested = Signal(object, object)  # libraries | None, error | None
     _stash_tested = Signal(object, object)  # version | None, error | None
 
@@ -89,6 +91,7 @@ class SettingsDialog(ConnectionTests, QDialog):
         stash_tester: Callable[[PlexSyncConfig], str] = default_stash_tester,
         runner: Runner = run_in_thread,
         load_report: ConfigLoad | None = None,
+        keyring_problem: Unread | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -108,9 +111,10 @@ class SettingsDialog(ConnectionTests, QDialog):
         self._saved: PlexSyncConfig | None = None if unsaved else config
         self._load_report = load_report
         self._load_problems = problems_by_field(load_report)
-        # Secrets the keyring could not give us at load: an empty field then means "unknown",
-        # and saving must keep their references instead of deleting them from the keyring.
-        self._unread_secrets = frozenset(set(self._load_problems) & set(SECRET_FIELDS))
+        # The app remembers why secrets could not be read past its first save (issue 22).
+        if keyring_problem is None and load_report is not None:
+            keyring_problem = load_report.keyring_problem
+        self._keyring_problem = keyring_problem
         self._loaded_form: dict[str, Any] = {}  # the form as loaded (set after _load)
         self.errors: dict[str, ErrorLabel] = {}
         self._field_tab: dict[str, str] = {}
@@ -161,7 +165,10 @@ class SettingsDialog(ConnectionTests, QDialog):
         self.apply_button.clicked.connect(self.on_apply_clicked)
         self.buttons.rejected.connect(self.reject)
         self.notice = LoadNotice(self._config_file, self)
+        self.keyring_notice = KeyringNotice(self._config_file, self._secrets, self._runner, self)
+        self.keyring_notice.secrets_read.connect(self.on_keyring_notice_secrets_read)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.keyring_notice)
         layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.banner)
@@ -193,8 +200,10 @@ class SettingsDialog(ConnectionTests, QDialog):
         self.plex_help = help_label(plex_token_help())
         self.plex_help.setObjectName("plex_help")
         self._forms["plex"].addRow(self.plex_help)
+        store = self._secrets  # asked off the GUI thread: a keyring may take seconds to answer
+        reason = None if store is None else wait_off_thread(store.unavailable)
         self.secret_storage = QLabel(
-            fill(self.tr("The token and API key are kept in %1."), storage_words(self._secrets))
+            fill(self.tr("The token and API key are kept in %1."), storage_words(store, reason))
         )
         self.secret_storage.setObjectName("secret_storage")
         self.secret_storage.setWordWrap(True)
@@ -418,16 +427,27 @@ class SettingsDialog(ConnectionTests, QDialog):
         config = self.validate()
         if config is None:
             return False
+        # Only a secret the user emptied here is deleted from the keyring; one that was empty
+        # at load (perhaps unread: the keyring was locked) keeps its entry (issue 22).
+        cleared = frozenset(
+            f for f in SECRET_FIELDS if self._loaded_form.get(f) and not self._secret_text(f)
+        )
+        path, store = self._config_file, self._secrets
+        self.buttons.setEnabled(False)  # the keyring is asked off the GUI thread meanwhile
         try:
-            unread = frozenset(f for f in self._unread_secrets if not self._secret_text(f))
-            save_config(config, self._config_file, secrets=self._secrets, unread_secrets=unread)
+            wait_off_thread(
+                lambda: save_config(config, path, secrets=store, cleared_secrets=cleared)
+            )
         except OSError as exc:
             logger.error("Could not save the settings: %s", exc.strerror)
             reason = exc.strerror or str(exc)
             self.banner.setText(fill(self.tr("Could not save the settings: %1"), reason))
             return False
+        finally:
+            self.buttons.setEnabled(True)
         logger.info("Settings saved to %s", self._config_file)
         self._saved = config
+        self._loaded_form = self.form_data()
         self._forget_load_problems()
         self._update_buttons({})
         if not self._sync_autostart(config.start_at_login):
@@ -459,9 +479,25 @@ class SettingsDialog(ConnectionTests, QDialog):
     def _show_load_report(self) -> None:
         """Say inside the dialog what was wrong with the file, and show the first bad tab."""
         self.notice.show_report(self._load_report)
+        self.keyring_notice.show_problem(self._keyring_problem)
         bad_tabs = [self._field_tab.get(name, "app") for name in self._load_problems]
         if bad_tabs:
             self.tabs.setCurrentIndex(list(TAB_TITLES).index(bad_tabs[0]))
+
+    @Slot(object)
+    def on_keyring_notice_secrets_read(self, loaded: ConfigLoad) -> None:
+        """Retry read secrets: fill the fields the user has not typed into since."""
+        for field in loaded.in_store:
+            if self._secret_text(field) or self._loaded_form.get(field):
+                continue
+            value = getattr(loaded.config, field)
+            text = "" if value is None else value.get_secret_value()
+            (self.plex_token if field == "plex_token" else self.stash_api_key).setText(text)
+            self._loaded_form[field] = self.form_data()[field]
+            self._load_problems.pop(field, None)
+        self._keyring_problem = loaded.keyring_problem
+        self.validate()
+        self.secrets_read.emit(loaded)
 
     def _forget_load_problems(self) -> None:
         """The file now holds what the form shows: the old problems no longer apply."""

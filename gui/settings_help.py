@@ -45,10 +45,10 @@ def stash_key_help() -> str:
     ).replace("%1", STASH_API_DOCS)
 
 
-def storage_words(store: SecretStore | None) -> str:
+def storage_words(store: SecretStore | None, reason: str | None) -> str:
     """Where secrets saved now would be kept (as `engine.secret_store.storage_text`, translated;
-    the keyring's name and its reason for failing are the system's words)."""
-    reason = None if store is None else store.unavailable()
+    the keyring's name and its reason for failing, `store.unavailable()` asked by the caller
+    off the GUI thread, are the system's words)."""
     if store is not None and reason is None:
         return store.name
     where = tr(FILE_STORAGE)

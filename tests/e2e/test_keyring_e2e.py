@@ -126,6 +126,17 @@ def test_set_secret_writes_the_keyring_and_a_locked_keyring_is_named(
     before = path.read_bytes()
     check = plexsync(keyring_session, tmp_path, "config", "check")
     assert check.returncode == 1
-    assert "plex_token" in check.stderr and "could not be read (KeyringLocked" in check.stderr
+    assert "plex_token" in check.stderr and "which is locked (KeyringLocked" in check.stderr
+    assert "unlock it" in check.stderr  # its own state, with what to do (issue 22)
     assert path.read_bytes() == before
+    # Another setting saves while it is locked, and the keyring entry and its reference stay.
+    changed = plexsync(keyring_session, tmp_path, "config", "set", "poll_interval", "90")
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(path.read_text(encoding="utf-8"))["plex_token"] == {
+        "keyring": secret_ref(tmp_path, "plex_token")
+    }
+    service, user = secret_ref(tmp_path, "plex_token").rsplit("/", 1)
+    with secretstorage.dbus_init() as connection:
+        collection = secretstorage.get_default_collection(connection)
+        assert len(list(collection.search_items({"service": service, "username": user}))) == 1
     assert os.environ["DBUS_SESSION_BUS_ADDRESS"].endswith(str(keyring_session.socket))

@@ -99,7 +99,9 @@ def test_a_store_that_loses_the_write_leaves_the_secret_in_the_file(
 def test_clearing_a_secret_removes_it_from_the_store(tmp_path: Path) -> None:
     store, path = MemorySecretStore(), tmp_path / "config.json"
     save_config(configured(), path, secrets=store)
-    save_config(configured().with_changes(stash_api_key=None), path, secrets=store)
+    cleared = frozenset({"stash_api_key"})
+    emptied = configured().with_changes(stash_api_key=None)
+    save_config(emptied, path, secrets=store, cleared_secrets=cleared)
     assert file_data(path)["stash_api_key"] is None
     assert list(store.values.values()) == [TOKEN]
 
@@ -130,9 +132,8 @@ def test_a_secret_unread_at_load_survives_a_save_after_the_keyring_unlocks(
     store.broken = "KeyringLocked: Failed to unlock the collection!"
     loaded = load_config_report(path, secrets=store)
     store.broken = None  # the user unlocked the keyring while the settings were open
-    unread = frozenset({"plex_token", "stash_api_key"})
     changed = loaded.config.with_changes(poll_interval=60)
-    save_config(changed, path, secrets=store, unread_secrets=unread)
+    save_config(changed, path, secrets=store)  # it did not set them: empty means "not read"
     again = load_config_report(path, secrets=store)
     assert again.config.plex_token.get_secret_value() == TOKEN  # empty meant unknown, not cleared
     assert sorted(store.values.values()) == sorted([TOKEN, API_KEY])
