@@ -112,7 +112,7 @@ def cmd_dlq_confirm(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAIL
-    print(f"Match confirmed; entry {args.id} queued again.")
+    print(f"Match confirmed; {_entries(count)} queued again.")
     return EXIT_OK
 
 

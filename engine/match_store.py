@@ -84,3 +84,17 @@ class MatchStore(SqliteStore):
             )
             db.execute("DELETE FROM possible_matches WHERE scene_id=?", (scene_id,))
         return chosen
+
+    def paired_in_dlq(self) -> list[int]:
+        """DLQ entries with a candidate in a folder pair confirmed since: their match is sure."""
+        rows = self._db().execute(
+            "SELECT dlq.id, p.stash_path, p.plex_path FROM possible_matches p"
+            " JOIN dlq ON dlq.scene_id = p.scene_id ORDER BY dlq.id"
+        )
+        return sorted(
+            {
+                int(row[0])
+                for row in rows
+                if self.folders_paired(folder_key(str(row[1])), folder_key(str(row[2])))
+            }
+        )

@@ -131,12 +131,13 @@ class JobStore(
 
     def dlq_confirm(self, entry_id: int, rating_key: str | None = None) -> int:
         """Confirm a dead-lettered possible match (its candidate `rating_key`, or its only one):
-        the folders are paired and the scene queued again, to be written. Returns 1, or 0 when
+        the folders are paired and the scene queued again, to be written, with the entries
+        whose candidates are in the same pair of folders. Returns how many were queued, 0 when
         the entry has no such candidate."""
         entry = self.dlq_get(entry_id)
         if entry is None or self.confirm_match(entry.scene_id, rating_key) is None:
             return 0
-        return self.dlq_retry([entry_id])
+        return self.dlq_retry([entry_id, *self.paired_in_dlq()])
 
     def requeue_in_progress(self) -> int:
         """Claimed jobs back to pending. Only the engine lock's holder may call this, between
