@@ -129,6 +129,10 @@ class ScenePusher:
         """Sweep the whole library again before the next job (another Plex, a library check)."""
         self._follower.forget()
 
+    def index_for(self, plex: PlexTarget, config: PlexSyncConfig) -> PathIndex:
+        """The path index the next job matches against (swept first if there is none)."""
+        return self._follower.ensure(plex, config)
+
     def refresh_index(self) -> None:
         """Look for what changed in Plex before the next job (Plex was away)."""
         self._follower.refresh_soon()

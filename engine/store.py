@@ -310,6 +310,10 @@ class JobStore(
 
     # --- what reached Plex ---------------------------------------------------------------------
 
+    def has_pushed(self) -> bool:
+        """Anything was ever written to Plex from this store."""
+        return self._db().execute("SELECT 1 FROM pushed LIMIT 1").fetchone() is not None
+
     def pushed(self, scene_id: str) -> Pushed | None:
         row = self._db().execute("SELECT * FROM pushed WHERE scene_id=?", (scene_id,)).fetchone()
         if row is None:

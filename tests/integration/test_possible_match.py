@@ -124,3 +124,37 @@ def test_same_name_files_under_a_mapped_prefix_or_the_mapped_folder_still_match(
             assert store.dlq_count() == 0
             assert plex.item(int(old["ratingKey"]))["title"] == "Moved"  # type: ignore[index]
             assert plex.item(int(item["ratingKey"]))["title"] == "Upper case"  # type: ignore[index]
+
+
+def test_the_first_sync_says_its_plan_before_its_first_write(
+    tmp_path: Path, fake_clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    plex, stash = _sims(fake_clock)
+    with plex, stash:
+        scene_id = _scene_with_files(stash)
+        stash.update_scene(scene_id, files=["/srv/downloads/clip.mp4"])
+        plex.add_movie(file=FAMILY, title="Grandma's 90th birthday")
+        matched = [
+            k
+            for k in range(1, 7)
+            if k != scene_id and plex_item_for(plex, stash.scene(k) or {}) is not None
+        ]
+        with engine_for(tmp_path, config_for(plex, stash, sync_poster=False), fake_clock) as (
+            engine,
+            _store,
+        ):
+            caplog.set_level("INFO", logger="engine.sync")
+            settle(engine, fake_clock)
+            said = [r.getMessage() for r in caplog.records if "first sync:" in r.getMessage()]
+            assert said == [
+                f"Before writing anything: first sync: {len(matched)} item(s) in libraries"
+                f" Movies ({len(matched)}); 1 scene(s) held back for you to confirm (see the DLQ)"
+            ]
+            assert engine.status().first_sync == said[0].removeprefix("Before writing anything: ")
+            assert plex.stats()["by_method"]["PUT"] == len(matched)
+        with engine_for(tmp_path, config_for(plex, stash, sync_poster=False), fake_clock) as (
+            engine,
+            _store,
+        ):
+            settle(engine, fake_clock)
+            assert engine.status().first_sync is None  # said once, for the first sync only
