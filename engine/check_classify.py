@@ -14,7 +14,7 @@ from engine.clock import Clock
 from engine.config import PlexSyncConfig
 from engine.desired import desired_state
 from engine.drift import compare, settled_by_our_write
-from engine.errors import AmbiguousMatchError, ErrorClass
+from engine.errors import AmbiguousMatchError, ErrorClass, PossibleMatchError
 from engine.matching import PathIndex
 from engine.plex_index import restored
 from engine.plex_model import PlexItem
@@ -41,12 +41,20 @@ class Classifier:
         return pushed.state if pushed else None
 
     def match(self, files: list[str], config: PlexSyncConfig) -> PlexItem | None:
+        return self.locate(files, config)[0]
+
+    def locate(
+        self, files: list[str], config: PlexSyncConfig
+    ) -> tuple[PlexItem | None, PossibleMatchError | None]:
+        """The scene's item, or None and the possible match that is not surely its."""
         find = self._index.find if config.strict_matching else self._index.find_loose
         try:
             match = find(files, config.path_mappings)
         except AmbiguousMatchError:
-            return None  # the DLQ lists ambiguous scenes with their candidates
-        return None if match is None else match.item
+            return None, None  # the DLQ lists ambiguous scenes with their candidates
+        except PossibleMatchError as exc:
+            return None, exc
+        return None if match is None else match.item, None
 
     def classify(
         self, state: dict[str, Any], scenes: list[StashScene], config: PlexSyncConfig
@@ -61,8 +69,8 @@ class Classifier:
             if job is not None and job.not_before <= now:
                 continue  # ready in the queue: the normal sync is about to write it
             previous = self.previous(scene.id)
-            item = self.match(list(scene.files), config)
-            findings += self._placement(scene, item, previous)
+            item, possible = self.locate(list(scene.files), config)
+            findings += self._placement(scene, item, previous, possible)
             ours = previous is not None and str(previous.get("rating_key"))
             if item is not None and previous is not None and ours == item.rating_key:
                 matched.append((scene, item, previous))
@@ -73,14 +81,23 @@ class Classifier:
         return len(with_files)
 
     def _placement(
-        self, scene: StashScene, item: PlexItem | None, previous: dict[str, Any] | None
+        self,
+        scene: StashScene,
+        item: PlexItem | None,
+        previous: dict[str, Any] | None,
+        possible: PossibleMatchError | None = None,
     ) -> list[Finding]:
-        """Orphan, not in Plex, never synced: where the scene stands, before any field."""
+        """Orphan, not in Plex, possible match, never synced: where the scene stands, before
+        any field."""
         found = []
         gone = previous.get("rating_key") if previous else None
         if gone and not self._checks.index_has(str(gone)):
             found.append(self._finding(scene, CheckKind.ORPHAN, str(gone), "item gone"))
-        if item is None:
+        if possible is not None:
+            key = possible.candidates[0][2]
+            detail = ", ".join(plex for _s, plex, _k in possible.candidates[:5])
+            found.append(self._finding(scene, CheckKind.POSSIBLE_MATCH, key, detail))
+        elif item is None:
             found.append(self._finding(scene, CheckKind.NOT_IN_PLEX, None))
         elif (previous is not None and str(previous.get("rating_key")) != item.rating_key) or (
             previous is None and scene.has_metadata
@@ -159,7 +176,8 @@ class Classifier:
         for entry in self._jobs.dlq_list(limit=1_000_000):
             detail = ""
             files = [str(p) for p in entry.payload.get("files") or []]
-            if entry.error_class == ErrorClass.NOT_FOUND and self.match(files, config):
+            gone = (ErrorClass.NOT_FOUND, ErrorClass.POSSIBLE_MATCH)
+            if entry.error_class in gone and self.match(files, config):
                 detail = "the file is in Plex now"
             elif entry.error_class == ErrorClass.AUTH:
                 detail = "Plex accepts the token again"

@@ -65,6 +65,8 @@ class CheckKind(StrEnum):
 
     NOT_IN_PLEX = "not_in_plex"  # Plex has no item for the scene's file
     NEVER_SYNCED = "never_synced"  # an item is there, but we never wrote this scene to it
+    # Only an item of the same file name, in a folder nothing vouches for: the user confirms.
+    POSSIBLE_MATCH = "possible_match"
     DRIFTED = "drifted"  # fields in Plex differ from what Stash says
     ORPHAN = "orphan"  # we synced the scene, but the item we wrote is gone from Plex
     DLQ_RESOLVED = "dlq_resolved"  # a dead-lettered scene whose cause has gone

@@ -32,6 +32,7 @@ POLL = 0.5
 LABELS = {
     CheckKind.NOT_IN_PLEX: "not in Plex",
     CheckKind.NEVER_SYNCED: "never synced",
+    CheckKind.POSSIBLE_MATCH: "possible match (confirm in the DLQ)",
     CheckKind.DRIFTED: "drifted",
     CheckKind.ORPHAN: "orphan",
     CheckKind.DLQ_RESOLVED: "DLQ cause gone",

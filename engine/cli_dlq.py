@@ -1,4 +1,4 @@
-"""`plexsync dlq ...`: list, show, retry, delete and purge dead-letter entries."""
+"""`plexsync dlq ...`: list, show, retry, confirm, delete and purge dead-letter entries."""
 
 from __future__ import annotations
 
@@ -96,6 +96,26 @@ def cmd_dlq_retry(args: argparse.Namespace) -> int:
     return _dlq_action(args, "dlq_retry", "queued again")
 
 
+def cmd_dlq_confirm(args: argparse.Namespace) -> int:
+    """A possible match is the scene's file: pair the folders and queue the scene to write."""
+    count = through_engine(
+        cli_paths(args),
+        "dlq_confirm",
+        {"id": args.id, "item": args.item},
+        lambda store: store.dlq_confirm(args.id, args.item),
+    )
+    if not count:
+        print(
+            f"Entry {args.id} has no possible match to confirm"
+            + (f" with Plex item {args.item}" if args.item else " (give --item for one of several)")
+            + ".",
+            file=sys.stderr,
+        )
+        return EXIT_FAIL
+    print(f"Match confirmed; {_entries(count)} queued again.")
+    return EXIT_OK
+
+
 def cmd_dlq_delete(args: argparse.Namespace) -> int:
     return _dlq_action(args, "dlq_delete", "deleted")
 
@@ -135,6 +155,12 @@ def add_dlq_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         action.add_argument("id", type=entry_id, nargs="?")
         action.add_argument("--all", action="store_true")
         action.set_defaults(func=func, logs=True)
+    confirm = dlq.add_parser(
+        "confirm", parents=[common], help="a possible match is the scene's file: write it"
+    )
+    confirm.add_argument("id", type=entry_id)
+    confirm.add_argument("--item", metavar="RATING_KEY", help="which candidate, of several")
+    confirm.set_defaults(func=cmd_dlq_confirm, logs=True)
     purge = dlq.add_parser("purge", parents=[common], help="delete entries older than N days")
     purge.add_argument("--older-than", type=days, metavar="DAYS")
     purge.set_defaults(func=cmd_dlq_purge, logs=True)

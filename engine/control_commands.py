@@ -43,6 +43,11 @@ class IdsArgs(_Args):
     )  # None = every entry
 
 
+class ConfirmArgs(_Args):
+    id: int = Field(ge=1, le=SQLITE_MAX_INT)  # a DLQ entry
+    item: str | None = Field(default=None, min_length=1, max_length=64)  # a candidate's key
+
+
 class PurgeArgs(_Args):
     older_than_days: float = Field(ge=0, le=100 * 365)
 
@@ -83,6 +88,10 @@ class CommandTable:
             "pause": (PauseArgs, lambda a: self._after(lambda: engine.pause(a.until))),
             "resume": (NoArgs, lambda a: self._after(engine.resume)),
             "dlq_retry": (IdsArgs, lambda a: self._on_engine(lambda: store.dlq_retry(a.ids))),
+            "dlq_confirm": (
+                ConfirmArgs,
+                lambda a: self._on_engine(lambda: store.dlq_confirm(a.id, a.item)),
+            ),
             "dlq_delete": (IdsArgs, lambda a: self._on_engine(lambda: store.dlq_delete(a.ids))),
             "dlq_purge": (
                 PurgeArgs,

@@ -18,6 +18,7 @@ class ErrorClass(StrEnum):
     TRANSIENT = "transient"  # 5xx, 429, malformed answer: retry with backoff
     NOT_FOUND = "not_found"  # the scene's file is not (yet) in Plex
     AMBIGUOUS = "ambiguous"  # more than one Plex item matches
+    POSSIBLE_MATCH = "possible_match"  # only a file name matches: the user confirms, or not
     AUTH = "auth"  # 401/403: pause, never dead-letter
     PERMANENT = "permanent"  # other 4xx, bad data: dead-letter at once
 
@@ -83,6 +84,21 @@ class AmbiguousMatchError(PermanentError):
     error_class = ErrorClass.AMBIGUOUS
 
     def __init__(self, title: str, message: str = "", *, candidates: list[str]) -> None:
+        super().__init__(title, message)
+        self.candidates = candidates
+
+
+class PossibleMatchError(PermanentError):
+    """A Plex item has the scene's file name, but nothing vouches that it is the scene's file
+    (`matching.PathIndex.find`): never written to until the user confirms it.
+
+    `candidates` are (Stash file, Plex file, rating key), one per Plex item of that name."""
+
+    error_class = ErrorClass.POSSIBLE_MATCH
+
+    def __init__(
+        self, title: str, message: str = "", *, candidates: list[tuple[str, str, str]]
+    ) -> None:
         super().__init__(title, message)
         self.candidates = candidates
 

@@ -75,6 +75,7 @@ class EngineStatus:
     engine_error: str | None = None  # the engine itself is stuck (storage, crashed thread)
     check: CheckProgress | None = None  # a library check in flight
     last_checked_at: float | None = None  # last time Stash or Plex answered a check successfully
+    first_sync: str | None = None  # the first sync's plan, said before its first write
 
     @classmethod
     def empty(cls, *, configured: bool = False, running: bool = False) -> EngineStatus:

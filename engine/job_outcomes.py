@@ -18,7 +18,7 @@ from engine.breaker import CircuitBreaker, CircuitState
 from engine.check_runner import CheckRunner
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
-from engine.errors import ErrorClass, SyncError
+from engine.errors import ErrorClass, PossibleMatchError, SyncError
 from engine.events import JobOutcome, SyncListener
 from engine.poller import StashSource
 from engine.pusher import PlexTarget, PosterPending, PushResult
@@ -217,6 +217,8 @@ class JobOutcomes:
                 retry_at=retry_at,
             )
         else:
+            if isinstance(exc, PossibleMatchError):  # what `plexsync dlq confirm` may confirm
+                self._store.possible_put(job.scene_id, exc.candidates)
             self._store.dead_letter(
                 job, error_class=exc.error_class.value, message=message, attempts=decision.attempts
             )

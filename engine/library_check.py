@@ -48,6 +48,9 @@ PIECES_PER_STEP = 4  # pages or read batches per step, whatever the clock says
 PHASES = ("plex", "stash", "reads", "dlq")
 # Findings that Fix clears without queueing a rewrite of their scene.
 NOTHING_TO_REWRITE = (CheckKind.DLQ_RESOLVED, CheckKind.FOLLOW_UP_DROPPED)
+# Findings Fix queues as ordinary jobs, never forced: no item is surely the scene's. A possible
+# match then lands in the DLQ with its candidate, for the user to confirm; nothing is written.
+NOT_FORCED = (CheckKind.NOT_IN_PLEX, CheckKind.POSSIBLE_MATCH)
 
 
 class SceneSource(Protocol):
@@ -73,7 +76,7 @@ class LibraryCheck:
         self._checks = checks
         self._jobs = jobs
         self._clock = clock
-        self._classifier = Classifier(checks, jobs, PathIndex(checks), clock)
+        self._classifier = Classifier(checks, jobs, PathIndex(checks, jobs), clock)
         self._index = PathIndex(checks)
         self._plex_pages: Iterator[list[PlexItem]] | None = None
 
@@ -112,7 +115,7 @@ class LibraryCheck:
         if dlq_ids:
             self._jobs.dlq_retry(dlq_ids)
         rewrite = {f.scene_id: f for f in chosen if f.kind not in NOTHING_TO_REWRITE}
-        self._checks.force(s for s, f in rewrite.items() if f.kind is not CheckKind.NOT_IN_PLEX)
+        self._checks.force(s for s, f in rewrite.items() if f.kind not in NOT_FORCED)
         for scene_id, finding in rewrite.items():
             self._jobs.enqueue(scene_id, finding.payload, title=finding.title)
         fixed = {f.scene_id for f in chosen}

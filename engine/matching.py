@@ -1,4 +1,5 @@
-"""Which Plex item is a Stash scene's file: an index by full path, with file-name fallback.
+"""Which Plex item is a Stash scene's file: an index by full path, with a guarded file-name
+fallback (`PathIndex.find` says when a file name alone is trusted).
 
 One paged sweep of the movie sections builds `{plex path: item}`; Stash paths are translated by
 the configured prefix mappings into the Plex server's own path style (a Plex server on Windows
@@ -16,9 +17,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from engine.errors import AmbiguousMatchError, NotFoundError
+from engine.errors import AmbiguousMatchError, NotFoundError, PossibleMatchError
 from engine.plex_index import IndexStore
 from engine.plex_model import PlexItem
 
@@ -45,14 +46,16 @@ def path_key(path: str) -> str:
     return path
 
 
+def under(path: str, prefix: str) -> bool:
+    """A Stash path is `prefix` or below it."""
+    prefix = prefix.rstrip("/\\")
+    return path == prefix or path.startswith((prefix + "/", prefix + "\\"))
+
+
 def map_path(path: str, mappings: Iterable[PathMapping]) -> str:
     """A Stash path as Plex sees it: the longest matching prefix wins, and the rest is written
     with the Plex prefix's separator; unmapped stays as is."""
-
-    def under(prefix: str) -> bool:
-        return path == prefix or path.startswith((prefix + "/", prefix + "\\"))
-
-    matches = [m for m in mappings if under(m.stash_prefix.rstrip("/\\"))]
+    matches = [m for m in mappings if under(path, m.stash_prefix)]
     if not matches:
         return path
     best = max(matches, key=lambda m: len(m.stash_prefix.rstrip("/\\")))
@@ -67,6 +70,25 @@ def basename(path: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
+def folder_key(path: str) -> str:
+    """The folder of a file, compared as `path_key` compares paths."""
+    key = path_key(path)
+    cut = max(key.rfind("/"), key.rfind("\\"))
+    return key[: cut + 1] if cut <= 0 or key[cut - 1] == ":" else key[:cut]
+
+
+def _under(key: str, prefix: str) -> bool:
+    """The path key `key` is the Plex prefix `prefix` or below it."""
+    top = path_key(prefix).rstrip("/\\")
+    return key == top or key.startswith((top + "/", top + "\\"))
+
+
+class FolderPairs(Protocol):
+    """Stash folders the user confirmed to be Plex folders (`match_store.MatchStore`)."""
+
+    def folders_paired(self, stash_folder: str, plex_folder: str) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Match:
     item: PlexItem
@@ -76,8 +98,9 @@ class Match:
 class PathIndex:
     """Plex items by file path and by file name, stored in the engine's database."""
 
-    def __init__(self, storage: IndexStore) -> None:
+    def __init__(self, storage: IndexStore, folders: FolderPairs | None = None) -> None:
         self._storage = storage
+        self._folders = folders
 
     def __len__(self) -> int:
         return self._storage.index_size()
@@ -96,27 +119,68 @@ class PathIndex:
         self._storage.index_remove(item)
 
     def find(self, stash_files: Iterable[str], mappings: Iterable[PathMapping]) -> Match | None:
-        """The item for a scene's files, or None; raises AmbiguousMatchError on several."""
+        """The item for a scene's files, or None; raises AmbiguousMatchError on several.
+
+        A Stash file's mapped path wins. Failing that, an item with the same file name is the
+        scene's only when something vouches for its folder (`_vouched`); a same-name item that
+        nothing vouches for raises PossibleMatchError (the user confirms it, nothing is
+        written). A file name alone is no evidence: `clip.mp4` in a family folder is not the
+        Stash scene's `clip.mp4`.
+        """
         mappings = list(mappings)
         files = list(stash_files)
         for path in files:
             item = self._storage.index_by_path(path_key(map_path(path, mappings)))
             if item is not None:
                 return Match(item, "path")
-        candidates: dict[str, PlexItem] = {}
+        trusted: dict[str, PlexItem] = {}
+        possible: dict[str, tuple[str, str, str]] = {}
         for path in files:
-            for item in self._storage.index_by_basename(basename(path)):
-                candidates[item.rating_key] = item
-        if not candidates:
-            return None
-        if len(candidates) > 1:
-            listed = sorted(p for item in candidates.values() for p in item.files)
+            name = basename(path)
+            for item in self._storage.index_by_basename(name):
+                plex_path = next((p for p in item.files if basename(p) == name), item.files[0])
+                if self._vouched(path, plex_path, mappings):
+                    trusted[item.rating_key] = item
+                else:
+                    possible.setdefault(item.rating_key, (path, plex_path, item.rating_key))
+        if len(trusted) > 1:
+            listed = sorted(p for item in trusted.values() for p in item.files)
             raise AmbiguousMatchError(
                 "More than one Plex item has this file name",
                 "candidates: " + ", ".join(listed[:10]),
                 candidates=listed,
             )
-        return Match(next(iter(candidates.values())), "file name")
+        if trusted:
+            return Match(next(iter(trusted.values())), "file name")
+        if possible:
+            raise possible_match(sorted(possible.values(), key=lambda c: c[1]))
+        return None
+
+    def _vouched(self, stash_path: str, plex_path: str, mappings: list[PathMapping]) -> bool:
+        """Whether a Plex file of the same name may be taken for `stash_path`.
+
+        Three kinds of evidence, each about the folder, never the name:
+        - it lies under a mapped Plex prefix: the user said that tree is Stash's library
+          (the prefix of a mapping that covers the Stash file, or of any mapping for a file
+          none covers);
+        - it lies in the folder the mappings put the Stash file in: where every path-matched
+          scene of the same Stash folder is (a prefix mapping keeps folders together, so this
+          is exactly "a folder other path-matched scenes share"); only the name's case or
+          Unicode form differs;
+        - the user confirmed a match between this Stash folder and this Plex folder (a
+          possible match confirmed from the DLQ): the two are one folder seen by two machines,
+          so its other same-name files follow without asking again.
+        """
+        key = path_key(plex_path)
+        covering = [m for m in mappings if under(stash_path, m.stash_prefix)]
+        if any(_under(key, m.plex_prefix) for m in covering or mappings):
+            return True
+        folder = folder_key(plex_path)
+        if folder == folder_key(map_path(stash_path, mappings)):
+            return True
+        return self._folders is not None and self._folders.folders_paired(
+            folder_key(stash_path), folder
+        )
 
     def find_loose(
         self, stash_files: Iterable[str], mappings: Iterable[PathMapping]
@@ -130,6 +194,16 @@ class PathIndex:
                 raise
             logger.warning("Ambiguous match; using %s (strict matching is off)", exc.candidates[0])
             return Match(first, "file name (ambiguous)")
+
+
+def possible_match(candidates: list[tuple[str, str, str]]) -> PossibleMatchError:
+    """Same-name Plex items nothing vouches for: named, with their rating keys, to confirm."""
+    shown = ", ".join(f"{plex} (Plex item {key})" for _stash, plex, key in candidates[:5])
+    return PossibleMatchError(
+        "Possible match: only the file name is the same",
+        f"{shown}; nothing written. Confirm it if it is this scene's file (or add a path mapping)",
+        candidates=candidates,
+    )
 
 
 def not_found(files: list[str]) -> NotFoundError:

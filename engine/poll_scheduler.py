@@ -73,6 +73,12 @@ class PollScheduler:
         """A cycle is under way: the next tick should come at once."""
         return self._reading
 
+    @property
+    def reading_scenes(self) -> bool:
+        """The scene poller is under way: Stash's changed scenes are not all queued yet (the
+        objects' pages and their fan-out come after)."""
+        return self._reading and self._poller is not None and self._poller.in_cycle
+
     def poll_soon(self) -> None:
         """Poll at the next tick (sync now, new settings)."""
         self._next_at = float("-inf")

@@ -18,7 +18,13 @@ from typing import Any, Protocol
 from engine.clock import Clock
 from engine.config import PlexSyncConfig
 from engine.desired import EditPlan, Wanted, apply_params, plan_edit, wanted_state
-from engine.errors import AmbiguousMatchError, ErrorClass, NotFoundError, SyncError
+from engine.errors import (
+    AmbiguousMatchError,
+    ErrorClass,
+    NotFoundError,
+    PossibleMatchError,
+    SyncError,
+)
 from engine.file_claims import ClaimStore, Lookup, check_claim
 from engine.index_follow import IndexFollower
 from engine.matching import Match, PathIndex, not_found
@@ -110,7 +116,7 @@ class ScenePusher:
     def __init__(self, clock: Clock, storage: JobStore) -> None:
         self._clock = clock
         self._storage = storage
-        self._follower = IndexFollower(clock, PathIndex(storage), storage)
+        self._follower = IndexFollower(clock, PathIndex(storage, storage), storage)
         self._refreshed_at = float("-inf")  # monotonic: the last refresh after a miss
         self._prefetched: dict[str, PlexItem] = {}  # full items read for the jobs in hand
         self._planned: dict[str, _Planned] = {}  # scene id -> its plan, made with the batch
@@ -122,6 +128,10 @@ class ScenePusher:
     def forget_index(self) -> None:
         """Sweep the whole library again before the next job (another Plex, a library check)."""
         self._follower.forget()
+
+    def index_for(self, plex: PlexTarget, config: PlexSyncConfig) -> PathIndex:
+        """The path index the next job matches against (swept first if there is none)."""
+        return self._follower.ensure(plex, config)
 
     def refresh_index(self) -> None:
         """Look for what changed in Plex before the next job (Plex was away)."""
@@ -138,9 +148,9 @@ class ScenePusher:
         for scene_id, files in files_by_scene.items():
             try:
                 match = index.find(files, config.path_mappings) if files else None
-            except AmbiguousMatchError:
+            except (AmbiguousMatchError, PossibleMatchError):
                 match = None
-                found.append(scene_id)  # present, if not uniquely: the job says which
+                found.append(scene_id)  # present, if not surely: the job says which
             if match is not None:
                 found.append(scene_id)
         return found
@@ -216,7 +226,7 @@ class ScenePusher:
         def other_match(files: list[str]) -> Match | None:
             try:
                 return index.find(files, config.path_mappings)
-            except AmbiguousMatchError:
+            except (AmbiguousMatchError, PossibleMatchError):
                 return None  # not provably on this item
 
         new, taken_from = check_claim(
@@ -333,9 +343,17 @@ class ScenePusher:
         if not files:
             raise NotFoundError("The scene has no files", "nothing to match in Plex")
         find = index.find if config.strict_matching else index.find_loose
-        match = find(files, config.path_mappings)
-        if match is None and self._refresh(plex, config):
+        try:
             match = find(files, config.path_mappings)
+        except PossibleMatchError:
+            # Never written: dead-lettered with its candidates for the user to confirm, unless
+            # Plex has the scene's own file by now.
+            if not self._refresh(plex, config):
+                raise
+            match = find(files, config.path_mappings)
+        else:
+            if match is None and self._refresh(plex, config):
+                match = find(files, config.path_mappings)
         if match is None:
             raise not_found(files)
         return match

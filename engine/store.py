@@ -20,6 +20,7 @@ from engine.dlq_store import DLQ_SCHEMA, DeadLetter, DeadLetterStore
 from engine.file_claims import CLAIMS_SCHEMA, ClaimStore
 from engine.history import BUSY_TIMEOUT, DAY, HISTORY_SCHEMA, HistoryStore, Outage
 from engine.job import Job, job_from_row, payload_hash
+from engine.match_store import MATCH_SCHEMA, MatchStore
 from engine.plex_index import INDEX_SCHEMA, IndexStore
 from engine.poll_store import POLL_SCHEMA, PollStore
 
@@ -90,7 +91,9 @@ DROPPED_KEY = "stash_fanout_dropped"  # follow-ups given up, until a library che
 DROPPED_KEPT = 100
 
 
-class JobStore(HistoryStore, DeadLetterStore, IndexStore, PollStore, ClaimStore, ActivityStore):
+class JobStore(
+    HistoryStore, DeadLetterStore, IndexStore, PollStore, ClaimStore, ActivityStore, MatchStore
+):
     """The queue, the DLQ and what reached Plex, plus the history (see `HistoryStore`)."""
 
     SCHEMAS = (
@@ -101,6 +104,7 @@ class JobStore(HistoryStore, DeadLetterStore, IndexStore, PollStore, ClaimStore,
         POLL_SCHEMA,
         CLAIMS_SCHEMA,
         ACTIVITY_SCHEMA,
+        MATCH_SCHEMA,
     )
 
     def __init__(
@@ -124,6 +128,16 @@ class JobStore(HistoryStore, DeadLetterStore, IndexStore, PollStore, ClaimStore,
             logger.warning(
                 "%d job(s) were in progress when the app stopped; queued again", recovered
             )
+
+    def dlq_confirm(self, entry_id: int, rating_key: str | None = None) -> int:
+        """Confirm a dead-lettered possible match (its candidate `rating_key`, or its only one):
+        the folders are paired and the scene queued again, to be written, with the entries
+        whose candidates are in the same pair of folders. Returns how many were queued, 0 when
+        the entry has no such candidate."""
+        entry = self.dlq_get(entry_id)
+        if entry is None or self.confirm_match(entry.scene_id, rating_key) is None:
+            return 0
+        return self.dlq_retry([entry_id, *self.paired_in_dlq()])
 
     def requeue_in_progress(self) -> int:
         """Claimed jobs back to pending. Only the engine lock's holder may call this, between
@@ -295,6 +309,10 @@ class JobStore(HistoryStore, DeadLetterStore, IndexStore, PollStore, ClaimStore,
         return QueueCounts(row["pending"], row["in_progress"], row["waiting"], dlq)
 
     # --- what reached Plex ---------------------------------------------------------------------
+
+    def has_pushed(self) -> bool:
+        """Anything was ever written to Plex from this store."""
+        return self._db().execute("SELECT 1 FROM pushed LIMIT 1").fetchone() is not None
 
     def pushed(self, scene_id: str) -> Pushed | None:
         row = self._db().execute("SELECT * FROM pushed WHERE scene_id=?", (scene_id,)).fetchone()

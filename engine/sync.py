@@ -24,7 +24,7 @@ from engine.command_bodies import CommandBodies
 from engine.commands import CommandQueue
 from engine.config import PlexSyncConfig
 from engine.dispatch import JobRunner, Lanes
-from engine.errors import SyncError
+from engine.errors import ErrorClass, SyncError
 from engine.events import (
     NULL_LISTENER,
     EngineStatus,
@@ -33,7 +33,9 @@ from engine.events import (
     ServiceHealth,
     SyncListener,
 )
+from engine.first_sync import PLAN_KEY, first_sync_plan
 from engine.history import DAY
+from engine.index_follow import META_KEY as INDEX_KEY
 from engine.job_outcomes import JobOutcomes
 from engine.live_catchup import SignalGate
 from engine.live_messages import LiveEvent, LiveSignal
@@ -137,6 +139,8 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
         self.counts = RunCounts()  # per-job outcomes, for `run --once`'s closing line
         self._bulk_started = 0.0
         self._progress: Progress | None = None
+        self._first_sync: str | None = None  # the plan, once said (`_first_sync_waits`)
+        self._first_sync_said = False
         self._dead_batch: list[JobOutcome] = []
         self._status: EngineStatus | None = None
         self._wake = WakeWatch(clock)
@@ -426,10 +430,40 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
             self._probe()
             if self.breaker.state is CircuitState.OPEN or self._auth_error:
                 return False
+        if self._first_sync_waits():
+            return False
         processed, more = self._runner.run(deadline)
         if not processed and self._idle_probes and self._clock.monotonic() >= self._next_probe_at:
             self._probe()
         return more
+
+    def _first_sync_waits(self) -> bool:
+        """Before the very first write: wait until the poll has read Stash, then log and show
+        the plan (`engine.first_sync`). True while writes wait for it."""
+        if self._first_sync_said:
+            return False
+        if self._store.has_pushed() or self._store.get_value(PLAN_KEY) is not None:
+            self._first_sync_said = True  # not the first sync
+            return False
+        if self._store.counts().pending == 0:
+            return False  # nothing to write yet: probes go on
+        if self._polls.reading_scenes:
+            return True  # Stash's scenes are still being read: the plan would count part
+        try:
+            index = self._pusher.index_for(self._plex_client(), self._config)
+        except SyncError as exc:
+            if exc.error_class is not ErrorClass.AUTH:
+                return False  # the jobs meet it too, and count it (retries, breaker, DLQ)
+            self._on_failure(exc)  # paused: the jobs are held back, not tried one by one
+            return True
+        meta = self._store.get_value(INDEX_KEY)
+        sections = meta.get("sections", []) if isinstance(meta, dict) else []
+        titles = {str(key): str(title) for key, title in sections}
+        plan = first_sync_plan(self._store, index, list(self._config.path_mappings), titles)
+        self._store.set_value(PLAN_KEY, plan.to_dict())
+        self._first_sync, self._first_sync_said = plan.describe(), True
+        logger.info("Before writing anything: %s", self._first_sync)
+        return False
 
     def _probe(self) -> None:
         self._next_probe_at = self._clock.monotonic() + self._config.poll_interval
@@ -480,7 +514,7 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
             plex_checking=self._plex_checking,
             last_checked_at=self._last_checked_at,
         )
-        return replace(status, check=self._checker.progress)
+        return replace(status, check=self._checker.progress, first_sync=self._first_sync)
 
     def _publish(self) -> None:
         try:

@@ -185,7 +185,10 @@ def status_line(status: EngineStatus | None, now: float) -> str:
     if state is TrayState.CLOSED and status.progress is not None:
         progress = status.progress
         done, total = str(progress.done), str(progress.total)
-        return tr("Syncing %1 of %2").replace("%1", done).replace("%2", total)
+        line = tr("Syncing %1 of %2").replace("%1", done).replace("%2", total)
+        if status.first_sync:  # the engine's plan, said before its first write
+            line = tr("%1 (%2)").replace("%1", line).replace("%2", status.first_sync)
+        return line
     return words
 
 

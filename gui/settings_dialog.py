@@ -222,7 +222,10 @@ class SettingsDialog(ConnectionTests, QDialog):
         self._forms["plex"].addRow(self._pair(self.plex_test, self.plex_result))
         self.libraries = LibraryPicker()
         self.libraries.changed.connect(self.validate)
-        hint = "None checked: every movie library. Test the connection to list them."
+        hint = (
+            "None checked: every movie library is written to. Check some to keep others (home"
+            " videos) untouched. Test the connection to list them."
+        )
         self._row("plex", "plex_libraries", "&Libraries", self.libraries, hint)
 
     def _build_stash(self) -> None:

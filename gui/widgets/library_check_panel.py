@@ -42,6 +42,7 @@ def tr(text: str) -> str:
 KIND_WORDS = {
     CheckKind.NOT_IN_PLEX: "Not in Plex",
     CheckKind.NEVER_SYNCED: "Never synced",
+    CheckKind.POSSIBLE_MATCH: "Possible match",
     CheckKind.DRIFTED: "Drifted",
     CheckKind.ORPHAN: "Orphan",
     CheckKind.DLQ_RESOLVED: "DLQ cause gone",

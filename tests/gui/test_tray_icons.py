@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 from PySide6.QtGui import QColor
@@ -122,6 +123,10 @@ def test_tooltip_words_for_other_states() -> None:
     assert status_line(syncing, NOW) == "Syncing 5 of 40"
     assert "Last sync: " in tooltip_text(syncing, NOW)
     assert not needs_countdown(syncing)
+    first = replace(syncing, first_sync="first sync: 40 item(s) in libraries Movies (40)")
+    assert status_line(first, NOW) == (
+        "Syncing 5 of 40 (first sync: 40 item(s) in libraries Movies (40))"
+    )
 
 
 def test_durations_are_short() -> None:

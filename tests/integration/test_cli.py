@@ -136,6 +136,27 @@ def test_dlq_commands(tmp_path: Path, sims: tuple[Any, ...]) -> None:
     assert plexsync(tmp_path, "dlq", "purge", "--older-than", "1").returncode == 0
 
 
+@pytest.mark.parametrize("sims", [4], indirect=True)
+def test_dlq_confirm_writes_a_possible_match_once_the_user_says_so(
+    tmp_path: Path, sims: tuple[Any, ...]
+) -> None:
+    plex, stash, _n = sims
+    write_config(tmp_path, plex, stash, sync_poster=False, path_mappings=[])  # /data vs /media
+    run = plexsync(tmp_path, "run", "--once")
+    assert run.returncode == 0
+    listed = json.loads(plexsync(tmp_path, "dlq", "list", "--json").stdout)
+    assert listed and {e["error_class"] for e in listed} == {"possible_match"}
+    entry = listed[0]
+    assert "/media/" in entry["message"] and "Plex item" in entry["message"]
+    unknown = plexsync(tmp_path, "dlq", "confirm", str(entry["id"]), "--item", "999999")
+    assert unknown.returncode == 1 and "no possible match" in unknown.stderr
+    confirmed = plexsync(tmp_path, "dlq", "confirm", str(entry["id"]))
+    assert confirmed.returncode == 0 and confirmed.stdout.startswith("Match confirmed")
+    assert plexsync(tmp_path, "run", "--once").returncode == 0
+    left = json.loads(plexsync(tmp_path, "dlq", "list", "--json").stdout)
+    assert entry["scene_id"] not in {e["scene_id"] for e in left}
+
+
 def test_commands_act_through_a_running_engine(tmp_path: Path, sims: tuple[Any, ...]) -> None:
     plex, stash, _n = sims
     write_config(tmp_path, plex, stash, failure_threshold=1, recovery_timeout=3600)

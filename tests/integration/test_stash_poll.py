@@ -91,11 +91,12 @@ def test_a_deleted_dead_letter_stays_deleted_until_a_newer_edit(
     tmp_path: Path, fake_clock: FakeClock
 ) -> None:
     with simulators(n=5) as (plex, stash):
-        config = config_for(plex, stash, path_mappings=[], sync_poster=False)
+        config = config_for(plex, stash, sync_poster=False)
         scene_id = next(k for k in range(1, 6) if eligible(stash.scene(k) or {}))
         name = stash.scene(scene_id)["files"][0].rsplit("/", 1)[1]  # type: ignore[index]
-        plex.add_movie(file=f"/elsewhere/copy/{name}", title="Copy")  # ambiguous: dead-letters
-        stash.update_scene(scene_id, details="Edited a minute ago")
+        # Two same-name items under the mapped prefix, none at the mapped path: ambiguous.
+        plex.add_movie(file=f"/media/copy/{name}", title="Copy")
+        stash.update_scene(scene_id, files=[f"/data/moved/{name}"], details="Edited a minute ago")
         with engine_for(tmp_path, config, fake_clock) as (engine, store):
             settle(engine, fake_clock)
             assert [e.scene_id for e in store.dlq_list()] == [str(scene_id)]

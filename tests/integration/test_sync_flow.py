@@ -136,7 +136,11 @@ def test_user_collections_are_kept_when_the_studio_changes(
         assert item is not None and item["collections"] == ["New Studio"]
 
 
-def test_file_name_fallback_without_path_mapping(tmp_path: Path, fake_clock: FakeClock) -> None:
+def test_without_path_mapping_a_file_name_is_only_a_possible_match_until_confirmed(
+    tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    # Stash's /data is Plex's /media, and no mapping says so: a file name alone used to be
+    # enough (issue 22.1). Now each scene waits in the DLQ until the user confirms its match.
     with (
         simulators(n=8) as (plex, stash),
         engine_for(
@@ -144,25 +148,35 @@ def test_file_name_fallback_without_path_mapping(tmp_path: Path, fake_clock: Fak
         ) as (engine, store),
     ):
         settle(engine, fake_clock)
-        assert store.dlq_count() == 0
-        assert plex.stats()["by_method"]["PUT"] >= 7
+        assert plex.stats()["by_method"].get("PUT", 0) == 0
+        entries = store.dlq_list()
+        assert len(entries) >= 7 and {e.error_class for e in entries} == {"possible_match"}
+        entry = entries[0]
+        assert store.dlq_confirm(entry.id) == 1
+        settle(engine, fake_clock)
+        assert store.pushed(entry.scene_id) is not None
+        assert plex.stats()["by_method"]["PUT"] >= 1
+        assert entry.scene_id not in {e.scene_id for e in store.dlq_list()}
 
 
 def test_ambiguous_match_goes_to_dlq_with_candidates(tmp_path: Path, fake_clock: FakeClock) -> None:
     with (
         simulators(n=5) as (plex, stash),
-        engine_for(
-            tmp_path, config_for(plex, stash, path_mappings=[], sync_poster=False), fake_clock
-        ) as (engine, store),
+        engine_for(tmp_path, config_for(plex, stash, sync_poster=False), fake_clock) as (
+            engine,
+            store,
+        ),
     ):
         scene_id = next(k for k in range(1, 6) if (stash.scene(k) or {}).get("files"))
         name = stash.scene(scene_id)["files"][0].rsplit("/", 1)[1]  # type: ignore[index]
-        plex.add_movie(file=f"/elsewhere/copy/{name}", title="Copy")
+        # Moved in Stash, not yet in Plex: two same-name items under the mapped prefix.
+        stash.update_scene(scene_id, files=[f"/data/moved/{name}"])
+        plex.add_movie(file=f"/media/copy/{name}", title="Copy")
         settle(engine, fake_clock)
         entries = [e for e in store.dlq_list() if e.scene_id == str(scene_id)]
         assert len(entries) == 1
         assert entries[0].error_class == "ambiguous"
-        assert "/elsewhere/copy/" in entries[0].message
+        assert "/media/copy/" in entries[0].message
         assert engine.breaker.state.value == "closed"
 
 
