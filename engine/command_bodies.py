@@ -167,6 +167,13 @@ class CommandBodies:
         if count:
             logger.info("%d dead-lettered scene(s) queued again", count)
 
+    def _do_dlq_confirm(self, entry_id: int) -> None:
+        count = self._store.dlq_confirm(entry_id)
+        if count:
+            logger.info("Match confirmed; %d dead-lettered scene(s) queued again", count)
+        else:
+            logger.warning("Dead-letter entry %d has no possible match to confirm", entry_id)
+
     def _do_dlq_delete(self, entry_ids: list[int] | None) -> None:
         count = self._store.dlq_delete(entry_ids)
         logger.info("%d dead-letter entr%s deleted", count, "y" if count == 1 else "ies")

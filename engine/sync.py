@@ -202,6 +202,10 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
     def dlq_retry(self, entry_ids: list[int] | None) -> None:
         self._submit(lambda: self._do_dlq_retry(entry_ids))
 
+    def dlq_confirm(self, entry_id: int) -> None:
+        """The user says a possible match's candidate is the scene's file (the tray's button)."""
+        self._submit(lambda: self._do_dlq_confirm(entry_id))
+
     def dlq_delete(self, entry_ids: list[int] | None) -> None:
         self._submit(lambda: self._do_dlq_delete(entry_ids))
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.errors import ErrorClass
 from engine.store import DeadLetter
 from gui.translations import translate_n
 from gui.widgets.dlq_table import (
@@ -96,6 +97,7 @@ class DlqPanel(QWidget):
     """Table + filter + details + Retry selected / Retry all / Delete selected / Export CSV."""
 
     retry_requested = Signal(object)  # list[int], or None for all
+    confirm_requested = Signal(int)  # a possible match's entry id: its candidate is the file
     delete_requested = Signal(object)  # list[int]
     message = Signal(str)  # a short note for the status bar
 
@@ -129,6 +131,11 @@ class DlqPanel(QWidget):
         self.retry_all_button = QPushButton(tr("Retry &all"))
         self.delete_button = QPushButton(tr("&Delete selected…"))
         self.export_button = QPushButton(tr("E&xport CSV…"))
+        self.confirm_button = QPushButton(tr("C&onfirm match"))
+        self.confirm_button.setToolTip(
+            tr("The Plex item named in the details is this scene's file: write it")
+        )
+        self.confirm_button.clicked.connect(self.confirm_selected)
         self.retry_selected_button.setToolTip(tr("Send the selected scenes back to the queue"))
         self.delete_button.setToolTip(
             tr("Remove the selected scenes from this list without retrying them")
@@ -171,6 +178,7 @@ class DlqPanel(QWidget):
         return (
             self.retry_selected_button,
             self.retry_all_button,
+            self.confirm_button,
             self.delete_button,
             self.export_button,
         )
@@ -203,7 +211,12 @@ class DlqPanel(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         buttons = QHBoxLayout()
-        for button in (self.retry_selected_button, self.retry_all_button, self.delete_button):
+        for button in (
+            self.retry_selected_button,
+            self.retry_all_button,
+            self.confirm_button,
+            self.delete_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
@@ -253,6 +266,13 @@ class DlqPanel(QWidget):
             self.message.emit(
                 tr("Sending %1 back to the queue…").replace("%1", failed_scenes(len(ids)))
             )
+
+    def confirm_selected(self) -> None:
+        """A possible match (only its file name matched) is confirmed as the scene's file."""
+        entries = self.selected_entries()
+        if len(entries) == 1 and entries[0].error_class == ErrorClass.POSSIBLE_MATCH:
+            self.confirm_requested.emit(entries[0].id)
+            self.message.emit(tr("Match confirmed; the scene goes back to the queue…"))
 
     @property
     def filtered(self) -> bool:
@@ -357,6 +377,10 @@ class DlqPanel(QWidget):
         has_selection = self.view.selectionModel().hasSelection()
         self.retry_selected_button.setEnabled(has_selection)
         self.delete_button.setEnabled(has_selection)
+        entries = self.selected_entries() if has_selection else []
+        self.confirm_button.setEnabled(
+            len(entries) == 1 and entries[0].error_class == ErrorClass.POSSIBLE_MATCH
+        )
         self.retry_all_button.setEnabled(
             self.proxy.rowCount() > 0 if self.filtered else self._total > 0
         )

@@ -111,6 +111,9 @@ class FakeBridge(QObject):
             self.store.dlq_retry(ids)
             self.emit_store_status()
 
+    def dlq_confirm(self, entry_id: int) -> None:
+        self._record("dlq_confirm", entry_id)
+
     def dlq_delete(self, ids: list[int] | None) -> None:
         self._record("dlq_delete", ids)
         if self.store is not None:

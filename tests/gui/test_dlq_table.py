@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 from status_fakes import Clock, FakeBridge, build_window, make_status, seed_dlq, show_and_wait
 
+from engine.errors import ErrorClass
 from engine.store import DeadLetter, JobStore
 from gui.status_window import StatusWindow
 from gui.widgets import dlq_panel
@@ -99,6 +100,29 @@ def test_a_changed_dlq_count_in_the_status_refreshes_the_table(
 
 
 # --- retry and delete go through the engine ------------------------------------------------------
+
+
+def test_confirm_match_is_offered_only_for_one_possible_match_and_goes_to_the_engine(
+    qtbot: QtBot, window: StatusWindow, store: JobStore, clock: Clock, bridge: FakeBridge
+) -> None:
+    ordinary = seed_dlq(store, clock, 1)[0]
+    store.enqueue("scene-clip", {"id": "scene-clip", "title": "Clip"}, title="Clip")
+    (job,) = store.dequeue(1)
+    possible = store.dead_letter(
+        job,
+        error_class=ErrorClass.POSSIBLE_MATCH,
+        message="Only the file name matches: /other/clip.mp4 (item 17)",
+        attempts=1,
+    )
+    show_and_wait(qtbot, window)
+    window.dlq.select_ids({ordinary})
+    assert not window.dlq.confirm_button.isEnabled()
+    window.dlq.select_ids({ordinary, possible})
+    assert not window.dlq.confirm_button.isEnabled()  # one match at a time: the user read it
+    window.dlq.select_ids({possible})
+    assert window.dlq.confirm_button.isEnabled()
+    qtbot.mouseClick(window.dlq.confirm_button, Qt.MouseButton.LeftButton)
+    assert bridge.calls == [("dlq_confirm", (possible,))]
 
 
 def test_retry_selected_moves_the_entry_back_to_the_queue(
