@@ -75,6 +75,7 @@ class EngineStatus:
     engine_error: str | None = None  # the engine itself is stuck (storage, crashed thread)
     check: CheckProgress | None = None  # a library check in flight
     last_checked_at: float | None = None  # last time Stash or Plex answered a check successfully
+    live_error: str | None = None  # live updates off: which stream and why (polling goes on)
 
     @classmethod
     def empty(cls, *, configured: bool = False, running: bool = False) -> EngineStatus:

@@ -94,4 +94,5 @@ def status_to_dict(status: EngineStatus) -> dict[str, Any]:
         "stash": {"health": status.stash_health.value, "error": status.stash_error},
         "plex_checking": status.plex_checking,
         "engine_error": status.engine_error,
+        "live_updates": {"error": status.live_error},
     }
