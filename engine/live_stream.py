@@ -5,6 +5,10 @@ queues a command for the engine thread. Failures here are never the breaker's bu
 still runs and counts its own); they are logged once per streak at INFO, then at DEBUG, and
 retried with jittered backoff, or after the cap when the server will not upgrade (below).
 `stop()` ends the thread within a second, closing its socket even in the middle of a connect.
+Every failure is caught (a bad message, a redirect, a bug): none ends the thread. The backoff
+starts again from its base only once a connection has lasted STABLE_AFTER seconds, so a server
+that accepts and closes at once is tried less and less often, and said once in the log. Each
+change of state (off and why, or live) goes to `on_state`, for the engine's status.
 
 Jittered backoff covers failures that end by themselves: no connection, a dropped one, and an
 upgrade refused with 5xx, 408 or 429, which is what a proxy answers while the server behind it
