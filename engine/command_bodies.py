@@ -19,7 +19,8 @@ from engine.dispatch import JobRunner
 from engine.errors import SyncError
 from engine.events import ServiceHealth
 from engine.live_catchup import SignalGate, ready_found
-from engine.live_messages import LiveSignal, PlexNews
+from engine.live_follow_ups import FollowUpLimiter, NewsBuffer
+from engine.live_messages import LiveSignal
 from engine.live_processing import NewItemWatch
 from engine.poll_scheduler import PollScheduler
 from engine.pusher import PlexTarget, ScenePusher
@@ -42,6 +43,8 @@ class CommandBodies:
     _retry: RetryPolicy
     _checker: CheckRunner
     _live_gate: SignalGate
+    _follow_ups: FollowUpLimiter
+    _plex_news: NewsBuffer
     _new_items: NewItemWatch
     breaker: CircuitBreaker
     _plex_hold_until: float
@@ -134,8 +137,17 @@ class CommandBodies:
         logger.info("New settings applied")
 
     def _on_live_signal(self, signal: LiveSignal) -> None:
-        """A Stash job ended: poll now. Plex gained items: retry the scenes it has now."""
+        """A live signal asks for its follow-up, which runs at most once per few seconds."""
         self._live_gate.taken(signal)
+        self._follow_ups.want(signal)  # the tick runs it when due (`_live_follow_ups`)
+
+    def _live_follow_ups(self) -> None:
+        """Run the follow-ups that are due (`engine.live_follow_ups`); each tick looks."""
+        for signal in self._follow_ups.take_due():
+            self._follow_up(signal)
+
+    def _follow_up(self, signal: LiveSignal) -> None:
+        """A Stash job ended: poll now. Plex gained items: retry the scenes it has now."""
         if signal is LiveSignal.STASH_JOB_ENDED:
             self._polls.poll_soon()
             return
@@ -152,9 +164,10 @@ class CommandBodies:
             except SyncError as exc:
                 self._on_failure(exc)
 
-    def _on_plex_news(self, news: PlexNews) -> None:
+    def _on_plex_news(self) -> None:
         """Items Plex is processing: note the new ones, free the writes waiting for the done."""
-        self._release_processed(self._new_items.heard(news))
+        for news in self._plex_news.drain():
+            self._release_processed(self._new_items.heard(news))
 
     def _release_processed(self, scene_ids: list[str]) -> None:
         """Their items are processed: the jobs may run, on items read again (the agent wrote)."""

@@ -76,6 +76,7 @@ class EngineStatus:
     check: CheckProgress | None = None  # a library check in flight
     last_checked_at: float | None = None  # last time Stash or Plex answered a check successfully
     first_sync: str | None = None  # the first sync's plan, said before its first write
+    live_error: str | None = None  # live updates off: which stream and why (polling goes on)
 
     @classmethod
     def empty(cls, *, configured: bool = False, running: bool = False) -> EngineStatus:

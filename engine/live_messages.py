@@ -65,14 +65,41 @@ class MalformedMessageError(ValueError):
     """A message that breaks the websocket protocol itself (not just an unknown payload)."""
 
 
-def plex_signal(text: str | bytes) -> LiveSignal | None:
-    """PLEX_ITEMS_ADDED for a new library item or a finished scan; None for anything else."""
+def could_matter(text: str | bytes) -> bool:
+    """False for a Plex message that cannot be a timeline or activity notification: the cheap
+    path for the other types a busy server sends many of (`playing`, `status`, `progress`,
+    `transcodeSession.update`, …), skipped without parsing. Conservative: a message that
+    mentions either word anywhere is parsed."""
+    if isinstance(text, bytes):
+        return b"timeline" in text or b"activity" in text
+    return "timeline" in text or "activity" in text
+
+
+def plex_events(text: str | bytes) -> tuple[PlexNews | None, LiveSignal | None]:
+    """`plex_news` and `plex_signal` of one message, parsed once (and not at all when it
+    cannot matter)."""
+    if not could_matter(text):
+        return None, None
     try:
         container = _json(text).get("NotificationContainer")
     except MalformedMessageError:
-        return None
+        return None, None
     if not isinstance(container, dict):
-        return None
+        return None, None
+    return _news(container), _signal(container)
+
+
+def plex_signal(text: str | bytes) -> LiveSignal | None:
+    """PLEX_ITEMS_ADDED for a new library item or a finished scan; None for anything else."""
+    return plex_events(text)[1]
+
+
+def plex_news(text: str | bytes) -> PlexNews | None:
+    """The item states and ended scans in a Plex message; None when it has neither."""
+    return plex_events(text)[0]
+
+
+def _signal(container: dict[str, Any]) -> LiveSignal | None:
     kind = container.get("type")
     if kind == "timeline":
         entries = _dicts(container.get("TimelineEntry"))
@@ -85,14 +112,7 @@ def plex_signal(text: str | bytes) -> LiveSignal | None:
     return None
 
 
-def plex_news(text: str | bytes) -> PlexNews | None:
-    """The item states and ended scans in a Plex message; None when it has neither."""
-    try:
-        container = _json(text).get("NotificationContainer")
-    except MalformedMessageError:
-        return None
-    if not isinstance(container, dict):
-        return None
+def _news(container: dict[str, Any]) -> PlexNews | None:
     states: list[ItemState] = []
     ended: list[str] = []
     if container.get("type") == "timeline":
@@ -142,6 +162,18 @@ def stash_signal(payload: object) -> LiveSignal | None:
     return None
 
 
+_STASH_WORDS = ("REMOVE", '"ping"', '"complete"', '"error"')
+
+
+def stash_could_matter(text: str | bytes) -> bool:
+    """False for a Stash message that is surely a job update other than REMOVE (ADD, UPDATE:
+    progress, thousands a minute during a big scan), skipped without parsing. Anything that
+    mentions REMOVE, ping, complete or error anywhere is parsed, so nothing that matters is
+    lost; a message with none of them changes nothing (`stash_signal`, `live_stash._handle`)."""
+    words = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return any(word in words for word in _STASH_WORDS) or '"next"' not in words
+
+
 @dataclass(frozen=True)
 class WsMessage:
     """One graphql-transport-ws message: `type`, and `id`/`payload` when present."""
@@ -166,6 +198,10 @@ def _json(text: str | bytes) -> dict[str, Any]:
         value = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedMessageError("not JSON") from exc
+    except RecursionError as exc:
+        # `json.loads` recurses once per nesting level: `[[[[…` a megabyte deep raises this
+        # (CPython's json decoder, `Modules/_json.c` `Py_EnterRecursiveCall`), not ValueError.
+        raise MalformedMessageError("JSON nested too deeply") from exc
     if not isinstance(value, dict):
         raise MalformedMessageError("not a JSON object")
     return value

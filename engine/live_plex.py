@@ -19,7 +19,7 @@ from urllib.parse import quote
 from websockets.sync.client import ClientConnection
 
 from engine.config import PlexSyncConfig
-from engine.live_messages import LiveEvent, plex_news, plex_signal
+from engine.live_messages import LiveEvent, plex_events
 from engine.live_stream import SLICE, Target, ws_url
 
 logger = logging.getLogger(__name__)
@@ -50,9 +50,8 @@ class PlexNotifications:
                 message = connection.recv(timeout=SLICE)
             except TimeoutError:
                 continue
-            news = plex_news(message)  # first: a new item is known before its job is readied
-            if news is not None:
+            news, signal = plex_events(message)  # one parse; none for types that cannot matter
+            if news is not None:  # first: a new item is known before its job is readied
                 deliver(news)
-            signal = plex_signal(message)
             if signal is not None:
                 deliver(signal)

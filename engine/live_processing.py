@@ -59,6 +59,9 @@ class NewItemWatch:
         self._timeout = timeout
         self._grace = grace
         self._items: dict[str, _Processing] = {}
+        # No deadline is earlier than this: `due()`, called for every message and every tick,
+        # is O(1) until one may have passed (a flood of 20,000 new items was quadratic).
+        self._earliest = float("inf")
 
     def __len__(self) -> int:
         return len(self._items)
@@ -72,6 +75,7 @@ class NewItemWatch:
             if entry.state == STATE_CREATED:
                 if known is None and len(self._items) < MAX_TRACKED:
                     self._items[entry.item] = _Processing(entry.section, now + self._timeout)
+                    self._earliest = min(self._earliest, now + self._timeout)
             elif known is None:
                 continue
             elif entry.state in (STATE_PROCESSED, STATE_DELETED):
@@ -80,6 +84,7 @@ class NewItemWatch:
                 known.agent = True
             elif entry.state == STATE_PROGRESS and not known.agent:
                 known.deadline = min(known.deadline, now + self._grace)
+                self._earliest = min(self._earliest, known.deadline)
         for section in news.scans_ended:
             for item in [k for k, p in self._items.items() if section in ("", p.section)]:
                 released += self._done(item)
@@ -102,12 +107,15 @@ class NewItemWatch:
     def due(self) -> list[str]:
         """Forget items past their deadline; returns the scenes that were waiting for them."""
         now = self._clock.monotonic()
+        if now < self._earliest:
+            return []
         late = [key for key, p in self._items.items() if p.deadline <= now]
         released: list[str] = []
         for key in late:
             if self._items[key].held:
                 logger.info("Plex did not report item %s processed in time; writing it now", key)
             released += self._done(key)
+        self._earliest = min((p.deadline for p in self._items.values()), default=float("inf"))
         return released
 
     def next_due(self) -> float | None:

@@ -22,6 +22,7 @@ from engine.live_messages import (
     MalformedMessageError,
     WsMessage,
     graphql_ws_message,
+    stash_could_matter,
     stash_signal,
 )
 from engine.live_stream import SLICE, StreamEndedError, Target, ws_url
@@ -52,7 +53,10 @@ class StashJobs:
         keep_going: Callable[[], bool],
     ) -> None:
         _send(connection, {"type": "connection_init", "payload": {}})
-        ack = graphql_ws_message(connection.recv(timeout=ACK_TIMEOUT))
+        try:  # a proxy's HTML page, or JSON a megabyte deep, instead of the ack
+            ack = graphql_ws_message(connection.recv(timeout=ACK_TIMEOUT))
+        except MalformedMessageError as exc:
+            raise StreamEndedError(f"Stash did not acknowledge the subscription ({exc})") from exc
         if ack.type != "connection_ack":
             raise StreamEndedError(f"expected connection_ack, got {ack.type}")
         payload = {"operationName": "JobsSubscribe", "query": JOBS_SUBSCRIPTION, "variables": {}}
@@ -61,6 +65,8 @@ class StashJobs:
             try:
                 raw = connection.recv(timeout=SLICE)
             except TimeoutError:
+                continue
+            if not stash_could_matter(raw):  # the cheap path: a job's progress, not its end
                 continue
             try:
                 message = graphql_ws_message(raw)

@@ -5,6 +5,10 @@ queues a command for the engine thread. Failures here are never the breaker's bu
 still runs and counts its own); they are logged once per streak at INFO, then at DEBUG, and
 retried with jittered backoff, or after the cap when the server will not upgrade (below).
 `stop()` ends the thread within a second, closing its socket even in the middle of a connect.
+Every failure is caught (a bad message, a redirect, a bug): none ends the thread. The backoff
+starts again from its base only once a connection has lasted STABLE_AFTER seconds, so a server
+that accepts and closes at once is tried less and less often, and said once in the log. Each
+change of state (off and why, or live) goes to `on_state`, for the engine's status.
 
 Jittered backoff covers failures that end by themselves: no connection, a dropped one, and an
 upgrade refused with 5xx, 408 or 429, which is what a proxy answers while the server behind it
@@ -29,10 +33,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI, WebSocketException
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
+from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import PlexSyncConfig
 from engine.live_messages import LiveEvent
 from engine.masking import mask_text
@@ -46,6 +51,9 @@ PING_INTERVAL = 30.0  # a silent dead connection (NAT, sleep) is noticed within 
 IDLE_RECHECK = 5.0  # live updates off or not configured: look at the settings again after this
 # Refused upgrades that end by themselves besides any 5xx (a restart): 408 and 429 (busy).
 SOON_STATUSES = frozenset({408, 429})
+# A connection must stay up this long before the backoff starts again from its base: a server
+# that accepts and closes at once would otherwise be retried every 1-2 s for ever (issue 22).
+STABLE_AFTER = 60.0
 
 
 class StreamEndedError(Exception):
@@ -120,8 +128,15 @@ class StreamWorker:
         rng: random.Random,
         backoff: Backoff | None = None,
         wait: Callable[[float], bool] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        on_state: Callable[[str, str | None], None] | None = None,
     ) -> None:
         self._stream = stream
+        self._clock = clock
+        self._on_state = on_state or (lambda name, reason: None)
+        self._reported: str | None = None
+        self._told_connected = False  # "connected" said at INFO in this streak
+        self._told_flapping = False  # "keep ending soon after connecting" said in this streak
         self._config = config
         self._deliver = deliver
         self._rng = rng
@@ -136,7 +151,7 @@ class StreamWorker:
 
     def start(self) -> None:
         self._thread = threading.Thread(
-            target=self._run, name=f"live-{self._stream.name}", daemon=True
+            target=self._main, name=f"live-{self._stream.name}", daemon=True
         )
         self._thread.start()
 
@@ -153,18 +168,40 @@ class StreamWorker:
             self._thread.join(timeout)
 
     @property
+    def started(self) -> bool:
+        return self._thread is not None
+
+    @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def _main(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # not an Exception (`_run` takes those): say so, then die
+            self._report(f"the thread stopped ({type(exc).__name__})")
+            raise  # to threading.excepthook, which logs it masked (engine.excepthooks)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             config = self._config()
-            target = self._stream.target(config)
-            if target is None:
-                self.failures = 0
-                self._pause(IDLE_RECHECK, config)
-                continue
-            self._pause(self._attempt(target, config), config)
+            try:
+                delay = self._cycle(config)
+            except Exception as exc:  # a bug or a failure nobody foresaw: never the thread's end
+                delay = self._failed(exc, connected_for=None)
+            self._pause(delay, config)
+
+    def _cycle(self, config: PlexSyncConfig) -> float:
+        target = self._stream.target(config)
+        if target is None:
+            self.failures = 0
+            self._report(None)
+            return IDLE_RECHECK
+        return self._attempt(target, config)
 
     def _pause(self, delay: float, config: PlexSyncConfig) -> None:
         """Wait `delay` seconds in steps of one; new settings or stop() end the wait early."""
@@ -174,45 +211,89 @@ class StreamWorker:
                 return
 
     def _attempt(self, target: Target, config: PlexSyncConfig) -> float:
-        """One connection from connect to close; returns the wait before the next."""
-        name = self._stream.name
+        """One connection from connect to close; returns the wait before the next.
+
+        Every failure is caught here (`Exception`): a stream's end, a refused or redirected
+        upgrade (websockets raises ValueError for a redirect with our own socket,
+        `websockets/sync/client.py` `process_redirect`), a message no parser foresaw. Polling
+        goes on either way; only the wait before the next try differs."""
+        connected_at: float | None = None
         try:
             sock = self._open_socket(target)
             try:
                 with self._connect(sock, target) as connection:
-                    self.connections += 1
-                    log = logger.info if self.failures else logger.debug
-                    log("Live updates from %s connected (%s)", name, target.shown)
-                    self.failures = 0
+                    connected_at = self._clock.monotonic()
+                    self._connected(target)
                     self._stream.session(
                         connection,
                         self._deliver,
-                        lambda: not self._stop.is_set() and self._config() is config,
+                        lambda: self._keep_going(config, connected_at),
                     )
             finally:
                 with self._lock:
                     self._socket = None
                 sock.close()
-        except (OSError, WebSocketException, StreamEndedError, TimeoutError) as exc:
+        except Exception as exc:
             if self._stop.is_set():
                 return 0.0
-            return self._failed(exc, target)
+            up = None if connected_at is None else self._clock.monotonic() - connected_at
+            return self._failed(exc, connected_for=up)
         # The session ended because the settings changed or we stop: reconnect at once.
         return 0.0 if self._config() is not config else self._backoff.base
 
-    def _failed(self, exc: BaseException, target: Target) -> float:
+    def _keep_going(self, config: PlexSyncConfig, connected_at: float) -> bool:
+        """The session goes on; once it has lasted STABLE_AFTER, a new streak starts."""
+        if self.failures and self._clock.monotonic() - connected_at >= STABLE_AFTER:
+            self._steady()
+        return not self._stop.is_set() and self._config() is config
+
+    def _connected(self, target: Target) -> None:
+        self.connections += 1
+        telling = self.failures > 0 and not self._told_connected
+        log = logger.info if telling else logger.debug
+        log("Live updates from %s connected (%s)", self._stream.name, target.shown)
+        self._told_connected = self._told_connected or telling
+        if self.failures <= 1:  # a single drop (a restart) is over; a streak waits to be steady
+            self._report(None)
+
+    def _steady(self) -> None:
+        """A connection stayed up STABLE_AFTER seconds: the backoff starts again from its base."""
+        logger.debug("Live updates from %s are steady again", self._stream.name)
+        self.failures = 0
+        self._told_connected = self._told_flapping = False
+        self._report(None)
+
+    def _failed(self, exc: BaseException, *, connected_for: float | None) -> float:
+        if connected_for is not None and connected_for >= STABLE_AFTER:
+            self._steady()  # it was up long enough: this failure begins a new streak
         self.failures += 1
         forever = _refused_for_good(exc, connected_before=self.connections > 0)
         delay = self._backoff.cap if forever else self._backoff.delay(self.failures, self._rng)
+        reason = _one_line(f"{type(exc).__name__}: {mask_text(str(exc))}")
         log = logger.info if self.failures == 1 else logger.debug
         log(
-            "Live updates from %s unavailable (%s: %s); polling continues, next try in %.0f s",
+            "Live updates from %s unavailable (%s); polling continues, next try in %.0f s",
             self._stream.name,
-            type(exc).__name__,
-            mask_text(str(exc)),
+            reason,
             delay,
         )
+        if connected_for is not None and not self._told_flapping and self.failures > 1:
+            self._told_flapping = True
+            logger.info(
+                "Live updates from %s keep ending soon after connecting; retrying with a growing "
+                "wait (up to %.0f s) until a connection lasts %.0f s",
+                self._stream.name,
+                self._backoff.cap,
+                STABLE_AFTER,
+            )
+        self._report(reason)
         return delay
+
+    def _report(self, reason: str | None) -> None:
+        """Tell the engine (its status) whether this stream is live, and why not; on change."""
+        if reason != self._reported:
+            self._reported = reason
+            self._on_state(self._stream.name, reason)
 
     def _open_socket(self, target: Target) -> socket.socket:
         """A TCP connection that `stop()` can interrupt (connect in slices of SLICE)."""
@@ -275,13 +356,24 @@ class StreamWorker:
 
 
 def _refused_for_good(exc: BaseException, *, connected_before: bool) -> bool:
-    """Whether retrying soon is pointless: the upgrade will not happen until settings change."""
+    """Whether retrying soon is pointless: the upgrade will not happen until settings change.
+
+    A redirect is one: websockets cannot follow it on our socket and raises ValueError from
+    the 3xx InvalidStatus (`process_redirect`); following it would carry the token elsewhere."""
+    if isinstance(exc, ValueError) and isinstance(exc.__cause__, InvalidStatus):
+        exc = exc.__cause__
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
         return not (status >= 500 or status in SOON_STATUSES)
     return isinstance(exc, InvalidURI) or (
         isinstance(exc, InvalidHandshake) and not connected_before
     )
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """A reason fit for a log line and the tray: one line (a proxy's HTML page is not), short."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _shutdown(sock: socket.socket) -> None:

@@ -1,6 +1,7 @@
 """Logging for both front ends: a rotating file in the log dir and stderr, masked alike.
 
-The engine's modules only log; the tray (`gui.app`) and `plexsync` call `setup_logging` once.
+The engine's modules only log; the tray (`gui.launcher`) and `plexsync` call `setup_logging`
+once, which also installs the masking excepthooks (`engine.excepthooks`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from engine.excepthooks import install_excepthooks
 from engine.masking import MaskingFormatter, SecretMasker
 
 TRAY_LOG_FILE = "plexsync-tray.log"
@@ -60,6 +62,7 @@ def setup_logging(
         root.addHandler(handler)
     root.setLevel(level)
     logging.captureWarnings(True)
+    install_excepthooks(masker)  # an uncaught traceback is masked like any log line
     return path
 
 

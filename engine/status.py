@@ -95,4 +95,5 @@ def status_to_dict(status: EngineStatus) -> dict[str, Any]:
         "plex_checking": status.plex_checking,
         "engine_error": status.engine_error,
         "first_sync": status.first_sync,
+        "live_updates": {"error": status.live_error},
     }

@@ -38,6 +38,7 @@ from engine.history import DAY
 from engine.index_follow import META_KEY as INDEX_KEY
 from engine.job_outcomes import JobOutcomes
 from engine.live_catchup import SignalGate
+from engine.live_follow_ups import FollowUpLimiter, NewsBuffer, StreamStates
 from engine.live_messages import LiveEvent, LiveSignal
 from engine.live_processing import NewItemWatch
 from engine.poll_scheduler import PollScheduler
@@ -146,6 +147,9 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
         self._wake = WakeWatch(clock)
         self._settle_pending = False  # a settle window is open: check at once when it ends
         self._live_gate = SignalGate()
+        self._follow_ups = FollowUpLimiter(clock)  # one poll / one listing per few seconds
+        self._plex_news = NewsBuffer()
+        self._streams = StreamStates()
         # A one-shot run does no scheduled work; "Check library now" still works there.
         self._checker = CheckRunner(
             store, clock, listener, scheduled=idle_probes, on_fix=self._pusher.forget_index
@@ -195,9 +199,15 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
         """Plex or Stash reported a change (any thread); a burst of signals folds into one
         command. Plex's news of items being processed is taken in order, message by message."""
         if not isinstance(event, LiveSignal):
-            self._submit(lambda: self._on_plex_news(event))
+            if self._plex_news.offer(event):
+                self._submit(self._on_plex_news)
         elif self._live_gate.offer(event):
             self._submit(lambda: self._on_live_signal(event))
+
+    def live_state(self, stream: str, reason: str | None) -> None:
+        """A stream went off (`reason`) or live again (None), any thread: shown in the status."""
+        if self._streams.set(stream, reason):
+            self._submit(self._publish)
 
     def dlq_retry(self, entry_ids: list[int] | None) -> None:
         self._submit(lambda: self._do_dlq_retry(entry_ids))
@@ -268,6 +278,7 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
         self._commands.run_pending()
         if self._stop.is_set():
             return 0.0
+        self._live_follow_ups()
         if self._engine_error is not None:
             self._storage_recovered()
         self._check_wake()
@@ -358,6 +369,9 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
             ready = self._store.next_ready_at()
             if ready is not None and self.breaker.state is not CircuitState.OPEN:
                 candidates.append(max(ready - now, self._plex_hold_until - mono))
+            follow_up = self._follow_ups.next_due()
+            if follow_up is not None:
+                candidates.append(follow_up - mono)
             processed_by = self._new_items.next_due()
             if processed_by is not None:
                 candidates.append(processed_by - mono)
@@ -518,7 +532,12 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
             plex_checking=self._plex_checking,
             last_checked_at=self._last_checked_at,
         )
-        return replace(status, check=self._checker.progress, first_sync=self._first_sync)
+        return replace(
+            status,
+            check=self._checker.progress,
+            first_sync=self._first_sync,
+            live_error=self._streams.summary(),
+        )
 
     def _publish(self) -> None:
         try:

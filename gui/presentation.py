@@ -230,9 +230,19 @@ def other_problems(status: EngineStatus | None) -> list[str]:
             status.engine_error or "",
             tr("Nothing syncs now. Quit and start PlexSync Tray again; the log has details."),
         ]
+    problems = []
     if state not in (TrayState.STASH_PROBLEM, TrayState.UNCONFIGURED) and stash_problem(status):
-        return [stash_words(status)]
-    return []
+        problems.append(stash_words(status))
+    if status.live_error and state is not TrayState.UNCONFIGURED:
+        problems.append(live_words(status.live_error))
+    return problems
+
+
+def live_words(detail: str) -> str:
+    """A live-update stream is off: say which and why (the engine's words), and that polling
+    still carries every change, only later."""
+    words = tr("Live updates are off (%1); changes arrive with the next poll")
+    return words.replace("%1", detail)
 
 
 def advice(status: EngineStatus | None) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,15 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     ):
         monkeypatch.setenv(var, str(home / sub))
     yield
+
+
+@pytest.fixture(autouse=True)
+def _own_excepthooks():  # type: ignore[no-untyped-def]
+    """`setup_logging` installs masking excepthooks for the process; a test that calls it (the
+    CLI's `main`, the tray's set-up) must not take pytest's own thread-error hook away."""
+    saved = sys.excepthook, threading.excepthook
+    yield
+    sys.excepthook, threading.excepthook = saved
 
 
 # --- Every GraphQL request the engine sends has a real Stash answer on record (issue 21) --------

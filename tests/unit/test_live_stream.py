@@ -295,3 +295,67 @@ def test_a_failing_refresh_counts_like_any_plex_call(tmp_path: Path, fake_clock:
     job = store.get_job("3")
     assert job is not None and job.attempts == 1  # the job's budget is untouched
     assert engine.breaker.failure_count >= 1
+
+
+class _ShortLivedStream(_FailingStream):
+    """Connects, stays up `up` fake seconds, then the server closes."""
+
+    def __init__(self, clock: FakeClock, up: list[float]) -> None:
+        super().__init__(clock)
+        self.up = up
+
+    def session(self, *args: object) -> None:
+        self.clock.advance(self.up.pop(0) if self.up else 0.0)
+        raise OSError("closed by the server")
+
+
+def test_the_backoff_starts_again_only_after_a_connection_lasted_a_minute() -> None:
+    clock = FakeClock()
+    stream = _ShortLivedStream(clock, [0.0, 0.0, 0.0, 0.0, 61.0, 0.0])
+    config = _config()
+    delays: list[float] = []
+
+    def wait(seconds: float) -> bool:
+        clock.advance(seconds)
+        if len(stream.attempts) >= 7:
+            worker.request_stop()
+            return True
+        return False
+
+    worker = StreamWorker(
+        stream,
+        config=lambda: config,
+        deliver=lambda s: None,
+        rng=random.Random(7),
+        backoff=Backoff(base=2.0, cap=600.0),
+        wait=wait,
+        clock=clock,
+    )
+    worker._open_socket = lambda target: _NullSocket()  # type: ignore[method-assign, assignment, return-value]
+    worker._connect = lambda sock, target: _NullConnection()  # type: ignore[method-assign, assignment, return-value]
+    original = worker._failed
+
+    def failed(exc: BaseException, *, connected_for: float | None) -> float:
+        delay = original(exc, connected_for=connected_for)
+        delays.append(delay)
+        return delay
+
+    worker._failed = failed  # type: ignore[method-assign]
+    worker._run()
+    windows = [2.0, 4.0, 8.0, 16.0, 2.0, 4.0]  # the fifth connection lasted 61 s: a new streak
+    for delay, window in zip(delays, windows, strict=False):
+        assert window * 0.5 <= delay <= window
+    assert len(delays) >= 6
+
+
+class _NullSocket:
+    def close(self) -> None:
+        pass
+
+
+class _NullConnection:
+    def __enter__(self) -> _NullConnection:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        pass
