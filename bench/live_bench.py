@@ -28,11 +28,11 @@ import requests
 from engine.config import PathMapping, PlexSyncConfig
 from engine.live_updates import LiveUpdates
 from engine.plex_client import PlexClient
-from engine.sim.plex import PlexSimulator
-from engine.sim.stash import StashSimulator
 from engine.stash_client import StashClient
 from engine.store import JobStore
 from engine.sync import SyncEngine
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 TOKEN = "bench-token-0123456789"
 API_KEY = "bench-key-0123456789"

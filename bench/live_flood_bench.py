@@ -33,11 +33,11 @@ from engine.live_plex import PlexNotifications
 from engine.live_stash import StashJobs
 from engine.live_stream import Backoff, StreamWorker
 from engine.plex_client import PlexClient
-from engine.sim.plex import PlexSimulator
-from engine.sim.stash import StashSimulator
 from engine.stash_client import StashClient
 from engine.store import JobStore
 from engine.sync import SyncEngine
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 TOKEN = "bench-token-0123456789"
 API_KEY = "bench-key-0123456789"

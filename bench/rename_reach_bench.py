@@ -36,11 +36,11 @@ from stash_admin import RealStash  # noqa: E402
 
 from engine.config import PlexSyncConfig  # noqa: E402
 from engine.plex_client import PlexClient  # noqa: E402
-from engine.sim.plex import PlexSimulator  # noqa: E402
-from engine.sim.stash import StashSimulator  # noqa: E402
 from engine.stash_client import StashClient  # noqa: E402
 from engine.store import JobStore  # noqa: E402
 from engine.sync import SyncEngine  # noqa: E402
+from plexsync_sim.plex.server import PlexSimulator  # noqa: E402
+from plexsync_sim.stash.server import StashSimulator  # noqa: E402
 
 TOKEN = "plex-token-0123456789"
 EDIT_ROUTE = "PUT /library/sections/{id}/all"

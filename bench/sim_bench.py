@@ -1,7 +1,7 @@
 """Simulator figures: keep-alive requests per second and memory with 100,000 items.
 
 Run with ``.venv/bin/python bench/sim_bench.py [--runs 5] [--requests 2000]``. Each simulator
-runs as its own process (``python -m engine.sim``), so the client does not share its GIL.
+runs as its own process (``python -m plexsync_sim``), so the client does not share its GIL.
 Figures are medians of ``--runs`` runs. RSS is read from /proc (Linux only).
 """
 
@@ -18,7 +18,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.sim.process import SimProcess
+from plexsync_sim.process import SimProcess
 
 TOKEN = "bench-token"
 API_KEY = "bench-key"

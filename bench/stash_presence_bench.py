@@ -79,7 +79,7 @@ def main() -> None:
     url = os.environ.get("PLEXSYNC_REAL_STASH_URL")
     sim = None
     if not url:
-        from engine.sim.stash import StashSimulator
+        from plexsync_sim.stash.server import StashSimulator
 
         sim = StashSimulator(api_key="key").start()
         url, key = sim.url, "key"

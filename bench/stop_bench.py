@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.config import PathMapping, PlexSyncConfig, save_config
-from engine.sim.process import SimProcess
+from plexsync_sim.process import SimProcess
 
 TOKEN = "bench-token-0123456789"
 API_KEY = "bench-key-0123456789"

@@ -38,7 +38,7 @@ from engine.errors import SyncError
 from engine.logfile import COMMANDS_LOG_FILE, setup_logging
 from engine.masking import SecretMasker, mask_text
 from engine.paths import AppPaths
-from engine.sim.cli import add_sim_parser
+from plexsync_sim.cli import add_sim_parser
 
 if TYPE_CHECKING:
     from engine.store import JobStore

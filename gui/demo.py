@@ -24,8 +24,8 @@ from engine.config import PathMapping, PlexSyncConfig, save_config
 from engine.paths import AppPaths
 
 if TYPE_CHECKING:
-    from engine.sim.plex import PlexSimulator
-    from engine.sim.stash import StashSimulator
+    from plexsync_sim.plex.server import PlexSimulator
+    from plexsync_sim.stash.server import StashSimulator
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,8 @@ class DemoEnvironment:
 
     @classmethod
     def start(cls) -> DemoEnvironment:
-        from engine.sim.plex import PlexSimulator  # only the demo needs them
-        from engine.sim.stash import StashSimulator
+        from plexsync_sim.plex.server import PlexSimulator  # only the demo needs them
+        from plexsync_sim.stash.server import StashSimulator
 
         directory = Path(tempfile.mkdtemp(prefix="plexsync-demo-"))
         plex = PlexSimulator(

@@ -27,7 +27,7 @@ from screen_pixels import Image, Rect  # noqa: E402
 from tray_harness import Secrets, Simulators, TrayHarness, app_installed  # noqa: E402
 from x11_desktop import Desktop, Window, missing_packages, wait_until  # noqa: E402
 
-from engine.sim.process import SimProcess  # noqa: E402
+from plexsync_sim.process import SimProcess  # noqa: E402
 
 SCREEN = (1280, 800)
 WALLPAPER = "gradient:#51657a-#1d2631"

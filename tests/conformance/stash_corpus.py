@@ -535,7 +535,7 @@ def schema_part(introspection: dict[str, Any], wanted: dict[str, set[str]]) -> d
 def our_schema_members() -> dict[str, set[str]]:
     from graphql import get_introspection_query, graphql_sync
 
-    from engine.sim.stash_schema import schema
+    from plexsync_sim.stash.schema import schema
 
     ours = graphql_sync(schema(), get_introspection_query()).data
     assert ours is not None

@@ -17,8 +17,8 @@ import pytest
 from corpus_tools import Run, query_shape
 from stash_corpus import RECORDED, RECORDED_SCHEMA, engine_query_shapes, run_corpus
 
-from engine.sim.stash import StashSimulator
-from engine.sim.stash_schema import check_subset
+from plexsync_sim.stash.schema import check_subset
+from plexsync_sim.stash.server import StashSimulator
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ from keyring_session import KeyringSession, missing_packages
 
 from engine.config import PlexSyncConfig, save_config
 from engine.secret_store import secret_ref
-from engine.sim.process import SimProcess
+from plexsync_sim.process import SimProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,7 @@ from screen_pixels import Image, Rect, classify
 from x11_desktop import Child, Desktop, Managed, Window, wait_until
 
 from engine.config import PlexSyncConfig, save_config
-from engine.sim.process import SimProcess
+from plexsync_sim.process import SimProcess
 
 REPO = Path(__file__).resolve().parents[2]
 APP = Path(sys.executable).with_name("plexsync-tray")

@@ -14,9 +14,9 @@ from engine.breaker import CircuitState
 from engine.config import PlexSyncConfig
 from engine.paths import AppPaths
 from engine.runtime import EngineRuntime
-from engine.sim.plex import PlexSimulator
-from engine.sim.stash import StashSimulator
 from gui.bridge import EngineBridge
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 TOKEN = "host-test-token-0123"
 API_KEY = "host-test-key-4567"

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 import requests
 
-from engine.sim.plex import PlexSimulator
-from engine.sim.stash import StashSimulator
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 PLEX_TOKEN = "tok"
 STASH_KEY = "key"

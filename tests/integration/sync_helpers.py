@@ -12,11 +12,11 @@ from fake_clock import FakeClock
 
 from engine.config import PlexSyncConfig
 from engine.plex_client import PlexClient
-from engine.sim.plex import PlexSimulator
-from engine.sim.stash import StashSimulator
 from engine.stash_client import StashClient
 from engine.store import JobStore
 from engine.sync import SyncEngine
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 TOKEN = "plex-token-0123456789"
 API_KEY = "stash-key-0123456789"

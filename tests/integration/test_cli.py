@@ -17,8 +17,8 @@ import pytest
 from sync_helpers import API_KEY, TOKEN
 
 from engine.config import PlexSyncConfig, save_config
-from engine.sim.process import SimProcess
-from engine.sim.stash import StashSimulator
+from plexsync_sim.process import SimProcess
+from plexsync_sim.stash.server import StashSimulator
 
 pytestmark = pytest.mark.integration
 

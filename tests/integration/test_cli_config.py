@@ -12,7 +12,7 @@ import pytest
 from sync_helpers import API_KEY, TOKEN
 from test_cli import plexsync, write_config
 
-from engine.sim.process import SimProcess
+from plexsync_sim.process import SimProcess
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from sync_helpers import API_KEY, TOKEN
 from test_cli import plexsync as plexsync_plain
 from test_cli import write_config
 
-from engine.sim.process import SimProcess
+from plexsync_sim.process import SimProcess
 
 pytestmark = pytest.mark.integration
 

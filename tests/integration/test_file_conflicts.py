@@ -18,8 +18,8 @@ from sync_helpers import (
     simulators,
 )
 
-from engine.sim.plex import PlexSimulator
-from engine.sim.stash import StashSimulator
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 pytestmark = pytest.mark.integration
 

@@ -17,10 +17,10 @@ from fake_clock import FakeClock
 from sync_helpers import API_KEY, TOKEN, config_for, engine_for, plex_item_for, settle
 
 from engine.check_store import CheckKind, CheckSummary, Finding
-from engine.sim.plex import PlexSimulator
-from engine.sim.stash import StashSimulator
 from engine.store import Job
 from engine.sync import SyncEngine
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,7 @@ from engine.live_plex import PlexNotifications
 from engine.live_stash import StashJobs
 from engine.live_stream import Backoff
 from engine.live_updates import LiveUpdates
-from engine.sim.plex_agent import AGENT_SUMMARY
+from plexsync_sim.plex.agent import AGENT_SUMMARY
 
 pytestmark = pytest.mark.integration
 FAST = Backoff(base=0.05, cap=0.2)

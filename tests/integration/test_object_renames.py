@@ -1,7 +1,7 @@
 """Renames and merges of tags, performers and studios reach Plex (issue 13, "Renames").
 
 In Stash a rename changes the object's `updated_at`, not its scenes'; a merge moves its scene
-joins and changes no scene either. The simulator models both (engine/sim/stash_objects.py).
+joins and changes no scene either. The simulator models both (plexsync_sim/stash/objects.py).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from sync_helpers import (
 )
 
 from engine.poll_scheduler import PollScheduler
-from engine.sim.plex import PlexSimulator
-from engine.sim.stash import StashSimulator
 from engine.stash_client import StashClient
 from engine.store import JobStore
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 pytestmark = pytest.mark.integration
 

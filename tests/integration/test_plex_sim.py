@@ -12,9 +12,9 @@ import pytest
 import requests
 from plexapi.exceptions import BadRequest, NotFound, Unauthorized
 
-from engine.sim.catalog import rel_path, title_from_path
-from engine.sim.plex import PlexSimulator
-from engine.sim.stash import StashSimulator
+from plexsync_sim.catalog import rel_path, title_from_path
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 from plexapi.collection import Collection
 
-from engine.sim.plex import PlexSimulator
+from plexsync_sim.plex.server import PlexSimulator
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ from sync_helpers import API_KEY, TOKEN, config_for, engine_for, plex_item_for, 
 from test_library_check import findings, run_check, writes
 
 from engine.check_store import CheckKind
-from engine.sim.plex import PlexSimulator
-from engine.sim.stash import StashSimulator
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""``python -m engine.sim plex|stash`` as real processes: ready line, a request, SIGTERM, exit 0."""
+"""``python -m plexsync_sim plex|stash`` as processes: ready line, a request, SIGTERM, exit 0."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from engine.sim.cli import add_sim_parser
+from plexsync_sim.cli import add_sim_parser
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ def _read_line(proc: subprocess.Popen[str]) -> str:
 
 
 def _run(args: list[str], path: str, headers: dict[str, str]) -> bytes:
-    command = [sys.executable, "-m", "engine.sim", *args]
+    command = [sys.executable, "-m", "plexsync_sim", *args]
     with subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as proc:

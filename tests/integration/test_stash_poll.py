@@ -10,9 +10,9 @@ import pytest
 from fake_clock import FakeClock
 from sync_helpers import config_for, drive, engine_for, settle, simulators
 
-from engine.sim.plex import PlexSimulator
-from engine.sim.stash import StashSimulator
 from engine.sync import SyncEngine
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 pytestmark = pytest.mark.integration
 

@@ -12,11 +12,11 @@ import pytest
 import requests
 from graphql import get_introspection_query
 
-from engine.sim.catalog import base_timestamp, rel_path, scene_meta
-from engine.sim.stash import StashSimulator
-from engine.sim.stash_data import format_time
-from engine.sim.stash_objects import natural_key
-from engine.sim.stash_schema import check_subset
+from plexsync_sim.catalog import base_timestamp, rel_path, scene_meta
+from plexsync_sim.stash.objects import natural_key
+from plexsync_sim.stash.scenes import format_time
+from plexsync_sim.stash.schema import check_subset
+from plexsync_sim.stash.server import StashSimulator
 
 pytestmark = pytest.mark.integration
 

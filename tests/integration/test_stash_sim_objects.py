@@ -6,7 +6,7 @@ import pytest
 import requests
 from test_stash_sim import find, gql
 
-from engine.sim.stash import StashSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 pytestmark = pytest.mark.integration
 

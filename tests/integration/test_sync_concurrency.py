@@ -29,10 +29,10 @@ from test_cli import SEED, plexsync, status, write_config
 
 from engine.breaker import CircuitState
 from engine.events import JobOutcome, NullListener, Progress
-from engine.sim.plex import PlexSimulator
-from engine.sim.process import SimProcess
-from engine.sim.stash import StashSimulator
 from engine.store import Job, JobStore
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.process import SimProcess
+from plexsync_sim.stash.server import StashSimulator
 
 pytestmark = pytest.mark.integration
 

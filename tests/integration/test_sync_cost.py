@@ -13,8 +13,8 @@ from fake_clock import FakeClock
 from sync_helpers import API_KEY, TOKEN, config_for, drive, engine_for, plex_item_for, settle
 
 from engine.config import PlexSyncConfig
-from engine.sim.plex import PlexSimulator
-from engine.sim.stash import StashSimulator
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,9 @@ import pytest
 from fake_clock import FakeClock
 from sync_helpers import API_KEY, TOKEN, config_for, engine_for, settle, simulators
 
-from engine.sim.catalog import rel_path
-from engine.sim.plex import PlexSimulator
-from engine.sim.stash import StashSimulator
+from plexsync_sim.catalog import rel_path
+from plexsync_sim.plex.server import PlexSimulator
+from plexsync_sim.stash.server import StashSimulator
 
 pytestmark = pytest.mark.integration
 

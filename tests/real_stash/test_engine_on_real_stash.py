@@ -25,10 +25,10 @@ from engine.live_stream import Backoff
 from engine.live_updates import LiveUpdates
 from engine.plex_client import PlexClient
 from engine.poller import SETTLE_SECONDS
-from engine.sim.plex import PlexSimulator
 from engine.stash_client import StashClient
 from engine.store import JobStore
 from engine.sync import SyncEngine
+from plexsync_sim.plex.server import PlexSimulator
 
 TOKEN = "plex-token-0123456789"
 EDIT_ROUTE = "PUT /library/sections/{id}/all"

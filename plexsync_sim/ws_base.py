@@ -22,7 +22,7 @@ from websockets.server import ServerProtocol
 from websockets.sync.connection import Connection
 from websockets.typing import Subprotocol
 
-from engine.sim.messages import Request, Response
+from plexsync_sim.messages import Request, Response
 
 logger = logging.getLogger(__name__)
 

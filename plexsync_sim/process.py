@@ -1,4 +1,4 @@
-"""A simulator run as a child process (``python -m engine.sim``), for CLI and end-to-end tests.
+"""A simulator run as a child process (``python -m plexsync_sim``), for CLI and end-to-end tests.
 
 ``SimProcess("plex", "--token", "t", "--movies", "30")`` starts on a free port (or ``--port``),
 waits for the ``ready`` line and exposes ``url``. ``stop()`` sends SIGTERM (an outage: the port
@@ -59,7 +59,7 @@ class SimProcess:
     def start(self) -> Self:
         if self.running:
             return self
-        command = [self._python, "-m", "engine.sim", self.kind, *self._args]
+        command = [self._python, "-m", "plexsync_sim", self.kind, *self._args]
         command += ["--port", str(self._port)]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), env.get("PYTHONPATH")]))

@@ -10,7 +10,7 @@ import zlib
 from collections.abc import Iterable
 from xml.sax.saxutils import quoteattr
 
-from engine.sim.plex_data import LISTING_TAG_LIMITS, TAG_ELEMENTS, PlexMovie
+from plexsync_sim.plex.library import LISTING_TAG_LIMITS, TAG_ELEMENTS, PlexMovie
 
 XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 SERVER_VERSION = "1.41.0.8992-sim"

@@ -15,7 +15,7 @@ and ``POST|DELETE /__sim__/login_page`` (a reverse proxy answers every request w
 login page, status 200, until deleted), ``POST /__sim__/backup`` (Plex's scheduled database
 backup; answers ``{"backup": n}``) and ``POST /__sim__/restore`` ``{"backup": n}`` (the database
 is restored from it: items, metadata and ``updatedAt`` go back in time). Collections can be
-edited from their own side (``engine.sim.plex_collections``), which leaves items' ``updatedAt``
+edited from their own side (``plexsync_sim.plex.collections``), which leaves items' ``updatedAt``
 alone as real Plex does. ``/:/websockets/notifications`` is Plex's notification
 websocket: timeline entries for added and edited items, activities for scans (see ``ws_plex``).
 ``use_agent()`` makes new items go through a metadata agent that overwrites them on its own
@@ -34,14 +34,15 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from engine.sim import plex_collections
-from engine.sim.catalog import rel_path
-from engine.sim.http_base import Request, Response, SimError, SimServer, json_response
-from engine.sim.plex_agent import PlexAgent
-from engine.sim.plex_data import RATING_KEY_BASE, LibraryBackup, PlexLibrary, plex_path
-from engine.sim.plex_edit import apply_edit, parse_edit
-from engine.sim.plex_query import page, parse_listing, select
-from engine.sim.plex_xml import (
+from plexsync_sim.catalog import rel_path
+from plexsync_sim.http_base import Request, Response, SimError, SimServer, json_response
+from plexsync_sim.plex import collections as plex_collections
+from plexsync_sim.plex.agent import PlexAgent
+from plexsync_sim.plex.edit import apply_edit, parse_edit
+from plexsync_sim.plex.library import RATING_KEY_BASE, LibraryBackup, PlexLibrary, plex_path
+from plexsync_sim.plex.notifications import PlexNotifier
+from plexsync_sim.plex.query import page, parse_listing, select
+from plexsync_sim.plex.xml import (
     SECTION_UUID,
     SERVER_VERSION,
     container,
@@ -49,8 +50,7 @@ from engine.sim.plex_xml import (
     section_directory,
     video,
 )
-from engine.sim.ws_base import is_upgrade
-from engine.sim.ws_plex import PlexNotifier
+from plexsync_sim.ws_base import is_upgrade
 
 logger = logging.getLogger(__name__)
 

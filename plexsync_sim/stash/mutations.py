@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
-from engine.sim.stash_data import SceneRecord, format_time
-from engine.sim.stash_objects import object_dict
-from engine.sim.stash_query import scene_object
+from plexsync_sim.stash.objects import object_dict
+from plexsync_sim.stash.query import scene_object
+from plexsync_sim.stash.scenes import SceneRecord, format_time
 
 if TYPE_CHECKING:
-    from engine.sim.stash import StashSimulator
+    from plexsync_sim.stash.server import StashSimulator
 
 SCAN_SECONDS = 0.5  # a simulated scan's length: long enough for a subscriber to see it run
 _TEXT = ("title", "code", "details", "director", "date", "urls", "rating100", "organized")

@@ -22,9 +22,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from engine.sim.catalog import base_timestamp
-from engine.sim.stash_data import SceneRecord, SceneStore, basename, format_time
-from engine.sim.stash_objects import natural_key, object_dict
+from plexsync_sim.catalog import base_timestamp
+from plexsync_sim.stash.objects import natural_key, object_dict
+from plexsync_sim.stash.scenes import SceneRecord, SceneStore, basename, format_time
 
 Predicate = Callable[[SceneRecord], bool]
 DEFAULT_PER_PAGE = 25

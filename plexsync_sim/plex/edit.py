@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote
 
-from engine.sim.http_base import SimError
-from engine.sim.plex_data import TAG_ELEMENTS, VALUE_FIELDS, PlexMovie
+from plexsync_sim.http_base import SimError
+from plexsync_sim.plex.library import TAG_ELEMENTS, VALUE_FIELDS, PlexMovie
 
 LOCK_ONLY = frozenset({"thumb", "art", "theme"})
 LOCKABLE = frozenset(VALUE_FIELDS) | frozenset(TAG_ELEMENTS) | LOCK_ONLY

@@ -23,7 +23,7 @@ from typing import Any
 
 from websockets.sync.connection import Connection
 
-from engine.sim.ws_base import Hub, Upgrade
+from plexsync_sim.ws_base import Hub, Upgrade
 
 LIBRARY = "com.plexapp.plugins.library"
 MOVIE_TYPE = 1

@@ -42,17 +42,17 @@ from typing import Any
 
 from graphql import GraphQLError, execute_sync, parse, validate
 
-from engine.sim.http_base import Request, Response, SimError, SimServer, json_response
-from engine.sim.images import JPEG_TYPE, PLACEHOLDER_SVG, SVG_TYPE, jpeg_bytes
-from engine.sim.stash_data import SceneStore, format_time
-from engine.sim.stash_jobs import SimJobs, job_control, stash_time
-from engine.sim.stash_mutations import Mutations
-from engine.sim.stash_object_api import ObjectApi, object_control
-from engine.sim.stash_objects import find_many
-from engine.sim.stash_query import page_of, scene_object, select
-from engine.sim.stash_schema import schema
-from engine.sim.ws_base import is_upgrade
-from engine.sim.ws_stash import JobSubscriptions
+from plexsync_sim.http_base import Request, Response, SimError, SimServer, json_response
+from plexsync_sim.images import JPEG_TYPE, PLACEHOLDER_SVG, SVG_TYPE, jpeg_bytes
+from plexsync_sim.stash.jobs import SimJobs, job_control, stash_time
+from plexsync_sim.stash.mutations import Mutations
+from plexsync_sim.stash.object_api import ObjectApi, object_control
+from plexsync_sim.stash.objects import find_many
+from plexsync_sim.stash.query import page_of, scene_object, select
+from plexsync_sim.stash.scenes import SceneStore, format_time
+from plexsync_sim.stash.schema import schema
+from plexsync_sim.stash.subscriptions import JobSubscriptions
+from plexsync_sim.ws_base import is_upgrade
 
 logger = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
-from engine.sim.http_base import Request, SimError
-from engine.sim.plex_data import PlexLibrary
+from plexsync_sim.http_base import Request, SimError
+from plexsync_sim.plex.library import PlexLibrary
 
 STRING_FIELDS = frozenset({"title", "titleSort", "studio", "summary"})
 EPOCH_FIELDS = frozenset({"addedAt", "updatedAt"})

@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from engine.sim.messages import Request, Response, SimError, json_response
-from engine.sim.stash_data import format_time
-from engine.sim.ws_stash import JobSubscriptions
+from plexsync_sim.messages import Request, Response, SimError, json_response
+from plexsync_sim.stash.scenes import format_time
+from plexsync_sim.stash.subscriptions import JobSubscriptions
 
 DESCRIPTIONS = {"identify": "Identifying...", "scan": "Scanning...", "auto_tag": "Auto-tagging..."}
 

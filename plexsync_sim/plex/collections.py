@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from engine.sim.http_base import Request, Response, SimError
-from engine.sim.plex_xml import attrs, container
+from plexsync_sim.http_base import Request, Response, SimError
+from plexsync_sim.plex.xml import attrs, container
 
 if TYPE_CHECKING:
-    from engine.sim.plex import PlexSimulator
+    from plexsync_sim.plex.server import PlexSimulator
 
 XML_TYPE = "text/xml;charset=utf-8"
 _URI_KEYS = re.compile(r"/library/metadata/([0-9][0-9,]*)$")

@@ -21,8 +21,8 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import PurePosixPath
 from typing import Any
 
-from engine.sim.catalog import base_timestamp, join_prefix, scene_meta
-from engine.sim.stash_objects import ObjectStore, StashObject, natural_key
+from plexsync_sim.catalog import base_timestamp, join_prefix, scene_meta
+from plexsync_sim.stash.objects import ObjectStore, StashObject, natural_key
 
 EDITABLE = frozenset(
     {"title", "details", "date", "studio", "performers", "tags", "files", "code", "urls",

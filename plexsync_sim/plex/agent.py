@@ -15,9 +15,9 @@ import logging
 import threading
 from collections.abc import Callable
 
-from engine.sim.catalog import title_from_path
-from engine.sim.plex_data import PlexLibrary
-from engine.sim.ws_plex import PlexNotifier
+from plexsync_sim.catalog import title_from_path
+from plexsync_sim.plex.library import PlexLibrary
+from plexsync_sim.plex.notifications import PlexNotifier
 
 logger = logging.getLogger(__name__)
 

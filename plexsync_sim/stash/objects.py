@@ -30,7 +30,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from engine.sim import catalog
+from plexsync_sim import catalog
 
 KINDS = ("tag", "performer", "studio")
 _ID_SPACE = 9_000_000

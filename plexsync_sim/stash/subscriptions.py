@@ -30,7 +30,7 @@ from graphql.error import GraphQLError
 from graphql.language import DocumentNode
 from websockets.sync.connection import Connection
 
-from engine.sim.ws_base import Hub, Upgrade
+from plexsync_sim.ws_base import Hub, Upgrade
 
 logger = logging.getLogger(__name__)
 

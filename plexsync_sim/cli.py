@@ -18,7 +18,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the simulators (graphql-core) load only when one runs: `plexsync` starts fast
-    from engine.sim.http_base import SimServer
+    from plexsync_sim.http_base import SimServer
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def add_sim_parser(subparsers: Any) -> None:
 
 
 def run_plex(args: argparse.Namespace) -> int:
-    from engine.sim.plex import PlexSimulator
+    from plexsync_sim.plex.server import PlexSimulator
 
     sim = PlexSimulator(
         token=args.token,
@@ -112,7 +112,7 @@ def run_plex(args: argparse.Namespace) -> int:
 
 
 def run_stash(args: argparse.Namespace) -> int:
-    from engine.sim.stash import StashSimulator
+    from plexsync_sim.stash.server import StashSimulator
 
     sim = StashSimulator(
         api_key=args.api_key or None,

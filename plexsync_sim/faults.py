@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from engine.sim.messages import SimError
+from plexsync_sim.messages import SimError
 
 MAX_FAULT_DELAY = 600.0
 

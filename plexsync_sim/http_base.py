@@ -23,9 +23,9 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import unquote, urlsplit
 
-from engine.sim.faults import FaultRule, FaultSet, RequestStats
-from engine.sim.messages import Request, Response, SimError, json_response, text_response
-from engine.sim.ws_base import Upgrade, switch
+from plexsync_sim.faults import FaultRule, FaultSet, RequestStats
+from plexsync_sim.messages import Request, Response, SimError, json_response, text_response
+from plexsync_sim.ws_base import Upgrade, switch
 
 __all__ = [
     "HOST",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
-from engine.sim.catalog import base_timestamp, join_prefix, rel_path, title_from_path
+from plexsync_sim.catalog import base_timestamp, join_prefix, rel_path, title_from_path
 
 RATING_KEY_BASE = 1000
 COLLECTION_KEY_BASE = 50_000_000  # collections' rating keys, far from any movie's

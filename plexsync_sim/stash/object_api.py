@@ -9,9 +9,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from engine.sim.http_base import Response, SimError, json_response
-from engine.sim.stash_data import SceneStore, format_time
-from engine.sim.stash_objects import KINDS, object_dict, select_objects
+from plexsync_sim.http_base import Response, SimError, json_response
+from plexsync_sim.stash.objects import KINDS, object_dict, select_objects
+from plexsync_sim.stash.scenes import SceneStore, format_time
 
 
 class ObjectApi:

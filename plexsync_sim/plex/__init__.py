@@ -1,0 +1,1 @@
+"""The Plex Media Server simulator: library, listings, edits, collections, notifications."""
