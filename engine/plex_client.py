@@ -22,6 +22,7 @@ import requests
 
 from engine import __version__
 from engine.answer_limits import AnswerTooLargeError, AnswerTooSlowError
+from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import PlexSyncConfig
 from engine.errors import (
     AuthError,
@@ -85,6 +86,7 @@ class PlexClient:
         config: PlexSyncConfig,
         *,
         session_factory: Callable[[], requests.Session] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._url = config.plex_url
         self._token = config.plex_token.get_secret_value()
@@ -94,10 +96,10 @@ class PlexClient:
         # (plex_transport.py says why). A requests.Session can be injected, as tests do.
         self._session: PlexTransport | requests.Session
         if session_factory is None:
-            self._session = PlexTransport(self._url, ca_bundle=config.plex_ca_bundle)
+            self._session = PlexTransport(self._url, ca_bundle=config.plex_ca_bundle, clock=clock)
         else:
             self._session = configured_session(
-                session_factory(), self._url, ca_bundle=config.plex_ca_bundle
+                session_factory(), self._url, ca_bundle=config.plex_ca_bundle, clock=clock
             )
         self._session.hooks["response"].append(self._remember_response)
         self._last_retry_after: float | None = None
