@@ -5,6 +5,11 @@ Every request, redirects included, passes through `OriginGuardAdapter.send`; whe
 removed first. requests itself only drops `Authorization` on a cross-host redirect
 (psf/requests `sessions.py`, `SessionRedirectMixin.rebuild_auth` / `should_strip_auth`), and it
 never touches custom headers such as X-Plex-Token or ApiKey.
+
+The same adapter bounds every answer (`engine/answer_limits.py`): a body is read within a size
+and time limit, decoded within the same size, and 1xx answers are read past to the final one
+(`engine/interim_answers.py`). A caller that asks for `stream=True` reads the body itself,
+with `read_answer` and the limits it needs (an image's).
 """
 
 from __future__ import annotations
@@ -15,8 +20,12 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
+from engine.answer_limits import DEFAULT_LIMITS, AnswerLimits, Deadline, read_urllib3_body
+from engine.clock import SYSTEM_CLOCK, Clock
+from engine.interim_answers import final_answers_only
 from engine.masking import mask_url
 
 CREDENTIAL_HEADERS = ("x-plex-token", "apikey", "authorization", "cookie")
@@ -56,23 +65,53 @@ def strip_credentials(request: requests.PreparedRequest) -> None:
         request.url = urlunsplit(parts._replace(query=urlencode(query)))
 
 
-class OriginGuardAdapter(HTTPAdapter):
-    """An HTTPAdapter that sends credentials only to `origin`."""
+def read_answer(
+    response: requests.Response, limits: AnswerLimits, deadline: Deadline
+) -> requests.Response:
+    """Read a streamed answer's body within `limits`, as `response.content`."""
+    response._content = read_urllib3_body(response.raw, limits, deadline)
+    response._content_consumed = True  # type: ignore[attr-defined]  # as requests sets it
+    return response
 
-    def __init__(self, origin: Origin, **kwargs: Any) -> None:
+
+class OriginGuardAdapter(HTTPAdapter):
+    """An HTTPAdapter that sends credentials only to `origin`, and reads bounded answers."""
+
+    def __init__(
+        self,
+        origin: Origin,
+        *,
+        limits: AnswerLimits = DEFAULT_LIMITS,
+        clock: Clock = SYSTEM_CLOCK,
+        **kwargs: Any,
+    ) -> None:
+        self.origin, self.limits, self.clock = origin, limits, clock
         super().__init__(**kwargs)
-        self.origin = origin
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        final_answers_only(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> urllib3.PoolManager:
+        manager: urllib3.PoolManager = super().proxy_manager_for(proxy, **kwargs)
+        return final_answers_only(manager)
 
     def send(  # type: ignore[override]
-        self, request: requests.PreparedRequest, **kwargs: Any
+        self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any
     ) -> requests.Response:
         if origin_of(request.url or "") != self.origin:
             strip_credentials(request)
-        return super().send(request, **kwargs)
+        deadline = Deadline(self.clock, self.limits.seconds)
+        response = super().send(request, stream=True, **kwargs)
+        return response if stream else read_answer(response, self.limits, deadline)
 
 
 def configured_session(
-    session: requests.Session, base_url: str, *, ca_bundle: str = ""
+    session: requests.Session,
+    base_url: str,
+    *,
+    ca_bundle: str = "",
+    clock: Clock = SYSTEM_CLOCK,
 ) -> requests.Session:
     """The session for one server: credentials only to its origin, our CA bundle if any.
 
@@ -82,7 +121,7 @@ def configured_session(
     session.proxies.update(requests.utils.get_environ_proxies(base_url) if base_url else {})
     session.trust_env = False
     if base_url:
-        guard = OriginGuardAdapter(origin_of(base_url))
+        guard = OriginGuardAdapter(origin_of(base_url), clock=clock)
         for prefix in ("http://", "https://"):
             session.mount(prefix, guard)
     if ca_bundle:

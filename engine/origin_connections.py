@@ -7,7 +7,10 @@ objects; `bench/profile_engine.py` and the README performance table have the fig
 kept from `http.client`: request framing with header checks (no CR/LF injection), status and
 header parsing with its size limits, Content-Length and chunked bodies, and an answer cut
 short raised as `IncompleteRead`. TLS is the `ssl` module's default context (certificate and
-host name checked, TLS 1.2 or later) with the configured CA file.
+host name checked, TLS 1.2 or later) with the configured CA file. What is added: 1xx answers
+are read past to the final one (`engine/interim_answers.py`: http.client takes a 103 as the
+answer), and each body is read within a size and time limit, decoded within the same size
+(`engine/answer_limits.py`).
 
 Failures are raised as requests' exception classes, as requests' adapter would name them, so
 Plex and Stash failures are put into words by the same rules (`engine/http.py`).
@@ -19,11 +22,22 @@ import http.client
 import socket
 import ssl
 import threading
-import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
 from urllib3.util import wait_for_read
+
+from engine.answer_limits import (
+    DEFAULT_LIMITS,
+    AnswerLimits,
+    Deadline,
+    check_declared,
+    decoding_reader,
+    read_limited,
+)
+from engine.clock import SYSTEM_CLOCK, Clock
+from engine.interim_answers import FinalAnswerConnection, FinalAnswerHTTPSConnection
 
 
 @dataclass(frozen=True)
@@ -38,9 +52,18 @@ class OriginConnections:
     """Up to `keep` idle connections to one origin, each used by one thread at a time."""
 
     def __init__(
-        self, scheme: str, host: str, port: int | None, *, ca_file: str, keep: int
+        self,
+        scheme: str,
+        host: str,
+        port: int | None,
+        *,
+        ca_file: str,
+        keep: int,
+        limits: AnswerLimits = DEFAULT_LIMITS,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._host, self._port, self._keep = host, port, keep
+        self._limits, self._clock = limits, clock
         self._https, self._ca_file = scheme == "https", ca_file
         self._tls: ssl.SSLContext | None = None  # made at the first connection: see _context
         self._idle: list[http.client.HTTPConnection] = []
@@ -84,11 +107,15 @@ class OriginConnections:
         if connection.sock is None:
             self._connect(connection, timeout[0])
         connection.sock.settimeout(timeout[1])
+        deadline = Deadline(self._clock, self._limits.seconds)
         connection.request(method, target, body=body, headers=headers)
         response = connection.getresponse()
-        raw = response.read()
         fields = _joined(response)
-        answer = Answer(response.status, response.reason, fields, _decoded(raw, fields))
+        check_declared(fields, self._limits.max_bytes)
+        coding = next((v for k, v in fields.items() if k.lower() == "content-encoding"), "")
+        read1, raw_read = decoding_reader(_reader(response), coding.strip().lower())
+        data = read_limited(read1, raw_read=raw_read, limits=self._limits, deadline=deadline)
+        answer = Answer(response.status, response.reason, fields, data)
         return answer, not response.will_close
 
     def close(self) -> None:
@@ -110,9 +137,9 @@ class OriginConnections:
                     return connection, generation
                 connection.close()
         if not self._https:
-            return http.client.HTTPConnection(self._host, self._port), generation
+            return FinalAnswerConnection(self._host, self._port), generation
         context = self._context()
-        return http.client.HTTPSConnection(self._host, self._port, context=context), generation
+        return FinalAnswerHTTPSConnection(self._host, self._port, context=context), generation
 
     def _context(self) -> ssl.SSLContext:
         """The TLS settings, read when first needed: an unreadable CA file is then a failed
@@ -152,6 +179,27 @@ class OriginConnections:
         connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+def _reader(response: http.client.HTTPResponse) -> Callable[[int], bytes]:
+    """`response.read1`, which closes the response at its end: http.client's `read1` does not
+    when the Content-Length is used up exactly (it asks the socket for 0 bytes and stops, 3.11
+    `HTTPResponse.read1`), and a response not closed keeps its connection from the next request
+    (`ResponseNotReady`). `read()` at the end reads nothing more and closes it. And `read1`
+    takes a body cut short (before its Content-Length) for its end: that is raised here, as
+    `read()` raises it (`IncompleteRead`)."""
+
+    def read1(amt: int) -> bytes:
+        data = response.read1(amt)
+        if not data:
+            if response.length:  # bytes still owed when the connection ended
+                raise requests.exceptions.ChunkedEncodingError(
+                    f"Connection broken: the answer ended {response.length} bytes short"
+                )
+            response.read()
+        return data
+
+    return read1
+
+
 def _joined(response: http.client.HTTPResponse) -> dict[str, str]:
     headers: dict[str, str] = {}
     spelling: dict[str, str] = {}  # the first spelling of each name, whatever its case
@@ -159,24 +207,6 @@ def _joined(response: http.client.HTTPResponse) -> dict[str, str]:
         key = spelling.setdefault(name.lower(), name)
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
     return headers
-
-
-def _decoded(raw: bytes, headers: dict[str, str]) -> bytes:
-    coding = next((v for k, v in headers.items() if k.lower() == "content-encoding"), "")
-    coding = coding.strip().lower()
-    if coding not in ("gzip", "x-gzip", "deflate") or not raw:
-        return raw
-    try:
-        if coding == "deflate":
-            try:
-                return zlib.decompress(raw)
-            except zlib.error:
-                return zlib.decompress(raw, -zlib.MAX_WBITS)  # raw deflate, as some servers send
-        return zlib.decompress(raw, 16 + zlib.MAX_WBITS)
-    except zlib.error as exc:
-        raise requests.exceptions.ContentDecodingError(
-            f"the answer's {coding} body could not be decoded: {exc}"
-        ) from exc
 
 
 def _as_requests_error(exc: Exception) -> Exception:

@@ -21,6 +21,8 @@ from urllib.parse import quote
 import requests
 
 from engine import __version__
+from engine.answer_limits import AnswerTooLargeError, AnswerTooSlowError
+from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import PlexSyncConfig
 from engine.errors import (
     AuthError,
@@ -84,6 +86,7 @@ class PlexClient:
         config: PlexSyncConfig,
         *,
         session_factory: Callable[[], requests.Session] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._url = config.plex_url
         self._token = config.plex_token.get_secret_value()
@@ -93,10 +96,10 @@ class PlexClient:
         # (plex_transport.py says why). A requests.Session can be injected, as tests do.
         self._session: PlexTransport | requests.Session
         if session_factory is None:
-            self._session = PlexTransport(self._url, ca_bundle=config.plex_ca_bundle)
+            self._session = PlexTransport(self._url, ca_bundle=config.plex_ca_bundle, clock=clock)
         else:
             self._session = configured_session(
-                session_factory(), self._url, ca_bundle=config.plex_ca_bundle
+                session_factory(), self._url, ca_bundle=config.plex_ca_bundle, clock=clock
             )
         self._session.hooks["response"].append(self._remember_response)
         self._last_retry_after: float | None = None
@@ -135,6 +138,9 @@ class PlexClient:
             raise UnreachableError("Plex is unreachable", network_failure(exc, self._url)) from exc
         except ElementTree.ParseError as exc:
             raise self._not_plex(what) from exc
+        except (AnswerTooLargeError, AnswerTooSlowError) as exc:
+            # Plex misbehaving (or a proxy before it), not an outage: retried like a 5xx
+            raise TransientError(f"Plex's answer to {what} was refused", str(exc)) from exc
         except requests.RequestException as exc:
             raise TransientError("Plex sent a broken answer", type(exc).__name__) from exc
         except TypeError as exc:
@@ -260,9 +266,15 @@ class PlexClient:
             data = self._query(key, "the library listing", headers=headers)
             if data is None:
                 return
+            listed = data.get("librarySectionID")
+            if listed is not None and listed != section.key:
+                raise _other_section(listed, section.key)
             videos = data.findall("Video")
             for node in videos:
-                yield _item(node, section.key)
+                item = _item(node, section.key)
+                if item.section_key != section.key:
+                    raise _other_section(item.section_key, section.key)
+                yield item
             total = int(data.get("totalSize") or data.get("size") or 0)
             start += len(videos)
             if not videos or start >= total:
@@ -274,7 +286,7 @@ class PlexClient:
         node = None if data is None else data.find("Video")
         if node is None:
             raise NotFoundError("Plex has no such item", f"rating key {rating_key}")
-        return _item(node, section_key, complete=True)
+        return _asked_for(_item(node, section_key, complete=True), {rating_key}, section_key)
 
     def fetch_items(self, rating_keys: list[str], section_key: str) -> list[PlexItem]:
         """Several full items in one request (`GET /library/metadata/1,2,3`, as plexapi's
@@ -285,7 +297,10 @@ class PlexClient:
         except NotFoundError:
             return []
         nodes = [] if data is None else data.findall("Video")
-        return [_item(node, section_key, complete=True) for node in nodes]
+        wanted = set(rating_keys)
+        return [
+            _asked_for(_item(n, section_key, complete=True), wanted, section_key) for n in nodes
+        ]
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -310,6 +325,34 @@ class PlexClient:
             method=server._session.post,
             data=image,
         )
+
+
+def _asked_for(item: PlexItem, rating_keys: set[str], section_key: str) -> PlexItem:
+    """The item, if it is one that was asked for, in the section it was asked in.
+
+    Everything written to an item is planned from what was read, and the edit goes to the
+    rating key read (`edit`). An answer meant for another request (a proxy's 1xx answer shifted
+    every later answer on a keep-alive connection by one, issue 22: scene 222's edit went to
+    item 111) must never become a write: a clear error, retried like a broken answer."""
+    if item.section_key != section_key:
+        raise _other_section(item.section_key, section_key)
+    if item.rating_key not in rating_keys:
+        asked = ", ".join(sorted(rating_keys))
+        raise TransientError(
+            "Plex answered about another item",
+            f"asked for {asked}, got {item.rating_key}; nothing was written "
+            "(a proxy mixing up answers?)",
+        )
+    return item
+
+
+def _other_section(got: str, asked: str) -> TransientError:
+    """An answer about another library than the one asked about (see `_asked_for`)."""
+    return TransientError(
+        "Plex answered about another library",
+        f"asked about library {asked}, got library {got}; nothing was written "
+        "(a proxy mixing up answers?)",
+    )
 
 
 def _join(params: dict[str, str]) -> str:

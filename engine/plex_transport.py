@@ -10,7 +10,9 @@ proxy, through urllib3's proxy managers, which requests itself uses.
 
 What it adds for trust: a request to any other origin (scheme, host, port) is refused before a
 byte is sent, and redirects are never followed (real Plex answers API calls itself; a redirect
-means a proxy or the wrong address, and following it would send the token elsewhere). Failures
+means a proxy or the wrong address, and following it would send the token elsewhere). Every
+answer is the final one (1xx answers are read past, `engine/interim_answers.py`) and is read
+within a size and time limit (`engine/answer_limits.py`), on both paths. Failures
 are raised as requests' exception classes, wrapped the way requests' `HTTPAdapter.send` wraps
 them, so Plex and Stash failures are put into words by the same rules (`engine/http.py`).
 """
@@ -28,7 +30,15 @@ from requests.utils import DEFAULT_CA_BUNDLE_PATH, get_encoding_from_headers, se
 from urllib3 import exceptions as u3
 
 from engine import __version__
+from engine.answer_limits import (
+    DEFAULT_LIMITS,
+    AnswerLimits,
+    Deadline,
+    read_urllib3_body,
+)
+from engine.clock import SYSTEM_CLOCK, Clock
 from engine.http import origin_of, origin_of_parts
+from engine.interim_answers import final_answers_only
 from engine.masking import mask_url
 from engine.origin_connections import OriginConnections
 
@@ -55,8 +65,11 @@ class PlexTransport:
         *,
         ca_bundle: str = "",
         proxies: dict[str, str] | None = None,
+        limits: AnswerLimits = DEFAULT_LIMITS,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._origin = origin_of(base_url)
+        self._limits, self._clock = limits, clock
         self.hooks: dict[str, list[ResponseHook]] = {"response": []}
         resolved = requests.utils.get_environ_proxies(base_url) if proxies is None else proxies
         self._proxy = select_proxy(base_url, resolved)
@@ -66,11 +79,17 @@ class PlexTransport:
         self._direct: OriginConnections | None = None
         if self._proxy:
             tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": self._ca_file} if self._ca_file else {}
-            self._manager = _pool_manager(self._proxy, tls)
+            self._manager = final_answers_only(_pool_manager(self._proxy, tls))
         else:
             ca_file = self._ca_file or ""
             self._direct = OriginConnections(
-                scheme, host, port, ca_file=ca_file, keep=MAX_CONNECTIONS
+                scheme,
+                host,
+                port,
+                ca_file=ca_file,
+                keep=MAX_CONNECTIONS,
+                limits=limits,
+                clock=clock,
             )
 
     @property
@@ -125,8 +144,8 @@ class PlexTransport:
             hook(response)
         return response
 
-    @staticmethod
     def _through_proxy(
+        self,
         manager: urllib3.PoolManager,
         method: str,
         url: str,
@@ -135,6 +154,7 @@ class PlexTransport:
         timeout: float | tuple[float, float] | None,
     ) -> requests.Response:
         connect, read = _timeouts(timeout)
+        deadline = Deadline(self._clock, self._limits.seconds)
         try:
             answer = manager.urlopen(
                 method,
@@ -149,9 +169,7 @@ class PlexTransport:
         except (u3.HTTPError, OSError) as exc:
             raise as_requests_error(exc) from exc
         try:
-            body = answer.read(decode_content=True)
-        except (u3.HTTPError, OSError) as exc:
-            raise body_error(exc) from exc
+            body = read_urllib3_body(answer, self._limits, deadline)
         finally:
             answer.release_conn()
         return _response(answer.status, answer.reason, answer.headers, url, body)
@@ -224,14 +242,3 @@ def as_requests_error(exc: BaseException) -> requests.RequestException:
     if isinstance(reason, u3.LocationValueError):
         return requests.exceptions.InvalidURL(exc)
     return requests.exceptions.ConnectionError(exc)
-
-
-def body_error(exc: BaseException) -> requests.RequestException:
-    """A failure while reading an answer's body, as requests names it when it reads one."""
-    if isinstance(exc, u3.SSLError):
-        return requests.exceptions.SSLError(exc)
-    if isinstance(exc, u3.DecodeError):
-        return requests.exceptions.ContentDecodingError(exc)
-    if isinstance(exc, u3.ProtocolError):  # cut short, bad chunk
-        return requests.exceptions.ChunkedEncodingError(exc)
-    return requests.exceptions.ConnectionError(exc)  # a read timeout included, as requests does

@@ -13,6 +13,13 @@ from typing import Any, NoReturn
 
 import requests
 
+from engine.answer_limits import (
+    IMAGE_LIMITS,
+    AnswerTooLargeError,
+    AnswerTooSlowError,
+    Deadline,
+)
+from engine.clock import SYSTEM_CLOCK, Clock
 from engine.config import PlexSyncConfig
 from engine.errors import (
     AuthError,
@@ -23,7 +30,13 @@ from engine.errors import (
     TransientError,
     UnreachableError,
 )
-from engine.http import configured_session, http_epoch, network_failure, tls_failure
+from engine.http import (
+    configured_session,
+    http_epoch,
+    network_failure,
+    read_answer,
+    tls_failure,
+)
 from engine.stash_objects import (
     FAR_FUTURE,
     ObjectPage,
@@ -120,10 +133,12 @@ class StashClient:
         *,
         session_factory: Callable[[], requests.Session] = requests.Session,
         timeout: tuple[float, float] = STASH_TIMEOUT,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._url = config.stash_url
+        self._clock = clock
         self._session = configured_session(
-            session_factory(), self._url, ca_bundle=config.stash_ca_bundle
+            session_factory(), self._url, ca_bundle=config.stash_ca_bundle, clock=clock
         )
         self._timeout = timeout
         key = config.stash_api_key.get_secret_value() if config.stash_api_key else ""
@@ -145,6 +160,8 @@ class StashClient:
             _fail(_tls_error(exc), exc)
         except (requests.ConnectionError, requests.Timeout) as exc:
             _fail(UnreachableError("Stash is unreachable", network_failure(exc, self._url)), exc)
+        except (AnswerTooLargeError, AnswerTooSlowError) as exc:
+            _fail(_refused(exc, "a GraphQL query"), exc)
         except requests.RequestException as exc:
             _fail(TransientError("Stash request failed", type(exc).__name__), exc)
         self._check_status(response)
@@ -250,14 +267,19 @@ class StashClient:
         """A screenshot's raster bytes (b"" for Stash's placeholder: the scene has no cover) and
         Stash's clock when it served them.
 
-        Downloaded with our ApiKey (never embedded in a URL Plex would store).
+        Downloaded with our ApiKey (never embedded in a URL Plex would store), and refused past
+        `MAX_IMAGE_BYTES` (engine/answer_limits.py says why that size).
         """
+        deadline = Deadline(self._clock, IMAGE_LIMITS.seconds)
         try:
-            response = self._session.get(url, timeout=self._timeout)
+            response = self._session.get(url, timeout=self._timeout, stream=True)
+            read_answer(response, IMAGE_LIMITS, deadline)
         except requests.exceptions.SSLError as exc:
             _fail(_tls_error(exc), exc)
         except (requests.ConnectionError, requests.Timeout) as exc:
             _fail(UnreachableError("Stash is unreachable", network_failure(exc, self._url)), exc)
+        except (AnswerTooLargeError, AnswerTooSlowError) as exc:
+            _fail(_refused(exc, "an image download"), exc)
         except requests.RequestException as exc:
             _fail(TransientError("Stash image download failed", type(exc).__name__), exc)
         self._check_status(response)
@@ -372,6 +394,12 @@ def _not_stash(response: requests.Response, what: str = "") -> UnreachableError:
         f"{what or kind + ' in answer to a GraphQL query'}; a proxy or login page in the way? "
         "Check the Stash URL",
     )
+
+
+def _refused(exc: BaseException, what: str) -> TransientError:
+    """An answer over its size or time limit: Stash (or a proxy before it) misbehaving, not an
+    outage; retried later like a broken answer."""
+    return TransientError(f"Stash's answer to {what} was refused", str(exc))
 
 
 def _tls_error(exc: BaseException) -> UnreachableError:
