@@ -33,11 +33,11 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.config import PlexSyncConfig, save_config  # noqa: E402
+from engine.config.file import PlexSyncConfig, save_config  # noqa: E402
 from plexsync_sim.process import SimProcess  # noqa: E402
 
 TOKEN, KEY = "bench-token-0123456789", "bench-key-0123456789"
-PAGE = 1000  # Plex listing page size (engine/plex_client.py PAGE_SIZE)
+PAGE = 1000  # Plex listing page size (engine/plex/client.py PAGE_SIZE)
 
 
 def plexsync(config_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.config import PlexSyncConfig, save_config  # noqa: E402
-from engine.control import ControlError, call_running_engine  # noqa: E402
-from engine.control_protocol import Endpoint, read_endpoint  # noqa: E402
+from engine.config.file import PlexSyncConfig, save_config  # noqa: E402
+from engine.control.client import ControlError, call_running_engine  # noqa: E402
+from engine.control.protocol import Endpoint, read_endpoint  # noqa: E402
 
 
 def proc_counts(pid: int) -> tuple[int, int]:

@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import requests
 
-from engine.config import PathMapping, PlexSyncConfig
-from engine.live_updates import LiveUpdates
-from engine.plex_client import PlexClient
-from engine.stash_client import StashClient
-from engine.store import JobStore
-from engine.sync import SyncEngine
+from engine.config.file import PathMapping, PlexSyncConfig
+from engine.plex.client import PlexClient
+from engine.runtime.live import LiveUpdates
+from engine.stash.client import StashClient
+from engine.store.jobs import JobStore
+from engine.sync.engine import SyncEngine
 from plexsync_sim.plex.server import PlexSimulator
 from plexsync_sim.stash.server import StashSimulator
 

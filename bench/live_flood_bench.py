@@ -27,15 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from websockets.sync.server import ServerConnection, serve
 
-from engine.config import PathMapping, PlexSyncConfig
-from engine.live_messages import LiveEvent
-from engine.live_plex import PlexNotifications
-from engine.live_stash import StashJobs
-from engine.live_stream import Backoff, StreamWorker
-from engine.plex_client import PlexClient
-from engine.stash_client import StashClient
-from engine.store import JobStore
-from engine.sync import SyncEngine
+from engine.config.file import PathMapping, PlexSyncConfig
+from engine.live.messages import LiveEvent
+from engine.live.plex import PlexNotifications
+from engine.live.stash import StashJobs
+from engine.live.stream import Backoff, StreamWorker
+from engine.plex.client import PlexClient
+from engine.stash.client import StashClient
+from engine.store.jobs import JobStore
+from engine.sync.engine import SyncEngine
 from plexsync_sim.plex.server import PlexSimulator
 from plexsync_sim.stash.server import StashSimulator
 

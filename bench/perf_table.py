@@ -32,7 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.config import PlexSyncConfig, save_config  # noqa: E402
+from engine.config.file import PlexSyncConfig, save_config  # noqa: E402
 from plexsync_sim.process import SimProcess  # noqa: E402
 
 TOKEN, KEY = "bench-token-0123456789", "bench-key-0123456789"

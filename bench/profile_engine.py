@@ -20,11 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.config import PlexSyncConfig  # noqa: E402
-from engine.plex_client import PlexClient  # noqa: E402
-from engine.stash_client import StashClient  # noqa: E402
-from engine.store import JobStore  # noqa: E402
-from engine.sync import SyncEngine  # noqa: E402
+from engine.config.file import PlexSyncConfig  # noqa: E402
+from engine.plex.client import PlexClient  # noqa: E402
+from engine.stash.client import StashClient  # noqa: E402
+from engine.store.jobs import JobStore  # noqa: E402
+from engine.sync.engine import SyncEngine  # noqa: E402
 from plexsync_sim.process import SimProcess  # noqa: E402
 
 TOKEN, KEY = "bench-token-0123456789", "bench-key-0123456789"

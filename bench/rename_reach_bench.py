@@ -34,11 +34,11 @@ sys.path.insert(0, str(ROOT / "tests" / "real_stash"))
 from fake_clock import FakeClock  # noqa: E402
 from stash_admin import RealStash  # noqa: E402
 
-from engine.config import PlexSyncConfig  # noqa: E402
-from engine.plex_client import PlexClient  # noqa: E402
-from engine.stash_client import StashClient  # noqa: E402
-from engine.store import JobStore  # noqa: E402
-from engine.sync import SyncEngine  # noqa: E402
+from engine.config.file import PlexSyncConfig  # noqa: E402
+from engine.plex.client import PlexClient  # noqa: E402
+from engine.stash.client import StashClient  # noqa: E402
+from engine.store.jobs import JobStore  # noqa: E402
+from engine.sync.engine import SyncEngine  # noqa: E402
 from plexsync_sim.plex.server import PlexSimulator  # noqa: E402
 from plexsync_sim.stash.server import StashSimulator  # noqa: E402
 

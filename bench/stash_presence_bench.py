@@ -22,9 +22,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.config import PlexSyncConfig
-from engine.stash_client import StashClient
-from engine.stash_objects import IDS_PER_REQUEST, KINDS
+from engine.config.file import PlexSyncConfig
+from engine.stash.client import StashClient
+from engine.stash.objects import IDS_PER_REQUEST, KINDS
 
 WANTED = {"tag": 10_000, "performer": 2_000, "studio": 500}
 CREATES_PER_REQUEST = 100

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.config import PathMapping, PlexSyncConfig, save_config
+from engine.config.file import PathMapping, PlexSyncConfig, save_config
 from plexsync_sim.process import SimProcess
 
 TOKEN = "bench-token-0123456789"

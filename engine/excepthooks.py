@@ -5,7 +5,7 @@ Python prints an uncaught error's traceback to stderr itself (`sys.excepthook`, 
 text as it is, so a URL with `X-Plex-Token=…` in a message would be printed in clear. These
 hooks format the traceback as Python would, mask it as the log does (`SecretMasker`), and log it
 at ERROR through the configured handlers (or logging's last resort, on stderr, when none are).
-`engine.logfile.setup_logging` installs them, so the tray and `plexsync` both have them.
+`engine.runtime.logs.setup_logging` installs them, so the tray and `plexsync` both have them.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ CONFIG_FILE = "config.json"
 
 
 def config_dir() -> Path:
-    """The per-user config dir (here, not in engine.config, so paths need no pydantic)."""
+    """The per-user config dir (here, not in engine.config.file, so paths need no pydantic)."""
     return platformdirs.user_config_path(APP_NAME, appauthor=False)
 
 

@@ -18,10 +18,10 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
-from engine.config import ConfigLoad, PlexSyncConfig, Unread, load_config_report, save_config
+from engine.config.file import ConfigLoad, PlexSyncConfig, Unread, load_config_report, save_config
+from engine.config.secret_migration import move_secrets_to_store
+from engine.config.secret_store import SecretStore
 from engine.paths import AppPaths
-from engine.secret_migration import move_secrets_to_store
-from engine.secret_store import SecretStore
 from gui.autostart import Autostart
 from gui.background import wait_off_thread
 from gui.bridge import EngineBridge, HostedEngine
@@ -57,7 +57,7 @@ RuntimeFactory = Callable[[AppPaths, PlexSyncConfig, Any], Runtime]
 
 
 def open_engine_runtime(paths: AppPaths, config: PlexSyncConfig, listener: Any) -> Runtime:
-    from engine.runtime import EngineRuntime  # keeps `--help` fast
+    from engine.runtime.compose import EngineRuntime  # keeps `--help` fast
 
     return EngineRuntime.open(paths, config, listener=listener)
 

@@ -55,7 +55,7 @@ def wait_off_thread(fn: Callable[[], T]) -> T:
     exception raised here.
 
     For keyring calls (issue 22): each is bounded by the keyring's own time-out
-    (`engine.secret_store.KEYRING_TIMEOUT`), and the code that needs the answer (start, save)
+    (`engine.config.secret_store.KEYRING_TIMEOUT`), and the code that needs the answer (start, save)
     stays in order. Windows keep repainting and timers keep firing meanwhile; a caller that
     can be re-entered by a click disables that control while it waits.
     """

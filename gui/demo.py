@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from pydantic import SecretStr
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from engine.config import PathMapping, PlexSyncConfig, save_config
+from engine.config.file import PathMapping, PlexSyncConfig, save_config
 from engine.paths import AppPaths
 
 if TYPE_CHECKING:

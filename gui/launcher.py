@@ -18,8 +18,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from engine import __version__
+from engine.config.secret_store import KeyringStore
 from engine.paths import AppPaths
-from engine.secret_store import KeyringStore
 from gui.app import TrayApp
 from gui.autostart import autostart_command, for_platform, launcher_command
 from gui.demo import DemoEnvironment

@@ -1,4 +1,4 @@
-"""Logging for the tray app: the shared masked setup (`engine.logfile`) plus Qt's own messages.
+"""Logging for the tray app: the shared masked setup (`engine.runtime.logs`) plus Qt's own messages.
 
 Every handler formats through `MaskingFormatter`, which replaces the configured token and API key
 (and anything shaped like a credential) in the final text, tracebacks included. `gui.launcher` calls
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from engine.logfile import TRAY_LOG_FILE as LOG_FILE
-from engine.logfile import setup_logging
 from engine.masking import MASK, MaskingFormatter, SecretMasker
+from engine.runtime.logs import TRAY_LOG_FILE as LOG_FILE
+from engine.runtime.logs import setup_logging
 
 __all__ = [
     "LOG_FILE",

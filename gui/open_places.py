@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.activity_store import Activity
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
+from engine.store.activity import Activity
 from gui.mnemonics import label_standard_buttons
 from gui.translations import fill
 from gui.web_links import plex_item_url, plex_web_url, stash_scene_url, stash_web_url

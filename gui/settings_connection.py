@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from PySide6.QtCore import QCoreApplication, Slot
 from PySide6.QtWidgets import QLineEdit
 
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from gui.settings_help import describe_failure
 from gui.settings_numbers import NumberEdit
 from gui.translations import fill, translate_n
@@ -45,13 +45,13 @@ def tr(text: str) -> str:
 
 
 def default_plex_tester(config: PlexSyncConfig) -> list[str]:
-    from engine.plex_client import test_plex_connection  # heavy, rarely used
+    from engine.plex.client import test_plex_connection  # heavy, rarely used
 
     return test_plex_connection(config)
 
 
 def default_stash_tester(config: PlexSyncConfig) -> str:
-    from engine.stash_client import test_stash_connection
+    from engine.stash.client import test_stash_connection
 
     return test_stash_connection(config)
 

@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import ConfigLoad, PlexSyncConfig, Unread, save_config
-from engine.secret_store import SECRET_FIELDS, SecretStore
+from engine.config.file import ConfigLoad, PlexSyncConfig, Unread, save_config
+from engine.config.secret_store import SECRET_FIELDS, SecretStore
 from gui.autostart import Autostart
 from gui.background import Runner, run_in_thread, wait_off_thread
 from gui.mnemonics import label_standard_buttons

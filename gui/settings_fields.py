@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import PathMapping, PlexSyncConfig
+from engine.config.file import PathMapping, PlexSyncConfig
 
 
 def field_bounds(name: str) -> tuple[float, float]:

@@ -12,8 +12,8 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QLabel
 
+from engine.config.secret_store import FILE_STORAGE, SecretStore
 from engine.errors import AuthError, SyncError
-from engine.secret_store import FILE_STORAGE, SecretStore
 from gui.translations import fill
 
 PLEX_TOKEN_ARTICLE = (
@@ -46,9 +46,9 @@ def stash_key_help() -> str:
 
 
 def storage_words(store: SecretStore | None, reason: str | None) -> str:
-    """Where secrets saved now would be kept (as `engine.secret_store.storage_text`, translated;
-    the keyring's name and its reason for failing, `store.unavailable()` asked by the caller
-    off the GUI thread, are the system's words)."""
+    """Where secrets saved now would be kept (as `engine.config.secret_store.storage_text`,
+    translated; the keyring's name and its reason for failing, `store.unavailable()` asked by the
+    caller off the GUI thread, are the system's words)."""
     if store is not None and reason is None:
         return store.name
     where = tr(FILE_STORAGE)

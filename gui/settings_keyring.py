@@ -13,8 +13,8 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from engine.config import ConfigLoad, Unread, load_config_report
-from engine.secret_store import SecretStore
+from engine.config.file import ConfigLoad, Unread, load_config_report
+from engine.config.secret_store import SecretStore
 from gui.background import Runner
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, Qt, Slot
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
-from engine.config import ConfigLoad, fix_permissions
+from engine.config.file import ConfigLoad, fix_permissions
 from gui.translations import fill
 
 

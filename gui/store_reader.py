@@ -19,8 +19,8 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
-from engine.history import RunInterval
-from engine.store import DeadLetter, JobStore, Outage, QueueCounts
+from engine.store.history import RunInterval
+from engine.store.jobs import DeadLetter, JobStore, Outage, QueueCounts
 from gui.widgets.timefmt import DAY, HOUR, local_midnight
 
 logger = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
-from engine.activity_store import Activity, ActivityKind
-from engine.logfile import TRAY_LOG_FILE
 from engine.paths import AppPaths
+from engine.runtime.logs import TRAY_LOG_FILE
+from engine.store.activity import Activity, ActivityKind
 from gui.about_dialog import AboutDialog
 from gui.log_viewer import LogViewer
 from gui.mnemonics import literal

@@ -53,7 +53,7 @@ _SENT_TO_STASH: set[str] = set()
 
 def pytest_configure(config: pytest.Config) -> None:
     """Note each query text that passes the engine's one Stash boundary during the session."""
-    from engine.stash_client import StashClient
+    from engine.stash.client import StashClient
 
     original = StashClient._post
 

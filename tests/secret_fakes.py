@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.secret_store import SecretStoreError
+from engine.config.secret_store import SecretStoreError
 
 
 class MemorySecretStore:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.activity_store import Activity, ActivityKind
+from engine.store.activity import Activity, ActivityKind
 from gui.widgets.activity_table import ActivityReader, ActivityTableModel
 
 REFRESH_MS = 2000  # new activity shows within this while the tab is visible

@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from engine.activity_store import Activity, ActivityKind, ActivityStore
+from engine.store.activity import Activity, ActivityKind, ActivityStore
 from gui.translations import fill
 from gui.widgets.timefmt import format_datetime
 

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.errors import ErrorClass
-from engine.store import DeadLetter
+from engine.store.jobs import DeadLetter
 from gui.translations import translate_n
 from gui.widgets.dlq_table import (
     COLUMNS,

@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from engine.store import DeadLetter
+from engine.store.jobs import DeadLetter
 from gui.translations import fill, translate_n
 from gui.widgets.timefmt import format_datetime
 

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.check_store import CheckKind, CheckStore, CheckSummary, Finding
 from engine.events import CheckProgress
+from engine.store.checks import CheckKind, CheckStore, CheckSummary, Finding
 from gui.translations import translate_n
 
 logger = logging.getLogger(__name__)

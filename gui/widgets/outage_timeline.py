@@ -17,8 +17,8 @@ from PySide6.QtCore import QCoreApplication, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from engine.history import RunInterval
-from engine.store import Outage
+from engine.store.history import RunInterval
+from engine.store.jobs import Outage
 from gui.translations import fill, translate_n
 from gui.widgets.chart_base import Chart
 from gui.widgets.timefmt import DAY, format_datetime, format_duration, local, local_midnight

@@ -10,12 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from engine.config import PlexSyncConfig
-from engine.control_protocol import Endpoint, canonical, choose_socket_path, mac, new_nonce
-from engine.control_server import ChannelLimits, ControlServer
+from engine.config.file import PlexSyncConfig
+from engine.control.protocol import Endpoint, canonical, choose_socket_path, mac, new_nonce
+from engine.control.server import ChannelLimits, ControlServer
 from engine.paths import AppPaths
-from engine.store import JobStore
-from engine.sync import SyncEngine
+from engine.store.jobs import JobStore
+from engine.sync.engine import SyncEngine
 
 FAST_LIMITS = ChannelLimits(max_connections=4, idle_timeout=0.3, read_timeout=0.6)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from websockets.sync.server import ServerConnection, serve
 
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 
 TOKEN = "hostile-test-token-9f8e7d"
 API_KEY = "hostile-test-key-1a2b3c"

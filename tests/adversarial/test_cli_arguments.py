@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.paths import AppPaths
-from engine.store import JobStore
+from engine.store.jobs import JobStore
 
 
 @pytest.fixture(autouse=True)
@@ -134,7 +134,7 @@ def test_a_read_only_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     paths = AppPaths.in_dir(tmp_path / "cfg").ensure()
     paths.data_dir.chmod(stat.S_IRUSR | stat.S_IXUSR)
     prefix = _AS_PLAIN_USER if os.geteuid() == 0 else []
-    code = "import sys; from engine.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from engine.cli.main import main; sys.exit(main(sys.argv[1:]))"
     argv = [sys.executable, "-c", code, "--config-dir", str(tmp_path / "cfg"), "dlq", "list"]
     try:
         done = subprocess.run([*prefix, *argv], capture_output=True, text=True, timeout=60)
@@ -173,7 +173,7 @@ def test_a_read_only_database_is_a_clear_error_even_for_root(
     def read_only(path: object, **kwargs: object) -> sqlite3.Connection:
         return real_connect(f"file:{path}?mode=ro", uri=True, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("engine.history.sqlite3.connect", read_only)
+    monkeypatch.setattr("engine.store.history.sqlite3.connect", read_only)
     assert run_cli(config_dir, "dlq", "list") == 0  # reading works
     assert run_cli(config_dir, "dlq", "delete", "1") == 1
     err = capsys.readouterr().err

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import PlexSyncConfig, load_config_report
+from engine.config.file import PlexSyncConfig, load_config_report
 
 TOKEN = "good-token-123456"
 

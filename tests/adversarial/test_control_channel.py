@@ -24,10 +24,10 @@ from control_helpers import (
     serving,
 )
 
-from engine.control import ControlError, EngineNotRunningError, call_running_engine
-from engine.control_protocol import Endpoint, peer_uid, read_endpoint, write_endpoint
-from engine.control_server import ControlServer
-from engine.sync import SyncEngine
+from engine.control.client import ControlError, EngineNotRunningError, call_running_engine
+from engine.control.protocol import Endpoint, peer_uid, read_endpoint, write_endpoint
+from engine.control.server import ControlServer
+from engine.sync.engine import SyncEngine
 
 TRANSPORTS = ["unix", "tcp"]  # tcp is what Windows uses
 

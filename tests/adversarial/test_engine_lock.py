@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import PlexSyncConfig, save_config
-from engine.instance_lock import EngineBusyError, EngineLock
+from engine.config.file import PlexSyncConfig, save_config
 from engine.paths import AppPaths
-from engine.runtime import EngineRuntime
+from engine.runtime.compose import EngineRuntime
+from engine.runtime.lock import EngineBusyError, EngineLock
 
 CONFIG = PlexSyncConfig(plex_url="http://127.0.0.1:9", plex_token="token-not-used")
 
@@ -50,7 +50,7 @@ def test_the_lock_dies_with_a_killed_process(tmp_path: Path) -> None:
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path;"
-            "from engine.instance_lock import EngineLock;"
+            "from engine.runtime.lock import EngineLock;"
             "EngineLock(Path(sys.argv[1])).acquire(); print('held', flush=True); time.sleep(60)",
             str(tmp_path),
         ],

@@ -15,12 +15,12 @@ import pytest
 import requests
 from hostile_http import ROOT, path_of, scripted_server, whole
 
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.errors import TransientError
-from engine.http import configured_session
-from engine.plex_client import PlexClient
-from engine.plex_model import PlexSection
-from engine.plex_transport import PlexTransport
+from engine.http.session import configured_session
+from engine.plex.client import PlexClient
+from engine.plex.model import PlexSection
+from engine.plex.transport import PlexTransport
 
 EARLY_HINTS = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
 PROCESSING = b"HTTP/1.1 102 Processing\r\n\r\n"

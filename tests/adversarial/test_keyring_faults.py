@@ -15,9 +15,14 @@ import pytest
 from keyring_fakes import STATE_VAR, FileKeyring, ScriptedKeyring
 from test_secret_store import API_KEY, TOKEN, configured, file_data, write_v1
 
-from engine.config import Unread, load_config_report, save_config
-from engine.secret_migration import move_secrets_to_store
-from engine.secret_store import KEYRING_TIMEOUT, KeyringStore, KeyringTimeoutError, secret_ref
+from engine.config.file import Unread, load_config_report, save_config
+from engine.config.secret_migration import move_secrets_to_store
+from engine.config.secret_store import (
+    KEYRING_TIMEOUT,
+    KeyringStore,
+    KeyringTimeoutError,
+    secret_ref,
+)
 
 TESTS = Path(__file__).resolve().parents[1]
 TIMEOUT = 0.3  # the injected keyring time-out for in-process tests

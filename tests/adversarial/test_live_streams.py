@@ -21,13 +21,13 @@ from test_sync_engine import make_engine
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection
 
-from engine.config import PlexSyncConfig
-from engine.live_follow_ups import FOLLOW_UP_GAP
-from engine.live_messages import LiveEvent
-from engine.live_plex import PlexNotifications
-from engine.live_stash import StashJobs
-from engine.live_stream import STABLE_AFTER, Backoff, Stream, StreamWorker, Target
-from engine.live_updates import LiveUpdates
+from engine.config.file import PlexSyncConfig
+from engine.live.follow_ups import FOLLOW_UP_GAP
+from engine.live.messages import LiveEvent
+from engine.live.plex import PlexNotifications
+from engine.live.stash import StashJobs
+from engine.live.stream import STABLE_AFTER, Backoff, Stream, StreamWorker, Target
+from engine.runtime.live import LiveUpdates
 
 WAIT = 15.0  # real seconds any condition may take, at most
 FLOOD = 20_000  # messages per flood: enough for hundreds of ticks on the old code
@@ -158,7 +158,7 @@ def test_a_websocket_redirect_waits_the_cap_and_never_shows_the_token(
             return True
 
         worker = _worker(PlexNotifications(), served, lambda e: None, wait=wait)
-        with caplog.at_level(logging.DEBUG, logger="engine.live_stream"):
+        with caplog.at_level(logging.DEBUG, logger="engine.live.stream"):
             worker._run()  # on this thread: the redirect must not escape
     assert served.connections == 1  # and it waited the cap (600 one-second steps)
     assert sum(waits) == pytest.approx(600.0)
@@ -169,7 +169,7 @@ def test_a_websocket_redirect_waits_the_cap_and_never_shows_the_token(
 def test_an_uncaught_error_in_any_thread_reaches_stderr_masked(tmp_path: Path) -> None:
     script = f"""
 import threading
-from engine.logfile import setup_logging
+from engine.runtime.logs import setup_logging
 from engine.masking import SecretMasker
 setup_logging(None, SecretMasker(["{API_KEY}"]))
 def boom():
@@ -354,7 +354,7 @@ def test_a_server_that_accepts_and_closes_at_once_is_retried_ever_more_slowly(
             clock=clock,
             backoff=Backoff(base=2.0, cap=600.0),
         )
-        with caplog.at_level(logging.DEBUG, logger="engine.live_stream"):
+        with caplog.at_level(logging.DEBUG, logger="engine.live.stream"):
             worker._run()
     assert worker.connections >= reconnects - 1
     # Without the reset on each handshake the waits grow to the cap: 1-2 s, 2-4 s, ... 600 s.
@@ -362,6 +362,6 @@ def test_a_server_that_accepts_and_closes_at_once_is_retried_ever_more_slowly(
     infos = [
         r
         for r in caplog.records
-        if r.levelno >= logging.INFO and r.name.startswith("engine.live_stream")
+        if r.levelno >= logging.INFO and r.name.startswith("engine.live.stream")
     ]
     assert len(infos) <= 3, [r.getMessage() for r in infos]  # said once, not per reconnect

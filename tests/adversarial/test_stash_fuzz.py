@@ -10,10 +10,10 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.errors import PermanentError
-from engine.stash_client import StashClient, parse_scene
-from engine.stash_scene import PageQuery
+from engine.stash.client import StashClient, parse_scene
+from engine.stash.scene import PageQuery
 
 FIELDS = ("id", "title", "details", "date", "updated_at", "studio", "performers", "tags", "files")
 GOOD = {

@@ -12,10 +12,10 @@ import pytest
 from engine_fakes import FakePlex, FakeStash
 from fake_clock import FakeClock
 
-from engine.config import PlexSyncConfig
-from engine.service_answers import STORAGE_RETRY
-from engine.store import JobStore
-from engine.sync import SyncEngine
+from engine.config.file import PlexSyncConfig
+from engine.store.jobs import JobStore
+from engine.sync.engine import SyncEngine
+from engine.sync.failures import STORAGE_RETRY
 
 SCENES = 3
 

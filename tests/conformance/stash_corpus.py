@@ -23,16 +23,16 @@ from corpus_tools import MISSING_ID, TIMEOUT, Run, dumps, normalise, query_shape
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from engine.live_stash import JOBS_SUBSCRIPTION
-from engine.stash_client import (
+from engine.live.stash import JOBS_SUBSCRIPTION
+from engine.stash.client import (
     FIND_SCENES,
     VERSION,
     carrying_variables,
     page_variables,
     scene_lookup_request,
 )
-from engine.stash_objects import ids_request, object_page_request
-from engine.stash_scene import PageQuery
+from engine.stash.objects import ids_request, object_page_request
+from engine.stash.scene import PageQuery
 
 RECORDED = Path(__file__).with_name("stash_recorded.json")
 RECORDED_SCHEMA = Path(__file__).with_name("stash_schema_recorded.json")

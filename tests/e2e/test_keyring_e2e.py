@@ -19,8 +19,8 @@ import secretstorage
 from conftest import in_ci
 from keyring_session import KeyringSession, missing_packages
 
-from engine.config import PlexSyncConfig, save_config
-from engine.secret_store import secret_ref
+from engine.config.file import PlexSyncConfig, save_config
+from engine.config.secret_store import secret_ref
 from plexsync_sim.process import SimProcess
 
 pytestmark = pytest.mark.e2e

@@ -21,7 +21,7 @@ from typing import Any, Self
 from screen_pixels import Image, Rect, classify
 from x11_desktop import Child, Desktop, Managed, Window, wait_until
 
-from engine.config import PlexSyncConfig, save_config
+from engine.config.file import PlexSyncConfig, save_config
 from plexsync_sim.process import SimProcess
 
 REPO = Path(__file__).resolve().parents[2]

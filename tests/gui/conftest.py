@@ -28,7 +28,7 @@ def database(tmp_path: Path) -> Path:
 @pytest.fixture
 def store(database: Path, clock: Any) -> Iterator[Any]:
     """A real store on `database`, timed by the requesting module's `clock` fixture."""
-    from engine.store import JobStore
+    from engine.store.jobs import JobStore
 
     s = JobStore(database, clock=clock)
     yield s

@@ -25,9 +25,9 @@ from engine_fakes import FakePlex, FakeStash  # noqa: E402
 from PySide6.QtCore import QCoreApplication  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from engine.config import PlexSyncConfig  # noqa: E402
-from engine.store import JobStore  # noqa: E402
-from engine.sync import SyncEngine  # noqa: E402
+from engine.config.file import PlexSyncConfig  # noqa: E402
+from engine.store.jobs import JobStore  # noqa: E402
+from engine.sync.engine import SyncEngine  # noqa: E402
 from gui.bridge import EngineBridge  # noqa: E402
 from gui.singleton_refs import pin_singletons  # noqa: E402
 from gui.status_window import StatusWindow  # noqa: E402

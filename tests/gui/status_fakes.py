@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Signal
 from tray_fakes import make_status
 
 from engine.events import EngineStatus
-from engine.store import JobStore
+from engine.store.jobs import JobStore
 
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot

@@ -11,10 +11,10 @@ from PySide6.QtCore import QUrl
 from pytestqt.qtbot import QtBot
 from status_fakes import Clock, FakeBridge, build_window, make_status
 
-from engine.activity_store import ActivityKind
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.events import JobOutcome
-from engine.store import JobStore
+from engine.store.activity import ActivityKind
+from engine.store.jobs import JobStore
 from gui.mnemonics import plain
 from gui.open_places import Opener
 from gui.status_window import StatusWindow
@@ -114,7 +114,7 @@ def test_links_go_to_plex_web_and_stash_without_any_secret() -> None:
         plex_url="http://user:pw@plex.local:32400/", plex_token=TOKEN, stash_url="http://st:9999"
     )
     opener = Opener(lambda: config, opened.append)
-    from engine.activity_store import Activity
+    from engine.store.activity import Activity
 
     entry = Activity(1, TEN_AM, ActivityKind.SYNCED, "12", "T", "", "5012", SERVER)
     opener.activity(entry, "plex")

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 from status_fakes import NOW
 
-from engine.history import RunInterval
-from engine.store import Outage
+from engine.store.history import RunInterval
+from engine.store.jobs import Outage
 from gui.widgets.outage_timeline import (
     OUTAGE_COLOUR,
     OutageTimeline,

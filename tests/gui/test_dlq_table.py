@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from status_fakes import Clock, FakeBridge, build_window, make_status, seed_dlq, show_and_wait
 
 from engine.errors import ErrorClass
-from engine.store import DeadLetter, JobStore
+from engine.store.jobs import DeadLetter, JobStore
 from gui.status_window import StatusWindow
 from gui.widgets import dlq_panel
 from gui.widgets.dlq_panel import DlqPanel

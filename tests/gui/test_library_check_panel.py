@@ -8,8 +8,8 @@ from PySide6.QtCore import QItemSelectionModel
 from pytestqt.qtbot import QtBot
 from status_fakes import Clock, FakeBridge, build_window, make_status
 
-from engine.check_store import CheckKind, CheckStore, CheckSummary, Finding
 from engine.events import CheckProgress
+from engine.store.checks import CheckKind, CheckStore, CheckSummary, Finding
 from gui.widgets.library_check_panel import CheckResult, LibraryCheckPanel
 
 SUMMARY = CheckSummary(

@@ -15,7 +15,7 @@ from test_tray_app import FakeStatusWindow, factory, make_app, opened_urls, path
 from test_tray_settings_dialog import configured
 
 from engine.paths import AppPaths
-from engine.store import JobStore
+from engine.store.jobs import JobStore
 from gui.about_dialog import AboutDialog
 from gui.app import TrayApp
 from gui.background import run_inline

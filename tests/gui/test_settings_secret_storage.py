@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 from secret_fakes import MemorySecretStore
 from test_tray_settings_dialog import configured, make_dialog
 
-from engine.config import load_config_report, save_config
-from engine.secret_store import KeyringStore
+from engine.config.file import load_config_report, save_config
+from engine.config.secret_store import KeyringStore
 
 
 def test_the_dialog_names_the_keyring_and_saves_the_token_there(

@@ -29,7 +29,7 @@ from status_fakes import (
 
 from engine.breaker import CircuitState
 from engine.events import Progress
-from engine.store import JobStore
+from engine.store.jobs import JobStore
 from gui.status_window import StatusWindow
 from gui.store_reader import Section, StoreReader
 
@@ -293,7 +293,7 @@ class RecordingStore:
         self.closed_on: int | None = None
 
     def counts(self) -> Any:
-        from engine.store import QueueCounts
+        from engine.store.jobs import QueueCounts
 
         return QueueCounts(0, 0, 0, 0)
 

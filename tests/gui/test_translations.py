@@ -31,12 +31,12 @@ from test_tray_app import FakeStatusWindow, factory, make_app, opened_urls, path
 from test_tray_settings_dialog import make_dialog
 from tray_fakes import NOW, FakeAutostart, make_status
 
-from engine.activity_store import ActivityKind
-from engine.check_store import CheckKind, CheckSummary, Finding
 from engine.errors import UnreachableError
 from engine.events import CheckProgress, Progress, ServiceHealth
 from engine.paths import AppPaths
-from engine.store import JobStore
+from engine.store.activity import ActivityKind
+from engine.store.checks import CheckKind, CheckSummary, Finding
+from engine.store.jobs import JobStore
 from gui.fallback_window import FallbackWindow
 from gui.icons import IconCache
 from gui.log_viewer import LogViewer

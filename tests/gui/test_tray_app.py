@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 from pytestqt.qtbot import QtBot
 from tray_fakes import FakeAutostart, FakeRuntimeFactory
 
-from engine.config import PlexSyncConfig, load_config_report, save_config
+from engine.config.file import PlexSyncConfig, load_config_report, save_config
 from engine.paths import AppPaths
 from gui import app as app_module
 from gui.app import TrayApp

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from tray_fakes import FakeEngine, make_status
 
 from engine.breaker import CircuitState
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.events import JobOutcome, Progress
 from gui.bridge import EngineBridge
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from engine.config import load_config_report
+from engine.config.file import load_config_report
 from gui.app import TrayApp
 from gui.demo import DemoController, DemoEnvironment
 from gui.mnemonics import plain

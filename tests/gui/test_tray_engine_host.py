@@ -11,9 +11,9 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from engine.breaker import CircuitState
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.paths import AppPaths
-from engine.runtime import EngineRuntime
+from engine.runtime.compose import EngineRuntime
 from gui.bridge import EngineBridge
 from plexsync_sim.plex.server import PlexSimulator
 from plexsync_sim.stash.server import StashSimulator

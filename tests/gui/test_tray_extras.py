@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 from test_tray_app import FakeStatusWindow, factory, make_app, opened_urls, paths, save
 
 from engine import __version__
-from engine.logfile import TRAY_LOG_FILE
 from engine.paths import AppPaths
+from engine.runtime.logs import TRAY_LOG_FILE
 from gui.about_dialog import AboutDialog
 from gui.app import TrayApp
 from gui.demo import RENAMED, DemoEnvironment
@@ -73,7 +73,7 @@ def test_log_folder_without_a_file_manager_shows_the_path_with_copy(
 
 
 def test_opener_says_when_a_web_app_has_no_address(qtbot: QtBot) -> None:
-    from engine.config import PlexSyncConfig
+    from engine.config.file import PlexSyncConfig
 
     shown: list[PathDialog] = []
     opened: list[QUrl] = []

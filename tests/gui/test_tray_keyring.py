@@ -14,9 +14,9 @@ from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 from test_tray_app import save as save_plain
 
-from engine.config import PlexSyncConfig, load_config_report, save_config
+from engine.config.file import PlexSyncConfig, load_config_report, save_config
+from engine.config.secret_store import KeyringStore
 from engine.paths import AppPaths
-from engine.secret_store import KeyringStore
 from gui.app import TrayApp
 
 # The app fixtures of test_tray_app: a fake engine, a fake autostart, a fake status window.

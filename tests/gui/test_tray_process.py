@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from engine.config import PlexSyncConfig, save_config
+from engine.config.file import PlexSyncConfig, save_config
 from engine.paths import AppPaths
 
 TOKEN = "proc-secret-token-5f3a9c"

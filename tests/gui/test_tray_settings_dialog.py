@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 from tray_fakes import FakeAutostart
 
-from engine.config import PathMapping, PlexSyncConfig, load_config_report
+from engine.config.file import PathMapping, PlexSyncConfig, load_config_report
 from engine.errors import UnreachableError
 from gui.background import run_inline
 from gui.settings_dialog import SettingsDialog

@@ -18,7 +18,7 @@ from status_fakes import Clock, FakeBridge, build_window, make_status, seed_dlq,
 
 from engine.events import Progress
 from engine.paths import AppPaths
-from engine.store import JobStore
+from engine.store.jobs import JobStore
 from gui.about_dialog import AboutDialog
 from gui.log_viewer import LogViewer
 from gui.open_places import PathDialog
@@ -121,8 +121,8 @@ FIT_SCRIPT = textwrap.dedent(
     app = QApplication([])
     sys.path.insert(0, sys.argv[2])
     from status_fakes import FakeBridge, make_status, Clock
-    from engine.config import PlexSyncConfig
-    from engine.store import JobStore
+    from engine.config.file import PlexSyncConfig
+    from engine.store.jobs import JobStore
     from gui.settings_dialog import SettingsDialog
     from gui.status_window import StatusWindow
     tmp = Path(sys.argv[1])

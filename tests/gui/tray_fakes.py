@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.breaker import CircuitState
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.events import NULL_LISTENER, EngineStatus, JobOutcome, SyncListener
 
 NOW = 1_790_000_000.0

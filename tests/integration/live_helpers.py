@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from fake_clock import FakeClock
 
-from engine.sync import SyncEngine
+from engine.sync.engine import SyncEngine
 
 WAIT = 10.0  # an upper bound for a condition to hold, never a measured time
 STEP = 0.02  # fake seconds per tick in `drive_until`

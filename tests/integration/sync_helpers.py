@@ -10,11 +10,11 @@ from typing import Any
 
 from fake_clock import FakeClock
 
-from engine.config import PlexSyncConfig
-from engine.plex_client import PlexClient
-from engine.stash_client import StashClient
-from engine.store import JobStore
-from engine.sync import SyncEngine
+from engine.config.file import PlexSyncConfig
+from engine.plex.client import PlexClient
+from engine.stash.client import StashClient
+from engine.store.jobs import JobStore
+from engine.sync.engine import SyncEngine
 from plexsync_sim.plex.server import PlexSimulator
 from plexsync_sim.stash.server import StashSimulator
 

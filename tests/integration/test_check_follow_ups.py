@@ -9,7 +9,7 @@ from fake_clock import FakeClock
 from sync_helpers import config_for, engine_for, settle
 from test_library_check import findings, run_check, sims
 
-from engine.check_store import CheckKind
+from engine.store.checks import CheckKind
 
 pytestmark = pytest.mark.integration
 

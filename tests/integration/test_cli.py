@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sync_helpers import API_KEY, TOKEN
 
-from engine.config import PlexSyncConfig, save_config
+from engine.config.file import PlexSyncConfig, save_config
 from plexsync_sim.process import SimProcess
 from plexsync_sim.stash.server import StashSimulator
 

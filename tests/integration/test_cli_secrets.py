@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import PlexSyncConfig, save_config
+from engine.config.file import PlexSyncConfig, save_config
 
 pytestmark = pytest.mark.integration
 

@@ -250,7 +250,8 @@ def test_sim_help_shows_the_defaults(tmp_path: Path) -> None:
 
 def test_status_loads_no_network_or_validation_library(tmp_path: Path) -> None:
     code = (
-        "import sys; from engine.cli import main; main(['--config-dir', sys.argv[1], 'status']);"
+        "import sys; from engine.cli.main import main;"
+        "main(['--config-dir', sys.argv[1], 'status']);"
         "heavy = ('plexapi', 'requests', 'graphql', 'websockets', 'pydantic', 'keyring');"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
     )

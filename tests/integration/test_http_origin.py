@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import requests
 
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.errors import UnreachableError
-from engine.http import configured_session
-from engine.plex_client import PlexClient
-from engine.plex_model import PlexItem
-from engine.stash_client import StashClient
+from engine.http.session import configured_session
+from engine.plex.client import PlexClient
+from engine.plex.model import PlexItem
+from engine.stash.client import StashClient
 
 pytestmark = pytest.mark.integration
 

@@ -16,9 +16,9 @@ import requests
 from fake_clock import FakeClock
 from sync_helpers import API_KEY, TOKEN, config_for, engine_for, plex_item_for, settle
 
-from engine.check_store import CheckKind, CheckSummary, Finding
-from engine.store import Job
-from engine.sync import SyncEngine
+from engine.store.checks import CheckKind, CheckSummary, Finding
+from engine.store.jobs import Job
+from engine.sync.engine import SyncEngine
 from plexsync_sim.plex.server import PlexSimulator
 from plexsync_sim.stash.server import StashSimulator
 

@@ -15,10 +15,10 @@ from live_helpers import Woken, drive_until, wait_for
 from sync_helpers import TOKEN, config_for, drive, engine_for, plex_item_for, settle, simulators
 
 from engine.breaker import CircuitState
-from engine.live_plex import PlexNotifications
-from engine.live_stash import StashJobs
-from engine.live_stream import Backoff
-from engine.live_updates import LiveUpdates
+from engine.live.plex import PlexNotifications
+from engine.live.stash import StashJobs
+from engine.live.stream import Backoff
+from engine.runtime.live import LiveUpdates
 from plexsync_sim.plex.agent import AGENT_SUMMARY
 
 pytestmark = pytest.mark.integration

@@ -13,8 +13,8 @@ from sync_helpers import API_KEY, TOKEN, config_for, simulators
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from engine.live_plex import PlexNotifications
-from engine.live_stream import Backoff, StreamWorker
+from engine.live.plex import PlexNotifications
+from engine.live.stream import Backoff, StreamWorker
 
 pytestmark = pytest.mark.integration
 QUERY = "subscription { jobsSubscribe { type job { id status description } } }"

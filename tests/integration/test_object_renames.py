@@ -25,9 +25,9 @@ from sync_helpers import (
     simulators,
 )
 
-from engine.poll_scheduler import PollScheduler
-from engine.stash_client import StashClient
-from engine.store import JobStore
+from engine.poll.scheduler import PollScheduler
+from engine.stash.client import StashClient
+from engine.store.jobs import JobStore
 from plexsync_sim.plex.server import PlexSimulator
 from plexsync_sim.stash.server import StashSimulator
 

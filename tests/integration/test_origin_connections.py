@@ -1,4 +1,4 @@
-"""Plex's keep-alive connections (`engine/origin_connections.py`) against a real HTTP/1.1
+"""Plex's keep-alive connections (`engine/plex/connections.py`) against a real HTTP/1.1
 server: connections are reused while the server keeps them, replaced when it has closed them,
 and answers are read as requests reads them."""
 
@@ -15,7 +15,7 @@ import pytest
 import requests
 from urllib3.util import wait_for_read
 
-from engine.origin_connections import OriginConnections
+from engine.plex.connections import OriginConnections
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ import pytest
 from fake_clock import FakeClock
 from sync_helpers import API_KEY, TOKEN, config_for, drive, engine_for, plex_item_for, settle
 
-from engine.check_store import CheckKind, CheckSummary
-from engine.sync import SyncEngine
+from engine.store.checks import CheckKind, CheckSummary
+from engine.sync.engine import SyncEngine
 from plexsync_sim.plex.server import PlexSimulator
 from plexsync_sim.stash.server import StashSimulator
 

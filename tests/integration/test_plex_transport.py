@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.errors import TransientError, UnreachableError
-from engine.plex_client import PlexClient
-from engine.plex_transport import PlexTransport
+from engine.plex.client import PlexClient
+from engine.plex.transport import PlexTransport
 
 pytestmark = pytest.mark.integration
 

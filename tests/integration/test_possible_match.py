@@ -16,7 +16,7 @@ from fake_clock import FakeClock
 from sync_helpers import API_KEY, TOKEN, config_for, engine_for, plex_item_for, settle
 from test_library_check import findings, run_check, writes
 
-from engine.check_store import CheckKind
+from engine.store.checks import CheckKind
 from plexsync_sim.plex.server import PlexSimulator
 from plexsync_sim.stash.server import StashSimulator
 
@@ -143,7 +143,7 @@ def test_the_first_sync_says_its_plan_before_its_first_write(
             engine,
             _store,
         ):
-            caplog.set_level("INFO", logger="engine.sync")
+            caplog.set_level("INFO", logger="engine.sync.engine")
             settle(engine, fake_clock)
             said = [r.getMessage() for r in caplog.records if "first sync:" in r.getMessage()]
             assert said == [

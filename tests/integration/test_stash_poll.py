@@ -10,7 +10,7 @@ import pytest
 from fake_clock import FakeClock
 from sync_helpers import config_for, drive, engine_for, settle, simulators
 
-from engine.sync import SyncEngine
+from engine.sync.engine import SyncEngine
 from plexsync_sim.plex.server import PlexSimulator
 from plexsync_sim.stash.server import StashSimulator
 

@@ -29,7 +29,7 @@ from test_cli import SEED, plexsync, status, write_config
 
 from engine.breaker import CircuitState
 from engine.events import JobOutcome, NullListener, Progress
-from engine.store import Job, JobStore
+from engine.store.jobs import Job, JobStore
 from plexsync_sim.plex.server import PlexSimulator
 from plexsync_sim.process import SimProcess
 from plexsync_sim.stash.server import StashSimulator

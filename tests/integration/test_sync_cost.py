@@ -12,7 +12,7 @@ import pytest
 from fake_clock import FakeClock
 from sync_helpers import API_KEY, TOKEN, config_for, drive, engine_for, plex_item_for, settle
 
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from plexsync_sim.plex.server import PlexSimulator
 from plexsync_sim.stash.server import StashSimulator
 

@@ -18,16 +18,16 @@ import pytest
 from fake_clock import FakeClock
 from stash_admin import RealStash
 
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.events import ServiceHealth
-from engine.live_stash import StashJobs
-from engine.live_stream import Backoff
-from engine.live_updates import LiveUpdates
-from engine.plex_client import PlexClient
-from engine.poller import SETTLE_SECONDS
-from engine.stash_client import StashClient
-from engine.store import JobStore
-from engine.sync import SyncEngine
+from engine.live.stash import StashJobs
+from engine.live.stream import Backoff
+from engine.plex.client import PlexClient
+from engine.poll.scenes import SETTLE_SECONDS
+from engine.runtime.live import LiveUpdates
+from engine.stash.client import StashClient
+from engine.store.jobs import JobStore
+from engine.sync.engine import SyncEngine
 from plexsync_sim.plex.server import PlexSimulator
 
 TOKEN = "plex-token-0123456789"

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from engine.errors import SyncError
-from engine.plex_model import PlexItem, PlexSection
-from engine.stash_objects import ObjectPage, StashObject
-from engine.stash_scene import PageQuery, ScenePage, Screenshot, StashScene
+from engine.plex.model import PlexItem, PlexSection
+from engine.stash.objects import ObjectPage, StashObject
+from engine.stash.scene import PageQuery, ScenePage, Screenshot, StashScene
 
 SECTION = PlexSection("1", "Movies")
 

@@ -9,10 +9,10 @@ from engine_fakes import FakePlex, FakeStash
 from fake_clock import FakeClock
 from test_sync_engine import make_engine, run_ticks
 
-from engine.activity_store import ActivityKind, changes_summary
 from engine.errors import PermanentError
-from engine.history import DAY
-from engine.store import JobStore
+from engine.store.activity import ActivityKind, changes_summary
+from engine.store.history import DAY
+from engine.store.jobs import JobStore
 
 _ = (FakePlex, FakeStash)  # the fakes behind make_engine
 

@@ -9,9 +9,9 @@ import pytest
 from fake_clock import FakeClock
 from test_sync_engine import make_engine, run_ticks
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.errors import AuthError
-from engine.store import JobStore
+from engine.store.jobs import JobStore
 
 
 def test_a_plex_auth_pause_ends_by_itself_when_the_token_works_again(

@@ -6,12 +6,12 @@ from dataclasses import replace
 
 import pytest
 
-from engine.check_store import CheckSummary
-from engine.config import PlexSyncConfig
-from engine.drift import compare
-from engine.history import DAY
-from engine.library_check import check_due
-from engine.plex_model import PlexItem
+from engine.check.drift import compare
+from engine.check.library import check_due
+from engine.config.file import PlexSyncConfig
+from engine.plex.model import PlexItem
+from engine.store.checks import CheckSummary
+from engine.store.history import DAY
 
 NOW = 1_800_000_000.0
 

@@ -7,7 +7,7 @@ import argparse
 
 import pytest
 
-from engine import cli_setup
+from engine.cli import setup as cli_setup
 
 
 def test_init_asks_for_what_is_missing_secrets_without_echo(

@@ -9,7 +9,7 @@ import pytest
 import requests
 from plexapi.exceptions import BadRequest, NotFound, Unauthorized
 
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.errors import (
     AuthError,
     ErrorClass,
@@ -20,10 +20,10 @@ from engine.errors import (
     TransientError,
     UnreachableError,
 )
-from engine.plex_client import PlexClient
-from engine.plex_model import PlexItem
-from engine.stash_client import StashClient, parse_scene, poster_bytes
-from engine.stash_scene import PageQuery
+from engine.plex.client import PlexClient
+from engine.plex.model import PlexItem
+from engine.stash.client import StashClient, parse_scene, poster_bytes
+from engine.stash.scene import PageQuery
 
 CONFIG = PlexSyncConfig(
     plex_url="http://plex.invalid:32400", plex_token="t" * 20, stash_api_key="k" * 20

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from engine.config import (
+from engine.config.file import (
     PlexSyncConfig,
     config_path,
     fix_permissions,
@@ -133,7 +133,7 @@ def test_save_is_atomic_and_leaves_no_temp_files(
     def fail(*args: Any) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("engine.config.os.fsync", fail)
+    monkeypatch.setattr("engine.config.file.os.fsync", fail)
     with pytest.raises(OSError):
         save_config(PlexSyncConfig(poll_interval=20), path)
     assert load_config(path).poll_interval == 10  # the old file is intact

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.config_model import PathMapping
-from engine.config_values import SettingError, describe, parse_setting
-from engine.run_counts import RunCounts
+from engine.config.model import PathMapping
+from engine.config.values import SettingError, describe, parse_setting
+from engine.sync.run_counts import RunCounts
 
 MEDIA = "/media"
 JSON_ROWS = '[{"stash_prefix": "/a=b", "plex_prefix": "/c"}]'  # JSON: a prefix may hold "="

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from engine.http import network_failure, tls_failure
+from engine.http.session import network_failure, tls_failure
 
 URL = "http://alice:pl3x@nas.local:32400"
 MASKED = "http://********@nas.local:32400"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from engine.config import PlexSyncConfig
-from engine.desired import apply_params, plan_edit
-from engine.plex_model import PlexItem
+from engine.config.file import PlexSyncConfig
+from engine.plan.desired import apply_params, plan_edit
+from engine.plex.model import PlexItem
 
 LISTED = PlexItem("7", "1", "t", "", "", "", ("G1", "G2"), (), ("C1", "C2"), ("/a",), 0)
 FULL = replace(LISTED, genres=("G1", "G2", "G3"), collections=("C1", "C2", "C3"), complete=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.dispatch import Aimd
+from engine.push.dispatch import Aimd
 
 SLOW = 0.030  # seconds per request: a Plex worth overlapping
 

@@ -11,9 +11,9 @@ from engine_fakes import FakeStash
 from fake_clock import FakeClock
 
 from engine.errors import StashQueryError, SyncError, UnreachableError
-from engine.object_poller import BACKOFF_BASE, MAX_ATTEMPTS, FanOut
-from engine.stash_scene import ScenePage
-from engine.store import JobStore
+from engine.poll.objects import BACKOFF_BASE, MAX_ATTEMPTS, FanOut
+from engine.stash.scene import ScenePage
+from engine.store.jobs import JobStore
 
 
 class RefusingStash(FakeStash):

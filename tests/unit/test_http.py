@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.errors import UnreachableError
-from engine.http import configured_session, origin_of, strip_credentials, tls_failure
-from engine.plex_client import PlexClient
-from engine.plex_transport import PlexTransport
-from engine.stash_client import StashClient
+from engine.http.session import configured_session, origin_of, strip_credentials, tls_failure
+from engine.plex.client import PlexClient
+from engine.plex.transport import PlexTransport
+from engine.stash.client import StashClient
 
 SSL_ERROR = requests.exceptions.SSLError(
     "HTTPSConnectionPool(host='plex.lan', port=32400): [SSL: CERTIFICATE_VERIFY_FAILED] "

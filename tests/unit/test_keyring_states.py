@@ -14,11 +14,11 @@ from keyring_fakes import ScriptedKeyring
 from secret_fakes import MemorySecretStore
 from test_secret_store import API_KEY, TOKEN, ProbedStore, configured, file_data, write_v1
 
-from engine.config import Unread, load_config_report, save_config
-from engine.config_secrets import keyring_hint
-from engine.keyring_memo import REMEMBER_FOR, RememberedProbe
-from engine.secret_migration import move_secrets_to_store
-from engine.secret_store import KeyringLockedError, KeyringStore, printable, secret_ref
+from engine.config.file import Unread, load_config_report, save_config
+from engine.config.keyring_memo import REMEMBER_FOR, RememberedProbe
+from engine.config.secret_migration import move_secrets_to_store
+from engine.config.secret_store import KeyringLockedError, KeyringStore, printable, secret_ref
+from engine.config.secrets import keyring_hint
 
 LOCKED = "KeyringLocked: Failed to unlock the collection!"
 

@@ -11,10 +11,10 @@ from engine_fakes import FakePlex
 from fake_clock import FakeClock
 from test_sync_engine import make_engine
 
-from engine.live_messages import ItemState, LiveSignal, PlexNews, plex_news
-from engine.live_processing import NewItemWatch
-from engine.store import JobStore
-from engine.sync import SyncEngine
+from engine.live.messages import ItemState, LiveSignal, PlexNews, plex_news
+from engine.live.processing import NewItemWatch
+from engine.store.jobs import JobStore
+from engine.sync.engine import SyncEngine
 
 NEW = "2000"  # the rating key Plex gives the file of scene 3
 

@@ -14,18 +14,18 @@ from websockets.datastructures import Headers
 from websockets.exceptions import InvalidStatus
 from websockets.http11 import Response
 
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.errors import TransientError
-from engine.live_messages import (
+from engine.live.messages import (
     LiveSignal,
     MalformedMessageError,
     graphql_ws_message,
     plex_signal,
     stash_signal,
 )
-from engine.live_plex import PlexNotifications
-from engine.live_stash import StashJobs
-from engine.live_stream import WIRE_LOGGER, Backoff, StreamWorker, Target, ws_url
+from engine.live.plex import PlexNotifications
+from engine.live.stash import StashJobs
+from engine.live.stream import WIRE_LOGGER, Backoff, StreamWorker, Target, ws_url
 
 ADDED = LiveSignal.PLEX_ITEMS_ADDED
 
@@ -129,7 +129,7 @@ def test_live_updates_off_means_no_stream() -> None:
 
 
 def test_wire_log_lines_mask_the_token(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.DEBUG, logger="engine.live_stream.wire"):
+    with caplog.at_level(logging.DEBUG, logger="engine.live.stream.wire"):
         WIRE_LOGGER.debug("> GET %s HTTP/1.1", "/:/websockets/notifications?X-Plex-Token=abc123")
         WIRE_LOGGER.debug("> %s: %s", "ApiKey", "k3y-value")
     text = caplog.text
@@ -201,7 +201,7 @@ def test_a_refused_handshake_is_retried_slowly_and_logged_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     refused = InvalidStatus(Response(404, "Not Found", Headers()))
-    with caplog.at_level(logging.DEBUG, logger="engine.live_stream"):
+    with caplog.at_level(logging.DEBUG, logger="engine.live.stream"):
         gaps, _ = _run_failing(refused, 3, Backoff(base=2.0, cap=600.0))
     assert gaps == [600.0, 600.0]
     infos = [r for r in caplog.records if r.levelno >= logging.INFO]
@@ -234,7 +234,7 @@ def test_an_upgrade_that_will_never_happen_waits_the_cap() -> None:
 
 def test_failure_logs_never_show_the_token(caplog: pytest.LogCaptureFixture) -> None:
     error = OSError("cannot reach ws://h/x?X-Plex-Token=t0ken-value")
-    with caplog.at_level(logging.DEBUG, logger="engine.live_stream"):
+    with caplog.at_level(logging.DEBUG, logger="engine.live.stream"):
         _run_failing(error, 2, Backoff())
     assert "t0ken-value" not in caplog.text
 

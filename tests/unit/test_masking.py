@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.errors import PermanentError, UnreachableError
 from engine.masking import MASK, SecretMasker, mask_text, mask_url
-from engine.store import JobStore
+from engine.store.jobs import JobStore
 
 URL = "http://alice:s3cr3t-pw@plex.lan:32400"
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from fake_clock import FakeClock
 
-from engine.config import PathMapping
+from engine.config.file import PathMapping
 from engine.errors import PossibleMatchError
-from engine.matching import PathIndex, basename, folder_key, map_path, path_key
-from engine.plex_model import PlexItem
-from engine.store import JobStore
+from engine.plan.matching import PathIndex, basename, folder_key, map_path, path_key
+from engine.plex.model import PlexItem
+from engine.store.jobs import JobStore
 
 
 @pytest.mark.parametrize(

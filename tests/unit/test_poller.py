@@ -9,12 +9,12 @@ import pytest
 from engine_fakes import FakePlex, FakeStash
 from fake_clock import FakeClock
 
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.errors import TransientError
-from engine.poller import SETTLE_SECONDS, StashPoller
-from engine.stash_scene import MalformedScene, PageQuery, ScenePage
-from engine.store import JobStore, payload_hash
-from engine.sync import SyncEngine
+from engine.poll.scenes import SETTLE_SECONDS, StashPoller
+from engine.stash.scene import MalformedScene, PageQuery, ScenePage
+from engine.store.jobs import JobStore, payload_hash
+from engine.sync.engine import SyncEngine
 
 
 @pytest.fixture

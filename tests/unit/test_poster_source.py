@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.pusher import url_settled
-from engine.stash_scene import Screenshot, screenshot_stamp
+from engine.push.pusher import url_settled
+from engine.stash.scene import Screenshot, screenshot_stamp
 
 URL = "http://stash:9999/scene/7/screenshot?t=1700000000"
 

@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.breaker import CircuitBreaker, CircuitState
-from engine.config import PathMapping, PlexSyncConfig
-from engine.desired import apply_params, clean_list, plan_edit
-from engine.matching import map_path
-from engine.plex_model import PlexItem
-from engine.stash_client import watermark_minus
+from engine.config.file import PathMapping, PlexSyncConfig
+from engine.plan.desired import apply_params, clean_list, plan_edit
+from engine.plan.matching import map_path
+from engine.plex.model import PlexItem
+from engine.stash.client import watermark_minus
 
 events = st.lists(
     st.one_of(st.just("success"), st.just("failure"), st.floats(min_value=0, max_value=200)),

@@ -11,11 +11,11 @@ import pytest
 from engine_fakes import FakePlex, FakeStash
 from fake_clock import FakeClock
 
-from engine.cli_run import _run_once
-from engine.config import PlexSyncConfig
+from engine.cli.run import _run_once
+from engine.config.file import PlexSyncConfig
 from engine.errors import UnreachableError
-from engine.store import JobStore
-from engine.sync import SyncEngine
+from engine.store.jobs import JobStore
+from engine.sync.engine import SyncEngine
 
 MAX_TICKS = 200
 

@@ -14,11 +14,11 @@ from keyring.backends import fail, null
 from keyring.errors import KeyringLocked, PasswordDeleteError
 from secret_fakes import MemorySecretStore
 
-from engine.config import PlexSyncConfig, load_config_report, save_config
-from engine.config_migrate import migrate
-from engine.keyring_memo import REMEMBER_FOR, RememberedProbe
-from engine.secret_migration import move_secrets_to_store
-from engine.secret_store import KeyringStore, SecretStoreError, secret_ref, storage_text
+from engine.config.file import PlexSyncConfig, load_config_report, save_config
+from engine.config.keyring_memo import REMEMBER_FOR, RememberedProbe
+from engine.config.migrate import migrate
+from engine.config.secret_migration import move_secrets_to_store
+from engine.config.secret_store import KeyringStore, SecretStoreError, secret_ref, storage_text
 
 TOKEN = "tok-Kr1ng-secret-value"
 API_KEY = "stash-Kr1ng-api-key"

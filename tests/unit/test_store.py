@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from fake_clock import FakeClock
 
-from engine.plex_model import PlexItem
-from engine.store import DAY, JobStore, Pushed, payload_hash
+from engine.plex.model import PlexItem
+from engine.store.jobs import DAY, JobStore, Pushed, payload_hash
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fake_clock import FakeClock
 
-from engine.store import JobStore
+from engine.store.jobs import JobStore
 
 
 def open_store(tmp_path: Path, clock: FakeClock) -> JobStore:

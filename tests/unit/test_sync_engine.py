@@ -11,11 +11,11 @@ from engine_fakes import FakePlex, FakeStash
 from fake_clock import FakeClock
 
 from engine.breaker import CircuitState
-from engine.config import PlexSyncConfig
+from engine.config.file import PlexSyncConfig
 from engine.errors import AuthError, PermanentError, TransientError, UnreachableError
 from engine.events import JobOutcome, NullListener
-from engine.store import JobStore
-from engine.sync import SyncEngine
+from engine.store.jobs import JobStore
+from engine.sync.engine import SyncEngine
 
 
 class Recorder(NullListener):
@@ -226,7 +226,7 @@ def test_not_found_waits_then_syncs_after_index_refresh(
     engine.tick()
     job = store.get_job("9")
     assert job is not None and job.attempts == 1
-    from engine.plex_model import PlexItem
+    from engine.plex.model import PlexItem
 
     plex.items["2000"] = PlexItem(
         "2000", "1", "new", "", "", "", (), (), (), ("/media/new.mp4",), 10**6

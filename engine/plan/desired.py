@@ -1,0 +1,238 @@
+"""From a Stash scene to one Plex edit: the desired state, and the PUT parameters that reach it.
+
+Stash is authoritative for what we wrote: an empty Stash value clears the Plex field (the title is
+never cleared), and a tag or performer we wrote that Stash no longer has is removed from Plex.
+A genre, actor or collection the user made in Plex, which we never wrote, is never removed.
+
+Real Plex truncates tag lists in listings (collections after 2, genres and actors too) and an
+indexed `kind[i].tag.tag` PUT replaces the item's whole list (python-plexapi
+`plexapi/mixins/edit.py` `editTags` reloads the full item first for this reason). So:
+removing only uses the `-=` form naming just our stale tags (what plexapi's `removeCollection`
+sends: `EditTagsMixin._tagHelper` with remove=True, `plexapi/mixins.py` around line 916 in 4.16),
+and adding builds the indexed list from the FULL item (GET /library/metadata/{rk}): every tag it
+has, minus our stale ones, plus ours. There is no form that adds without listing every tag
+(plexapi's `editTags` sends the existing tags plus the new ones, indexed), so an addition is
+planned only against a list known whole: a full read, or genres and actors remembered from our
+own write while Plex's `updatedAt` proves them unchanged. A collection list is never rebuilt
+from memory: Plex edits collections from the collection's side without moving `updatedAt`
+(`PUT /library/collections/{id}/items`, plexapi `Collection.addItems`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import quote, unquote
+
+from engine.config.file import PlexSyncConfig
+from engine.plex.model import PlexItem
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Characters XML 1.0 cannot carry (Plex answers in XML, so it cannot store them); tab, newline
+# and carriage return are allowed. Everything else, zero-width joiners included, is sent as is.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+# (plex scalar field, payload key, toggle)
+SCALARS = (
+    ("title", "title", "sync_title"),
+    ("studio", "studio", "sync_studio"),
+    ("summary", "details", "sync_summary"),
+    ("originallyAvailableAt", "date", "sync_date"),
+)
+# (plex tag kind, PlexItem attribute)
+TAG_LISTS = (("actor", "actors"), ("genre", "genres"), ("collection", "collections"))
+
+
+def clean_text(value: str, notes: list[str] | None = None, what: str = "a value") -> str:
+    """The text as Stash has it, minus only what Plex cannot store (noted), ends trimmed."""
+    kept = _NOT_XML.sub("", value)
+    removed = len(value) - len(kept)
+    if removed and notes is not None:
+        notes.append(f"{removed} control character(s) Plex cannot store left out of {what}")
+    return kept.strip()
+
+
+def clean_list(
+    values: Iterable[Any], notes: list[str] | None = None, what: str = "tags"
+) -> list[str]:
+    """Tag names as Stash has them; empty ones dropped, case duplicates (one tag to Plex) merged."""
+    seen: set[str] = set()
+    result = []
+    for raw in values:
+        name = clean_text(str(raw), notes, what)
+        if name and name.casefold() not in seen:
+            seen.add(name.casefold())
+            result.append(name)
+    return result
+
+
+def clean_date(value: str) -> str:
+    match = DATE.match(value.strip())
+    return match.group(0) if match else ""
+
+
+@dataclass
+class EditPlan:
+    """The state we want in Plex and the parameters of the one PUT that gets there."""
+
+    state: dict[str, Any]
+    params: dict[str, str] = field(default_factory=dict)
+    needs_full_item: bool = False  # adding a tag needs every current tag name (listings truncate)
+    notes: list[str] = field(default_factory=list)  # what Plex could not take as Stash has it
+
+
+def desired_state(
+    payload: dict[str, Any], config: PlexSyncConfig, notes: list[str] | None = None
+) -> dict[str, Any]:
+    """What Plex should show for a scene, per the field toggles (None = not ours to manage)."""
+    title = clean_text(str(payload.get("title") or ""), notes, "the title")
+    studio = clean_text(str(payload.get("studio") or ""), notes, "the studio")
+    summary = str(payload.get("details") or "").replace("\r\n", "\n")
+    return {
+        "title": title if config.sync_title and title else None,
+        "studio": studio if config.sync_studio else None,
+        "summary": clean_text(summary, notes, "the summary") if config.sync_summary else None,
+        "originallyAvailableAt": (
+            clean_date(str(payload.get("date") or "")) if config.sync_date else None
+        ),
+        "actor": (
+            clean_list(payload.get("performers") or [], notes, "the performers")
+            if config.sync_performers
+            else None
+        ),
+        "genre": clean_list(payload.get("tags") or [], notes, "the tags")
+        if config.sync_tags
+        else None,
+        "collection": studio if config.sync_collection else None,
+    }
+
+
+Wanted = tuple[dict[str, Any], tuple[str, ...]]
+
+
+def wanted_state(payload: dict[str, Any], config: PlexSyncConfig) -> Wanted:
+    """`desired_state` and the notes made on the way (do not modify the state)."""
+    notes: list[str] = []
+    return desired_state(payload, config, notes), tuple(notes)
+
+
+def _names(state: dict[str, Any] | None, kind: str) -> list[str]:
+    """The tags of `kind` that a state says we wrote (the collection is the studio's name)."""
+    value = (state or {}).get(kind)
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(name) for name in value or []]
+
+
+def plan_edit(
+    payload: dict[str, Any],
+    item: PlexItem,
+    config: PlexSyncConfig,
+    *,
+    previous: dict[str, Any] | None,
+    wanted: Wanted | None = None,
+) -> EditPlan:
+    """The PUT parameters that move `item` to the scene's desired state.
+
+    `previous` is the state we last pushed for this scene: the tags in it are the ones we wrote,
+    the only ones we may remove. `wanted` is `wanted_state(payload, config)` if already known
+    (a scene is planned against the listing's item, then again against the full one).
+    """
+    want, found = wanted or wanted_state(payload, config)
+    notes = list(found)
+    plan = EditPlan(state={**want, "rating_key": item.rating_key}, notes=notes)
+    keep_plex = config.preserve_plex_edits
+    managed: list[str] = []
+
+    current_scalars = {
+        "title": item.title,
+        "studio": item.studio,
+        "summary": item.summary,
+        "originallyAvailableAt": item.originally_available_at[:10],
+    }
+    for plex_field, _key, _toggle in SCALARS:
+        value = want[plex_field]
+        if value is None or (keep_plex and current_scalars[plex_field]):
+            continue
+        plan.params[f"{plex_field}.value"] = value
+        managed.append(plex_field)
+
+    for kind, attr in TAG_LISTS:
+        current: tuple[str, ...] = getattr(item, attr)
+        if want[kind] is None or (keep_plex and current):
+            continue
+        managed.append(kind)
+        _plan_tags(plan, kind, _names(want, kind), _names(previous, kind), item, current)
+
+    if plan.params:
+        # plexapi always sends `.locked` (1 or 0); omitting it would leave an old lock in place.
+        lock = "1" if config.lock_synced_fields else "0"
+        plan.params.update({f"{name}.locked": lock for name in managed})
+    return plan
+
+
+def _plan_tags(
+    plan: EditPlan,
+    kind: str,
+    wanted: list[str],
+    ours_before: list[str],
+    item: PlexItem,
+    current: Sequence[str],
+) -> None:
+    """Add `wanted`, remove the tags we wrote that are no longer wanted, keep everything else."""
+    wanted_folded = {name.casefold() for name in wanted}
+    stale = [name for name in ours_before if name.casefold() not in wanted_folded]
+    present = {name.casefold() for name in current}
+    whole = item.whole(kind)
+    if all(name.casefold() in present for name in wanted):
+        if stale and (not whole or any(n.casefold() in present for n in stale)):
+            plan.params[f"{kind}[].tag.tag-"] = removal_value(stale)
+        return
+    if not whole:
+        # A listing may hide tags the indexed list would drop, and remembered collections may
+        # have changed from the collection's side: only the full item, read now, will do.
+        plan.needs_full_item = True
+        return
+    dropped = wanted_folded | {name.casefold() for name in stale}
+    final = [name for name in current if name.casefold() not in dropped] + wanted
+    for index, name in enumerate(final):
+        plan.params[f"{kind}[{index}].tag.tag"] = name
+
+
+def removal_value(names: Iterable[str]) -> str:
+    """plexapi's encoding of a `-=` removal: each name %-encoded, then joined by commas."""
+    return ",".join(quote(name, safe="") for name in names)
+
+
+_SCALAR_ATTRS = {
+    "title": "title",
+    "studio": "studio",
+    "summary": "summary",
+    "originallyAvailableAt": "originally_available_at",
+}
+_LIST_ATTRS = dict(TAG_LISTS)
+
+
+def apply_params(item: PlexItem, params: dict[str, str]) -> PlexItem:
+    """The item as Plex holds it after a successful edit with `params` (keeps the index true)."""
+    changes: dict[str, Any] = {}
+    lists: dict[str, list[str]] = {}
+    for key, value in params.items():
+        name, _, rest = key.partition(".")
+        if rest == "value" and name in _SCALAR_ATTRS:
+            changes[_SCALAR_ATTRS[name]] = value
+        elif "[" in name:
+            kind, _, index = name.partition("[")
+            if kind not in _LIST_ATTRS:
+                continue
+            if index == "]":
+                gone = {unquote(piece).casefold() for piece in value.split(",")}
+                kept = getattr(item, _LIST_ATTRS[kind])
+                lists[kind] = [tag for tag in kept if tag.casefold() not in gone]
+            else:
+                lists.setdefault(kind, []).append(value)
+    for kind, names in lists.items():
+        changes[_LIST_ATTRS[kind]] = tuple(names)
+    return replace(item, **changes)
