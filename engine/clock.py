@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+DAY = 86400.0  # seconds; retention periods and day windows are counted in these
+
 
 class Clock(Protocol):
     """Where the engine reads time from."""

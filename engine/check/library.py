@@ -27,17 +27,16 @@ from typing import Any, Protocol
 
 from engine.check.classify import Classifier
 from engine.check.drift import compare
-from engine.clock import Clock
+from engine.clock import DAY, Clock
 from engine.config.file import PlexSyncConfig
 from engine.errors import NotFoundError, SyncError
 from engine.events import CheckProgress
 from engine.plan.matching import PathIndex
 from engine.plex.model import PlexItem, PlexSection
-from engine.poll.scenes import next_query
-from engine.push.pusher import PlexTarget
+from engine.plex.target import PlexTarget
+from engine.stash.keyset import next_query
 from engine.stash.scene import PageQuery, ScenePage
 from engine.store.checks import Baseline, CheckKind, CheckStore, CheckSummary, Finding
-from engine.store.history import DAY
 from engine.store.jobs import JobStore
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from engine.clock import Clock
 from engine.config.file import PlexSyncConfig
 from engine.errors import SyncError
 from engine.events import CheckProgress, SyncListener
-from engine.push.pusher import PlexTarget
+from engine.plex.target import PlexTarget
 from engine.store.activity import ActivityKind
 from engine.store.checks import CheckStore, CheckSummary
 from engine.store.jobs import JobStore, Pushed

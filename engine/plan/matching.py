@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 import posixpath
-import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from engine.errors import AmbiguousMatchError, NotFoundError, PossibleMatchError
+from engine.path_keys import folder_key, is_windows_path, path_key
 from engine.plex.model import PlexItem
 from engine.store.plex_index import IndexStore
 
@@ -27,23 +27,6 @@ if TYPE_CHECKING:
     from engine.config.file import PathMapping  # pydantic: not loaded by readers of the store
 
 logger = logging.getLogger(__name__)
-
-
-_WINDOWS = re.compile(r"^([A-Za-z]:[\\/]|\\\\)")
-
-
-def is_windows_path(path: str) -> bool:
-    """A drive-letter (`D:\\`) or UNC (`\\\\server`) path."""
-    return bool(_WINDOWS.match(path))
-
-
-def path_key(path: str) -> str:
-    """How two paths of the Plex server compare: NFC, and for Windows paths one separator and
-    no case (Windows file systems ignore case)."""
-    path = unicodedata.normalize("NFC", path)
-    if is_windows_path(path):
-        return path.replace("/", "\\").casefold()
-    return path
 
 
 def under(path: str, prefix: str) -> bool:
@@ -68,13 +51,6 @@ def map_path(path: str, mappings: Iterable[PathMapping]) -> str:
 def basename(path: str) -> str:
     name = posixpath.basename(path.replace("\\", "/"))
     return unicodedata.normalize("NFC", name).casefold()
-
-
-def folder_key(path: str) -> str:
-    """The folder of a file, compared as `path_key` compares paths."""
-    key = path_key(path)
-    cut = max(key.rfind("/"), key.rfind("\\"))
-    return key[: cut + 1] if cut <= 0 or key[cut - 1] == ":" else key[:cut]
 
 
 def _under(key: str, prefix: str) -> bool:

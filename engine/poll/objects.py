@@ -27,9 +27,10 @@ from typing import Any, ClassVar
 from engine.clock import Clock
 from engine.errors import ErrorClass, SyncError
 from engine.plan.desired import clean_text
-from engine.poll.scenes import KeysetPoller, PageResult, StashSource
+from engine.poll.scenes import KeysetPoller, PageResult
 from engine.stash.objects import IDS_PER_REQUEST, ObjectPage
 from engine.stash.scene import PAGE_SIZE, PageQuery, ScenePage
+from engine.stash.source import StashSource
 from engine.store.jobs import JobStore
 
 logger = logging.getLogger(__name__)

@@ -22,16 +22,15 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar, Protocol
 
 from engine.clock import Clock
-from engine.stash.client import in_offset_of, offset_of, watermark_minus
-from engine.stash.objects import ObjectPage
+from engine.stash.keyset import in_offset_of, next_query, offset_of, watermark_minus
 from engine.stash.scene import (
     PAGE_SIZE,
     MalformedScene,
     PageQuery,
     ScenePage,
-    Screenshot,
     StashScene,
 )
+from engine.stash.source import StashSource
 from engine.store.jobs import JobStore, payload_hash
 
 logger = logging.getLogger(__name__)
@@ -41,16 +40,6 @@ LEGACY_WATERMARK_KEY = "stash_watermark"  # before the keyset poll: newest chang
 LEGACY_OVERLAP_SECONDS = 3600.0  # what that version re-read; read once more after an upgrade
 SETTLE_SECONDS = 10.0
 PRUNE_SECONDS = 86_400.0  # read versions kept this far below the watermark (far past a settle)
-
-
-class StashSource(Protocol):
-    def scene_page(self, query: PageQuery) -> ScenePage: ...
-    def object_page(self, kind: str, query: PageQuery) -> ObjectPage: ...
-    def object_ids(self, kind: str) -> set[str]: ...
-    def scenes_carrying(self, kind: str, ids: list[str], after_id: int, size: int) -> ScenePage: ...
-    def scenes_by_id(self, ids: list[str]) -> ScenePage: ...
-    def fetch_image(self, url: str) -> Screenshot: ...
-    def close(self) -> None: ...
 
 
 class KeysetPage(Protocol):
@@ -323,27 +312,6 @@ class StashPoller(KeysetPoller):
             return 0  # already in Plex exactly like this
         queued = self._store.enqueue(scene.id, payload, title=scene.title, digest=digest)
         return 1 if queued else 0
-
-
-def next_query(
-    query: PageQuery, rows: int, keys: list[tuple[str, str]], *, by_id: bool
-) -> PageQuery | None:
-    """Where the next page starts, or None when this page reached the newest change."""
-    full = rows >= query.size
-    if query.group_after_id is not None:
-        ids = [int(i) for i, _ in keys if i.isdigit()]
-        if by_id and full and ids:
-            return replace(query, group_after_id=max(ids))
-        # The timestamp is read through; go on with what is newer.
-        return replace(query, inclusive=False, group_after_id=None)
-    if not full or not keys:
-        return None
-    oldest, newest = keys[0][1], keys[-1][1]
-    if oldest == newest:
-        # A whole page of one timestamp: read that timestamp by id, from the start.
-        return replace(query, after=newest, inclusive=False, group_after_id=0)
-    # Timestamps before `newest` are complete; `newest` may continue on the next page.
-    return replace(query, after=newest, inclusive=True, group_after_id=None)
 
 
 def _minus(timestamp: str, seconds: float) -> str:

@@ -19,9 +19,10 @@ from engine.clock import Clock
 from engine.errors import SyncError
 from engine.plan.claims import recheck_conflicts
 from engine.poll.objects import FanOut, ObjectPoller
-from engine.poll.scenes import KeysetPoller, StashPoller, StashSource
+from engine.poll.scenes import KeysetPoller, StashPoller
 from engine.stash.objects import OBJECT_KINDS
 from engine.stash.scene import PAGE_SIZE
+from engine.stash.source import StashSource
 from engine.store.jobs import JobStore
 
 logger = logging.getLogger(__name__)

@@ -26,9 +26,10 @@ from engine.clock import Clock
 from engine.config.file import PlexSyncConfig
 from engine.errors import ErrorClass, PermanentError, SyncError
 from engine.live.processing import NewItemWatch
-from engine.poll.scenes import StashSource
-from engine.push.pusher import Executed, PlexTarget, Prepared, PushResult, ScenePusher, execute
+from engine.plex.target import PlexTarget
+from engine.push.pusher import Executed, Prepared, PushResult, ScenePusher, execute
 from engine.stash.scene import ScenePage, Screenshot
+from engine.stash.source import StashSource
 from engine.store.jobs import Job, JobStore
 
 logger = logging.getLogger(__name__)

@@ -16,11 +16,10 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Protocol
 
-from engine.clock import Clock
+from engine.clock import DAY, Clock
 from engine.config.file import PlexSyncConfig
 from engine.plan.matching import PathIndex
 from engine.plex.model import PlexItem, PlexSection
-from engine.store.history import DAY
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from engine.clock import Clock
 from engine.config.file import PlexSyncConfig
@@ -24,30 +24,17 @@ from engine.errors import (
     PossibleMatchError,
     SyncError,
 )
-from engine.plan.claims import ClaimStore, Lookup, check_claim
+from engine.plan.claims import Lookup, check_claim
 from engine.plan.desired import EditPlan, Wanted, apply_params, plan_edit, wanted_state
 from engine.plan.matching import Match, PathIndex, not_found
-from engine.plex.model import PlexItem, PlexSection
+from engine.plex.model import PlexItem
+from engine.plex.target import PlexTarget
 from engine.push.index_follow import IndexFollower
 from engine.stash.scene import Screenshot, screenshot_stamp
+from engine.store.claims import ClaimStore
 from engine.store.jobs import Job, JobStore, Pushed
 
 logger = logging.getLogger(__name__)
-
-
-class PlexTarget(Protocol):
-    """What the engine needs of Plex (`PlexClient` in production, fakes in unit tests)."""
-
-    def probe(self) -> None: ...
-    def movie_sections(self) -> list[PlexSection]: ...
-    def sweep(
-        self, section: PlexSection, *, updated_since: int | None = None
-    ) -> Iterator[PlexItem]: ...
-    def fetch_item(self, rating_key: str, section_key: str) -> PlexItem: ...
-    def fetch_items(self, rating_keys: list[str], section_key: str) -> list[PlexItem]: ...
-    def edit(self, item: PlexItem, params: dict[str, str]) -> int | None: ...
-    def upload_poster(self, item: PlexItem, image: bytes) -> None: ...
-    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)

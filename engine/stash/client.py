@@ -5,7 +5,6 @@ This module is the one boundary where requests and GraphQL failures become engin
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from engine.http.session import (
     read_answer,
     tls_failure,
 )
+from engine.stash.keyset import in_offset_of, offset_of, watermark_minus
 from engine.stash.objects import (
     FAR_FUTURE,
     ObjectPage,
@@ -92,38 +92,6 @@ BUSY = re.compile(
 GONE = re.compile(r"\bwith id \S+ not found\b")
 # Raster formats Stash stores covers in (what Plex can show as a poster); WebP is checked apart.
 RASTER_SIGNATURES = ((b"\xff\xd8\xff", "jpeg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF8", "gif"))
-
-
-def watermark_minus(watermark: str, seconds: float) -> str:
-    """The watermark moved back by `seconds`, written in the same offset as Stash wrote it.
-
-    Stash compares these timestamps as text, so the query value must keep Stash's own format.
-    """
-    text = watermark.strip()
-    parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    earlier = parsed - dt.timedelta(seconds=seconds)
-    if parsed.tzinfo is None:
-        return earlier.isoformat(timespec="seconds")
-    result = earlier.isoformat(timespec="seconds")
-    return result.replace("+00:00", "Z") if text.endswith("Z") else result
-
-
-def offset_of(timestamp: str) -> str:
-    """The UTC offset a Stash timestamp was written in ("Z", "+02:00", or "" if none)."""
-    text = timestamp.strip()
-    if text.endswith("Z"):
-        return "Z"
-    return text[-6:] if len(text) > 6 and text[-6] in "+-" and text[-3] == ":" else ""
-
-
-def in_offset_of(timestamp: str, like: str) -> str:
-    """The instant of `timestamp` written in the offset `like` was written in."""
-    moment = dt.datetime.fromisoformat(timestamp.strip().replace("Z", "+00:00"))
-    other = dt.datetime.fromisoformat(like.strip().replace("Z", "+00:00"))
-    if moment.tzinfo is None or other.tzinfo is None:
-        return timestamp
-    result = moment.astimezone(other.tzinfo).isoformat(timespec="seconds")
-    return result.replace("+00:00", "Z") if offset_of(like) == "Z" else result
 
 
 class StashClient:

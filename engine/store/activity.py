@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from engine.store.history import DAY, SqliteStore
+from engine.clock import DAY
+from engine.store.base import SqliteStore
 
 ACTIVITY_SCHEMA = """
 CREATE TABLE IF NOT EXISTS activity (

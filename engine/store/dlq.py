@@ -8,7 +8,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from engine.store.history import DAY, SqliteStore
+from engine.clock import DAY
+from engine.store.base import SqliteStore
 from engine.store.job import Job, payload_hash
 
 DLQ_SCHEMA = """

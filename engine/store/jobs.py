@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.clock import SYSTEM_CLOCK, Clock
-from engine.plan.claims import CLAIMS_SCHEMA, ClaimStore
+from engine.clock import DAY, SYSTEM_CLOCK, Clock
 from engine.store.activity import ACTIVITY_SCHEMA, ActivityStore
+from engine.store.base import BUSY_TIMEOUT
+from engine.store.claims import CLAIMS_SCHEMA, ClaimStore
 from engine.store.dlq import DLQ_SCHEMA, DeadLetter, DeadLetterStore
-from engine.store.history import BUSY_TIMEOUT, DAY, HISTORY_SCHEMA, HistoryStore, Outage
+from engine.store.history import HISTORY_SCHEMA, HistoryStore, Outage
 from engine.store.job import Job, job_from_row, payload_hash
 from engine.store.matches import MATCH_SCHEMA, MatchStore
 from engine.store.plex_index import INDEX_SCHEMA, IndexStore

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.plan.matching import folder_key
-from engine.store.history import SqliteStore
+from engine.path_keys import folder_key
+from engine.store.base import SqliteStore
 
 MATCH_SCHEMA = """
 CREATE TABLE IF NOT EXISTS match_folders (

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from engine.plex.model import PlexItem
-from engine.store.history import SqliteStore
+from engine.store.base import SqliteStore
 
 # Plex stamps an edit's `updatedAt` while it handles it, and its `Date` header (our record of the
 # write) when it answers: whole seconds each, so the stamp can be one second earlier.

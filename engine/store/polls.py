@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from engine.store.history import SqliteStore
+from engine.store.base import SqliteStore
 
 POLL_SCHEMA = """
 CREATE TABLE IF NOT EXISTS stash_seen (

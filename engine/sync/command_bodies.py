@@ -20,9 +20,10 @@ from engine.events import ServiceHealth
 from engine.live.follow_ups import FollowUpLimiter, NewsBuffer
 from engine.live.messages import LiveSignal
 from engine.live.processing import NewItemWatch
+from engine.plex.target import PlexTarget
 from engine.poll.scheduler import PollScheduler
 from engine.push.dispatch import JobRunner
-from engine.push.pusher import PlexTarget, ScenePusher
+from engine.push.pusher import ScenePusher
 from engine.retry import RetryPolicy
 from engine.store.jobs import JobStore
 from engine.sync.live_catchup import SignalGate, ready_found

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from engine.breaker import CircuitBreaker, CircuitState
 from engine.check.runner import CheckRunner
-from engine.clock import SYSTEM_CLOCK, Clock
+from engine.clock import DAY, SYSTEM_CLOCK, Clock
 from engine.config.file import PlexSyncConfig
 from engine.errors import ErrorClass, SyncError
 from engine.events import (
@@ -33,13 +33,13 @@ from engine.events import (
 from engine.live.follow_ups import FollowUpLimiter, NewsBuffer, StreamStates
 from engine.live.messages import LiveEvent, LiveSignal
 from engine.live.processing import NewItemWatch
-from engine.poll.scenes import StashSource
+from engine.plex.target import PlexTarget
 from engine.poll.scheduler import PollScheduler
 from engine.push.dispatch import JobRunner, Lanes
 from engine.push.index_follow import META_KEY as INDEX_KEY
-from engine.push.pusher import PlexTarget, ScenePusher
+from engine.push.pusher import ScenePusher
 from engine.retry import RetryPolicy
-from engine.store.history import DAY
+from engine.stash.source import StashSource
 from engine.store.jobs import JobStore
 from engine.sync.command_bodies import CommandBodies
 from engine.sync.command_queue import CommandQueue

@@ -17,9 +17,10 @@ from engine.clock import Clock
 from engine.config.file import PlexSyncConfig
 from engine.errors import ErrorClass, SyncError
 from engine.events import JobOutcome, SyncListener
-from engine.push.pusher import PlexTarget, ScenePusher
+from engine.plex.target import PlexTarget
+from engine.push.pusher import ScenePusher
 from engine.retry import MAX_RETRY_AFTER
-from engine.store.history import describe_storage_error
+from engine.store.base import describe_storage_error
 from engine.store.jobs import JobStore
 from engine.sync.settling import STASH_OUTAGE
 from engine.wakeup import WakeWatch

@@ -13,7 +13,8 @@ import threading
 
 from engine.config.file import PlexSyncConfig
 from engine.live.messages import LiveSignal
-from engine.push.pusher import PlexTarget, ScenePusher
+from engine.plex.target import PlexTarget
+from engine.push.pusher import ScenePusher
 from engine.store.jobs import JobStore
 
 logger = logging.getLogger(__name__)

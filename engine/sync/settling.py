@@ -19,10 +19,11 @@ from engine.clock import Clock
 from engine.config.file import PlexSyncConfig
 from engine.errors import ErrorClass, PossibleMatchError, SyncError
 from engine.events import JobOutcome, SyncListener
-from engine.poll.scenes import StashSource
-from engine.push.pusher import PlexTarget, PosterPending, PushResult
+from engine.plex.target import PlexTarget
+from engine.push.pusher import PosterPending, PushResult
 from engine.retry import Action, Decision, RetryPolicy
 from engine.stash.scene import ScenePage, Screenshot
+from engine.stash.source import StashSource
 from engine.store.activity import ActivityKind, changes_summary
 from engine.store.jobs import Job, JobStore, Pushed
 from engine.sync.run_counts import RunCounts

@@ -15,8 +15,8 @@ from engine.clock import Clock
 from engine.config.file import PlexSyncConfig
 from engine.errors import ErrorClass, StashQueryError, SyncError
 from engine.events import ServiceHealth
-from engine.poll.scenes import StashSource
 from engine.poll.scheduler import PollScheduler
+from engine.stash.source import StashSource
 from engine.store.jobs import JobStore
 from engine.sync.settling import STASH_OUTAGE
 from engine.wakeup import WakeWatch

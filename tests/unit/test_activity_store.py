@@ -9,9 +9,9 @@ from engine_fakes import FakePlex, FakeStash
 from fake_clock import FakeClock
 from test_sync_engine import make_engine, run_ticks
 
+from engine.clock import DAY
 from engine.errors import PermanentError
 from engine.store.activity import ActivityKind, changes_summary
-from engine.store.history import DAY
 from engine.store.jobs import JobStore
 
 _ = (FakePlex, FakeStash)  # the fakes behind make_engine

@@ -8,10 +8,10 @@ import pytest
 
 from engine.check.drift import compare
 from engine.check.library import check_due
+from engine.clock import DAY
 from engine.config.file import PlexSyncConfig
 from engine.plex.model import PlexItem
 from engine.store.checks import CheckSummary
-from engine.store.history import DAY
 
 NOW = 1_800_000_000.0
 

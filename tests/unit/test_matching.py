@@ -11,7 +11,8 @@ from fake_clock import FakeClock
 
 from engine.config.file import PathMapping
 from engine.errors import PossibleMatchError
-from engine.plan.matching import PathIndex, basename, folder_key, map_path, path_key
+from engine.path_keys import folder_key, path_key
+from engine.plan.matching import PathIndex, basename, map_path
 from engine.plex.model import PlexItem
 from engine.store.jobs import JobStore
 

@@ -13,7 +13,7 @@ from engine.config.file import PathMapping, PlexSyncConfig
 from engine.plan.desired import apply_params, clean_list, plan_edit
 from engine.plan.matching import map_path
 from engine.plex.model import PlexItem
-from engine.stash.client import watermark_minus
+from engine.stash.keyset import watermark_minus
 
 events = st.lists(
     st.one_of(st.just("success"), st.just("failure"), st.floats(min_value=0, max_value=200)),
