@@ -2,7 +2,7 @@
 heavy libraries it imports on the way.
 
 Run with ``.venv/bin/python bench/cli_startup_bench.py [--runs 10] [--repo DIR]``. Each run
-starts a fresh interpreter (``python -m engine.cli.main status``) against a saved config in a
+starts a fresh interpreter (``python -m engine.cli status``) against a saved config in a
 temporary directory and times it to exit; the median is reported. ``--repo`` points at another
 checkout (for a before/after comparison with the same interpreter). A final run with
 ``-X importtime`` lists the slowest top-level imports and whether the heavy ones were loaded.
