@@ -12,16 +12,25 @@ items' collection tags, as in Plex; these routes change it without touching an i
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from plexsync_sim.http_base import Request, Response, SimError
+from plexsync_sim.plex.library import PlexLibrary
 from plexsync_sim.plex.xml import attrs, container
-
-if TYPE_CHECKING:
-    from plexsync_sim.plex.server import PlexSimulator
 
 XML_TYPE = "text/xml;charset=utf-8"
 _URI_KEYS = re.compile(r"/library/metadata/([0-9][0-9,]*)$")
+
+
+class CollectionHost(Protocol):
+    """What these routes need of the simulator (a Protocol, so this module needs not import
+    the server that routes to it)."""
+
+    library: PlexLibrary
+    section_title: str
+
+    def video_xml(self, rating_key: int) -> str: ...
+
 
 ROUTES = (
     (r"^/library/collections/?$", "/library/collections"),
@@ -35,7 +44,7 @@ ROUTES = (
 )
 
 
-def _uri_keys(sim: PlexSimulator, request: Request) -> list[int]:
+def _uri_keys(sim: CollectionHost, request: Request) -> list[int]:
     uri = request.param("uri") or ""
     found = _URI_KEYS.search(uri)
     if found is None:
@@ -47,7 +56,7 @@ def _uri_keys(sim: PlexSimulator, request: Request) -> list[int]:
     return keys
 
 
-def _directory(sim: PlexSimulator, key: int) -> str:
+def _directory(sim: CollectionHost, key: int) -> str:
     title = sim.library.collection_title(key) or ""
     head = attrs(
         ratingKey=key,
@@ -65,14 +74,14 @@ def _directory(sim: PlexSimulator, key: int) -> str:
     return f"<Directory{head} />\n"
 
 
-def _known(sim: PlexSimulator, groups: dict[str, str]) -> int:
+def _known(sim: CollectionHost, groups: dict[str, str]) -> int:
     key = int(groups["collection"])
     if sim.library.collection_title(key) is None:
         raise SimError(404, "no such collection")
     return key
 
 
-def create(sim: PlexSimulator, request: Request, groups: dict[str, str]) -> Response:
+def create(sim: CollectionHost, request: Request, groups: dict[str, str]) -> Response:
     title = (request.param("title") or "").strip()
     if not title or request.param("smart") not in (None, "0"):
         raise SimError(400, "a regular collection needs a title (smart ones are not simulated)")
@@ -82,12 +91,12 @@ def create(sim: PlexSimulator, request: Request, groups: dict[str, str]) -> Resp
     return Response(200, container([_directory(sim, key)], size=1), XML_TYPE)
 
 
-def show(sim: PlexSimulator, request: Request, groups: dict[str, str]) -> Response:
+def show(sim: CollectionHost, request: Request, groups: dict[str, str]) -> Response:
     key = _known(sim, groups)
     return Response(200, container([_directory(sim, key)], size=1), XML_TYPE)
 
 
-def children(sim: PlexSimulator, request: Request, groups: dict[str, str]) -> Response:
+def children(sim: CollectionHost, request: Request, groups: dict[str, str]) -> Response:
     key = _known(sim, groups)
     with sim.library.lock:
         members = sim.library.collection_members(sim.library.collection_title(key) or "")
@@ -95,13 +104,13 @@ def children(sim: PlexSimulator, request: Request, groups: dict[str, str]) -> Re
     return Response(200, container(videos, size=len(videos)), XML_TYPE)
 
 
-def add_items(sim: PlexSimulator, request: Request, groups: dict[str, str]) -> Response:
+def add_items(sim: CollectionHost, request: Request, groups: dict[str, str]) -> Response:
     key = _known(sim, groups)
     sim.library.collection_add(key, _uri_keys(sim, request))
     return Response(200, container([_directory(sim, key)], size=1), XML_TYPE)
 
 
-def remove_item(sim: PlexSimulator, request: Request, groups: dict[str, str]) -> Response:
+def remove_item(sim: CollectionHost, request: Request, groups: dict[str, str]) -> Response:
     key = _known(sim, groups)
     rating_key = int(groups["keys"])
     if sim.library.get(rating_key) is None:
@@ -110,7 +119,7 @@ def remove_item(sim: PlexSimulator, request: Request, groups: dict[str, str]) ->
     return Response(200)
 
 
-def section_collections(sim: PlexSimulator, request: Request, groups: dict[str, str]) -> Response:
+def section_collections(sim: CollectionHost, request: Request, groups: dict[str, str]) -> Response:
     """`GET /library/sections/{id}/collections`: every collection of the section."""
     titles = sim.library.collection_titles()
     keys = [sim.library.collection_key(title) for title in titles]

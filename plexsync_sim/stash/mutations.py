@@ -16,16 +16,14 @@ Stamps: every scene edit, and a scene merge's destination (``models.NewScenePart
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from graphql import GraphQLError
 
+from plexsync_sim.stash.jobs import SimJobs
 from plexsync_sim.stash.objects import object_dict
 from plexsync_sim.stash.query import scene_object
-from plexsync_sim.stash.scenes import SceneRecord, format_time
-
-if TYPE_CHECKING:
-    from plexsync_sim.stash.server import StashSimulator
+from plexsync_sim.stash.scenes import SceneRecord, SceneStore, format_time
 
 SCAN_SECONDS = 0.5  # a simulated scan's length: long enough for a subscriber to see it run
 _TEXT = ("title", "code", "details", "director", "date", "urls", "rating100", "organized")
@@ -39,10 +37,20 @@ def _int(value: Any, what: str = "id") -> int:
         raise GraphQLError(f"converting {what}: invalid id {value!r}") from exc
 
 
+class MutationHost(Protocol):
+    """What the mutations need of the simulator (a Protocol, so this module needs not import
+    the server that imports it)."""
+
+    store: SceneStore
+    jobs: SimJobs
+
+    def object(self, kind: str, object_id: int | str) -> dict[str, Any] | None: ...
+
+
 class Mutations:
     """Mixed into the simulator's root value: one method per ``Mutation`` field."""
 
-    _sim: StashSimulator
+    _sim: MutationHost
 
     # -- scenes --------------------------------------------------------------------------------
     def _scene_changes(self, values: dict[str, Any]) -> dict[str, Any]:

@@ -71,6 +71,8 @@ class _Root(Mutations):
     ``info`` is typed ``Any`` because ``GraphQLResolveInfo`` is generic only in graphql-core 3.3.
     """
 
+    _sim: StashSimulator  # the queries need the whole simulator; the mutations, `MutationHost`
+
     def __init__(self, sim: StashSimulator) -> None:
         self._sim = sim
 
