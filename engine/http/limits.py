@@ -10,7 +10,7 @@ for. `bench/answer_sizes.py` builds each kind of page with the simulators' seria
 heavy items (200 tags, 40 performers, 20 collections, a 2,000-character summary, a 250-character
 path): a Plex section listing page of 1,000 items with every tag written out is 26.2 MiB (real
 Plex truncates a listing's tags, so real pages are smaller), a Stash `findScenes` page of 500
-scenes 7.8 MiB, the id-only listing of 100,000 tags 1.6 MiB, a batch of 50 full Plex items
+scenes 7.8 MiB, the id-only listing of 100,000 tags 1.8 MiB, a batch of 50 full Plex items
 1.3 MiB. Images have their own limit, `MAX_IMAGE_BYTES`.
 
 How long: `ANSWER_SECONDS` bounds the whole body, checked between reads (each read is bounded

@@ -123,3 +123,59 @@ def gzip_bomb(decoded_mib: int) -> bytes:
     zeros = bytes(2**20)
     parts = [packer.compress(zeros) for _ in range(decoded_mib)]
     return b"".join(parts) + packer.flush()
+
+
+class Sent:
+    """What a hostile answer has handed the server so far, in bytes (the socket's buffers hold
+    at most a few MiB of it), so a test can show where the client stopped reading."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def count(self, pieces: Iterable[bytes]) -> Iterator[bytes]:
+        for piece in pieces:
+            self.bytes += len(piece)
+            yield piece
+
+
+def sized_head(length: int, *, content_type: str = "text/xml", extra: str = "") -> bytes:
+    """A 200's header that says the body is `length` bytes long."""
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n"
+    return (head + extra + "\r\n").encode()
+
+
+def gzipped(body: bytes, *, content_type: str = "text/xml") -> Iterator[bytes]:
+    """`body` (gzip bytes) as a gzip-encoded answer with its true Content-Length, 64 KiB a piece."""
+    yield sized_head(len(body), content_type=content_type, extra="Content-Encoding: gzip\r\n")
+    for start in range(0, len(body), 65536):
+        yield body[start : start + 65536]
+
+
+def declared(
+    length: int, *, sent: int = 16 * 2**20, content_type: str = "text/xml"
+) -> Iterator[bytes]:
+    """An answer that says it is `length` bytes long and then sends `sent` of them."""
+    yield sized_head(length, content_type=content_type)
+    zeros = bytes(65536)
+    for _ in range(sent // len(zeros)):
+        yield zeros
+
+
+def endless(total: int, *, content_type: str = "text/xml") -> Iterator[bytes]:
+    """A chunked answer of 64 KiB chunks that never ends by itself: cut after `total` bytes
+    (no last chunk), which is the bound for a client that never stops reading."""
+    yield chunked_head(content_type=content_type)
+    piece = chunk(b" " * 65536)
+    for _ in range(total // 65536):
+        yield piece
+
+
+def dribble(
+    tick: Callable[[], None], pieces: int, *, content_type: str = "text/xml"
+) -> Iterator[bytes]:
+    """A chunked answer of one byte at a time, `tick()` between bytes (a fake clock's second),
+    never slow enough for a read time-out; cut after `pieces` bytes."""
+    yield chunked_head(content_type=content_type)
+    for _ in range(pieces):
+        yield chunk(b" ")
+        tick()
