@@ -33,7 +33,7 @@ from gui.network_watch import NetworkWatch
 from gui.notifications import Notice, NoticeKind, NotificationPolicy, TrayNotifier
 from gui.open_places import Opener
 from gui.presentation import APP_TITLE
-from gui.settings_dialog import SettingsDialog
+from gui.settings.dialog import SettingsDialog
 from gui.translations import fill, translate_n
 from gui.tray import TrayController, TrayHandlers
 from gui.tray_extras import TrayExtras

@@ -17,8 +17,8 @@ from PySide6.QtCore import QCoreApplication
 
 from engine.breaker import CircuitState
 from engine.events import EngineStatus, ServiceHealth
+from gui import timefmt
 from gui.translations import translate_n
-from gui.widgets import timefmt
 
 APP_TITLE = "PlexSync Tray"  # a name: never translated
 CONTEXT = "Presentation"
@@ -137,7 +137,7 @@ def format_duration(seconds: float) -> str:
 
 
 def format_clock(epoch: float, now: float) -> str:
-    """A local time in the one style the whole app uses (see gui/widgets/timefmt.py)."""
+    """A local time in the one style the whole app uses (see gui/timefmt.py)."""
     return timefmt.format_clock(epoch, now)
 
 

@@ -21,7 +21,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from engine.store.history import RunInterval
 from engine.store.jobs import DeadLetter, JobStore, Outage, QueueCounts
-from gui.widgets.timefmt import DAY, HOUR, local_midnight
+from gui.timefmt import DAY, HOUR, local_midnight
 
 logger = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from PySide6.QtCore import (
 )
 
 from engine.store.activity import Activity, ActivityKind, ActivityStore
+from gui.timefmt import format_datetime
 from gui.translations import fill
-from gui.widgets.timefmt import format_datetime
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from engine.events import EngineStatus, Progress
+from gui.timefmt import format_ago, format_duration
 from gui.translations import fill, translate_n
-from gui.widgets.timefmt import format_ago, format_duration
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from PySide6.QtCore import (
 )
 
 from engine.store.jobs import DeadLetter
+from gui.timefmt import format_datetime
 from gui.translations import fill, translate_n
-from gui.widgets.timefmt import format_datetime
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QCoreApplication
 from engine.breaker import CircuitState
 from engine.events import EngineStatus
 from gui.presentation import TrayState, auth_service_name, other_problems, stash_words, tray_state
-from gui.widgets.timefmt import format_clock, format_countdown
+from gui.timefmt import format_clock, format_countdown
 
 CONTEXT = "StateHeader"
 

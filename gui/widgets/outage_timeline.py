@@ -19,9 +19,9 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from engine.store.history import RunInterval
 from engine.store.jobs import Outage
+from gui.timefmt import DAY, format_datetime, format_duration, local, local_midnight
 from gui.translations import fill, translate_n
 from gui.widgets.chart_base import Chart
-from gui.widgets.timefmt import DAY, format_datetime, format_duration, local, local_midnight
 
 logger = logging.getLogger(__name__)
 

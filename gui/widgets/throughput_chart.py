@@ -9,9 +9,9 @@ from PySide6.QtCore import QCoreApplication, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
+from gui.timefmt import MINUTE, local
 from gui.translations import fill, translate_n
 from gui.widgets.chart_base import Chart
-from gui.widgets.timefmt import MINUTE, local
 
 logger = logging.getLogger(__name__)
 

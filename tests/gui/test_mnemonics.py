@@ -23,7 +23,7 @@ from gui.demo import DemoController
 from gui.log_viewer import LogViewer
 from gui.mnemonics import literal, mnemonic, plain
 from gui.open_places import PathDialog
-from gui.settings_dialog import SettingsDialog
+from gui.settings.dialog import SettingsDialog
 from gui.tray import TrayController
 
 _ = (FakeStatusWindow, factory, make_app, opened_urls, paths)  # fixtures used by name

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from test_tray_settings_dialog import configured, make_dialog
 
 from engine.errors import AuthError, UnreachableError
-from gui.settings_help import PLEX_TOKEN_ARTICLE, user_words
+from gui.settings.help import PLEX_TOKEN_ARTICLE, user_words
 
 pytestmark = pytest.mark.gui
 

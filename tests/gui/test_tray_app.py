@@ -21,7 +21,7 @@ from gui import app as app_module
 from gui.app import TrayApp
 from gui.launcher import parse_args
 from gui.presentation import TrayState
-from gui.settings_tables import TAB_TITLES
+from gui.settings.tables import TAB_TITLES
 
 TOKEN = "app-test-token-998877"
 

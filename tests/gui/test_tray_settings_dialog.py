@@ -16,7 +16,7 @@ from tray_fakes import FakeAutostart
 from engine.config.file import PathMapping, PlexSyncConfig, load_config_report
 from engine.errors import UnreachableError
 from gui.background import run_inline
-from gui.settings_dialog import SettingsDialog
+from gui.settings.dialog import SettingsDialog
 
 TOKEN = "plex-token-1234567890"
 

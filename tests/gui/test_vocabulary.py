@@ -11,8 +11,8 @@ from tray_fakes import make_status
 from gui.mnemonics import plain
 from gui.notifications import NotificationPolicy
 from gui.presentation import counts_line, dlq_menu_label, last_sync_line, tooltip_text
+from gui.timefmt import format_clock
 from gui.widgets.counters import CAPTIONS, last_synced_text
-from gui.widgets.timefmt import format_clock
 
 pytestmark = pytest.mark.gui
 

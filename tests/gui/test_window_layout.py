@@ -123,7 +123,7 @@ FIT_SCRIPT = textwrap.dedent(
     from status_fakes import FakeBridge, make_status, Clock
     from engine.config.file import PlexSyncConfig
     from engine.store.jobs import JobStore
-    from gui.settings_dialog import SettingsDialog
+    from gui.settings.dialog import SettingsDialog
     from gui.status_window import StatusWindow
     tmp = Path(sys.argv[1])
     store = JobStore(tmp / "db.sqlite3", clock=Clock())

@@ -16,15 +16,15 @@ from PySide6.QtCore import QCoreApplication, Slot
 from PySide6.QtWidgets import QLineEdit
 
 from engine.config.file import PlexSyncConfig
-from gui.settings_help import describe_failure
-from gui.settings_numbers import NumberEdit
+from gui.settings.help import describe_failure
+from gui.settings.numbers import NumberEdit
 from gui.translations import fill, translate_n
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QLabel, QPushButton
 
     from gui.background import Runner
-    from gui.settings_fields import LibraryPicker
+    from gui.settings.fields import LibraryPicker
 
 logger = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 
 Each invalid field shows the model's message beneath it and its tab is marked; OK and Apply stay
 disabled until everything is valid. Secrets are masked with a Show toggle. "Test connection"
-runs off the UI thread (gui/settings_connection.py). OK/Apply save the file atomically (0600)
+runs off the UI thread (gui/settings/connection.py). OK/Apply save the file atomically (0600)
 and emit `config_saved`, which the app hands to the running engine. What each tab holds is in
-gui/settings_tables.py.
+gui/settings/tables.py.
 """
 
 from __future__ import annotations
@@ -39,29 +39,29 @@ from gui.autostart import Autostart
 from gui.background import Runner, run_in_thread, wait_off_thread
 from gui.mnemonics import label_standard_buttons
 from gui.presentation import APP_TITLE
-from gui.settings_connection import (
+from gui.settings.connection import (
     ConnectionTests,
     default_plex_tester,
     default_stash_tester,
 )
-from gui.settings_fields import (
+from gui.settings.fields import (
     ErrorLabel,
     LibraryPicker,
     PathMappingsEditor,
     SecretEdit,
     with_error,
 )
-from gui.settings_help import (
+from gui.settings.help import (
     help_label,
     plex_token_help,
     stash_key_help,
     storage_words,
     user_words,
 )
-from gui.settings_keyring import KeyringNotice
-from gui.settings_notice import LoadNotice, problems_by_field
-from gui.settings_numbers import NumberEdit
-from gui.settings_tables import MATCH_OPTIONS, NUMBERS, SYNC_FIELDS, TAB_TITLES
+from gui.settings.keyring_notice import KeyringNotice
+from gui.settings.notice import LoadNotice, problems_by_field
+from gui.settings.numbers import NumberEdit
+from gui.settings.tables import MATCH_OPTIONS, NUMBERS, SYNC_FIELDS, TAB_TITLES
 from gui.translations import fill
 from gui.window_fit import add_close_keys, resize_to_fit
 

@@ -11,7 +11,7 @@ import re
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QWidget
 
-from gui.settings_fields import field_bounds
+from gui.settings.fields import field_bounds
 from gui.translations import fill, translate_n
 
 NUMBER = re.compile(r"^\s*-?\d+(?:[.,]\d+)?\s*$")

@@ -1,0 +1,1 @@
+"""The settings dialog: its tabs, fields, limits and help, and the connection tests it runs."""
