@@ -83,10 +83,10 @@ class RecentActivityMenu(QObject):
             action.setToolTip(entry.summary)
             action.triggered.connect(lambda _=False, e=entry: self._open_entry(e))
             self.entry_actions.append(action)
-        if self._show_all is not None:
+        if (open_all := self._show_all) is not None:
             self.menu.addSeparator()
             show_all = self.menu.addAction(self.tr("&Show all…"))
-            show_all.triggered.connect(lambda _=False: self._show_all and self._show_all())
+            show_all.triggered.connect(lambda _=False: open_all())
 
     def close(self) -> None:
         self._debounce.stop()

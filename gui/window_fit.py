@@ -31,4 +31,5 @@ def add_close_keys(widget: QWidget) -> None:
         key.toString() for key in QKeySequence.keyBindings(QKeySequence.StandardKey.Close)
     }
     for sequence in sorted(sequences):
-        QShortcut(QKeySequence(sequence), widget, activated=widget.close)
+        shortcut = QShortcut(QKeySequence(sequence), widget)
+        shortcut.activated.connect(widget.close)

@@ -76,7 +76,7 @@ class ConnectionTests:
         libraries: LibraryPicker
 
         def form_data(self) -> dict[str, Any]: ...
-        def findChild(self, kind: type[QLineEdit], name: str) -> QLineEdit | None: ...
+        def line_edit(self, name: str) -> QLineEdit | None: ...
 
     def _config_for_test(self, fields: tuple[str, ...]) -> PlexSyncConfig | None:
         """The saved config with this form's values for `fields` (others may be mid-edit)."""
@@ -92,7 +92,7 @@ class ConnectionTests:
         """A test's result speaks for the fields it used: any change to them clears it."""
         for service, fields in TEST_FIELDS.items():
             for name in fields:
-                editor = self.numbers.get(name) or self.findChild(QLineEdit, name)
+                editor = self.numbers.get(name) or self.line_edit(name)
                 signal = editor.valueChanged if isinstance(editor, NumberEdit) else None
                 if signal is None and isinstance(editor, QLineEdit):
                     signal = editor.textChanged

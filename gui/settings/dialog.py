@@ -340,6 +340,10 @@ class SettingsDialog(ConnectionTests, QDialog):
         else:
             self.autostart_problem.hide()
 
+    def line_edit(self, name: str) -> QLineEdit | None:
+        """The form's text field of that object name, if it has one."""
+        return self.findChild(QLineEdit, name)
+
     def form_data(self) -> dict[str, Any]:
         """The form as the model's input (secrets in clear: this dict is never logged)."""
         data: dict[str, Any] = {

@@ -39,7 +39,11 @@ def blend(base: QColor, tint: QColor, share: float) -> QColor:
     """`tint` laid over `base` at `share` (0..1)."""
     mix = [
         round(a * (1 - share) + b * share)
-        for a, b in zip(base.getRgb()[:3], tint.getRgb()[:3], strict=True)
+        for a, b in zip(
+            (base.red(), base.green(), base.blue()),
+            (tint.red(), tint.green(), tint.blue()),
+            strict=True,
+        )
     ]
     return QColor(*mix)
 
