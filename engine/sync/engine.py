@@ -22,50 +22,47 @@ from engine.check.runner import CheckRunner
 from engine.clock import DAY, SYSTEM_CLOCK, Clock
 from engine.config.file import PlexSyncConfig
 from engine.errors import ErrorClass, SyncError
-from engine.events import (
-    NULL_LISTENER,
-    EngineStatus,
-    JobOutcome,
-    Progress,
-    ServiceHealth,
-    SyncListener,
-)
-from engine.live.follow_ups import FollowUpLimiter, NewsBuffer, StreamStates
+from engine.events import NULL_LISTENER, EngineStatus, SyncListener
+from engine.live.follow_ups import StreamStates
 from engine.live.messages import LiveEvent, LiveSignal
 from engine.live.processing import NewItemWatch
-from engine.plex.target import PlexTarget
 from engine.poll.scheduler import PollScheduler
 from engine.push.dispatch import JobRunner, Lanes
 from engine.push.index_follow import META_KEY as INDEX_KEY
 from engine.push.pusher import ScenePusher
-from engine.retry import RetryPolicy
-from engine.stash.source import StashSource
 from engine.store.jobs import JobStore
-from engine.sync.command_bodies import CommandBodies
+from engine.sync.clients import PlexFactory, ServerClients, StashFactory
+from engine.sync.command_bodies import CommandHandler
 from engine.sync.command_queue import CommandQueue
-from engine.sync.failures import ServiceAnswers
+from engine.sync.failures import ServiceState
 from engine.sync.first_sync import PLAN_KEY, first_sync_plan
-from engine.sync.live_catchup import SignalGate
+from engine.sync.progress import BulkProgress
 from engine.sync.run_counts import RunCounts
-from engine.sync.settling import JobOutcomes
-from engine.sync.stash_polling import StashSide
+from engine.sync.settling import JobSettler
+from engine.sync.stash_polling import StashPolling
 from engine.sync.status import read_status
 from engine.wakeup import WakeWatch
 
 logger = logging.getLogger(__name__)
 
-BATCH = 50  # jobs claimed per dequeue
 T = TypeVar("T")
 PURGE_EVERY = DAY
 HEARTBEAT_EVERY = 60.0  # seconds between run-interval updates (a crash loses at most this)
 
 
-PlexFactory = Callable[[PlexSyncConfig], PlexTarget]
-StashFactory = Callable[[PlexSyncConfig], StashSource]
+class SyncEngine:
+    """The loop, and the composer of its collaborators (each owns its own state):
 
+    - `ServiceState` (`failures.py`): errors, holds, sign-in and user pauses, Stash's health;
+    - `StashPolling` (`stash_polling.py`): drives the poll and reads its outcome;
+    - `JobSettler` (`settling.py`): the dispatcher's host, settling each finished job;
+    - `CommandHandler` (`command_bodies.py`): what each command does on the engine thread;
+    - `ServerClients` and `BulkProgress`: the engine thread's clients, the bulk's progress.
 
-# ServiceAnswers comes first: JobOutcomes only declares the hooks it calls (as stubs).
-class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
+    The engine itself keeps the tick, probing, the library check's slice, the first sync's
+    plan, the run's history row, new settings and the status snapshot.
+    """
+
     def __init__(
         self,
         *,
@@ -83,12 +80,12 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
         # run with nothing to do has no reason to contact Plex at all.
         self._idle_probes = idle_probes
         self._clock = clock
-        self._rng = rng or random.Random()
         self._listener = listener
-        self._plex_factory = plex_factory
-        self._stash_factory = stash_factory
+        self._config = config
         self._commands = CommandQueue()
         self._stop = threading.Event()
+        self._wake = WakeWatch(clock)
+        current = self.current_config
         self.breaker = CircuitBreaker(
             config.failure_threshold,
             config.recovery_timeout,
@@ -97,64 +94,85 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
             storage=store,
         )
         self.breaker.add_listener(self._on_breaker)
-        self._config = config
-        self._plex: PlexTarget | None = None
-        self._stash: StashSource | None = None
-        self._polls = PollScheduler(store=store, clock=clock, source=self._stash_client)
-        self._retry = RetryPolicy(
-            max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=self._rng
-        )
+        self._clients = ServerClients(current, plex_factory, stash_factory)
+        self._polls = PollScheduler(store=store, clock=clock, source=self._clients.stash)
         self._pusher = ScenePusher(clock, store)
         self._new_items = NewItemWatch(clock)  # new Plex items whose writes wait (live_processing)
-        self._after_commit: list[Callable[[], None]] = []  # see `JobOutcomes.committed`
+        self._services = ServiceState(
+            store=store,
+            clock=clock,
+            listener=listener,
+            breaker=self.breaker,
+            wake=self._wake,
+            config=current,
+            plex=self._clients.plex,
+            on_plex_unreachable=self._pusher.refresh_index,
+        )
+        self._progress = BulkProgress(clock, listener)
+        self._stash_polling = StashPolling(
+            polls=self._polls,
+            services=self._services,
+            progress=self._progress,
+            clock=clock,
+            wake=self._wake,
+            stop=self._stop,
+            config=current,
+        )
+        # A one-shot run does no scheduled work; "Check library now" still works there.
+        self._checker = CheckRunner(
+            store, clock, listener, scheduled=idle_probes, on_fix=self._pusher.forget_index
+        )
+        self._settler = JobSettler(
+            store=store,
+            clock=clock,
+            rng=rng or random.Random(),
+            listener=listener,
+            breaker=self.breaker,
+            wake=self._wake,
+            stop=self._stop,
+            services=self._services,
+            clients=self._clients,
+            checker=self._checker,
+            progress=self._progress,
+            config=current,
+        )
         self._runner = JobRunner(
-            host=self,
+            host=self._settler,
             store=store,
             pusher=self._pusher,
             clock=clock,
             lanes=self._make_lanes,
             new_items=self._new_items,
         )
-        self._next_probe_at = float("-inf")
-        self._plex_hold_until = float("-inf")  # after an unreachable Plex, wait a poll interval
+        self._handler = CommandHandler(
+            store=store,
+            clock=clock,
+            breaker=self.breaker,
+            services=self._services,
+            polls=self._polls,
+            pusher=self._pusher,
+            clients=self._clients,
+            new_items=self._new_items,
+            config=current,
+        )
+        self._streams = StreamStates()
         self._next_purge_at = float("-inf")
-        self._paused = False
-        self._paused_until: float | None = None
-        self._auth_error: str | None = None
-        self._auth_service: str | None = None
-        self._auth_notified: str | None = None  # told once, until a write works or a user acts
-        self._next_auth_check_at = float("-inf")  # paused for auth: when to try the creds again
-        self._engine_error: str | None = None  # storage is failing; ticks retry until it works
-        self._last_error: str | None = None
-        self._stash_health = ServiceHealth.UNKNOWN
-        self._stash_error: str | None = None
-        self._last_checked_at: float | None = None  # last successful poll or Plex answer
         self._run_id: int | None = None  # this run's row in the history (see _note_running)
         self._next_heartbeat_at = float("-inf")
-        self._plex_checking = False  # a reset or retry waits for a real Plex answer
-        self._check_after_reset = False  # that check decides whether Plex is back
-        self._resetting = False
-        self._last_error_service: str | None = None
-        self._bulk_total = 0
-        self._bulk_done = 0
-        self.counts = RunCounts()  # per-job outcomes, for `run --once`'s closing line
-        self._bulk_started = 0.0
-        self._progress: Progress | None = None
         self._first_sync: str | None = None  # the plan, once said (`_first_sync_waits`)
         self._first_sync_said = False
-        self._dead_batch: list[JobOutcome] = []
         self._status: EngineStatus | None = None
-        self._wake = WakeWatch(clock)
         self._settle_pending = False  # a settle window is open: check at once when it ends
-        self._live_gate = SignalGate()
-        self._follow_ups = FollowUpLimiter(clock)  # one poll / one listing per few seconds
-        self._plex_news = NewsBuffer()
-        self._streams = StreamStates()
-        # A one-shot run does no scheduled work; "Check library now" still works there.
-        self._checker = CheckRunner(
-            store, clock, listener, scheduled=idle_probes, on_fix=self._pusher.forget_index
-        )
-        self._restore_pause()
+        self._services.restore_pause()
+
+    def current_config(self) -> PlexSyncConfig:
+        """The settings in force (collaborators ask each time: new settings replace them)."""
+        return self._config
+
+    @property
+    def counts(self) -> RunCounts:
+        """Per-job outcomes since the start, for `run --once`'s closing line."""
+        return self._settler.counts
 
     # --- commands (any thread) -----------------------------------------------------------------
 
@@ -172,24 +190,24 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
         self._commands.submit(command)
 
     def sync_now(self) -> None:
-        self._submit(self._do_sync_now)
+        self._submit(self._handler.sync_now)
 
     def retry_now(self) -> None:
-        self._submit(self._do_retry_now)
+        self._submit(self._handler.retry_now)
 
     def reset_breaker(self) -> None:
-        self._submit(self._do_reset_breaker)
+        self._submit(self._handler.reset_breaker)
 
     def pause(self, until: float | None) -> None:
-        self._submit(lambda: self._do_pause(until))
+        self._submit(lambda: self._handler.pause(until))
 
     def resume(self) -> None:
-        self._submit(self._do_resume)
+        self._submit(self._handler.resume)
 
     def apply_config(self, config: object) -> None:
         if not isinstance(config, PlexSyncConfig):
             raise TypeError("apply_config needs a PlexSyncConfig")
-        self._submit(lambda: self._do_apply_config(config))
+        self._submit(lambda: self._apply_config(config))
 
     def network_changed(self) -> None:
         """The platform reports a network change: settle, then check at once."""
@@ -198,11 +216,12 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
     def live_signal(self, event: LiveEvent) -> None:
         """Plex or Stash reported a change (any thread); a burst of signals folds into one
         command. Plex's news of items being processed is taken in order, message by message."""
+        handler = self._handler
         if not isinstance(event, LiveSignal):
-            if self._plex_news.offer(event):
-                self._submit(self._on_plex_news)
-        elif self._live_gate.offer(event):
-            self._submit(lambda: self._on_live_signal(event))
+            if handler.plex_news.offer(event):
+                self._submit(handler.take_plex_news)
+        elif handler.live_gate.offer(event):
+            self._submit(lambda: handler.live_signal(event))
 
     def live_state(self, stream: str, reason: str | None) -> None:
         """A stream went off (`reason`) or live again (None), any thread: shown in the status."""
@@ -210,17 +229,17 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
             self._submit(self._publish)
 
     def dlq_retry(self, entry_ids: list[int] | None) -> None:
-        self._submit(lambda: self._do_dlq_retry(entry_ids))
+        self._submit(lambda: self._handler.dlq_retry(entry_ids))
 
     def dlq_confirm(self, entry_id: int) -> None:
         """The user says a possible match's candidate is the scene's file (the tray's button)."""
-        self._submit(lambda: self._do_dlq_confirm(entry_id))
+        self._submit(lambda: self._handler.dlq_confirm(entry_id))
 
     def dlq_delete(self, entry_ids: list[int] | None) -> None:
-        self._submit(lambda: self._do_dlq_delete(entry_ids))
+        self._submit(lambda: self._handler.dlq_delete(entry_ids))
 
     def dlq_purge(self, older_than_days: float) -> None:
-        self._submit(lambda: self._purge(older_than_days))
+        self._submit(lambda: self._handler.purge(older_than_days))
 
     def check_now(self) -> None:
         """Start a library check (or keep the one running)."""
@@ -272,34 +291,38 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
             # Disk full, a lock held too long, a read-only data dir: wait and try again. The
             # transaction in hand rolled back, so nothing is lost; jobs claimed then are
             # queued again once the database can be written.
-            return self._on_storage_error(exc)
+            delay = self._services.storage_failed(exc)
+            self._settler.forget_dead_letters()  # their DLQ rows rolled back: retried, not lost
+            self._publish()
+            return delay
 
     def _tick(self, budget: float) -> float:
         self._commands.run_pending()
         if self._stop.is_set():
             return 0.0
-        self._live_follow_ups()
-        if self._engine_error is not None:
-            self._storage_recovered()
+        services = self._services
+        self._handler.run_follow_ups()
+        if services.engine_error is not None:
+            services.storage_recovered()
         self._check_wake()
         now = self._clock.now()
         self._note_running(now)
         if now >= self._next_purge_at:
-            self._purge(self._config.dlq_retention_days)
+            self._handler.purge(self._config.dlq_retention_days)
             self._next_purge_at = now + PURGE_EVERY
-        if self._paused and self._paused_until is not None and now >= self._paused_until:
-            self._do_resume()
+        if services.pause_ended(now):
+            self._handler.resume()
         more = False
-        if self._config.is_configured and not self._paused:
-            self._check_plex_auth()
-            self._maybe_poll()
-            self._release_processed(self._new_items.due())
-            if self._auth_error is None and not self._stop.is_set():
+        if self._config.is_configured and not services.paused:
+            services.check_plex_auth()
+            self._stash_polling.maybe_poll()
+            self._handler.release_processed(self._new_items.due())
+            if services.auth_error is None and not self._stop.is_set():
                 # Jobs get their own budget after the poll's pages: a busy Stash never starves them.
                 more = self._plex_work(self._clock.monotonic() + budget)
                 more = self._check_work() or more
             more = more or self._polls.busy
-        self._flush_dead_letters()
+        self._settler.flush_dead_letters()
         self._publish()
         return 0.0 if more else self._idle_delay()
 
@@ -344,114 +367,106 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
         else:
             return
         self._polls.poll_soon()
-        self._next_probe_at = self._plex_hold_until = float("-inf")
-
-    def _hold_while_settling(self) -> None:
-        """A failure inside the settle window: no breaker count, no error, retry when it ends."""
-        self._plex_hold_until = self._next_probe_at = self._wake.settle_until
+        self._services.probe_now()
 
     def _idle_delay(self) -> float:
         now = self._clock.now()
         mono = self._clock.monotonic()
+        services = self._services
         candidates = [self._config.poll_interval]
         if self._settle_pending:
             candidates.append(self._wake.settle_until - mono)
-        if self._config.is_configured and not self._paused:
+        active = self._config.is_configured and not services.paused
+        if active:
             candidates.append(self._polls.next_at - mono)
-            if self._auth_error is not None and self._auth_service == "plex":
-                candidates.append(self._next_auth_check_at - mono)
-        if self._config.is_configured and not self._paused and self._auth_error is None:
+            if services.auth_error is not None and services.auth_service == "plex":
+                candidates.append(services.next_auth_check_at - mono)
+        if active and services.auth_error is None:
+            hold = services.plex_hold_until
             if self._idle_probes and self.breaker.state is CircuitState.CLOSED:
-                candidates.append(max(self._next_probe_at, self._plex_hold_until) - mono)
+                candidates.append(max(services.next_probe_at, hold) - mono)
             retry_at = self.breaker.retry_at
             if retry_at is not None:
                 candidates.append(retry_at - now)
             ready = self._store.next_ready_at()
             if ready is not None and self.breaker.state is not CircuitState.OPEN:
-                candidates.append(max(ready - now, self._plex_hold_until - mono))
-            follow_up = self._follow_ups.next_due()
+                candidates.append(max(ready - now, hold - mono))
+            follow_up = self._handler.follow_ups.next_due()
             if follow_up is not None:
                 candidates.append(follow_up - mono)
             processed_by = self._new_items.next_due()
             if processed_by is not None:
                 candidates.append(processed_by - mono)
-        if self._paused and self._paused_until is not None:
-            candidates.append(self._paused_until - now)
+        if services.paused and services.paused_until is not None:
+            candidates.append(services.paused_until - now)
         return max(0.0, min(candidates))
 
-    # --- bulk progress ------------------------------------------------------------------------
+    # --- new settings --------------------------------------------------------------------------
 
-    def _start_bulk(self, added: int) -> None:
-        if self._progress is None or self._bulk_done >= self._bulk_total:
-            self._bulk_total, self._bulk_done = 0, 0
-            self._bulk_started = self._clock.monotonic()
-        self._bulk_total += added
-        self._update_progress()
-
-    def _update_progress(self) -> None:
-        if self._bulk_total < 2:
-            self._set_progress(None)
-            return
-        elapsed = self._clock.monotonic() - self._bulk_started
-        rate = self._bulk_done / elapsed if elapsed > 0 and self._bulk_done else 0.0
-        if self._bulk_done >= self._bulk_total:
-            self._bulk_total = self._bulk_done = 0
-            self._set_progress(None)
-        else:
-            self._set_progress(Progress(self._bulk_done, self._bulk_total, rate))
-
-    def _set_progress(self, progress: Progress | None) -> None:
-        if progress != self._progress:
-            self._progress = progress
-            self._listener.progress_changed(progress)
+    def _apply_config(self, config: PlexSyncConfig) -> None:
+        """New settings (engine thread): everything built from the old ones follows."""
+        old = self._config
+        self._config = config
+        self.breaker.configure(
+            config.failure_threshold, config.recovery_timeout, config.success_threshold
+        )
+        self._runner.aimd.configure(config.max_in_flight)
+        self._settler.configure(config)
+        self._close_clients()
+        self._checker.reset_sources()
+        if (old.plex_url, old.plex_libraries) != (config.plex_url, config.plex_libraries):
+            self._pusher.forget_index()
+        if old.plex_url != config.plex_url:
+            self._store.forget_pushed()
+            self._store.known_clear()
+        self._services.clear_auth_error(by_user=True)
+        self._services.forget_errors()
+        self._polls.poll_soon()
+        self._services.release_plex()
+        logger.info("New settings applied")
 
     # --- library check -------------------------------------------------------------------------
 
     def _check_work(self) -> bool:
         """A slice of a library check, while Plex is healthy; True if it has more to do."""
-        if self.breaker.state is not CircuitState.CLOSED or self._auth_error or self._stop.is_set():
+        services = self._services
+        if self.breaker.state is not CircuitState.CLOSED or services.auth_error:
             return False
-        if self._clock.monotonic() < self._plex_hold_until:
+        if self._stop.is_set() or services.plex_held:
             return False
         ready = self._store.next_ready_at()
         idle = ready is None or ready > self._clock.now()
         if not self._checker.wanted(self._config, queue_idle=idle):
             return False
         return self._checker.work(
-            plex=self._plex_client(),
-            stash=self._stash_client(),
+            plex=self._clients.plex(),
+            stash=self._clients.stash(),
             config=self._config,
             on_failure=self._on_check_failure,
         )
 
     def _on_check_failure(self, exc: SyncError) -> None:
         if exc.service == "stash":
-            self._on_stash_error(exc)
+            self._stash_polling.on_error(exc)
         else:
-            self._on_failure(exc)
+            self._services.on_failure(exc)
 
     # --- Plex ----------------------------------------------------------------------------------
-
-    def _plex_client(self) -> PlexTarget:
-        if self._plex is None:
-            self._plex = self._plex_factory(self._config)
-        return self._plex
 
     def _plex_work(self, deadline: float) -> bool:
         """Probe or process jobs as the breaker allows; True if ready work is left."""
         state = self.breaker.state
-        if state is CircuitState.OPEN:
-            return False
-        if self._clock.monotonic() < self._plex_hold_until:
+        if state is CircuitState.OPEN or self._services.plex_held:
             return False
         if state is CircuitState.HALF_OPEN:
             self._probe()
-            if self.breaker.state is CircuitState.OPEN or self._auth_error:
+            if self.breaker.state is CircuitState.OPEN or self._services.auth_error:
                 return False
         if self._first_sync_waits():
             return False
         processed, more = self._runner.run(deadline)
-        if not processed and self._idle_probes and self._clock.monotonic() >= self._next_probe_at:
+        probe_due = self._clock.monotonic() >= self._services.next_probe_at
+        if not processed and self._idle_probes and probe_due:
             self._probe()
         return more
 
@@ -468,11 +483,11 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
         if self._polls.reading_scenes:
             return True  # Stash's scenes are still being read: the plan would count part
         try:
-            index = self._pusher.index_for(self._plex_client(), self._config)
+            index = self._pusher.index_for(self._clients.plex(), self._config)
         except SyncError as exc:
             if exc.error_class is not ErrorClass.AUTH:
                 return False  # the jobs meet it too, and count it (retries, breaker, DLQ)
-            self._on_failure(exc)  # paused: the jobs are held back, not tried one by one
+            self._services.on_failure(exc)  # paused: the jobs are held back, not one by one
             return True
         meta = self._store.get_value(INDEX_KEY)
         sections = meta.get("sections", []) if isinstance(meta, dict) else []
@@ -484,16 +499,17 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
         return False
 
     def _probe(self) -> None:
-        self._next_probe_at = self._clock.monotonic() + self._config.poll_interval
+        services = self._services
+        services.next_probe_at = self._clock.monotonic() + self._config.poll_interval
         try:
-            self._plex_client().probe()
+            self._clients.plex().probe()
         except SyncError as exc:
-            self._on_failure(exc)
+            services.on_failure(exc)
             return
         self.breaker.record_success()
-        self._plex_answered(ok=True)
-        self._last_checked_at = self._clock.now()  # Plex answered the idle probe
-        self._clear_error("plex")
+        services.plex_answered(ok=True)
+        services.last_checked_at = self._clock.now()  # Plex answered the idle probe
+        services.clear_error("plex")
 
     # --- breaker events and status -------------------------------------------------------------
 
@@ -502,35 +518,36 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
         if new is CircuitState.OPEN:
             self._store.outage_started(now)
             logger.warning("Plex looks down; the circuit breaker opened")
-        elif new is CircuitState.CLOSED and self._resetting:
-            self._plex_hold_until = float("-inf")
+        elif new is CircuitState.CLOSED and self._services.resetting:
+            self._services.release_plex()
             logger.info("Circuit breaker reset; checking Plex")
         elif new is CircuitState.CLOSED:
             self._store.outage_ended(now)
-            self._plex_hold_until = float("-inf")
+            self._services.release_plex()
             logger.info("Plex is back; the circuit breaker closed")
         self._listener.breaker_changed(old, new)
         # Publish now: HALF_OPEN may last only as long as the probe inside this tick.
         self._publish()
 
     def _make_status(self) -> EngineStatus:
+        services = self._services
         status = read_status(
             self._store,
             self.breaker.snapshot(),
             now=self._clock.now(),
             configured=self._config.is_configured,
-            paused=self._paused,
-            paused_until=self._paused_until,
-            auth_error=self._auth_error,
-            auth_service=self._auth_service,
-            last_error=self._last_error,
-            progress=self._progress,
+            paused=services.paused,
+            paused_until=services.paused_until,
+            auth_error=services.auth_error,
+            auth_service=services.auth_service,
+            last_error=services.last_error,
+            progress=self._progress.current,
             running=not self._stop.is_set(),
-            engine_error=self._engine_error,
-            stash_health=self._stash_health,
-            stash_error=self._stash_error,
-            plex_checking=self._plex_checking,
-            last_checked_at=self._last_checked_at,
+            engine_error=services.engine_error,
+            stash_health=services.stash_health,
+            stash_error=services.stash_error,
+            plex_checking=services.plex_checking,
+            last_checked_at=services.last_checked_at,
         )
         return replace(
             status,
@@ -546,22 +563,15 @@ class SyncEngine(ServiceAnswers, StashSide, CommandBodies, JobOutcomes):
             if self._status is None:
                 return
             # Counts cannot be read now: show the last ones with the error that explains why.
-            status = replace(self._status, engine_error=self._engine_error)
+            status = replace(self._status, engine_error=self._services.engine_error)
         if status != self._status:
             self._status = status
             self._listener.status_changed(status)
 
     def _make_lanes(self) -> Lanes:
-        return Lanes(self._config, self._plex_factory, self._stash_factory)
+        return Lanes(self._config, self._clients.plex_factory, self._clients.stash_factory)
 
     def _close_clients(self) -> None:
         self._runner.close()
-        for client in (self._plex, self._stash):
-            if client is not None:
-                try:
-                    client.close()
-                except Exception:
-                    logger.debug("Closing a client failed", exc_info=True)
-        self._plex = None
-        self._stash = None
+        self._clients.close()
         self._polls.forget_source()

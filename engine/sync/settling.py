@@ -1,8 +1,10 @@
 """What a finished job means: the host side of `engine.push.dispatch.JobRunner`.
 
-A mixin of `SyncEngine` (split out of `engine/sync/engine.py` for size): the engine thread settles
-each job here, in the order the jobs were claimed: what reached Plex is recorded, a failure is
-retried, held, dropped or dead-lettered, and the listener hears of it.
+`JobSettler` is built by `SyncEngine` and handed to the runner as its host: the engine thread
+settles each job here, in the order the jobs were claimed. What reached Plex is recorded, a
+failure is retried, held, dropped or dead-lettered (`RetryPolicy` decides), and the listener
+hears of it. It owns the retry policy, the run's tally, the dead letters not yet announced and
+the writes that wait for the jobs' transaction to commit.
 """
 
 from __future__ import annotations
@@ -23,88 +25,88 @@ from engine.plex.target import PlexTarget
 from engine.push.pusher import PosterPending, PushResult
 from engine.retry import Action, Decision, RetryPolicy
 from engine.stash.scene import ScenePage, Screenshot
-from engine.stash.source import StashSource
 from engine.store.activity import ActivityKind, changes_summary
 from engine.store.jobs import Job, JobStore, Pushed
+from engine.sync.clients import ServerClients
+from engine.sync.failures import STASH_OUTAGE, ServiceState
+from engine.sync.progress import BulkProgress
 from engine.sync.run_counts import RunCounts
 from engine.wakeup import WakeWatch
 
 logger = logging.getLogger(__name__)
 
-STASH_OUTAGE = (ErrorClass.TRANSIENT, ErrorClass.UNREACHABLE)
 STASH_WAIT_MAX = 3600.0
 
 
-class JobOutcomes:
-    """Job settling for `SyncEngine`, which provides the state and the hooks below."""
+def retry_policy(config: PlexSyncConfig, rng: random.Random) -> RetryPolicy:
+    return RetryPolicy(
+        max_retries=config.max_retries, skip_not_found=config.skip_not_found, rng=rng
+    )
 
-    _store: JobStore
-    _config: PlexSyncConfig
-    _clock: Clock
-    _rng: random.Random
-    _listener: SyncListener
-    _retry: RetryPolicy
-    _wake: WakeWatch
-    _stop: threading.Event
-    _auth_error: str | None
-    _auth_notified: str | None
-    _plex_hold_until: float
-    _bulk_done: int
-    _dead_batch: list[JobOutcome]
-    _checker: CheckRunner
-    counts: RunCounts
-    _after_commit: list[Callable[[], None]]
-    breaker: CircuitBreaker
 
-    def _plex_client(self) -> PlexTarget:
-        raise NotImplementedError
+class JobSettler:
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        clock: Clock,
+        rng: random.Random,
+        listener: SyncListener,
+        breaker: CircuitBreaker,
+        wake: WakeWatch,
+        stop: threading.Event,
+        services: ServiceState,
+        clients: ServerClients,
+        checker: CheckRunner,
+        progress: BulkProgress,
+        config: Callable[[], PlexSyncConfig],
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._rng = rng
+        self._listener = listener
+        self._breaker = breaker
+        self._wake = wake
+        self._stop = stop
+        self._services = services
+        self._clients = clients
+        self._checker = checker
+        self._progress = progress
+        self._config = config
+        self._retry = retry_policy(config(), rng)
+        self.counts = RunCounts()  # per-job outcomes, for `run --once`'s closing line
+        self._after_commit: list[Callable[[], None]] = []  # see `committed`
+        self._dead_batch: list[JobOutcome] = []
 
-    def _stash_client(self) -> StashSource:
-        raise NotImplementedError
+    def configure(self, config: PlexSyncConfig) -> None:
+        """New settings: the retry limits follow them."""
+        self._retry = retry_policy(config, self._rng)
 
-    def _on_failure(self, exc: SyncError) -> None:
-        raise NotImplementedError
+    # --- the runner's host protocol ------------------------------------------------------------
 
-    def _clear_error(self, service: str) -> None:
-        raise NotImplementedError
-
-    def _plex_answered(self, *, ok: bool, down: bool = False) -> None:
-        raise NotImplementedError
-
-    def _update_progress(self) -> None:
-        raise NotImplementedError
+    @property
+    def config(self) -> PlexSyncConfig:
+        return self._config()
 
     def plex(self) -> PlexTarget:
-        return self._plex_client()
+        return self._clients.plex()
 
     def fetch_image(self, url: str) -> Screenshot:
-        return self._stash_client().fetch_image(url)
+        return self._clients.stash().fetch_image(url)
 
     def may_send(self) -> int:
         """0 while nothing may go to Plex, 1 for a half-open breaker's trial, else the ceiling."""
         blocked = (
             self._stop.is_set()
-            or not self.breaker.can_execute()
-            or self._auth_error is not None
-            or self._clock.monotonic() < self._plex_hold_until
+            or not self._breaker.can_execute()
+            or self._services.auth_error is not None
+            or self._services.plex_held
         )
         if blocked:
             return 0
-        return 1 if self.breaker.state is CircuitState.HALF_OPEN else self._config.max_in_flight
-
-    def _note_synced(self, job: Job, previous: Pushed | None, record: Pushed) -> None:
-        """A line in "Recent activity": what this push changed in Plex."""
-        old = previous.state if previous else None
-        poster = record.poster_hash != (previous.poster_hash if previous else None)
-        rating_key = record.state.get("rating_key")
-        self._store.record_activity(
-            ActivityKind.SYNCED,
-            scene_id=job.scene_id,
-            title=job.title,
-            summary=changes_summary(old, record.state, poster=poster),
-            rating_key=None if rating_key is None else str(rating_key),
-            server_id=getattr(self._plex_client(), "machine_identifier", None),
-        )
+        if self._breaker.state is CircuitState.HALF_OPEN:
+            return 1
+        return self._config().max_in_flight
 
     def committed(self, *, kept: bool) -> None:
         """The settled jobs' transaction ended: now the writes to the library check's own
@@ -119,15 +121,15 @@ class JobOutcomes:
     def job_config(self, job: Job) -> tuple[PlexSyncConfig, bool]:
         """The settings for this job, and whether a library check's Fix forces its write."""
         forced = self._checker.forced(job.scene_id)
-        return self._checker.config_for(self._config, forced), forced
+        return self._checker.config_for(self._config(), forced), forced
 
     def scenes_by_id(self, ids: list[str]) -> ScenePage:
         """Stash's scenes by id (for the claim on a Plex item, `engine.plan.claims`)."""
-        return self._stash_client().scenes_by_id(ids)
+        return self._clients.stash().scenes_by_id(ids)
 
     def prefetch_failed(self, exc: SyncError) -> None:
         if exc.error_class is ErrorClass.AUTH:
-            self._on_failure(exc)  # paused: the jobs are held back, not tried one by one
+            self._services.on_failure(exc)  # paused: the jobs are held back, not tried one by one
         else:
             logger.debug("Reading ahead failed: %s", exc)  # each job meets it and counts it
 
@@ -145,10 +147,10 @@ class JobOutcomes:
             self._after_commit.append(
                 lambda: self._checker.pushed(job.scene_id, record, wrote=wrote, finished=False)
             )
-            self._on_failure(pending.cause)
+            self._services.on_failure(pending.cause)
             self._handle_job_failure(job, pending.cause, poster=True)
         except SyncError as exc:
-            self._on_failure(exc)
+            self._services.on_failure(exc)
             self._handle_job_failure(job, exc)
         except sqlite3.Error:
             raise  # the job is not at fault: the tick waits for storage, the job stays queued
@@ -160,19 +162,42 @@ class JobOutcomes:
         else:
             self._pushed(job, result)
 
+    # --- dead letters, announced once per tick -------------------------------------------------
+
+    def flush_dead_letters(self) -> None:
+        if self._dead_batch:
+            batch, self._dead_batch = self._dead_batch, []
+            self._listener.dead_lettered(batch)
+
+    def forget_dead_letters(self) -> None:
+        """The tick's transaction rolled back: those jobs are retried, not dead-lettered."""
+        self._dead_batch.clear()
+
+    # --- outcomes ------------------------------------------------------------------------------
+
+    def _note_synced(self, job: Job, previous: Pushed | None, record: Pushed) -> None:
+        """A line in "Recent activity": what this push changed in Plex."""
+        old = previous.state if previous else None
+        poster = record.poster_hash != (previous.poster_hash if previous else None)
+        rating_key = record.state.get("rating_key")
+        self._store.record_activity(
+            ActivityKind.SYNCED,
+            scene_id=job.scene_id,
+            title=job.title,
+            summary=changes_summary(old, record.state, poster=poster),
+            rating_key=None if rating_key is None else str(rating_key),
+            server_id=getattr(self._clients.plex(), "machine_identifier", None),
+        )
+
     def _pushed(self, job: Job, result: PushResult) -> None:
-        self._auth_notified = None  # a write worked: the next auth failure is news
         self._after_commit.append(
             lambda: self._checker.pushed(
                 job.scene_id, result.record, wrote=result.wrote, finished=True
             )
         )
         self.counts.pushed(wrote=result.wrote)
-        self.breaker.record_success()
-        self._plex_answered(ok=True)
-        self._clear_error("plex")
-        self._bulk_done += 1
-        self._update_progress()
+        self._services.plex_wrote()
+        self._progress.finished_one()
         message = "; ".join(result.notes) or None
         self._listener.job_finished(JobOutcome(job.scene_id, job.title, ok=True, message=message))
 
@@ -236,8 +261,7 @@ class JobOutcomes:
                 dead_lettered=True,
             )
             self._dead_batch.append(outcome)
-            self._bulk_done += 1
-            self._update_progress()
+            self._progress.finished_one()
         self._listener.job_finished(outcome)
 
     def _note_failed(self, job: Job, message: str) -> None:
@@ -248,9 +272,4 @@ class JobOutcomes:
     def _stash_wait(self, job: Job, now: float) -> float:
         """A poll interval, growing with the outage's length up to an hour."""
         elapsed = now - (job.first_failure_at or now)
-        return min(max(float(self._config.poll_interval), elapsed), STASH_WAIT_MAX)
-
-    def _flush_dead_letters(self) -> None:
-        if self._dead_batch:
-            batch, self._dead_batch = self._dead_batch, []
-            self._listener.dead_lettered(batch)
+        return min(max(float(self._config().poll_interval), elapsed), STASH_WAIT_MAX)
