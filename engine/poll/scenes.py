@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar, Protocol
 
@@ -71,7 +72,7 @@ class PageResult:
     fresh: bool = False  # the page held a version not read before
 
 
-class KeysetPoller:
+class KeysetPoller(ABC):
     """The keyset cycle over `updated_at` (see the module docstring), for any kind of row.
 
     A subclass reads a page (`_fetch`) and takes what is new on it (`_take`). Rows that can be
@@ -88,14 +89,15 @@ class KeysetPoller:
         self._page_size = page_size
         self._state = self._load()
 
+    @abstractmethod
     def _fetch(self, query: PageQuery) -> KeysetPage:
-        raise NotImplementedError
+        """One page of rows as the query asks for them."""
 
+    @abstractmethod
     def _take(self, page: Any) -> tuple[int, bool]:
         """Queue what is new on the page; returns (jobs added, any version not read before)."""
-        raise NotImplementedError
 
-    def _quiet(self, watermark: str) -> None:
+    def _quiet(self, watermark: str) -> None:  # noqa: B027 - a hook: most pollers keep nothing
         """Nothing waits to settle below `watermark`: memory of older versions may go."""
 
     def _legacy_state(self) -> PollState:
