@@ -20,11 +20,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.config.file import PlexSyncConfig
-from engine.plan.desired import SCALARS, TAG_LISTS, desired_state
+from engine.plan.desired import (
+    NO_RATING,
+    SCALARS,
+    TAG_LISTS,
+    current_scalar,
+    desired_state,
+    nothing_to_clear,
+    plan_rating,
+)
 from engine.plex.model import PlexItem
 
 # Field names as the check reports them (Plex's own names, as in the PUT parameters).
-FIELD_ORDER = tuple(name for name, _key, _toggle in SCALARS) + tuple(k for k, _a in TAG_LISTS)
+FIELD_ORDER = (*SCALARS, *(k for k, _a in TAG_LISTS), "userRating")
 
 
 @dataclass
@@ -45,15 +53,6 @@ def _names(state: dict[str, Any] | None, kind: str) -> list[str]:
     if isinstance(value, str):
         return [value] if value else []
     return [str(name) for name in value or []]
-
-
-def _scalars(item: PlexItem) -> dict[str, str]:
-    return {
-        "title": item.title,
-        "studio": item.studio,
-        "summary": item.summary,
-        "originallyAvailableAt": item.originally_available_at[:10],
-    }
 
 
 def tags_differ(
@@ -82,14 +81,13 @@ def compare(
     want = desired_state(payload, config)
     keep_plex = config.preserve_plex_edits
     result = Comparison()
-    current = _scalars(item)
-    for name, _key, _toggle in SCALARS:
-        value = want[name]
-        if value is None or current[name] == value:
+    for name in SCALARS:
+        value, current = want.get(name), current_scalar(item, name)
+        if value is None or current == value or nothing_to_clear(name, value, previous):
             continue
-        (result.kept if keep_plex and current[name] else result.fields).append(name)
+        (result.kept if keep_plex and current else result.fields).append(name)
     for kind, attr in TAG_LISTS:
-        if want[kind] is None:
+        if want.get(kind) is None:
             continue
         tags: tuple[str, ...] = getattr(item, attr)
         differs = tags_differ(
@@ -99,6 +97,15 @@ def compare(
             result.undecided.append(kind)
         elif differs:
             (result.kept if keep_plex and tags else result.fields).append(kind)
+    if plan_rating(want, item, previous, config) is not None:
+        result.fields.append("userRating")
+    elif (
+        keep_plex
+        and want.get("userRating") not in (None, NO_RATING)
+        and item.user_rating is not None
+        and item.user_rating != want["userRating"]
+    ):
+        result.kept.append("userRating")  # the user's own Plex rating, kept
     return result
 
 

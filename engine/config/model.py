@@ -130,6 +130,22 @@ class PlexSyncConfig(BaseModel):
     sync_tags: bool = True
     sync_collection: bool = True
     sync_poster: bool = True
+    # Stash's `director` as Plex directors (tags we own, like the performers).
+    sync_director: bool = True
+    # Stash's studio code (`code`) to the Plex field the user picks, or nowhere.
+    code_field: Literal["off", "tagline", "originalTitle", "editionTitle"] = "tagline"
+    # One content rating for every synced item (e.g. "XXX"); empty leaves Plex's own alone.
+    content_rating: Annotated[str, Field(max_length=40)] = ""
+    # Plex's "added at" from Stash's `created_at` (off: Plex keeps the time it found the file).
+    sync_added_at: bool = False
+    # A sort title of the date then the title, so title order is date order (off: Plex's own).
+    sync_sort_title: bool = False
+    # Stash's rating100 as the Plex user rating of the token's account (`PUT /:/rate`).
+    sync_rating: bool = True
+    # Stash's tags as Plex genres, labels (listings never cut labels short) or both.
+    tags_as: Literal["genres", "labels", "both"] = "genres"
+    # Tag names never sent to Plex (case does not matter).
+    tag_exclude: list[str] = Field(default_factory=list)
 
     notifications: bool = True
     # Plex's and Stash's websockets: act within seconds; polling stays as the backstop.
@@ -160,6 +176,24 @@ class PlexSyncConfig(BaseModel):
     @classmethod
     def _libraries(cls, value: list[str]) -> list[str]:
         return [title.strip() for title in value if title.strip()]
+
+    @field_validator("tag_exclude")
+    @classmethod
+    def _tag_names(cls, value: list[str]) -> list[str]:
+        names: list[str] = []
+        for name in (raw.strip() for raw in value):
+            if any(ord(ch) < 32 for ch in name):
+                raise ValueError("a tag name cannot hold control characters")
+            if name and name.casefold() not in {n.casefold() for n in names}:
+                names.append(name)
+        return names
+
+    @field_validator("content_rating")
+    @classmethod
+    def _content_rating(cls, value: str) -> str:
+        if any(ord(ch) < 32 for ch in value):
+            raise ValueError("a content rating cannot hold control characters")
+        return value.strip()
 
     @field_validator("schema_version")
     @classmethod

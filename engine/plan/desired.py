@@ -20,6 +20,8 @@ from memory: Plex edits collections from the collection's side without moving `u
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,22 +29,24 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from engine.config.file import PlexSyncConfig
-from engine.plex.model import PlexItem
+from engine.plex.model import TEXT_FIELDS, PlexItem
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 # Characters XML 1.0 cannot carry (Plex answers in XML, so it cannot store them); tab, newline
 # and carriage return are allowed. Everything else, zero-width joiners included, is sent as is.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
-# (plex scalar field, payload key, toggle)
-SCALARS = (
-    ("title", "title", "sync_title"),
-    ("studio", "studio", "sync_studio"),
-    ("summary", "details", "sync_summary"),
-    ("originallyAvailableAt", "date", "sync_date"),
-)
+# The Plex scalar fields one edit may set (`{field}.value`, plexapi `plexapi/mixins/edit.py`).
+SCALARS = ("title", "studio", "summary", "originallyAvailableAt", *TEXT_FIELDS, "addedAt")
 # (plex tag kind, PlexItem attribute)
-TAG_LISTS = (("actor", "actors"), ("genre", "genres"), ("collection", "collections"))
+TAG_LISTS = (
+    ("actor", "actors"),
+    ("genre", "genres"),
+    ("collection", "collections"),
+    ("director", "directors"),
+    ("label", "labels"),
+)
+NO_RATING = -1.0  # what plexapi's `rate(None)` sends to clear a rating (`mixins/rating.py`)
 
 
 def clean_text(value: str, notes: list[str] | None = None, what: str = "a value") -> str:
@@ -90,23 +94,64 @@ def desired_state(
     title = clean_text(str(payload.get("title") or ""), notes, "the title")
     studio = clean_text(str(payload.get("studio") or ""), notes, "the studio")
     summary = str(payload.get("details") or "").replace("\r\n", "\n")
-    return {
+    date = clean_date(str(payload.get("date") or ""))
+    excluded = {name.casefold() for name in config.tag_exclude}
+    tags = [
+        name
+        for name in clean_list(payload.get("tags") or [], notes, "the tags")
+        if name.casefold() not in excluded
+    ]
+    director = clean_text(str(payload.get("director") or ""), notes, "the director")
+    state: dict[str, Any] = {
         "title": title if config.sync_title and title else None,
         "studio": studio if config.sync_studio else None,
         "summary": clean_text(summary, notes, "the summary") if config.sync_summary else None,
-        "originallyAvailableAt": (
-            clean_date(str(payload.get("date") or "")) if config.sync_date else None
-        ),
+        "originallyAvailableAt": date if config.sync_date else None,
         "actor": (
             clean_list(payload.get("performers") or [], notes, "the performers")
             if config.sync_performers
             else None
         ),
-        "genre": clean_list(payload.get("tags") or [], notes, "the tags")
-        if config.sync_tags
-        else None,
+        # Tags not chosen for a kind are wanted as none: only tags we wrote there are removed.
+        "genre": (tags if config.tags_as != "labels" else []) if config.sync_tags else None,
+        "label": (tags if config.tags_as != "genres" else []) if config.sync_tags else None,
         "collection": studio if config.sync_collection else None,
+        "director": ([director] if director else []) if config.sync_director else None,
+        "contentRating": config.content_rating or None,
+        "titleSort": sort_title(date, title) if config.sync_sort_title and title else None,
+        "addedAt": added_at(payload.get("created_at")) if config.sync_added_at else None,
+        "userRating": plex_rating(payload.get("rating100")) if config.sync_rating else None,
     }
+    for name in ("tagline", "originalTitle", "editionTitle"):
+        code = clean_text(str(payload.get("code") or ""), notes, "the studio code")
+        state[name] = code if config.code_field == name else None
+    return state
+
+
+def plex_rating(rating100: Any) -> float:
+    """Stash's 0-100 as Plex's 0-10 in whole steps (a Plex step is half a star, as its clients
+    show it: plexapi `Video.userRating` "0.0 - 10.0 equaling 0 stars - 5 stars"); unrated is
+    `NO_RATING`."""
+    if not isinstance(rating100, int) or isinstance(rating100, bool) or not 0 <= rating100 <= 100:
+        return NO_RATING
+    return float(math.floor(rating100 / 10 + 0.5))
+
+
+def sort_title(date: str, title: str) -> str:
+    """The date, then the title: Plex's title order becomes date order."""
+    return f"{date} {title}" if date else title
+
+
+def added_at(created_at: Any) -> str | None:
+    """Stash's `created_at` (RFC 3339) as the epoch seconds Plex's `addedAt.value` takes
+    (plexapi `AddedAtMixin.editAddedAt` sends an int); None if it cannot be read."""
+    try:
+        moment = dt.datetime.fromisoformat(str(created_at).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return str(int(moment.timestamp()))
 
 
 Wanted = tuple[dict[str, Any], tuple[str, ...]]
@@ -146,31 +191,80 @@ def plan_edit(
     keep_plex = config.preserve_plex_edits
     managed: list[str] = []
 
-    current_scalars = {
-        "title": item.title,
-        "studio": item.studio,
-        "summary": item.summary,
-        "originallyAvailableAt": item.originally_available_at[:10],
-    }
-    for plex_field, _key, _toggle in SCALARS:
-        value = want[plex_field]
-        if value is None or (keep_plex and current_scalars[plex_field]):
+    for plex_field in SCALARS:
+        value = want.get(plex_field)
+        if value is None or (keep_plex and current_scalar(item, plex_field)):
+            continue
+        if nothing_to_clear(plex_field, value, previous):
             continue
         plan.params[f"{plex_field}.value"] = value
         managed.append(plex_field)
 
     for kind, attr in TAG_LISTS:
         current: tuple[str, ...] = getattr(item, attr)
-        if want[kind] is None or (keep_plex and current):
+        if want.get(kind) is None or (keep_plex and current):
             continue
+        names, ours_before = _names(want, kind), _names(previous, kind)
+        if not names and not ours_before and kind in OPTIONAL_KINDS:
+            continue  # nothing to add and nothing of ours to remove: no edit, no lock
         managed.append(kind)
-        _plan_tags(plan, kind, _names(want, kind), _names(previous, kind), item, current)
+        _plan_tags(plan, kind, names, ours_before, item, current)
 
     if plan.params:
         # plexapi always sends `.locked` (1 or 0); omitting it would leave an old lock in place.
         lock = "1" if config.lock_synced_fields else "0"
         plan.params.update({f"{name}.locked": lock for name in managed})
     return plan
+
+
+# Scalars added after the first release: empty in Stash clears only what we wrote.
+OPTIONAL_SCALARS = frozenset({*TEXT_FIELDS, "addedAt"})
+# Tag kinds added after the first release: left alone (not locked) while nothing of ours is
+# there, so a user who never wanted them sees no change.
+OPTIONAL_KINDS = frozenset({"director", "label"})
+NEWER_FIELDS = OPTIONAL_SCALARS | OPTIONAL_KINDS
+
+
+def nothing_to_clear(plex_field: str, value: Any, previous: dict[str, Any] | None) -> bool:
+    """A newer field that Stash has empty and we never wrote: Plex's own value stays."""
+    return value == "" and plex_field in OPTIONAL_SCALARS and not (previous or {}).get(plex_field)
+
+
+def current_scalar(item: PlexItem, plex_field: str) -> str:
+    """What Plex holds in a scalar field, as an edit would write it."""
+    if plex_field == "title":
+        return item.title
+    if plex_field == "studio":
+        return item.studio
+    if plex_field == "summary":
+        return item.summary
+    if plex_field == "originallyAvailableAt":
+        return item.originally_available_at[:10]
+    if plex_field == "addedAt":
+        return str(item.added_at) if item.added_at else ""
+    return item.text(plex_field)
+
+
+def plan_rating(
+    want: dict[str, Any], item: PlexItem, previous: dict[str, Any] | None, config: PlexSyncConfig
+) -> float | None:
+    """The rating to send with Plex's rate call (`NO_RATING` clears it), or None for no call.
+
+    A rating the scene never had from us is left alone when Stash has none (a user's own Plex
+    rating stays); one we wrote that Stash removed is removed. With `preserve_plex_edits`, a
+    rating Plex already has is kept."""
+    wanted = want.get("userRating")
+    if wanted is None:
+        return None
+    if wanted == NO_RATING:
+        ours = (previous or {}).get("userRating")
+        wrote_one = isinstance(ours, int | float) and ours != NO_RATING
+        return NO_RATING if wrote_one and item.user_rating is not None else None
+    if item.user_rating is not None and float(item.user_rating) == float(wanted):
+        return None
+    if config.preserve_plex_edits and item.user_rating is not None:
+        return None
+    return float(wanted)
 
 
 def _plan_tags(
@@ -219,10 +313,15 @@ def apply_params(item: PlexItem, params: dict[str, str]) -> PlexItem:
     """The item as Plex holds it after a successful edit with `params` (keeps the index true)."""
     changes: dict[str, Any] = {}
     lists: dict[str, list[str]] = {}
+    texts = dict(item.texts)
     for key, value in params.items():
         name, _, rest = key.partition(".")
         if rest == "value" and name in _SCALAR_ATTRS:
             changes[_SCALAR_ATTRS[name]] = value
+        elif rest == "value" and name in TEXT_FIELDS:
+            texts[name] = value
+        elif rest == "value" and name == "addedAt" and value.isdigit():
+            changes["added_at"] = int(value)
         elif "[" in name:
             kind, _, index = name.partition("[")
             if kind not in _LIST_ATTRS:
@@ -235,4 +334,5 @@ def apply_params(item: PlexItem, params: dict[str, str]) -> PlexItem:
                 lists.setdefault(kind, []).append(value)
     for kind, names in lists.items():
         changes[_LIST_ATTRS[kind]] = tuple(names)
+    changes["texts"] = tuple((name, value) for name, value in texts.items() if value)
     return replace(item, **changes)

@@ -34,7 +34,7 @@ from engine.errors import (
 from engine.http.limits import AnswerTooLargeError, AnswerTooSlowError
 from engine.http.session import configured_session, http_epoch, network_failure, tls_failure
 from engine.masking import mask_url
-from engine.plex.model import PlexItem, PlexSection
+from engine.plex.model import TEXT_FIELDS, PlexItem, PlexSection
 from engine.plex.transport import PlexTransport
 
 # plexapi reads a per-user config.ini at import; one with log.show_secrets would put the token in
@@ -316,6 +316,18 @@ class PlexClient:
         self._query(key, "the metadata edit", write=True, method=server._session.put)
         return http_epoch(self._last_date)
 
+    def rate(self, item: PlexItem, rating: float) -> None:
+        """The token's account's rating of the item, 0-10, or -1 to clear it: Plex's rate call,
+        as plexapi's `RatingMixin.rate` sends it (`plexapi/mixins/rating.py`); the edit field
+        `userRating.value` does not take reliably (StashPlexAgent PR #21)."""
+        value = f"{rating:g}"
+        key = (
+            f"/:/rate?key={quote(item.rating_key, safe='')}"
+            f"&identifier=com.plexapp.plugins.library&rating={value}"
+        )
+        server = self.server()
+        self._query(key, "the rating", write=True, method=server._session.put)
+
     def upload_poster(self, item: PlexItem, image: bytes) -> None:
         server = self.server()
         self._query(
@@ -381,7 +393,20 @@ def _item(node: ElementTree.Element, section_key: str, *, complete: bool = False
             str(field.get("name")) for field in node.iter("Field") if field.get("locked") == "1"
         ),
         complete=complete,
+        directors=tags("Director"),
+        labels=tags("Label"),
+        texts=tuple((name, node.get(name) or "") for name in TEXT_FIELDS if node.get(name)),
+        user_rating=_rating(node.get("userRating")),
     )
+
+
+def _rating(text: str | None) -> float | None:
+    """`userRating` as plexapi reads it (`utils.cast(float, ...)`, `plexapi/video.py`)."""
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 <= value <= 10 else None
 
 
 def _safe(exc: BaseException) -> str:

@@ -32,6 +32,16 @@ class PlexItem:
     # Tag kinds whose list may be short even when `complete` (tags remembered from our write:
     # collections can change from the collection's side without moving `updatedAt`).
     partial: frozenset[str] = frozenset()
+    directors: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    # Plex's other text fields as (name, value), named as in edits (`tagline`, `titleSort`, ...).
+    texts: tuple[tuple[str, str], ...] = ()
+    # The token's account's rating, 0-10 (Plex's `userRating`, per account); None: not rated.
+    user_rating: float | None = None
+
+    def text(self, name: str) -> str:
+        """One of `texts` by its edit name ("" when Plex has none)."""
+        return next((value for key, value in self.texts if key == name), "")
 
     def whole(self, kind: str) -> bool:
         """Every tag of `kind` (an edit's tag kind: actor, genre, collection) is in this record."""
@@ -44,7 +54,16 @@ class PlexItem:
         return self.whole(kind) or (cut is not None and len(tags) < cut)
 
 
-_ATTRS = {"actor": "actors", "genre": "genres", "collection": "collections"}
+_ATTRS = {
+    "actor": "actors",
+    "genre": "genres",
+    "collection": "collections",
+    "director": "directors",
+    "label": "labels",
+}
+# The text fields an edit may set besides title, studio, summary and date (`plexapi/mixins/
+# edit.py`: the Tagline, OriginalTitle, EditionTitle, ContentRating and SortTitle mixins).
+TEXT_FIELDS = ("tagline", "originalTitle", "editionTitle", "contentRating", "titleSort")
 
 
 @dataclass(frozen=True)

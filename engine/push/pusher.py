@@ -25,7 +25,16 @@ from engine.errors import (
     SyncError,
 )
 from engine.plan.claims import Lookup, check_claim
-from engine.plan.desired import EditPlan, Wanted, apply_params, plan_edit, wanted_state
+from engine.plan.desired import (
+    NEWER_FIELDS,
+    NO_RATING,
+    EditPlan,
+    Wanted,
+    apply_params,
+    plan_edit,
+    plan_rating,
+    wanted_state,
+)
 from engine.plan.matching import Match, PathIndex, not_found
 from engine.plex.model import PlexItem
 from engine.plex.target import PlexTarget
@@ -172,7 +181,7 @@ class ScenePusher:
         item, previous, plan = ahead.item, ahead.previous, ahead.plan
         prev_state = previous.state if previous else None
         full = None
-        if force or (plan.state != prev_state and plan.needs_full_item):
+        if force or (state_moved(plan.state, prev_state) and plan.needs_full_item):
             full = self._prefetched.pop(item.rating_key, None)
             if full is not None:
                 plan = plan_edit(
@@ -245,7 +254,7 @@ class ScenePusher:
                 self._storage.known_put(full, full.updated_at)
         if done.missing is not None:
             self._gone(index, done.missing)
-        wrote = edited is not None
+        wrote = edited is not None and bool(done.plan.params)  # the PUT (a rating is apart)
         if edited is not None:
             if done.written_at is not None:  # Plex stamped the item at most then
                 edited = replace(edited, updated_at=max(edited.updated_at, done.written_at))
@@ -286,7 +295,7 @@ class ScenePusher:
                 continue
             self._planned[job.scene_id] = ahead
             prev_state = ahead.previous.state if ahead.previous else None
-            if ahead.plan.state != prev_state and ahead.plan.needs_full_item:
+            if state_moved(ahead.plan.state, prev_state) and ahead.plan.needs_full_item:
                 wanted.setdefault(ahead.item.section_key, []).append(ahead.item.rating_key)
         for section_key, keys in wanted.items():
             if len(keys) < 2:
@@ -361,16 +370,22 @@ def execute(
     item = prepared.full or prepared.item
     started = monotonic()
     try:
-        if prepared.force or done.plan.state != prev_state:
+        if prepared.force or state_moved(done.plan.state, prev_state):
             wants_full = prepared.force or done.plan.needs_full_item
             if wants_full and prepared.full is None:
                 done.calls += 1
                 item = done.full = plex.fetch_item(item.rating_key, item.section_key)
                 done.plan = plan_edit(payload, item, config, previous=prev_state)
-            if done.plan.params:
+            if done.plan.params and (prepared.force or _edit_changed(done.plan.state, prev_state)):
                 done.calls += 1
                 done.written_at = plex.edit(item, done.plan.params)
                 done.edited = apply_params(item, done.plan.params)
+            rating = plan_rating(done.plan.state, item, prev_state, config)
+            if rating is not None:  # not an edit field: Plex's own call, one request
+                done.calls += 1
+                plex.rate(item, rating)
+                rated = None if rating == NO_RATING else rating
+                done.edited = replace(done.edited or item, user_rating=rated)
     except Exception as exc:  # handed to the engine thread, which decides what it means
         done.missing = item if isinstance(exc, NotFoundError) else None
         done.error = exc
@@ -382,6 +397,31 @@ def execute(
         done.poster_error = exc if isinstance(exc, SyncError) else _unexpected(exc)
     done.seconds = monotonic() - started
     return done
+
+
+def state_moved(
+    state: dict[str, Any], previous: dict[str, Any] | None, *, ignore: frozenset[str] = frozenset()
+) -> bool:
+    """What we want in Plex differs from what we last wrote. A field we do not manage (None),
+    and a newer field wanted empty, count as absent: a state written before a field existed
+    equals one that leaves it alone, so an upgrade re-sends nothing the scene does not have."""
+    if previous is None:
+        return True
+
+    def managed(values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: v
+            for k, v in values.items()
+            if v is not None and k not in ignore and not (k in NEWER_FIELDS and v in ("", []))
+        }
+
+    return managed(state) != managed(previous)
+
+
+def _edit_changed(state: dict[str, Any], previous: dict[str, Any] | None) -> bool:
+    """The edit's part of the state moved (the rating goes by its own call, so a scene whose
+    only change is its rating costs that one request)."""
+    return state_moved(state, previous, ignore=frozenset({"userRating"}))
 
 
 def _unexpected(exc: Exception) -> SyncError:

@@ -40,8 +40,12 @@ class SceneModel(_Strict):
     id: StrictStr | StrictInt  # GraphQL serialises ID as a string; a number is still an id
     updated_at: StrictStr
     title: StrictStr | None = None
+    code: StrictStr | None = None
     details: StrictStr | None = None
+    director: StrictStr | None = None
     date: StrictStr | None = None
+    rating100: StrictInt | None = None
+    created_at: StrictStr | None = None
     studio: _Named | None = None
     performers: list[_Named] | None = None
     tags: list[_Named] | None = None
@@ -70,12 +74,25 @@ class StashScene:
     files: tuple[str, ...]
     screenshot: str
     updated_at: str
+    code: str = ""
+    director: str = ""
+    rating100: int | None = None  # 0-100; None: not rated
+    created_at: str = ""
 
     @property
     def has_metadata(self) -> bool:
         """More than a file: what identification or a user adds (the title alone is not enough,
         a scan sets it from the file name)."""
-        return bool(self.studio or self.performers or self.tags or self.details or self.date)
+        return bool(
+            self.studio
+            or self.performers
+            or self.tags
+            or self.details
+            or self.date
+            or self.code
+            or self.director
+            or self.rating100 is not None
+        )
 
     def payload(self) -> dict[str, Any]:
         """The scene's metadata; `updated_at` is left out so a touch without edits is a no-op."""
@@ -89,6 +106,10 @@ class StashScene:
             "tags": list(self.tags),
             "files": list(self.files),
             "screenshot": self.screenshot,
+            "code": self.code,
+            "director": self.director,
+            "rating100": self.rating100,
+            "created_at": self.created_at,
         }
 
 
@@ -168,7 +189,16 @@ def parse_scene(raw: Any) -> StashScene:
         files=tuple(f.path for f in model.files or [] if f.path),
         screenshot=(model.paths.screenshot or "") if model.paths else "",
         updated_at=model.updated_at,
+        code=(model.code or "").strip(),
+        director=(model.director or "").strip(),
+        rating100=_rating(model.rating100),
+        created_at=model.created_at or "",
     )
+
+
+def _rating(value: int | None) -> int | None:
+    """Stash's rating100 (0-100, `scene.graphql` `rating100: Int`); out of range is no rating."""
+    return value if value is not None and 0 <= value <= 100 else None
 
 
 def malformed(raw: Any, error: PermanentError) -> MalformedScene:

@@ -79,6 +79,12 @@ def _encode(item: PlexItem) -> str:
             item.added_at,
             sorted(item.locked),
             item.updated_at,
+            {
+                "directors": item.directors,
+                "labels": item.labels,
+                "texts": item.texts,
+                "user_rating": item.user_rating,
+            },
         ],
         ensure_ascii=False,
     )
@@ -90,6 +96,7 @@ def _decode(rating_key: str, data: str) -> PlexItem:
     section, title, studio, summary, date, genres, actors, collections, files, added, locked = (
         fields[:11]
     )
+    more = fields[12] if len(fields) > 12 else {}  # rows written before issue 24's fields
     return PlexItem(
         rating_key,
         section,
@@ -104,6 +111,10 @@ def _decode(rating_key: str, data: str) -> PlexItem:
         added,
         frozenset(locked),
         updated_at=updated,
+        directors=tuple(more.get("directors", ())),
+        labels=tuple(more.get("labels", ())),
+        texts=tuple((str(k), str(v)) for k, v in more.get("texts", ())),
+        user_rating=more.get("user_rating"),
     )
 
 
@@ -181,7 +192,10 @@ class IndexStore(SqliteStore):
 
     def known_put(self, item: PlexItem, as_of: int) -> None:
         """Every tag of `item` is what Plex holds while its `updatedAt` is at most `as_of`."""
-        tags = json.dumps([item.genres, item.actors, item.collections], ensure_ascii=False)
+        tags = json.dumps(
+            [item.genres, item.actors, item.collections, item.directors, item.labels],
+            ensure_ascii=False,
+        )
         with self._tx() as db:
             db.execute(
                 "INSERT INTO plex_known (rating_key, as_of, tags) VALUES (?, ?, ?)"
@@ -200,13 +214,19 @@ class IndexStore(SqliteStore):
             return None
         if restored(item.updated_at, row[0]):
             return None
-        genres, actors, _collections = json.loads(row[1])
+        lists = json.loads(row[1])
+        genres, actors = lists[0], lists[1]
+        # The collections `item` shows, no more; directors and labels only if remembered.
+        partial = {"collection"} if len(lists) > 4 else {"collection", "director", "label"}
+        remembered = len(lists) > 4
         return replace(
             item,
             genres=tuple(genres),
             actors=tuple(actors),
+            directors=tuple(lists[3]) if remembered else item.directors,
+            labels=tuple(lists[4]) if remembered else item.labels,
             complete=True,
-            partial=item.partial | {"collection"},  # the collections `item` shows, no more
+            partial=item.partial | partial,
         )
 
     def known_clear(self) -> None:

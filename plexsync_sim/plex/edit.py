@@ -55,6 +55,8 @@ def _check_value(name: str, value: str) -> None:
             float(value)
         except ValueError as exc:
             raise SimError(400, "userRating must be a number") from exc
+    if name == "addedAt" and not value.isdigit():
+        raise SimError(400, "addedAt must be epoch seconds")
     if name == "title" and not value.strip():
         raise SimError(400, "title cannot be empty")
 
@@ -122,7 +124,9 @@ def _dedupe(tags: list[str]) -> list[str]:
 
 def apply_edit(movie: PlexMovie, plan: EditPlan, now: int) -> None:
     for name, value in plan.values.items():
-        if value:
+        if name == "addedAt":
+            movie.added_at = int(value)
+        elif value:
             movie.fields[name] = value
         else:
             movie.fields.pop(name, None)

@@ -54,6 +54,8 @@ VALUE_FIELDS = (
     "originallyAvailableAt",
     "contentRating",
     "userRating",
+    "editionTitle",
+    "addedAt",  # epoch seconds (plexapi `editAddedAt` sends an int); kept in `added_at`
 )
 
 
@@ -93,12 +95,16 @@ class PlexMovie:
             "studio": self.fields.get("studio"),
             "summary": self.fields.get("summary"),
             "tagline": self.fields.get("tagline"),
+            "originalTitle": self.fields.get("originalTitle"),
+            "editionTitle": self.fields.get("editionTitle"),
             "contentRating": self.fields.get("contentRating"),
+            "userRating": self.fields.get("userRating"),
             "originallyAvailableAt": self.fields.get("originallyAvailableAt"),
             "genres": list(self.tags.get("genre", [])),
             "actors": list(self.tags.get("actor", [])),
             "collections": list(self.tags.get("collection", [])),
             "labels": list(self.tags.get("label", [])),
+            "directors": list(self.tags.get("director", [])),
             "files": [self.file],
             "locked": sorted(self.locked),
             "poster_sha256": self.poster_sha256,

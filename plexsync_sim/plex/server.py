@@ -79,6 +79,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
         (r"^/library/metadata/(?P<keys>\d+)/arts$", "/library/metadata/{id}/arts"),
         (r"^/library/metadata/(?P<keys>\d+)/refresh$", "/library/metadata/{id}/refresh"),
         (r"^/:/websockets/notifications$", "/:/websockets/notifications"),
+        (r"^/:/rate$", "/:/rate"),
         *plex_collections.ROUTES,
     )
 ]
@@ -348,6 +349,30 @@ class PlexSimulator(SimServer):
         self._announce(plan.ids, created=False)
         return Response(200)
 
+    def _rate(self, request: Request, groups: dict[str, str]) -> Response:
+        """``PUT /:/rate?key=..&identifier=com.plexapp.plugins.library&rating=0-10`` (plexapi
+        `RatingMixin.rate`; -1 clears). The rating is the token's account's: the simulator has
+        one account. It leaves ``updatedAt`` alone (an assumption, docs/design.md: Plex keeps
+        per-account ratings apart from the item)."""
+        if request.param("identifier") != _IDENT:
+            raise SimError(400, "identifier must be com.plexapp.plugins.library")
+        key, text = request.param("key") or "", request.param("rating") or ""
+        try:
+            rating = float(text)
+        except ValueError:
+            raise SimError(400, f"rating {text!r} is not a number") from None
+        if rating != -1 and not 0 <= rating <= 10:
+            raise SimError(400, "rating must be from 0 to 10, or -1")
+        if not key.isdigit() or self.library.get(int(key)) is None:
+            raise SimError(404, "no such item")
+        with self.library.lock:
+            movie = self.library.mutable(int(key))
+            if rating == -1:
+                movie.fields.pop("userRating", None)
+            else:
+                movie.fields["userRating"] = f"{rating:.1f}"
+        return Response(200)
+
     def _upload(self, request: Request, groups: dict[str, str]) -> Response:
         rating_key = int(groups["keys"])
         if self.library.get(rating_key) is None:
@@ -488,4 +513,5 @@ _HANDLERS: dict[tuple[str, str], _Handler] = {
     ("POST", "/library/metadata/{id}/arts"): PlexSimulator._upload,
     ("PUT", "/library/metadata/{id}/refresh"): PlexSimulator._item_refresh,
     ("GET", "/:/websockets/notifications"): PlexSimulator._notifications,
+    ("PUT", "/:/rate"): PlexSimulator._rate,
 }

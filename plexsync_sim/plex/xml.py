@@ -26,6 +26,7 @@ _MOVIE_ATTRS = (
     "contentRating",
     "originallyAvailableAt",
     "userRating",
+    "editionTitle",
 )
 
 

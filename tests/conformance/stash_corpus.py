@@ -39,8 +39,8 @@ RECORDED_SCHEMA = Path(__file__).with_name("stash_schema_recorded.json")
 STASH_COMMIT = "cf3489efdc450dc2812367e8c4d61fd1c9bf3051"  # stashapp/stash develop, 2026-01-11
 OBJECT = "id name updated_at"
 SCENE = (
-    "id title details date updated_at studio { id name } performers { id name }"
-    " tags { id name } files { path }"
+    "id title code details director date rating100 created_at updated_at studio { id name }"
+    " performers { id name } tags { id name } files { path }"
 )
 CREATE_TAG = f"mutation ($input: TagCreateInput!) {{ tagCreate(input: $input) {{ {OBJECT} }} }}"
 CREATE_PERFORMER = (
@@ -100,12 +100,16 @@ def scenes_created(run: Run) -> dict[str, Any]:
         "scene:X": {
             "title": run.name("scene X"),
             "details": "Details of X",
+            "code": "X-001",
+            "director": "Director X",
+            "rating100": 87,
             "date": "2024-05-06",
             "studio_id": run.id("studio:S"),
             "tag_ids": [run.id("tag:B"), run.id("tag:A"), run.id("tag:C"), run.id("tag:D")],
-            "performer_ids": [run.id("performer:Q"), run.id("performer:P")],
+            # in id order: Stash reads a scene's performers without an ORDER BY (docs/design.md)
+            "performer_ids": [run.id("performer:P"), run.id("performer:Q")],
         },
-        "scene:Y": {"title": run.name("scene Y"), "tag_ids": [run.id("tag:A")]},
+        "scene:Y": {"title": run.name("scene Y"), "tag_ids": [run.id("tag:A")], "rating100": 100},
         "scene:Z": {"title": run.name("scene Z"), "studio_id": run.id("studio:T")},
     }
     for symbol, values in inputs.items():
@@ -139,6 +143,9 @@ def scene_with_file_updated(run: Run) -> dict[str, Any]:
                 "tag_ids": [run.id("tag:A")],
                 # every field the corpus reads, so earlier edits of the library do not show
                 "details": "Details of F",
+                "code": None,
+                "director": None,
+                "rating100": None,
                 "date": None,
                 "studio_id": None,
                 "performer_ids": [],

@@ -151,7 +151,8 @@ def test_the_first_sync_says_its_plan_before_its_first_write(
                 f" Movies ({len(matched)}); 1 scene(s) held back for you to confirm (see the DLQ)"
             ]
             assert engine.status().first_sync == said[0].removeprefix("Before writing anything: ")
-            assert plex.stats()["by_method"]["PUT"] == len(matched)
+            edits = plex.stats()["by_route"]["PUT /library/sections/{id}/all"]
+            assert edits == len(matched)  # one edit each (ratings go by their own PUT)
         with engine_for(tmp_path, config_for(plex, stash, sync_poster=False), fake_clock) as (
             engine,
             _store,

@@ -30,6 +30,7 @@ class FakePlex:
         self.calls: list[str] = []
         self.edits: list[tuple[str, dict[str, str]]] = []
         self.posters: list[str] = []
+        self.ratings: list[tuple[str, float]] = []
         self.fail_with: SyncError | None = None  # every call raises this while set
         self.reject: dict[str, SyncError] = {}  # edits of these items raise
 
@@ -67,6 +68,12 @@ class FakePlex:
             raise self.reject[item.rating_key]
         self.edits.append((item.rating_key, params))
         return None  # no Date header: what the edit leaves in Plex is not known
+
+    def rate(self, item: PlexItem, rating: float) -> None:
+        self._call("rate")
+        self.ratings.append((item.rating_key, rating))
+        held = self.items[item.rating_key]
+        self.items[item.rating_key] = replace(held, user_rating=None if rating < 0 else rating)
 
     def upload_poster(self, item: PlexItem, image: bytes) -> None:
         self._call("poster")

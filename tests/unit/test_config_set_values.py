@@ -23,6 +23,12 @@ JSON_ROWS = '[{"stash_prefix": "/a=b", "plex_prefix": "/c"}]'  # JSON: a prefix 
         ("library_check", ["daily"], "daily"),
         ("plex_libraries", ["Movies", "Films"], ["Movies", "Films"]),
         ("plex_libraries", [], []),
+        ("tag_exclude", ["Secret", "Draft"], ["Secret", "Draft"]),
+        ("tag_exclude", [], []),
+        ("code_field", ["editionTitle"], "editionTitle"),
+        ("tags_as", ["both"], "both"),
+        ("content_rating", ["XXX"], "XXX"),
+        ("sync_rating", ["off"], False),
         (
             "path_mappings",
             ["/data=/media"],
@@ -76,3 +82,9 @@ def test_the_run_tally_uses_thousands_separators() -> None:
     assert counts.summary() == "synced 12, unchanged 1,988, failed 1 (in the DLQ)"
     counts.skipped = 2
     assert counts.summary().endswith("skipped 2 (not in Plex)")
+
+
+def test_issue_24_choices_name_what_they_accept() -> None:
+    with pytest.raises(SettingError, match="one of off, tagline, originalTitle, editionTitle"):
+        parse_setting("code_field", ["subtitle"])
+    assert describe("tag_exclude") == "tag names (none sends every tag)"
