@@ -59,9 +59,10 @@ from gui.settings.help import (
     user_words,
 )
 from gui.settings.keyring_notice import KeyringNotice
+from gui.settings.metadata import MetadataChoices
 from gui.settings.notice import LoadNotice, problems_by_field
 from gui.settings.numbers import NumberEdit
-from gui.settings.tables import MATCH_OPTIONS, NUMBERS, SYNC_FIELDS, TAB_TITLES
+from gui.settings.tables import MATCH_OPTIONS, METADATA_CHECKS, NUMBERS, SYNC_FIELDS, TAB_TITLES
 from gui.translations import fill
 from gui.window_fit import add_close_keys, resize_to_fit
 
@@ -148,6 +149,7 @@ class SettingsDialog(ConnectionTests, QDialog):
         self._build_plex()
         self._build_stash()
         self._build_sync()
+        self._build_metadata()
         self._build_numbers()
         self._build_app()
         self.banner = QLabel(self)
@@ -271,6 +273,27 @@ class SettingsDialog(ConnectionTests, QDialog):
         hint = "Compare Stash with Plex on its own (also: Check library now, in the tray menu)."
         self._row("sync", "library_check", "Check &library", self.library_check, hint)
 
+    def _build_metadata(self) -> None:
+        for name, label, hint in METADATA_CHECKS:
+            self._check_row("metadata", name, label, hint)
+        self.metadata = MetadataChoices(self.validate)
+        choices = self.metadata
+        hint = "Stash's studio code (e.g. ABC-123): the Plex field it goes to."
+        self._row("metadata", "code_field", "Studio code &goes to", choices.code_field, hint)
+        hint = "Labels are never cut short in Plex's lists; genres show in more apps."
+        self._row("metadata", "tags_as", "&Tags as", choices.tags_as, hint)
+        hint = "One content rating for every synced item, e.g. XXX; empty leaves Plex's own."
+        self._row("metadata", "content_rating", "Content &rating", choices.content_rating, hint)
+        hint = "These tags never reach Plex (case does not matter)."
+        self._row("metadata", "tag_exclude", "E&xclude tags", choices.tag_exclude, hint)
+
+    def _check_row(self, tab: str, name: str, label: str, hint: str) -> None:
+        """A check box with its one line of help (and an error label, like every field)."""
+        box, error = with_error(self._check(name, label), self.tr(hint))
+        self.errors[name] = error
+        self._field_tab[name] = tab
+        self._forms[tab].addRow(box)
+
     def _build_numbers(self) -> None:
         for name, label, integer, unit, tab in NUMBERS:
             box = NumberEdit(name, integer=integer, unit=unit)
@@ -328,6 +351,7 @@ class SettingsDialog(ConnectionTests, QDialog):
         self.stash_api_key.setText("" if key is None else key.get_secret_value())
         self.mappings.set_mappings(config.path_mappings)
         self.library_check.setCurrentIndex(self.library_check.findData(config.library_check))
+        self.metadata.load(config)
         for name, number in self.numbers.items():
             number.setValue(getattr(config, name))
         for name, check in self.checks.items():
@@ -358,6 +382,7 @@ class SettingsDialog(ConnectionTests, QDialog):
             "stash_ca_bundle": self.stash_ca_bundle.text(),
             "library_check": self.library_check.currentData(),
         }
+        data.update(self.metadata.values())
         data.update({name: _number_or_text(box) for name, box in self.numbers.items()})
         data.update({name: box.isChecked() for name, box in self.checks.items()})
         return data

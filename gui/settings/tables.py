@@ -20,6 +20,36 @@ MATCH_OPTIONS = (
     ("lock_synced_fields", "Lock synced fields so Plex agents don't overwrite them"),
     ("live_updates", "Live updates: act on Plex's and Stash's notifications within seconds"),
 )
+# The metadata tab (issue 24): name, label with its mnemonic, one line of help.
+METADATA_CHECKS = (
+    ("sync_director", "&Director", "Stash's director, as the Plex item's director."),
+    (
+        "sync_rating",
+        "Rati&ng",
+        "Stash's rating as your stars in Plex: the account whose token is set here.",
+    ),
+    (
+        "sync_added_at",
+        "Added at &from Stash",
+        "Plex's Recently Added follows when the scene came into Stash (off: when Plex found it).",
+    ),
+    (
+        "sync_sort_title",
+        "Sort by dat&e",
+        "A sort title of the date, then the title: sorting by title sorts by date.",
+    ),
+)
+CODE_FIELDS = (  # where Stash's studio code goes
+    ("tagline", "Tagline"),
+    ("originalTitle", "Original title"),
+    ("editionTitle", "Edition (Plex Pass)"),
+    ("off", "Nowhere"),
+)
+TAG_STYLES = (
+    ("genres", "Genres"),
+    ("labels", "Labels"),
+    ("both", "Genres and labels"),
+)
 SECONDS = ("second", "seconds")
 NUMBERS = (  # name, label, integer, unit (one, many), tab
     ("plex_connect_timeout", "Co&nnect timeout", False, SECONDS, "plex"),
@@ -36,6 +66,7 @@ TAB_TITLES = {
     "plex": "Plex",
     "stash": "Stash",
     "sync": "Sync",
+    "metadata": "Metadata",
     "resilience": "Resilience",
     "app": "App",
 }

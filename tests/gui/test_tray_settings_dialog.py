@@ -49,7 +49,7 @@ def make_dialog(
 def test_every_config_field_has_an_editor_on_a_tab(qtbot: QtBot, config_file: Path) -> None:
     dialog = make_dialog(qtbot, config_file)
     tabs = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
-    assert tabs == ["Plex", "Stash", "Sync", "Resilience", "App"]
+    assert tabs == ["Plex", "Stash", "Sync", "Metadata", "Resilience", "App"]
     for name in PlexSyncConfig.model_fields:
         if name == "schema_version":
             continue

@@ -1,0 +1,61 @@
+"""The settings dialog's Metadata tab: what else reaches Plex besides the basic fields (issue 24).
+
+The check boxes are the dialog's own (`SettingsDialog._check_row`); this module holds the two
+choices and the two texts, how they load from the config and what they give back to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QComboBox, QLineEdit
+
+from engine.config.file import PlexSyncConfig
+from gui.settings.tables import CODE_FIELDS, TAG_STYLES
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("SettingsDialog", text)
+
+
+class MetadataChoices:
+    """The code field, the tag style, the content rating and the excluded tags."""
+
+    def __init__(self, changed: Callable[[], object]) -> None:
+        self.code_field = self._combo("code_field", CODE_FIELDS, changed)
+        self.tags_as = self._combo("tags_as", TAG_STYLES, changed)
+        self.content_rating = QLineEdit()
+        self.content_rating.setObjectName("content_rating")
+        self.content_rating.setPlaceholderText(tr("None (Plex keeps its own)"))
+        self.content_rating.textChanged.connect(changed)
+        self.tag_exclude = QLineEdit()
+        self.tag_exclude.setObjectName("tag_exclude")
+        self.tag_exclude.setPlaceholderText(tr("Tag names, separated by commas"))
+        self.tag_exclude.textChanged.connect(changed)
+
+    @staticmethod
+    def _combo(
+        name: str, options: tuple[tuple[str, str], ...], changed: Callable[[], object]
+    ) -> QComboBox:
+        box = QComboBox()
+        box.setObjectName(name)
+        for value, label in options:
+            box.addItem(tr(label), value)
+        box.currentIndexChanged.connect(changed)
+        return box
+
+    def load(self, config: PlexSyncConfig) -> None:
+        self.code_field.setCurrentIndex(self.code_field.findData(config.code_field))
+        self.tags_as.setCurrentIndex(self.tags_as.findData(config.tags_as))
+        self.content_rating.setText(config.content_rating)
+        self.tag_exclude.setText(", ".join(config.tag_exclude))
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "code_field": self.code_field.currentData(),
+            "tags_as": self.tags_as.currentData(),
+            "content_rating": self.content_rating.text(),
+            "tag_exclude": [n.strip() for n in self.tag_exclude.text().split(",") if n.strip()],
+        }
