@@ -14,6 +14,7 @@ from engine.clock import Clock
 from engine.config.file import PlexSyncConfig
 from engine.errors import AmbiguousMatchError, ErrorClass, PossibleMatchError
 from engine.plan.desired import desired_state
+from engine.plan.gates import gate_reason
 from engine.plan.matching import PathIndex
 from engine.plex.model import PlexItem
 from engine.stash.scene import StashScene
@@ -60,7 +61,8 @@ class Classifier:
         self, state: dict[str, Any], scenes: list[StashScene], config: PlexSyncConfig
     ) -> int:
         """Findings and suspects for one page of scenes; returns how many had a file."""
-        with_files = [s for s in scenes if s.files]
+        # Scenes a gate keeps out are not the check's business: nothing is meant to be in Plex.
+        with_files = [s for s in scenes if s.files and gate_reason(s.payload(), config) is None]
         findings: list[Finding] = []
         matched: list[tuple[StashScene, PlexItem, dict[str, Any]]] = []
         now = self._clock.now()

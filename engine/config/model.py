@@ -146,6 +146,10 @@ class PlexSyncConfig(BaseModel):
     tags_as: Literal["genres", "labels", "both"] = "genres"
     # Tag names never sent to Plex (case does not matter).
     tag_exclude: list[str] = Field(default_factory=list)
+    # Gates: only scenes marked organized, only scenes with a StashID or a URL. A scene that
+    # leaves a gate keeps what we wrote in Plex; Recent activity says why it is not synced.
+    sync_only_organized: bool = False
+    sync_only_identified: bool = False
 
     notifications: bool = True
     # Plex's and Stash's websockets: act within seconds; polling stays as the backstop.

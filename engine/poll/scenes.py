@@ -19,10 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, ClassVar, Protocol
 
 from engine.clock import Clock
+from engine.config.file import PlexSyncConfig
+from engine.plan.gates import gate_reason
 from engine.stash.keyset import in_offset_of, next_query, offset_of, watermark_minus
 from engine.stash.scene import (
     PAGE_SIZE,
@@ -32,11 +35,13 @@ from engine.stash.scene import (
     StashScene,
 )
 from engine.stash.source import StashSource
+from engine.store.activity import ActivityKind
 from engine.store.jobs import JobStore, payload_hash
 
 logger = logging.getLogger(__name__)
 
 STATE_KEY = "stash_poll"
+HELD_KEY = "gate_held:"  # + scene id: the gate reason Recent activity was told
 LEGACY_WATERMARK_KEY = "stash_watermark"  # before the keyset poll: newest change read
 LEGACY_OVERLAP_SECONDS = 3600.0  # what that version re-read; read once more after an upgrade
 SETTLE_SECONDS = 10.0
@@ -238,9 +243,16 @@ class StashPoller(KeysetPoller):
     """Polls scenes and queues the changed ones."""
 
     def __init__(
-        self, stash: StashSource, store: JobStore, clock: Clock, *, page_size: int = PAGE_SIZE
+        self,
+        stash: StashSource,
+        store: JobStore,
+        clock: Clock,
+        *,
+        page_size: int = PAGE_SIZE,
+        config: Callable[[], PlexSyncConfig] | None = None,
     ) -> None:
         self._stash = stash
+        self._config = config  # for the gates (`engine.plan.gates`); None: no gates
         super().__init__(store, clock, state_key=STATE_KEY, page_size=page_size)
 
     @property
@@ -304,6 +316,8 @@ class StashPoller(KeysetPoller):
             logger.info("Scene %s skipped: it has no files, so nothing to match in Plex", scene.id)
             return 0
         pushed = self._store.pushed(scene.id)
+        if self._held_by_gate(scene, payload, pushed is not None):
+            return 0
         if pushed is None and not scene.has_metadata:
             # Just scanned, not identified yet: pushing now would wipe what Plex has with
             # empties. Its next edit in Stash changes updated_at, and then it is picked up.
@@ -314,6 +328,30 @@ class StashPoller(KeysetPoller):
             return 0  # already in Plex exactly like this
         queued = self._store.enqueue(scene.id, payload, title=scene.title, digest=digest)
         return 1 if queued else 0
+
+    def _held_by_gate(self, scene: StashScene, payload: dict[str, Any], synced: bool) -> bool:
+        """A gate keeps the scene out: nothing is sent, and what we wrote stays in Plex. A
+        synced scene that leaves a gate says so once in Recent activity."""
+        config = self._config() if self._config is not None else None
+        if config is None or not (config.sync_only_organized or config.sync_only_identified):
+            return False
+        key = f"{HELD_KEY}{scene.id}"
+        reason = gate_reason(payload, config)
+        said = self._store.get_value(key)
+        if reason is None:
+            if said is not None:
+                self._store.set_value(key, None)  # through the gate again: synced as usual
+            return False
+        if synced and said != reason:
+            self._store.set_value(key, reason)
+            self._store.record_activity(
+                ActivityKind.HELD,
+                scene_id=scene.id,
+                title=scene.title,
+                summary=f"No longer synced: {reason} (what was written stays in Plex)",
+            )
+        logger.info("Scene %s not synced: %s", scene.id, reason)
+        return True
 
 
 def _minus(timestamp: str, seconds: float) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.clock import Clock
+from engine.config.file import PlexSyncConfig
 from engine.errors import SyncError
 from engine.plan.claims import recheck_conflicts
 from engine.poll.objects import FanOut, ObjectPoller
@@ -52,7 +53,9 @@ class PollScheduler:
         source: Callable[[], StashSource],
         pages_per_tick: int = PAGES_PER_TICK,
         page_size: int = PAGE_SIZE,
+        config: Callable[[], PlexSyncConfig] | None = None,
     ) -> None:
+        self._config = config  # the gates' settings (`engine.plan.gates`)
         self._store = store
         self._clock = clock
         self._source = source
@@ -138,7 +141,9 @@ class PollScheduler:
     def _build(self) -> None:
         source = self._source()
         size = self._page_size
-        self._poller = StashPoller(source, self._store, self._clock, page_size=size)
+        self._poller = StashPoller(
+            source, self._store, self._clock, page_size=size, config=self._config
+        )
         self._fan_out = FanOut(source, self._store, self._poller.take, self._clock, page_size=size)
         self._objects = [
             ObjectPoller(kind, source, self._store, self._clock, self._fan_out, page_size=size)

@@ -11,7 +11,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 from engine.errors import PermanentError
 
@@ -30,6 +38,10 @@ class _File(_Strict):
     path: StrictStr
 
 
+class _StashId(_Strict):
+    stash_id: StrictStr
+
+
 class _Paths(_Strict):
     screenshot: StrictStr | None = None
 
@@ -46,6 +58,9 @@ class SceneModel(_Strict):
     date: StrictStr | None = None
     rating100: StrictInt | None = None
     created_at: StrictStr | None = None
+    organized: StrictBool | None = None
+    urls: list[StrictStr] | None = None
+    stash_ids: list[_StashId] | None = None
     studio: _Named | None = None
     performers: list[_Named] | None = None
     tags: list[_Named] | None = None
@@ -78,6 +93,9 @@ class StashScene:
     director: str = ""
     rating100: int | None = None  # 0-100; None: not rated
     created_at: str = ""
+    organized: bool = False
+    urls: tuple[str, ...] = ()
+    stash_ids: tuple[str, ...] = ()
 
     @property
     def has_metadata(self) -> bool:
@@ -110,6 +128,9 @@ class StashScene:
             "director": self.director,
             "rating100": self.rating100,
             "created_at": self.created_at,
+            "organized": self.organized,
+            "urls": list(self.urls),
+            "stash_ids": list(self.stash_ids),
         }
 
 
@@ -193,6 +214,9 @@ def parse_scene(raw: Any) -> StashScene:
         director=(model.director or "").strip(),
         rating100=_rating(model.rating100),
         created_at=model.created_at or "",
+        organized=bool(model.organized),
+        urls=tuple(url for url in model.urls or [] if url.strip()),
+        stash_ids=tuple(s.stash_id for s in model.stash_ids or [] if s.stash_id.strip()),
     )
 
 

@@ -46,6 +46,7 @@ class ActivityKind(Enum):
     SYNCED = "synced"
     FAILED = "failed"  # dead-lettered or skipped: it will not be tried again by itself
     CHECK = "check"  # a library check finished
+    HELD = "held"  # a synced scene left a gate (organized, StashID): no longer synced
 
 
 @dataclass(frozen=True)

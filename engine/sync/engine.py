@@ -95,7 +95,9 @@ class SyncEngine:
         )
         self.breaker.add_listener(self._on_breaker)
         self._clients = ServerClients(current, plex_factory, stash_factory)
-        self._polls = PollScheduler(store=store, clock=clock, source=self._clients.stash)
+        self._polls = PollScheduler(
+            store=store, clock=clock, source=self._clients.stash, config=current
+        )
         self._pusher = ScenePusher(clock, store)
         self._new_items = NewItemWatch(clock)  # new Plex items whose writes wait (live_processing)
         self._services = ServiceState(

@@ -38,6 +38,16 @@ METADATA_CHECKS = (
         "Sort by dat&e",
         "A sort title of the date, then the title: sorting by title sorts by date.",
     ),
+    (
+        "sync_only_organized",
+        "Only scenes marked organi&zed",
+        "Other scenes are not sent; one that stops being organized keeps what Plex has.",
+    ),
+    (
+        "sync_only_identified",
+        "Only scenes with a StashID or &URL",
+        "Scenes not identified yet (no StashID, no URL) are not sent.",
+    ),
 )
 CODE_FIELDS = (  # where Stash's studio code goes
     ("tagline", "Tagline"),

@@ -33,6 +33,7 @@ KIND_WORDS = {
     ActivityKind.SYNCED: "Synced",
     ActivityKind.FAILED: "Failed",
     ActivityKind.CHECK: "Library check",
+    ActivityKind.HELD: "Not synced",
 }
 ACTIVITY_ROLE = Qt.ItemDataRole.UserRole + 1
 

@@ -75,6 +75,11 @@ class Mutations:
         for key in ("title", "code", "details", "director"):
             if key in changes and changes[key] is None:
                 changes[key] = ""  # Stash stores unset text as ""
+        if "stash_ids" in values:  # the list replaces the scene's (stashapp/stash scene.go)
+            changes["stash_ids"] = [
+                (str(entry["endpoint"]), str(entry["stash_id"]))
+                for entry in values["stash_ids"] or []
+            ]
         return changes
 
     def _scene(self, info: Any, record: SceneRecord) -> dict[str, Any]:

@@ -359,6 +359,10 @@ def scene_object(store: SceneStore, record: SceneRecord, base_url: str) -> dict[
         "date": record.date,
         "rating100": record.rating100,
         "organized": record.organized,
+        "stash_ids": [
+            {"endpoint": endpoint, "stash_id": stash_id, "updated_at": updated}
+            for endpoint, stash_id in record.stash_ids
+        ],
         "o_counter": 0,
         "interactive": False,
         "created_at": created,

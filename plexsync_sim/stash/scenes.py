@@ -26,7 +26,7 @@ from plexsync_sim.stash.objects import ObjectStore, StashObject, natural_key
 
 EDITABLE = frozenset(
     {"title", "details", "date", "studio", "performers", "tags", "files", "code", "urls",
-     "director", "rating100", "organized"}
+     "director", "rating100", "organized", "stash_ids"}
 )  # fmt: skip
 _CHURN_WORDS = ("Remastered", "Director's Cut", "Extended", "Édition spéciale", "特別版", "Redux")
 
@@ -54,6 +54,8 @@ class SceneRecord:
     created_at: int
     updated_at: int
     revision: int = 0
+    # (endpoint, stash_id) pairs: the stash-box entries the scene was identified from
+    stash_ids: list[tuple[str, str]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

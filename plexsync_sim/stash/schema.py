@@ -165,6 +165,7 @@ type Scene {
   date: String
   rating100: Int
   organized: Boolean!
+  stash_ids: [StashID!]!
   o_counter: Int
   interactive: Boolean!
   created_at: Time!
@@ -174,6 +175,17 @@ type Scene {
   studio: Studio
   tags: [Tag!]!
   performers: [Performer!]!
+}
+
+type StashID {
+  endpoint: String!
+  stash_id: String!
+  updated_at: Time!
+}
+input StashIDInput {
+  endpoint: String!
+  stash_id: String!
+  updated_at: Time
 }
 
 type FindScenesResultType {
@@ -226,6 +238,7 @@ input SceneCreateInput {
   studio_id: ID
   performer_ids: [ID!]
   tag_ids: [ID!]
+  stash_ids: [StashIDInput!]
 }
 input SceneUpdateInput {
   id: ID!
@@ -240,6 +253,7 @@ input SceneUpdateInput {
   studio_id: ID
   performer_ids: [ID!]
   tag_ids: [ID!]
+  stash_ids: [StashIDInput!]
 }
 input SceneDestroyInput { id: ID! delete_file: Boolean delete_generated: Boolean }
 input SceneMergeInput { source: [ID!]! destination: ID! values: SceneUpdateInput }

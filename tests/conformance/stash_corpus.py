@@ -39,8 +39,9 @@ RECORDED_SCHEMA = Path(__file__).with_name("stash_schema_recorded.json")
 STASH_COMMIT = "cf3489efdc450dc2812367e8c4d61fd1c9bf3051"  # stashapp/stash develop, 2026-01-11
 OBJECT = "id name updated_at"
 SCENE = (
-    "id title code details director date rating100 created_at updated_at studio { id name }"
-    " performers { id name } tags { id name } files { path }"
+    "id title code details director date rating100 created_at updated_at organized urls"
+    " stash_ids { endpoint stash_id } studio { id name } performers { id name } tags { id name }"
+    " files { path }"
 )
 CREATE_TAG = f"mutation ($input: TagCreateInput!) {{ tagCreate(input: $input) {{ {OBJECT} }} }}"
 CREATE_PERFORMER = (
@@ -103,6 +104,9 @@ def scenes_created(run: Run) -> dict[str, Any]:
             "code": "X-001",
             "director": "Director X",
             "rating100": 87,
+            "organized": True,
+            "urls": ["https://example.org/x"],
+            "stash_ids": [{"endpoint": "https://stashdb.org/graphql", "stash_id": "abc-123"}],
             "date": "2024-05-06",
             "studio_id": run.id("studio:S"),
             "tag_ids": [run.id("tag:B"), run.id("tag:A"), run.id("tag:C"), run.id("tag:D")],
@@ -146,6 +150,9 @@ def scene_with_file_updated(run: Run) -> dict[str, Any]:
                 "code": None,
                 "director": None,
                 "rating100": None,
+                "organized": False,
+                "urls": [],
+                "stash_ids": [],
                 "date": None,
                 "studio_id": None,
                 "performer_ids": [],

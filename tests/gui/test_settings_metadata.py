@@ -24,12 +24,15 @@ def test_the_tab_shows_what_the_config_says(qtbot: QtBot, tmp_path: Path) -> Non
         sync_rating=False,
         tags_as="both",
         tag_exclude=["Secret", "Draft"],
+        sync_only_organized=True,
     )
     dialog = make_dialog(qtbot, tmp_path / "config.json", config)
     assert not dialog.checks["sync_director"].isChecked()
     assert dialog.checks["sync_added_at"].isChecked()
     assert dialog.checks["sync_sort_title"].isChecked()
     assert not dialog.checks["sync_rating"].isChecked()
+    assert dialog.checks["sync_only_organized"].isChecked()
+    assert not dialog.checks["sync_only_identified"].isChecked()
     assert dialog.metadata.code_field.currentData() == "editionTitle"
     assert dialog.metadata.tags_as.currentData() == "both"
     assert dialog.metadata.content_rating.text() == "XXX"
@@ -44,6 +47,7 @@ def test_each_control_is_saved_to_the_file(qtbot: QtBot, tmp_path: Path) -> None
     dialog.checks["sync_added_at"].setChecked(True)
     dialog.checks["sync_sort_title"].setChecked(True)
     dialog.checks["sync_rating"].setChecked(False)
+    dialog.checks["sync_only_identified"].setChecked(True)
     metadata = dialog.metadata
     metadata.code_field.setCurrentIndex(metadata.code_field.findData("originalTitle"))
     metadata.tags_as.setCurrentIndex(metadata.tags_as.findData("labels"))
@@ -52,7 +56,7 @@ def test_each_control_is_saved_to_the_file(qtbot: QtBot, tmp_path: Path) -> None
     dialog.apply_button.click()
     saved = load_config_report(path).config
     assert not saved.sync_director and saved.sync_added_at and saved.sync_sort_title
-    assert not saved.sync_rating
+    assert not saved.sync_rating and saved.sync_only_identified and not saved.sync_only_organized
     assert (saved.code_field, saved.tags_as, saved.content_rating) == (
         "originalTitle",
         "labels",
@@ -80,6 +84,6 @@ def test_the_new_labels_have_their_own_mnemonics(qtbot: QtBot, tmp_path: Path) -
     texts = [w.text() for w in page.findChildren(QCheckBox)]
     texts += [w.text() for w in page.findChildren(QLabel) if "&" in w.text()]
     letters = [mnemonic(text) for text in texts]
-    assert None not in letters and len(letters) == len(set(letters)) == 8
+    assert None not in letters and len(letters) == len(set(letters)) == 10
     buttons = {mnemonic(b.text()) for b in dialog.buttons.buttons()}
     assert not buttons & set(letters)
