@@ -150,6 +150,8 @@ class PlexSyncConfig(BaseModel):
     # leaves a gate keeps what we wrote in Plex; Recent activity says why it is not synced.
     sync_only_organized: bool = False
     sync_only_identified: bool = False
+    # A file Plex does not have yet: ask Plex to scan just its folder (once per folder per hour).
+    scan_missing: bool = True
 
     notifications: bool = True
     # Plex's and Stash's websockets: act within seconds; polling stays as the backstop.

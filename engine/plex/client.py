@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import requests
 
@@ -231,7 +231,11 @@ class PlexClient:
         """The configured movie sections (every movie section when none are configured)."""
         data = self._query("/library/sections", "the library list")
         sections = [
-            PlexSection(str(node.get("key")), str(node.get("title") or ""))
+            PlexSection(
+                str(node.get("key")),
+                str(node.get("title") or ""),
+                tuple(str(loc.get("path")) for loc in node.iter("Location") if loc.get("path")),
+            )
             for node in ([] if data is None else data.iter("Directory"))
             if node.get("type") == "movie"
         ]
@@ -315,6 +319,13 @@ class PlexClient:
         self._last_date = None
         self._query(key, "the metadata edit", write=True, method=server._session.put)
         return http_epoch(self._last_date)
+
+    def scan_folder(self, section_key: str, folder: str) -> None:
+        """Ask Plex to scan one folder of a section: plexapi's `LibrarySection.update(path=)`
+        (`plexapi/library.py`, a GET with the path `quote_plus`-encoded). Plex answers at once
+        and scans in the background; never a whole-library scan."""
+        key = f"/library/sections/{quote(section_key, safe='')}/refresh?path={quote_plus(folder)}"
+        self._query(key, "the folder scan", write=True)
 
     def rate(self, item: PlexItem, rating: float) -> None:
         """The token's account's rating of the item, 0-10, or -1 to clear it: Plex's rate call,

@@ -70,3 +70,4 @@ TEXT_FIELDS = ("tagline", "originalTitle", "editionTitle", "contentRating", "tit
 class PlexSection:
     key: str
     title: str
+    locations: tuple[str, ...] = ()  # the section's folders as Plex sees them (`Location@path`)

@@ -24,6 +24,7 @@ from engine.errors import (
     PossibleMatchError,
     SyncError,
 )
+from engine.path_keys import path_key
 from engine.plan.claims import Lookup, check_claim
 from engine.plan.desired import (
     NEWER_FIELDS,
@@ -35,8 +36,8 @@ from engine.plan.desired import (
     plan_rating,
     wanted_state,
 )
-from engine.plan.matching import Match, PathIndex, not_found
-from engine.plex.model import PlexItem
+from engine.plan.matching import Match, PathIndex, map_path, not_found
+from engine.plex.model import PlexItem, PlexSection
 from engine.plex.target import PlexTarget
 from engine.push.index_follow import IndexFollower
 from engine.stash.scene import Screenshot, screenshot_stamp
@@ -44,6 +45,9 @@ from engine.store.claims import ClaimStore
 from engine.store.jobs import Job, JobStore, Pushed
 
 logger = logging.getLogger(__name__)
+
+SCAN_KEY = "scan_asked:"  # + the folder's path key: when Plex was last asked to scan it
+SCAN_EVERY = 3600.0  # seconds: one scan per folder per hour at most
 
 
 @dataclass(frozen=True)
@@ -351,8 +355,52 @@ class ScenePusher:
             if match is None and self._refresh(plex, config):
                 match = find(files, config.path_mappings)
         if match is None:
+            if config.scan_missing:
+                self._scan_for(plex, config, files)
             raise not_found(files)
         return match
+
+    def _scan_for(self, plex: PlexTarget, config: PlexSyncConfig, files: list[str]) -> None:
+        """A file Plex does not have yet: ask Plex to scan just its folder, once per folder per
+        hour (the job then waits as usual: the live notification or the index refresh finds
+        the new item). A folder no chosen section holds is not scanned: Plex would refuse it,
+        and it is the path mappings that need a look."""
+        now = self._clock.now()
+        for file in files:
+            folder = parent_folder(map_path(file, config.path_mappings))
+            key = f"{SCAN_KEY}{path_key(folder)}"
+            asked = self._storage.get_value(key)
+            if isinstance(asked, int | float) and now - asked < SCAN_EVERY:
+                continue
+            section = self._section_for(plex, folder)
+            if section is None:
+                logger.info("No Plex library holds %s: not asking Plex to scan it", folder)
+                continue
+            self._storage.set_value(key, now)
+            try:
+                plex.scan_folder(section.key, folder)
+            except SyncError as exc:
+                logger.info("Asking Plex to scan %s failed: %s", folder, exc)
+                continue
+            logger.info("Asked Plex to scan %s (library %s) for a new file", folder, section.title)
+
+    def _section_for(self, plex: PlexTarget, folder: str) -> PlexSection | None:
+        key = path_key(folder)
+        for section in plex.movie_sections():
+            if any(_within(key, path_key(location)) for location in section.locations):
+                return section
+        return None
+
+
+def parent_folder(path: str) -> str:
+    """The folder a Plex path is in, in the path's own style."""
+    cut = max(path.rfind("/"), path.rfind("\\"))
+    return path[:cut] if cut > 0 else path
+
+
+def _within(key: str, top: str) -> bool:
+    top = top.rstrip("/\\")
+    return key == top or key.startswith((top + "/", top + "\\"))
 
 
 def execute(

@@ -19,6 +19,7 @@ MATCH_OPTIONS = (
     ("skip_not_found", "Skip scenes Plex does not have, instead of retrying them"),
     ("lock_synced_fields", "Lock synced fields so Plex agents don't overwrite them"),
     ("live_updates", "Live updates: act on Plex's and Stash's notifications within seconds"),
+    ("scan_missing", "A file Plex does not have yet: ask Plex to scan just its folder"),
 )
 # The metadata tab (issue 24): name, label with its mnemonic, one line of help.
 METADATA_CHECKS = (

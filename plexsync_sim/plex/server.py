@@ -116,6 +116,7 @@ class PlexSimulator(SimServer):
         # None: new items are processed at once (state 0, then 5). See `use_agent`.
         self.agent: PlexAgent | None = None
         self.backups: list[LibraryBackup] = []  # `POST /__sim__/backup`, oldest first
+        self._scans: list[str | None] = []  # `scan_log`
 
     # -- public helpers ------------------------------------------------------------------------
     @staticmethod
@@ -131,6 +132,11 @@ class PlexSimulator(SimServer):
     def items(self) -> list[dict[str, Any]]:
         """Every movie as JSON, the same objects as ``GET /__sim__/items``."""
         return self.library.snapshot()
+
+    def scan_log(self) -> list[str | None]:
+        """The `path` of every scan asked for, oldest first (None: the whole section)."""
+        with self.library.lock:
+            return list(self._scans)
 
     def item(self, rating_key: int) -> dict[str, Any] | None:
         with self.library.lock:
@@ -394,6 +400,8 @@ class PlexSimulator(SimServer):
 
     def _refresh(self, request: Request, groups: dict[str, str]) -> Response:
         if request.method == "GET" and request.param("force") is None:
+            with self.library.lock:
+                self._scans.append(request.param("path"))
             activity = self.notifier.new_activity()
             self.notifier.scan("started", activity)
             added = self.library.scan(request.param("path"))

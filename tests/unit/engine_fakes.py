@@ -31,6 +31,7 @@ class FakePlex:
         self.edits: list[tuple[str, dict[str, str]]] = []
         self.posters: list[str] = []
         self.ratings: list[tuple[str, float]] = []
+        self.scans: list[tuple[str, str]] = []
         self.fail_with: SyncError | None = None  # every call raises this while set
         self.reject: dict[str, SyncError] = {}  # edits of these items raise
 
@@ -68,6 +69,10 @@ class FakePlex:
             raise self.reject[item.rating_key]
         self.edits.append((item.rating_key, params))
         return None  # no Date header: what the edit leaves in Plex is not known
+
+    def scan_folder(self, section_key: str, folder: str) -> None:
+        self._call("scan")
+        self.scans.append((section_key, folder))
 
     def rate(self, item: PlexItem, rating: float) -> None:
         self._call("rate")
