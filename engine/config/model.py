@@ -146,10 +146,16 @@ class PlexSyncConfig(BaseModel):
     tags_as: Literal["genres", "labels", "both"] = "genres"
     # Tag names never sent to Plex (case does not matter).
     tag_exclude: list[str] = Field(default_factory=list)
+    # Tags that also become Plex collections of their own name (besides the studio's).
+    tag_collections: list[str] = Field(default_factory=list)
     # Gates: only scenes marked organized, only scenes with a StashID or a URL. A scene that
     # leaves a gate keeps what we wrote in Plex; Recent activity says why it is not synced.
     sync_only_organized: bool = False
     sync_only_identified: bool = False
+    # Artwork from the screenshot: the background art too, and the poster's shape (as it is, or
+    # a 2:3 poster of it on a blurred fill, made locally).
+    sync_art: bool = False
+    poster_shape: Literal["as_is", "portrait"] = "as_is"
     # A file Plex does not have yet: ask Plex to scan just its folder (once per folder per hour).
     scan_missing: bool = True
 
@@ -183,7 +189,7 @@ class PlexSyncConfig(BaseModel):
     def _libraries(cls, value: list[str]) -> list[str]:
         return [title.strip() for title in value if title.strip()]
 
-    @field_validator("tag_exclude")
+    @field_validator("tag_exclude", "tag_collections")
     @classmethod
     def _tag_names(cls, value: list[str]) -> list[str]:
         names: list[str] = []

@@ -37,7 +37,7 @@ def parse_setting(key: str, values: list[str]) -> object:
     kind = PlexSyncConfig.model_fields[key].annotation
     if key == "path_mappings":
         return _path_mappings(values)
-    if key in ("plex_libraries", "tag_exclude"):
+    if key in ("plex_libraries", "tag_exclude", "tag_collections"):
         return _json_list(values) if _is_json(values) else list(values)
     if len(values) != 1:
         raise SettingError(f"{key} takes one value: {describe(key)}")
@@ -63,6 +63,8 @@ def describe(key: str) -> str:
         return "library titles (none means every movie library)"
     if key == "tag_exclude":
         return "tag names (none sends every tag)"
+    if key == "tag_collections":
+        return "tag names (none: no collections from tags)"
     if key.endswith("_url"):
         return "an http:// or https:// URL"
     return "a file path (empty for the system's CAs)" if key.endswith("_bundle") else "text"

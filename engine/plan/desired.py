@@ -115,7 +115,7 @@ def desired_state(
         # Tags not chosen for a kind are wanted as none: only tags we wrote there are removed.
         "genre": (tags if config.tags_as != "labels" else []) if config.sync_tags else None,
         "label": (tags if config.tags_as != "genres" else []) if config.sync_tags else None,
-        "collection": studio if config.sync_collection else None,
+        "collection": _collections(studio, tags, config),
         "director": ([director] if director else []) if config.sync_director else None,
         "contentRating": config.content_rating or None,
         "titleSort": sort_title(date, title) if config.sync_sort_title and title else None,
@@ -126,6 +126,18 @@ def desired_state(
         code = clean_text(str(payload.get("code") or ""), notes, "the studio code")
         state[name] = code if config.code_field == name else None
     return state
+
+
+def _collections(studio: str, tags: list[str], config: PlexSyncConfig) -> Any:
+    """The studio's collection and the chosen tags' (`tag_collections`). Only the studio: its
+    name as a string, as states have always held it, so an upgrade re-sends nothing."""
+    chosen = {name.casefold() for name in config.tag_collections}
+    of_tags = [name for name in tags if name.casefold() in chosen]
+    if of_tags:
+        return ([studio] if config.sync_collection and studio else []) + of_tags
+    if config.sync_collection:
+        return studio
+    return [] if config.tag_collections else None  # managed: tag collections we made go
 
 
 def plex_rating(rating100: Any) -> float:

@@ -349,6 +349,18 @@ class PlexClient:
             data=image,
         )
 
+    def upload_art(self, item: PlexItem, image: bytes) -> None:
+        """The background art, as bytes (plexapi `ArtMixin.uploadArt(filepath=)`: a POST of
+        the image to `/library/metadata/{id}/arts`)."""
+        server = self.server()
+        self._query(
+            f"/library/metadata/{item.rating_key}/arts",
+            "the background art upload",
+            write=True,
+            method=server._session.post,
+            data=image,
+        )
+
 
 def _asked_for(item: PlexItem, rating_keys: set[str], section_key: str) -> PlexItem:
     """The item, if it is one that was asked for, in the section it was asked in.

@@ -39,6 +39,7 @@ from engine.plan.desired import (
 from engine.plan.matching import Match, PathIndex, map_path, not_found
 from engine.plex.model import PlexItem, PlexSection
 from engine.plex.target import PlexTarget
+from engine.push.artwork import poster_bytes, poster_digest
 from engine.push.index_follow import IndexFollower
 from engine.stash.scene import Screenshot, screenshot_stamp
 from engine.store.claims import ClaimStore
@@ -46,6 +47,8 @@ from engine.store.jobs import Job, JobStore, Pushed
 
 logger = logging.getLogger(__name__)
 
+ART_KEY = "_art"  # in a record's state: the hash of the background art we sent
+SHAPE_KEY = "_poster_shape"  # in a record's state: the shape of the poster we sent
 SCAN_KEY = "scan_asked:"  # + the folder's path key: when Plex was last asked to scan it
 SCAN_EVERY = 3600.0  # seconds: one scan per folder per hour at most
 
@@ -81,6 +84,7 @@ class Executed:
     edited: PlexItem | None = None  # the item as Plex holds it after our PUT
     written_at: int | None = None
     poster: tuple[str | None, str | None] | None = None  # (source, hash) now in Plex
+    artwork: dict[str, str | None] = field(default_factory=dict)  # ART_KEY, SHAPE_KEY now
     error: Exception | None = None  # the metadata failed: nothing of the job reached Plex
     poster_error: SyncError | None = None  # the metadata is in Plex, the poster is not
     missing: PlexItem | None = None  # Plex no longer has the item
@@ -273,7 +277,8 @@ class ScenePusher:
             logger.info("Scene %s: %s", job.scene_id, note)
         old_source = previous.poster_source if previous else None
         old_hash = previous.poster_hash if previous else None
-        metadata = Pushed(job.scene_id, job.payload_hash, done.plan.state, old_source, old_hash)
+        state = {**done.plan.state, **artwork_memo(previous), **done.artwork}
+        metadata = Pushed(job.scene_id, job.payload_hash, state, old_source, old_hash)
         if done.poster_error is not None:
             cause = done.poster_error
             raise PosterPending(metadata, cause, wrote=wrote) from cause
@@ -460,7 +465,10 @@ def state_moved(
         return {
             k: v
             for k, v in values.items()
-            if v is not None and k not in ignore and not (k in NEWER_FIELDS and v in ("", []))
+            if v is not None
+            and k not in ignore
+            and not k.startswith("_")  # what we remember of artwork: not a wanted field
+            and not (k in NEWER_FIELDS and v in ("", []))
         }
 
     return managed(state) != managed(previous)
@@ -479,6 +487,13 @@ def _unexpected(exc: Exception) -> SyncError:
     return wrapped
 
 
+def artwork_memo(previous: Pushed | None) -> dict[str, Any]:
+    """What the last push left of the background art and the poster's shape (kept in the
+    record's state under private keys, which no comparison of wanted fields reads)."""
+    state = previous.state if previous else {}
+    return {key: state[key] for key in (ART_KEY, SHAPE_KEY) if key in state}
+
+
 def _push_poster(
     done: Executed,
     plex: PlexTarget,
@@ -488,13 +503,20 @@ def _push_poster(
     config: PlexSyncConfig,
     fetch_image: Callable[[str], Screenshot],
 ) -> tuple[str | None, str | None]:
+    """The poster (in the chosen shape) and the background art, each uploaded only when what
+    it is made of changed; returns the poster's (source, hash) now in Plex."""
     source = str(payload.get("screenshot") or "") or None
     old_source = previous.poster_source if previous else None
     old_hash = previous.poster_hash if previous else None
-    if not config.sync_poster or source is None:
+    memo = artwork_memo(previous)
+    shape = config.poster_shape
+    same_url = source == old_source
+    poster_due = config.sync_poster and not (
+        same_url and old_hash is not None and memo.get(SHAPE_KEY, "as_is") == shape
+    )
+    art_due = config.sync_art and not (same_url and memo.get(ART_KEY) is not None)
+    if source is None or not (poster_due or art_due):
         return old_source, old_hash
-    if source == old_source and old_hash is not None:
-        return source, old_hash
     try:
         shot = fetch_image(source)
     except SyncError as exc:
@@ -502,11 +524,21 @@ def _push_poster(
         raise
     if not shot.data:
         return source, None  # Stash's placeholder: no cover, so Plex keeps its own poster
-    digest = hashlib.sha256(shot.data).hexdigest()
-    if digest != old_hash:
-        done.calls += 1
-        plex.upload_poster(item, shot.data)
-    return (source if url_settled(source, shot) else None), digest
+    settled = source if url_settled(source, shot) else None
+    digest = old_hash
+    if config.sync_poster:
+        digest = poster_digest(shot.data, shape)
+        if digest != old_hash:
+            done.calls += 1
+            plex.upload_poster(item, poster_bytes(shot.data, shape))
+        done.artwork[SHAPE_KEY] = shape
+    if config.sync_art:
+        art = hashlib.sha256(shot.data).hexdigest()
+        if art != memo.get(ART_KEY):
+            done.calls += 1
+            plex.upload_art(item, shot.data)
+        done.artwork[ART_KEY] = art  # an unsettled URL is read again (the source), not resent
+    return settled, digest
 
 
 def url_settled(source: str, shot: Screenshot) -> bool:

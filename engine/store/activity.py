@@ -37,9 +37,22 @@ _SCALAR_WORDS = (
     ("summary", "summary"),
     ("originallyAvailableAt", "date"),
     ("collection", "collection"),
+    ("tagline", "code"),
+    ("originalTitle", "code"),
+    ("editionTitle", "code"),
+    ("contentRating", "content rating"),
+    ("titleSort", "sort title"),
+    ("addedAt", "added at"),
+    ("userRating", "rating"),
 )
 # (state key, singular, plural) for the tag lists.
-_LIST_WORDS = (("genre", "tag", "tags"), ("actor", "performer", "performers"))
+_LIST_WORDS = (
+    ("genre", "tag", "tags"),
+    ("actor", "performer", "performers"),
+    ("director", "director", "directors"),
+    ("label", "label", "labels"),
+)
+ART = "_art"  # the background art's hash, as the pusher keeps it in a record's state
 
 
 class ActivityKind(Enum):
@@ -71,6 +84,12 @@ def _counted(count: int, sign: str, singular: str, plural: str) -> str:
     return f"{sign}{count} {singular if count == 1 else plural}"
 
 
+def _scalar(state: dict[str, Any], key: str) -> Any:
+    value = state.get(key)
+    # "no rating" is -1 (plexapi's reset value): the same as no rating known at all
+    return None if key == "userRating" and value == -1.0 else value
+
+
 def changes_summary(
     previous: dict[str, Any] | None, current: dict[str, Any], *, poster: bool = False
 ) -> str:
@@ -78,7 +97,10 @@ def changes_summary(
     before = previous or {}
     parts = []
     for key, word in _SCALAR_WORDS:
-        if current.get(key) is not None and current.get(key) != before.get(key):
+        now, then = _scalar(current, key), _scalar(before, key)
+        removed = key == "userRating" and current.get(key) == -1.0 and then is not None
+        changed = (now is not None and now != then) or removed
+        if changed and word not in parts:
             parts.append(word)
     for key, singular, plural in _LIST_WORDS:
         if current.get(key) is None:
@@ -91,6 +113,8 @@ def changes_summary(
             parts.append(_counted(len(old - new), "-", singular, plural))
     if poster:
         parts.append("poster")
+    if current.get(ART) and current.get(ART) != before.get(ART):
+        parts.append("background art")
     return ", ".join(parts) if parts else "nothing to change"
 
 

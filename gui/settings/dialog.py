@@ -286,6 +286,11 @@ class SettingsDialog(ConnectionTests, QDialog):
         self._row("metadata", "content_rating", "Content &rating", choices.content_rating, hint)
         hint = "These tags never reach Plex (case does not matter)."
         self._row("metadata", "tag_exclude", "E&xclude tags", choices.tag_exclude, hint)
+        hint = "Plex shows posters at 2:3: a wide screenshot is cropped to its middle there."
+        self._row("metadata", "poster_shape", "&Poster shape", choices.poster_shape, hint)
+        hint = "Each of these tags also becomes a Plex collection of its name."
+        label = "Tags that &make collections"
+        self._row("metadata", "tag_collections", label, choices.tag_collections, hint)
 
     def _check_row(self, tab: str, name: str, label: str, hint: str) -> None:
         """A check box with its one line of help (and an error label, like every field)."""

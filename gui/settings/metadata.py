@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QComboBox, QLineEdit
 
 from engine.config.file import PlexSyncConfig
-from gui.settings.tables import CODE_FIELDS, TAG_STYLES
+from gui.settings.tables import CODE_FIELDS, POSTER_SHAPES, TAG_STYLES
 
 
 def tr(text: str) -> str:
@@ -21,11 +21,13 @@ def tr(text: str) -> str:
 
 
 class MetadataChoices:
-    """The code field, the tag style, the content rating and the excluded tags."""
+    """The code field, the tag style, the content rating, the excluded tags and the tags
+    that make collections."""
 
     def __init__(self, changed: Callable[[], object]) -> None:
         self.code_field = self._combo("code_field", CODE_FIELDS, changed)
         self.tags_as = self._combo("tags_as", TAG_STYLES, changed)
+        self.poster_shape = self._combo("poster_shape", POSTER_SHAPES, changed)
         self.content_rating = QLineEdit()
         self.content_rating.setObjectName("content_rating")
         self.content_rating.setPlaceholderText(tr("None (Plex keeps its own)"))
@@ -34,6 +36,10 @@ class MetadataChoices:
         self.tag_exclude.setObjectName("tag_exclude")
         self.tag_exclude.setPlaceholderText(tr("Tag names, separated by commas"))
         self.tag_exclude.textChanged.connect(changed)
+        self.tag_collections = QLineEdit()
+        self.tag_collections.setObjectName("tag_collections")
+        self.tag_collections.setPlaceholderText(tr("Tag names, separated by commas"))
+        self.tag_collections.textChanged.connect(changed)
 
     @staticmethod
     def _combo(
@@ -49,13 +55,21 @@ class MetadataChoices:
     def load(self, config: PlexSyncConfig) -> None:
         self.code_field.setCurrentIndex(self.code_field.findData(config.code_field))
         self.tags_as.setCurrentIndex(self.tags_as.findData(config.tags_as))
+        self.poster_shape.setCurrentIndex(self.poster_shape.findData(config.poster_shape))
         self.content_rating.setText(config.content_rating)
         self.tag_exclude.setText(", ".join(config.tag_exclude))
+        self.tag_collections.setText(", ".join(config.tag_collections))
 
     def values(self) -> dict[str, Any]:
         return {
             "code_field": self.code_field.currentData(),
             "tags_as": self.tags_as.currentData(),
+            "poster_shape": self.poster_shape.currentData(),
             "content_rating": self.content_rating.text(),
-            "tag_exclude": [n.strip() for n in self.tag_exclude.text().split(",") if n.strip()],
+            "tag_exclude": _names(self.tag_exclude),
+            "tag_collections": _names(self.tag_collections),
         }
+
+
+def _names(edit: QLineEdit) -> list[str]:
+    return [name.strip() for name in edit.text().split(",") if name.strip()]

@@ -40,6 +40,11 @@ METADATA_CHECKS = (
         "A sort title of the date, then the title: sorting by title sorts by date.",
     ),
     (
+        "sync_art",
+        "Bac&kground art from the screenshot",
+        "The screenshot also becomes the item's background, sent once per changed screenshot.",
+    ),
+    (
         "sync_only_organized",
         "Only scenes marked organi&zed",
         "Other scenes are not sent; one that stops being organized keeps what Plex has.",
@@ -55,6 +60,10 @@ CODE_FIELDS = (  # where Stash's studio code goes
     ("originalTitle", "Original title"),
     ("editionTitle", "Edition (Plex Pass)"),
     ("off", "Nowhere"),
+)
+POSTER_SHAPES = (
+    ("as_is", "The screenshot as it is"),
+    ("portrait", "2:3, the screenshot on a blurred fill"),
 )
 TAG_STYLES = (
     ("genres", "Genres"),

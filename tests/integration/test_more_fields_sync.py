@@ -201,3 +201,23 @@ def user_edit(plex: PlexSimulator, rating_key: int, **params: str) -> None:
         timeout=5,
     )
     assert response.status_code == 200
+
+
+def test_chosen_tags_become_collections_and_leave_with_the_tag(
+    tmp_path: Path, fake_clock: FakeClock, sims: tuple[PlexSimulator, StashSimulator]
+) -> None:
+    plex, stash = sims
+    scene = scene_with_file(stash)
+    scene = edit_scene(stash, fake_clock, scene["id"], tags=["Series A", "Other"])
+    config = config_for(plex, stash, sync_poster=False, tag_collections=["series a"])
+    with engine_for(tmp_path, config, fake_clock) as (engine, _store):
+        settle(engine, fake_clock)
+        item = plex_item_for(plex, scene)
+        assert item is not None and "Series A" in item["collections"]
+        assert "Other" not in item["collections"]
+        if scene["studio"]:
+            assert scene["studio"] in item["collections"]  # the studio's stays beside it
+        edit_scene(stash, fake_clock, scene["id"], tags=["Other"])
+        settle_after_poll(engine, fake_clock)
+        item = plex_item_for(plex, scene)
+        assert item is not None and "Series A" not in item["collections"]

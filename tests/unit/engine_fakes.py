@@ -32,6 +32,7 @@ class FakePlex:
         self.posters: list[str] = []
         self.ratings: list[tuple[str, float]] = []
         self.scans: list[tuple[str, str]] = []
+        self.arts: list[str] = []
         self.fail_with: SyncError | None = None  # every call raises this while set
         self.reject: dict[str, SyncError] = {}  # edits of these items raise
 
@@ -79,6 +80,10 @@ class FakePlex:
         self.ratings.append((item.rating_key, rating))
         held = self.items[item.rating_key]
         self.items[item.rating_key] = replace(held, user_rating=None if rating < 0 else rating)
+
+    def upload_art(self, item: PlexItem, image: bytes) -> None:
+        self._call("art")
+        self.arts.append(item.rating_key)
 
     def upload_poster(self, item: PlexItem, image: bytes) -> None:
         self._call("poster")

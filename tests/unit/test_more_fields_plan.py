@@ -141,3 +141,22 @@ def test_the_library_check_sees_drift_in_every_new_field() -> None:
         apply_params(ITEM, plan_edit(SCENE, ITEM, config, previous=None).params), user_rating=9.0
     )
     assert compare(SCENE, synced, config, previous=None).fields == []
+
+
+def test_chosen_tags_become_collections_beside_the_studio_s() -> None:
+    scene = {**SCENE, "studio": "Studio S", "tags": ["Series A", "Other"]}
+    want, _ = wanted_state(scene, PlexSyncConfig(tag_collections=["series a"]))
+    assert want["collection"] == ["Studio S", "Series A"]
+    alone, _ = wanted_state(
+        scene, PlexSyncConfig(tag_collections=["series a"], sync_collection=False)
+    )
+    assert alone["collection"] == ["Series A"]
+    plain, _ = wanted_state(scene, PlexSyncConfig())
+    assert plain["collection"] == "Studio S"  # as states always held it: nothing re-sent
+
+
+def test_a_tag_collection_the_scene_lost_is_removed_and_only_ours() -> None:
+    item = replace(ITEM, collections=("Series A", "Users own"), complete=True)
+    config = PlexSyncConfig(tag_collections=["Series A"], sync_collection=False)
+    plan = plan_edit({**SCENE, "tags": []}, item, config, previous={"collection": ["Series A"]})
+    assert plan.params["collection[].tag.tag-"] == "Series%20A"
