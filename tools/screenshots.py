@@ -153,6 +153,14 @@ class Shooter:
         wid = self.wait_window(SETTINGS_TITLE)
         time.sleep(0.5)
         self.save_window("settings.png", wid)
+        # The Metadata tab (issue 24): Ctrl+Tab steps Plex, Stash, Sync, Metadata.
+        for _ in range(3):
+            self.desktop.keys("ctrl+Tab")
+        time.sleep(0.5)
+        self.save_window("settings-metadata.png", wid)
+        for _ in range(3):
+            self.desktop.keys("ctrl+shift+Tab")
+        time.sleep(0.3)
         # Give the Plex server URL (the first text field) an address without a scheme.
         x, y = self.first_text_field(wid)
         self.desktop.click(x, y)

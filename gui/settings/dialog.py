@@ -22,12 +22,14 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -67,6 +69,8 @@ from gui.translations import fill
 from gui.window_fit import add_close_keys, resize_to_fit
 
 logger = logging.getLogger(__name__)
+
+SCROLLED_TABS = ("metadata",)  # the tab with the most rows
 
 
 def _number_or_text(box: NumberEdit) -> float | str:
@@ -145,7 +149,7 @@ class SettingsDialog(ConnectionTests, QDialog):
             form = QFormLayout(page)
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
             self._pages[key], self._forms[key] = page, form
-            self.tabs.addTab(page, self.tr(title))
+            self.tabs.addTab(self._scrolled(page) if key in SCROLLED_TABS else page, self.tr(title))
         self._build_plex()
         self._build_stash()
         self._build_sync()
@@ -175,6 +179,15 @@ class SettingsDialog(ConnectionTests, QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.banner)
         layout.addWidget(self.buttons)
+
+    @staticmethod
+    def _scrolled(page: QWidget) -> QScrollArea:
+        """A tab taller than a small screen scrolls instead of squeezing its help lines."""
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(page)
+        return area
 
     def _row(self, tab: str, name: str, label: str, editor: QWidget, hint: str = "") -> None:
         """A labelled field; the label's & is its mnemonic (Alt+letter focuses the field).
