@@ -146,6 +146,10 @@ class PlexSyncConfig(BaseModel):
     tags_as: Literal["genres", "labels", "both"] = "genres"
     # Tag names never sent to Plex (case does not matter).
     tag_exclude: list[str] = Field(default_factory=list)
+    # The studio's parent: a second collection ("Parent" or "Parent / Child"), and optionally
+    # the studio field itself.
+    parent_studio_collection: Literal["off", "parent", "parent_child"] = "off"
+    parent_studio_as_studio: bool = False
     # Tags that also become Plex collections of their own name (besides the studio's).
     tag_collections: list[str] = Field(default_factory=list)
     # Gates: only scenes marked organized, only scenes with a StashID or a URL. A scene that

@@ -93,6 +93,7 @@ def desired_state(
     """What Plex should show for a scene, per the field toggles (None = not ours to manage)."""
     title = clean_text(str(payload.get("title") or ""), notes, "the title")
     studio = clean_text(str(payload.get("studio") or ""), notes, "the studio")
+    parent = clean_text(str(payload.get("parent_studio") or ""), notes, "the parent studio")
     summary = str(payload.get("details") or "").replace("\r\n", "\n")
     date = clean_date(str(payload.get("date") or ""))
     excluded = {name.casefold() for name in config.tag_exclude}
@@ -104,7 +105,9 @@ def desired_state(
     director = clean_text(str(payload.get("director") or ""), notes, "the director")
     state: dict[str, Any] = {
         "title": title if config.sync_title and title else None,
-        "studio": studio if config.sync_studio else None,
+        "studio": (parent if config.parent_studio_as_studio and parent else studio)
+        if config.sync_studio
+        else None,
         "summary": clean_text(summary, notes, "the summary") if config.sync_summary else None,
         "originallyAvailableAt": date if config.sync_date else None,
         "actor": (
@@ -115,7 +118,7 @@ def desired_state(
         # Tags not chosen for a kind are wanted as none: only tags we wrote there are removed.
         "genre": (tags if config.tags_as != "labels" else []) if config.sync_tags else None,
         "label": (tags if config.tags_as != "genres" else []) if config.sync_tags else None,
-        "collection": _collections(studio, tags, config),
+        "collection": _collections(studio, parent, tags, config),
         "director": ([director] if director else []) if config.sync_director else None,
         "contentRating": config.content_rating or None,
         "titleSort": sort_title(date, title) if config.sync_sort_title and title else None,
@@ -128,16 +131,21 @@ def desired_state(
     return state
 
 
-def _collections(studio: str, tags: list[str], config: PlexSyncConfig) -> Any:
-    """The studio's collection and the chosen tags' (`tag_collections`). Only the studio: its
-    name as a string, as states have always held it, so an upgrade re-sends nothing."""
+def _collections(studio: str, parent: str, tags: list[str], config: PlexSyncConfig) -> Any:
+    """The studio's collection, its parent's ("Parent" or "Parent / Child") and the chosen
+    tags' (`tag_collections`). Only the studio: its name as a string, as states have always
+    held it, so an upgrade re-sends nothing."""
     chosen = {name.casefold() for name in config.tag_collections}
-    of_tags = [name for name in tags if name.casefold() in chosen]
-    if of_tags:
-        return ([studio] if config.sync_collection and studio else []) + of_tags
+    extra = [name for name in tags if name.casefold() in chosen]
+    mode = config.parent_studio_collection
+    if parent and mode != "off":
+        extra.insert(0, parent if mode == "parent" or not studio else f"{parent} / {studio}")
+    if extra:
+        return ([studio] if config.sync_collection and studio else []) + extra
     if config.sync_collection:
         return studio
-    return [] if config.tag_collections else None  # managed: tag collections we made go
+    managed = config.tag_collections or mode != "off"
+    return [] if managed else None  # managed: the extra collections we made go
 
 
 def plex_rating(rating100: Any) -> float:

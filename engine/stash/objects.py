@@ -34,6 +34,10 @@ class _Kind:
     items: str  # the list field of its result
     scene_filter: str  # the SceneFilterType criterion that finds scenes carrying it
     hierarchical: bool  # HierarchicalMultiCriterionInput (takes `depth`) or MultiCriterionInput
+    # How far down the hierarchy carrying scenes are read: a tag's sub-tags are tags of their
+    # own (0), but a scene shows its studio's parent (`parent_studio`), so a studio's rename
+    # reaches its child studios' scenes too (-1: every level, pkg/sqlite/criterion_handlers.go).
+    depth: int = 0
 
 
 KINDS: dict[str, _Kind] = {
@@ -46,7 +50,9 @@ KINDS: dict[str, _Kind] = {
         "performers",
         False,
     ),
-    "studio": _Kind("findStudios", "studio_filter", "StudioFilterType", "studios", "studios", True),
+    "studio": _Kind(
+        "findStudios", "studio_filter", "StudioFilterType", "studios", "studios", True, depth=-1
+    ),
 }
 
 
@@ -130,11 +136,12 @@ def ids_request(kind: str) -> tuple[str, dict[str, Any]]:
 
 
 def carrying_filter(kind: str, ids: list[str]) -> dict[str, Any]:
-    """The `SceneFilterType` criterion for scenes that carry any of `ids` (no sub-tags)."""
+    """The `SceneFilterType` criterion for scenes that carry any of `ids` (no sub-tags; a
+    studio's child studios too)."""
     spec = KINDS[kind]
     criterion: dict[str, Any] = {"value": ids, "modifier": "INCLUDES"}
     if spec.hierarchical:
-        criterion["depth"] = 0
+        criterion["depth"] = spec.depth
     return {spec.scene_filter: criterion}
 
 

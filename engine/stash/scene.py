@@ -38,6 +38,11 @@ class _File(_Strict):
     path: StrictStr
 
 
+class _Studio(_Strict):
+    name: StrictStr
+    parent_studio: _Named | None = None
+
+
 class _StashId(_Strict):
     stash_id: StrictStr
 
@@ -61,7 +66,7 @@ class SceneModel(_Strict):
     organized: StrictBool | None = None
     urls: list[StrictStr] | None = None
     stash_ids: list[_StashId] | None = None
-    studio: _Named | None = None
+    studio: _Studio | None = None
     performers: list[_Named] | None = None
     tags: list[_Named] | None = None
     files: list[_File] | None = None
@@ -96,6 +101,7 @@ class StashScene:
     organized: bool = False
     urls: tuple[str, ...] = ()
     stash_ids: tuple[str, ...] = ()
+    parent_studio: str = ""  # the studio's parent studio (Stash's `parent_studio`)
 
     @property
     def has_metadata(self) -> bool:
@@ -131,6 +137,7 @@ class StashScene:
             "organized": self.organized,
             "urls": list(self.urls),
             "stash_ids": list(self.stash_ids),
+            "parent_studio": self.parent_studio,
         }
 
 
@@ -217,7 +224,13 @@ def parse_scene(raw: Any) -> StashScene:
         organized=bool(model.organized),
         urls=tuple(url for url in model.urls or [] if url.strip()),
         stash_ids=tuple(s.stash_id for s in model.stash_ids or [] if s.stash_id.strip()),
+        parent_studio=_parent_name(model.studio),
     )
+
+
+def _parent_name(studio: _Studio | None) -> str:
+    parent = studio.parent_studio if studio is not None else None
+    return parent.name.strip() if parent is not None else ""
 
 
 def _rating(value: int | None) -> int | None:

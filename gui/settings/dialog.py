@@ -299,6 +299,11 @@ class SettingsDialog(ConnectionTests, QDialog):
         self._row("metadata", "content_rating", "Content &rating", choices.content_rating, hint)
         hint = "These tags never reach Plex (case does not matter)."
         self._row("metadata", "tag_exclude", "E&xclude tags", choices.tag_exclude, hint)
+        hint = "A second collection for the studio's parent, beside the studio's own."
+        label = "Parent studio co&llection"
+        self._row(
+            "metadata", "parent_studio_collection", label, choices.parent_studio_collection, hint
+        )
         hint = "Plex shows posters at 2:3: a wide screenshot is cropped to its middle there."
         self._row("metadata", "poster_shape", "&Poster shape", choices.poster_shape, hint)
         hint = "Each of these tags also becomes a Plex collection of its name."

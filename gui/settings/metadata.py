@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QComboBox, QLineEdit
 
 from engine.config.file import PlexSyncConfig
-from gui.settings.tables import CODE_FIELDS, POSTER_SHAPES, TAG_STYLES
+from gui.settings.tables import CODE_FIELDS, PARENT_COLLECTIONS, POSTER_SHAPES, TAG_STYLES
 
 
 def tr(text: str) -> str:
@@ -28,6 +28,9 @@ class MetadataChoices:
         self.code_field = self._combo("code_field", CODE_FIELDS, changed)
         self.tags_as = self._combo("tags_as", TAG_STYLES, changed)
         self.poster_shape = self._combo("poster_shape", POSTER_SHAPES, changed)
+        self.parent_studio_collection = self._combo(
+            "parent_studio_collection", PARENT_COLLECTIONS, changed
+        )
         self.content_rating = QLineEdit()
         self.content_rating.setObjectName("content_rating")
         self.content_rating.setPlaceholderText(tr("None (Plex keeps its own)"))
@@ -56,6 +59,8 @@ class MetadataChoices:
         self.code_field.setCurrentIndex(self.code_field.findData(config.code_field))
         self.tags_as.setCurrentIndex(self.tags_as.findData(config.tags_as))
         self.poster_shape.setCurrentIndex(self.poster_shape.findData(config.poster_shape))
+        parents = self.parent_studio_collection
+        parents.setCurrentIndex(parents.findData(config.parent_studio_collection))
         self.content_rating.setText(config.content_rating)
         self.tag_exclude.setText(", ".join(config.tag_exclude))
         self.tag_collections.setText(", ".join(config.tag_collections))
@@ -65,6 +70,7 @@ class MetadataChoices:
             "code_field": self.code_field.currentData(),
             "tags_as": self.tags_as.currentData(),
             "poster_shape": self.poster_shape.currentData(),
+            "parent_studio_collection": self.parent_studio_collection.currentData(),
             "content_rating": self.content_rating.text(),
             "tag_exclude": _names(self.tag_exclude),
             "tag_collections": _names(self.tag_collections),

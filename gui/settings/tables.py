@@ -40,6 +40,11 @@ METADATA_CHECKS = (
         "A sort title of the date, then the title: sorting by title sorts by date.",
     ),
     (
+        "parent_studio_as_studio",
+        "Parent studio as t&he studio",
+        "Plex's studio field shows the studio's parent, when it has one.",
+    ),
+    (
         "sync_art",
         "Bac&kground art from the screenshot",
         "The screenshot also becomes the item's background, sent once per changed screenshot.",
@@ -60,6 +65,11 @@ CODE_FIELDS = (  # where Stash's studio code goes
     ("originalTitle", "Original title"),
     ("editionTitle", "Edition (Plex Pass)"),
     ("off", "Nowhere"),
+)
+PARENT_COLLECTIONS = (
+    ("off", "None"),
+    ("parent", "The parent's name"),
+    ("parent_child", "Parent / Child"),
 )
 POSTER_SHAPES = (
     ("as_is", "The screenshot as it is"),

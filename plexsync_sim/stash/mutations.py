@@ -136,9 +136,13 @@ class Mutations:
         with store.lock:
             try:
                 created = store.objects.create(kind, str(input["name"]), aliases)
+                if kind == "studio" and input.get("parent_id") is not None:
+                    store.objects.set_parent(created.id, _int(input["parent_id"]))
+            except KeyError as exc:
+                raise GraphQLError(str(exc.args[0])) from exc
             except ValueError as exc:
                 raise GraphQLError(str(exc)) from exc
-            return object_dict(created, format_time, store.tz)
+            return object_dict(created, format_time, store.tz, store.objects)
 
     def _update(self, info: Any, kind: str, input: dict[str, Any]) -> dict[str, Any]:
         store, object_id = self._sim.store, _int(input["id"])
@@ -148,6 +152,9 @@ class Mutations:
                     store.objects.rename(kind, object_id, str(input["name"]))
                 else:
                     store.objects.touch(kind, object_id)
+                if kind == "studio" and "parent_id" in input:
+                    parent = input["parent_id"]
+                    store.objects.set_parent(object_id, None if parent is None else _int(parent))
             except KeyError as exc:
                 raise GraphQLError(str(exc.args[0])) from exc
             except ValueError as exc:

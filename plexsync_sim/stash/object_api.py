@@ -30,7 +30,7 @@ class ObjectApi:
                 self.store.objects, kind, object_filter, args.get("filter"), args.get("ids"),
                 format_time,
             )  # fmt: skip
-            found = [object_dict(o, format_time, self.store.tz) for o in chosen]
+            found = [object_dict(o, format_time, self.store.tz, self.store.objects) for o in chosen]
         with self._log_lock:
             hooks = list(self._object_hooks)
         for hook in hooks:
@@ -43,7 +43,7 @@ class ObjectApi:
             found = self.store.objects.get(kind, int(object_id))
             if found is None or not found.live:
                 return None
-            return object_dict(found, format_time, self.store.tz)
+            return object_dict(found, format_time, self.store.tz, self.store.objects)
 
     def object_id(self, kind: str, name: str) -> int:
         """The id of the live object called ``name`` (created if none is)."""

@@ -52,6 +52,7 @@ class StashObject:
     aliases: list[str] = field(default_factory=list)
     merged_into: int | None = None  # destroyed by a merge: its joins went there
     destroyed: bool = False
+    parent: int | None = None  # studios only: the parent studio's id (`parent_studio`)
 
     @property
     def live(self) -> bool:
@@ -161,6 +162,34 @@ class ObjectStore:
         obj.name = name
         obj.updated_at = self._stamp()
         return obj
+
+    def set_parent(self, object_id: int, parent_id: int | None) -> StashObject:
+        """A studio's parent (``parent_id`` of ``studioCreate``/``studioUpdate``). Stash refuses
+        a parent that is the studio itself or one of its own children (pkg/studio/validate.go
+        ``ErrStudioOwnAncestor``); a destroyed parent leaves its children without one (the
+        migrations' ``parent_id ... on delete set null``, shown here as no live parent)."""
+        obj = self._live("studio", object_id)
+        if parent_id is not None:
+            parent = self._live("studio", parent_id)
+            ancestor: StashObject | None = parent
+            while ancestor is not None:
+                if ancestor.id == obj.id:
+                    raise ValueError("studio cannot be an ancestor of itself")
+                ancestor = self.get("studio", ancestor.parent) if ancestor.parent else None
+        obj.parent = parent_id
+        return obj
+
+    def descendants(self, kind: str, ids: set[int], depth: int) -> set[int]:
+        """``ids`` and, for studios, their child studios ``depth`` levels down (-1: all), as a
+        hierarchical criterion's ``depth`` reads them (pkg/sqlite/criterion_handlers.go)."""
+        if kind != "studio" or depth == 0:
+            return set(ids)
+        found, level = set(ids), set(ids)
+        while level and depth != 0:
+            level = {o.id for o in self.all("studio") if o.parent in level} - found
+            found |= level
+            depth -= 1
+        return found
 
     def touch(self, kind: str, object_id: int) -> StashObject:
         """An update that changes no name still stamps ``updated_at`` (``NewTagPartial``)."""
@@ -335,10 +364,20 @@ def _criterion(
 
 
 def object_dict(
-    obj: StashObject, format_time: Callable[[int, tzinfo | None], str], tz: tzinfo | None
+    obj: StashObject,
+    format_time: Callable[[int, tzinfo | None], str],
+    tz: tzinfo | None,
+    store: ObjectStore | None = None,
 ) -> dict[str, Any]:
-    """The dict graphql-core resolves a ``Tag``, ``Performer`` or ``Studio`` selection from."""
+    """The dict graphql-core resolves a ``Tag``, ``Performer`` or ``Studio`` selection from
+    (with ``store``, a studio's ``parent_studio`` too)."""
+    parent = store.get("studio", obj.parent) if store is not None and obj.parent else None
     return {
+        "parent_studio": (
+            object_dict(parent, format_time, tz, store)
+            if parent is not None and parent.live
+            else None
+        ),
         "id": str(obj.id),
         "name": obj.name,
         "aliases": list(obj.aliases),

@@ -115,13 +115,17 @@ def _joined_test(store: SceneStore, kind: str, crit: dict[str, Any]) -> Predicat
     """``tags``/``studios`` (HierarchicalMultiCriterionInput) and ``performers``
     (MultiCriterionInput): INCLUDES is any of the ids, INCLUDES_ALL all, EXCLUDES none, plus
     ``excludes`` (stashapp/stash pkg/sqlite/criterion_handlers.go addHierarchicalConditionClauses).
-    The simulator has no tag or studio hierarchy, so ``depth`` changes nothing."""
+    Studios have parents, so a studio's ``depth`` takes in its child studios; the simulator has
+    no tag hierarchy, so for tags ``depth`` changes nothing."""
     modifier = crit["modifier"]
     try:
         wanted = {int(i) for i in crit.get("value") or []}
         excluded = {int(i) for i in crit.get("excludes") or []}
     except ValueError as exc:
         raise GraphQLError("ids must be integers") from exc
+    depth = crit.get("depth")
+    if isinstance(depth, int):
+        wanted = store.objects.descendants(kind, wanted, depth)
     tests: dict[str, Callable[[set[int]], bool]] = {
         "INCLUDES": lambda have: bool(have & wanted),
         "INCLUDES_ALL": lambda have: wanted <= have,
@@ -386,4 +390,6 @@ def scene_object(store: SceneStore, record: SceneRecord, base_url: str) -> dict[
 
 
 def _objects(store: SceneStore, record: SceneRecord, kind: str) -> list[dict[str, Any]]:
-    return [object_dict(o, format_time, store.tz) for o in store.joined(record, kind)]
+    return [
+        object_dict(o, format_time, store.tz, store.objects) for o in store.joined(record, kind)
+    ]

@@ -131,6 +131,7 @@ type Studio {
   name: String!
   aliases: [String!]!
   details: String
+  parent_studio: Studio
   created_at: Time!
   updated_at: Time!
 }
@@ -269,8 +270,14 @@ input PerformerUpdateInput {
   alias_list: [String!]
 }
 input PerformerMergeInput { source: [ID!]! destination: ID! values: PerformerUpdateInput }
-input StudioCreateInput { name: String! details: String aliases: [String!] }
-input StudioUpdateInput { id: ID! name: String details: String aliases: [String!] }
+input StudioCreateInput { name: String! details: String aliases: [String!] parent_id: ID }
+input StudioUpdateInput {
+  id: ID!
+  name: String
+  details: String
+  aliases: [String!]
+  parent_id: ID
+}
 input StudioDestroyInput { id: ID! }
 input ScanMetadataInput { paths: [String!] rescan: Boolean }
 

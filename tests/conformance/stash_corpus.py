@@ -40,8 +40,8 @@ STASH_COMMIT = "cf3489efdc450dc2812367e8c4d61fd1c9bf3051"  # stashapp/stash deve
 OBJECT = "id name updated_at"
 SCENE = (
     "id title code details director date rating100 created_at updated_at organized urls"
-    " stash_ids { endpoint stash_id } studio { id name } performers { id name } tags { id name }"
-    " files { path }"
+    " stash_ids { endpoint stash_id } studio { id name parent_studio { id name } }"
+    " performers { id name } tags { id name } files { path }"
 )
 CREATE_TAG = f"mutation ($input: TagCreateInput!) {{ tagCreate(input: $input) {{ {OBJECT} }} }}"
 CREATE_PERFORMER = (
@@ -83,7 +83,10 @@ def objects_created(run: Run) -> dict[str, Any]:
         ("studio", CREATE_STUDIO, "ST"),
     ):
         for label in labels:
-            body = run.post(query, {"input": {"name": run.name(f"{kind} {label}")}})
+            values: dict[str, Any] = {"name": run.name(f"{kind} {label}")}
+            if (kind, label) == ("studio", "T"):  # T is S's child studio
+                values["parent_id"] = run.id("studio:S")
+            body = run.post(query, {"input": values})
             created = next(iter(body["data"].values()))
             run.bind(f"{kind}:{label}", created["id"])
             answers[f"{kind}:{label}"] = normalise(body, run)
@@ -336,6 +339,7 @@ def studios_renamed_and_destroyed(run: Run) -> dict[str, Any]:
         f"mutation ($input: StudioUpdateInput!) {{ studioUpdate(input: $input) {{ {OBJECT} }} }}",
         {"input": {"id": run.id("studio:S"), "name": run.name("studio S renamed")}},
     )
+    child = _scene(run, "scene:Z")  # its studio T shows the renamed parent
     destroyed = run.post(
         "mutation ($input: StudioDestroyInput!) { studioDestroy(input: $input) }",
         {"input": {"id": run.id("studio:T")}},
@@ -343,6 +347,7 @@ def studios_renamed_and_destroyed(run: Run) -> dict[str, Any]:
     x, z = _scene(run, "scene:X"), _scene(run, "scene:Z")
     return {
         "rename": normalise(renamed, run),
+        "scene Z after its studio's parent was renamed": normalise(child, run, "scene"),
         "destroy": normalise(destroyed, run),
         "scene X": normalise(x, run, "scene"),
         "scene Z": normalise(z, run, "scene"),

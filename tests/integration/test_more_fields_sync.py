@@ -221,3 +221,32 @@ def test_chosen_tags_become_collections_and_leave_with_the_tag(
         settle_after_poll(engine, fake_clock)
         item = plex_item_for(plex, scene)
         assert item is not None and "Series A" not in item["collections"]
+
+
+def test_the_parent_studio_is_a_collection_that_follows_its_rename(
+    tmp_path: Path, fake_clock: FakeClock, sims: tuple[PlexSimulator, StashSimulator]
+) -> None:
+    plex, stash = sims
+    scene = scene_with_file(stash)
+    scene = edit_scene(stash, fake_clock, scene["id"], studio="Child Studio")
+    objects = stash.store.objects
+    with stash.store.lock:
+        child = objects.ref("studio", "Child Studio")
+        parent = objects.ref("studio", "Parent Studio")
+        objects.set_parent(child, parent)
+    edit_scene(stash, fake_clock, scene["id"], details="Now with a parent studio")
+    config = config_for(plex, stash, sync_poster=False, parent_studio_collection="parent_child")
+    with engine_for(tmp_path, config, fake_clock) as (engine, _store):
+        settle(engine, fake_clock)
+        item = plex_item_for(plex, scene)
+        assert item is not None
+        assert item["collections"][-2:] == ["Child Studio", "Parent Studio / Child Studio"]
+
+        fake_clock.advance(5)
+        with stash.store.lock:
+            objects.rename("studio", parent, "Parent Renamed")  # the child's scenes are not touched
+        settle_after_poll(engine, fake_clock)
+        item = plex_item_for(plex, scene)
+        assert item is not None
+        assert "Parent Renamed / Child Studio" in item["collections"]
+        assert "Parent Studio / Child Studio" not in item["collections"]  # ours, so it goes

@@ -160,3 +160,25 @@ def test_a_tag_collection_the_scene_lost_is_removed_and_only_ours() -> None:
     config = PlexSyncConfig(tag_collections=["Series A"], sync_collection=False)
     plan = plan_edit({**SCENE, "tags": []}, item, config, previous={"collection": ["Series A"]})
     assert plan.params["collection[].tag.tag-"] == "Series%20A"
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [("parent", ["Child", "Parent"]), ("parent_child", ["Child", "Parent / Child"])],
+)
+def test_the_studio_s_parent_becomes_a_second_collection(mode: str, expected: list[str]) -> None:
+    scene = {**SCENE, "studio": "Child", "parent_studio": "Parent"}
+    want, _ = wanted_state(scene, PlexSyncConfig(parent_studio_collection=mode))
+    assert want["collection"] == expected
+    plain, _ = wanted_state(scene, PlexSyncConfig())
+    assert plain["collection"] == "Child" and plain["studio"] == "Child"
+
+
+def test_the_parent_can_be_the_studio_field_too() -> None:
+    scene = {**SCENE, "studio": "Child", "parent_studio": "Parent"}
+    want, _ = wanted_state(scene, PlexSyncConfig(parent_studio_as_studio=True))
+    assert want["studio"] == "Parent" and want["collection"] == "Child"
+    alone, _ = wanted_state(
+        {**scene, "parent_studio": ""}, PlexSyncConfig(parent_studio_as_studio=True)
+    )
+    assert alone["studio"] == "Child"  # no parent: the studio itself
