@@ -150,6 +150,9 @@ class PlexSyncConfig(BaseModel):
     # the studio field itself.
     parent_studio_collection: Literal["off", "parent", "parent_child"] = "off"
     parent_studio_as_studio: bool = False
+    # Each Stash group a scene is in becomes a Plex collection of its name (after the prefix).
+    sync_groups: bool = True
+    group_collection_prefix: Annotated[str, Field(max_length=40)] = ""
     # Tags that also become Plex collections of their own name (besides the studio's).
     tag_collections: list[str] = Field(default_factory=list)
     # Gates: only scenes marked organized, only scenes with a StashID or a URL. A scene that
@@ -203,6 +206,14 @@ class PlexSyncConfig(BaseModel):
             if name and name.casefold() not in {n.casefold() for n in names}:
                 names.append(name)
         return names
+
+    @field_validator("group_collection_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        # kept as typed: "Group: " ends in the space that separates it from the name
+        if any(ord(ch) < 32 for ch in value):
+            raise ValueError("a prefix cannot hold control characters")
+        return value
 
     @field_validator("content_rating")
     @classmethod

@@ -103,6 +103,7 @@ def desired_state(
         if name.casefold() not in excluded
     ]
     director = clean_text(str(payload.get("director") or ""), notes, "the director")
+    groups = clean_list(payload.get("groups") or [], notes, "the groups")
     state: dict[str, Any] = {
         "title": title if config.sync_title and title else None,
         "studio": (parent if config.parent_studio_as_studio and parent else studio)
@@ -118,7 +119,8 @@ def desired_state(
         # Tags not chosen for a kind are wanted as none: only tags we wrote there are removed.
         "genre": (tags if config.tags_as != "labels" else []) if config.sync_tags else None,
         "label": (tags if config.tags_as != "genres" else []) if config.sync_tags else None,
-        "collection": _collections(studio, parent, tags, config),
+        "collection": _collections(studio, parent, tags, groups, config),
+        "_groups": groups if config.sync_groups else None,  # for finding a vanished group's
         "director": ([director] if director else []) if config.sync_director else None,
         "contentRating": config.content_rating or None,
         "titleSort": sort_title(date, title) if config.sync_sort_title and title else None,
@@ -131,12 +133,17 @@ def desired_state(
     return state
 
 
-def _collections(studio: str, parent: str, tags: list[str], config: PlexSyncConfig) -> Any:
-    """The studio's collection, its parent's ("Parent" or "Parent / Child") and the chosen
-    tags' (`tag_collections`). Only the studio: its name as a string, as states have always
-    held it, so an upgrade re-sends nothing."""
+def _collections(
+    studio: str, parent: str, tags: list[str], groups: list[str], config: PlexSyncConfig
+) -> Any:
+    """The studio's collection, its parent's ("Parent" or "Parent / Child"), the groups'
+    (`group_collection_prefix` + name) and the chosen tags' (`tag_collections`). Only the
+    studio: its name as a string, as states have always held it, so an upgrade re-sends
+    nothing."""
     chosen = {name.casefold() for name in config.tag_collections}
     extra = [name for name in tags if name.casefold() in chosen]
+    if config.sync_groups:
+        extra = [f"{config.group_collection_prefix}{name}" for name in groups] + extra
     mode = config.parent_studio_collection
     if parent and mode != "off":
         extra.insert(0, parent if mode == "parent" or not studio else f"{parent} / {studio}")
@@ -144,7 +151,7 @@ def _collections(studio: str, parent: str, tags: list[str], config: PlexSyncConf
         return ([studio] if config.sync_collection and studio else []) + extra
     if config.sync_collection:
         return studio
-    managed = config.tag_collections or mode != "off"
+    managed = config.tag_collections or mode != "off" or config.sync_groups
     return [] if managed else None  # managed: the extra collections we made go
 
 
@@ -239,9 +246,10 @@ def plan_edit(
 
 # Scalars added after the first release: empty in Stash clears only what we wrote.
 OPTIONAL_SCALARS = frozenset({*TEXT_FIELDS, "addedAt"})
-# Tag kinds added after the first release: left alone (not locked) while nothing of ours is
-# there, so a user who never wanted them sees no change.
-OPTIONAL_KINDS = frozenset({"director", "label"})
+# Tag kinds left alone (not locked) while we want none and nothing of ours is there: the
+# newer kinds, so a user who never wanted them sees no change, and collections, which now
+# also come from groups, tags and the studio's parent.
+OPTIONAL_KINDS = frozenset({"director", "label", "collection"})
 NEWER_FIELDS = OPTIONAL_SCALARS | OPTIONAL_KINDS
 
 

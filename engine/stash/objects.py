@@ -20,7 +20,7 @@ from engine.stash.scene import PageQuery
 
 logger = logging.getLogger(__name__)
 
-OBJECT_KINDS = ("tag", "performer", "studio")
+OBJECT_KINDS = ("tag", "performer", "studio", "group")
 # An upper bound above every RFC 3339 text, for "updated_at >= x" as BETWEEN (inclusive, text).
 FAR_FUTURE = "9999-12-31T23:59:59Z"
 IDS_PER_REQUEST = 200  # object ids in one criterion list
@@ -53,6 +53,9 @@ KINDS: dict[str, _Kind] = {
     "studio": _Kind(
         "findStudios", "studio_filter", "StudioFilterType", "studios", "studios", True, depth=-1
     ),
+    # Groups (movies before Stash 0.27): `findGroups`, `SceneFilterType.groups`
+    # (graphql/schema/types/filters.graphql, a HierarchicalMultiCriterionInput).
+    "group": _Kind("findGroups", "group_filter", "GroupFilterType", "groups", "groups", True),
 }
 
 

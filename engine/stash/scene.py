@@ -43,6 +43,11 @@ class _Studio(_Strict):
     parent_studio: _Named | None = None
 
 
+class _SceneGroup(_Strict):
+    group: _Named
+    scene_index: StrictInt | None = None
+
+
 class _StashId(_Strict):
     stash_id: StrictStr
 
@@ -66,6 +71,7 @@ class SceneModel(_Strict):
     organized: StrictBool | None = None
     urls: list[StrictStr] | None = None
     stash_ids: list[_StashId] | None = None
+    groups: list[_SceneGroup] | None = None
     studio: _Studio | None = None
     performers: list[_Named] | None = None
     tags: list[_Named] | None = None
@@ -102,6 +108,7 @@ class StashScene:
     urls: tuple[str, ...] = ()
     stash_ids: tuple[str, ...] = ()
     parent_studio: str = ""  # the studio's parent studio (Stash's `parent_studio`)
+    groups: tuple[str, ...] = ()  # the groups' names, in Stash's order
 
     @property
     def has_metadata(self) -> bool:
@@ -138,6 +145,7 @@ class StashScene:
             "urls": list(self.urls),
             "stash_ids": list(self.stash_ids),
             "parent_studio": self.parent_studio,
+            "groups": list(self.groups),
         }
 
 
@@ -225,6 +233,7 @@ def parse_scene(raw: Any) -> StashScene:
         urls=tuple(url for url in model.urls or [] if url.strip()),
         stash_ids=tuple(s.stash_id for s in model.stash_ids or [] if s.stash_id.strip()),
         parent_studio=_parent_name(model.studio),
+        groups=tuple(name for name in (g.group.name.strip() for g in model.groups or []) if name),
     )
 
 

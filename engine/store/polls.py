@@ -32,8 +32,13 @@ CREATE TABLE IF NOT EXISTS stash_objects (
 _CHUNK = 500  # ids per IN (...) lookup, under SQLite's variable limit
 # Where a name of each kind stands in what we wrote to Plex (`pushed.state`, see
 # desired.desired_state) and in a queued payload (`jobs.payload`, StashScene.payload).
-_STATE_FIELDS = {"tag": ("genre",), "performer": ("actor",), "studio": ("studio", "collection")}
-_PAYLOAD_FIELDS = {"tag": "tags", "performer": "performers", "studio": "studio"}
+_STATE_FIELDS = {
+    "tag": ("genre", "label", "collection"),
+    "performer": ("actor",),
+    "studio": ("studio", "collection"),
+    "group": ("_groups",),  # the groups' own names (their collections may carry a prefix)
+}
+_PAYLOAD_FIELDS = {"tag": "tags", "performer": "performers", "studio": "studio", "group": "groups"}
 
 
 class PollStore(SqliteStore):

@@ -306,6 +306,9 @@ class SettingsDialog(ConnectionTests, QDialog):
         )
         hint = "Plex shows posters at 2:3: a wide screenshot is cropped to its middle there."
         self._row("metadata", "poster_shape", "&Poster shape", choices.poster_shape, hint)
+        hint = "Put before each group's name, so its collections sort together in Plex."
+        label, editor = "Prefix of group collection&s", choices.group_collection_prefix
+        self._row("metadata", "group_collection_prefix", label, editor, hint)
         hint = "Each of these tags also becomes a Plex collection of its name."
         label = "Tags that &make collections"
         self._row("metadata", "tag_collections", label, choices.tag_collections, hint)

@@ -39,6 +39,10 @@ class MetadataChoices:
         self.tag_exclude.setObjectName("tag_exclude")
         self.tag_exclude.setPlaceholderText(tr("Tag names, separated by commas"))
         self.tag_exclude.textChanged.connect(changed)
+        self.group_collection_prefix = QLineEdit()
+        self.group_collection_prefix.setObjectName("group_collection_prefix")
+        self.group_collection_prefix.setPlaceholderText(tr("None, e.g. Group: "))
+        self.group_collection_prefix.textChanged.connect(changed)
         self.tag_collections = QLineEdit()
         self.tag_collections.setObjectName("tag_collections")
         self.tag_collections.setPlaceholderText(tr("Tag names, separated by commas"))
@@ -64,6 +68,7 @@ class MetadataChoices:
         self.content_rating.setText(config.content_rating)
         self.tag_exclude.setText(", ".join(config.tag_exclude))
         self.tag_collections.setText(", ".join(config.tag_collections))
+        self.group_collection_prefix.setText(config.group_collection_prefix)
 
     def values(self) -> dict[str, Any]:
         return {
@@ -74,6 +79,7 @@ class MetadataChoices:
             "content_rating": self.content_rating.text(),
             "tag_exclude": _names(self.tag_exclude),
             "tag_collections": _names(self.tag_collections),
+            "group_collection_prefix": self.group_collection_prefix.text(),
         }
 
 

@@ -40,6 +40,11 @@ METADATA_CHECKS = (
         "A sort title of the date, then the title: sorting by title sorts by date.",
     ),
     (
+        "sync_groups",
+        "Groups as collect&ions",
+        "Each Stash group a scene is in becomes a Plex collection of its name.",
+    ),
+    (
         "parent_studio_as_studio",
         "Parent studio as t&he studio",
         "Plex's studio field shows the studio's parent, when it has one.",

@@ -75,6 +75,14 @@ class Mutations:
         for key in ("title", "code", "details", "director"):
             if key in changes and changes[key] is None:
                 changes[key] = ""  # Stash stores unset text as ""
+        if "groups" in values:  # SceneGroupInput: the list replaces the scene's groups
+            pairs = []
+            for entry in values["groups"] or []:
+                group = objects.get("group", _int(entry["group_id"]))
+                if group is None or not group.live:
+                    raise GraphQLError(f"group with id {entry['group_id']} not found")
+                pairs.append((group.id, entry.get("scene_index")))
+            changes["groups"] = pairs
         if "stash_ids" in values:  # the list replaces the scene's (stashapp/stash scene.go)
             changes["stash_ids"] = [
                 (str(entry["endpoint"]), str(entry["stash_id"]))
@@ -136,6 +144,8 @@ class Mutations:
         with store.lock:
             try:
                 created = store.objects.create(kind, str(input["name"]), aliases)
+                if kind == "group":
+                    created.synopsis = input.get("synopsis")
                 if kind == "studio" and input.get("parent_id") is not None:
                     store.objects.set_parent(created.id, _int(input["parent_id"]))
             except KeyError as exc:
@@ -152,6 +162,8 @@ class Mutations:
                     store.objects.rename(kind, object_id, str(input["name"]))
                 else:
                     store.objects.touch(kind, object_id)
+                if kind == "group" and "synopsis" in input:
+                    store.objects.touch(kind, object_id).synopsis = input["synopsis"]
                 if kind == "studio" and "parent_id" in input:
                     parent = input["parent_id"]
                     store.objects.set_parent(object_id, None if parent is None else _int(parent))
@@ -214,6 +226,15 @@ class Mutations:
 
     def studioDestroy(self, info: Any, input: dict[str, Any]) -> bool:
         return self._destroy("studio", input)
+
+    def groupCreate(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        return self._create(info, "group", input)
+
+    def groupUpdate(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        return self._update(info, "group", input)
+
+    def groupDestroy(self, info: Any, input: dict[str, Any]) -> bool:
+        return self._destroy("group", input)
 
     # -- jobs ----------------------------------------------------------------------------------
     def metadataScan(self, info: Any, input: dict[str, Any]) -> str:

@@ -32,7 +32,7 @@ from graphql import GraphQLError
 
 from plexsync_sim import catalog
 
-KINDS = ("tag", "performer", "studio")
+KINDS = ("tag", "performer", "studio", "group")
 _ID_SPACE = 9_000_000
 _NEW_IDS_FROM = _ID_SPACE + 1_000  # above every catalogue id
 
@@ -53,6 +53,7 @@ class StashObject:
     merged_into: int | None = None  # destroyed by a merge: its joins went there
     destroyed: bool = False
     parent: int | None = None  # studios only: the parent studio's id (`parent_studio`)
+    synopsis: str | None = None  # groups only
 
     @property
     def live(self) -> bool:
@@ -64,6 +65,8 @@ def _catalogue_names(kind: str) -> list[str]:
         return list(catalog._TAGS)
     if kind == "studio":
         return list(catalog._STUDIOS)
+    if kind == "group":
+        return []  # the catalogue has no groups: tests make them
     return [f"{first} {last}" for first in catalog._FIRST_NAMES for last in catalog._LAST_NAMES]
 
 
@@ -87,7 +90,7 @@ class ObjectStore:
             while new_id in objects:
                 new_id += 1
         else:
-            new_id = max(_NEW_IDS_FROM, *objects) + 1
+            new_id = max([_NEW_IDS_FROM, *objects]) + 1
         created = StashObject(kind, new_id, name, stamp, stamp)
         objects[new_id] = created
         return created
@@ -383,6 +386,8 @@ def object_dict(
         "aliases": list(obj.aliases),
         "alias_list": list(obj.aliases),
         "description": None,
+        "synopsis": obj.synopsis,
+        "director": None,
         "details": None,
         "disambiguation": None,
         "created_at": format_time(obj.created_at, tz),

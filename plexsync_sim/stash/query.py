@@ -102,7 +102,7 @@ def _criterion(store: SceneStore, name: str, crit: Any) -> Predicate:
         return lambda r: _compare(modifier, get(r), value, value2)
     if name == "date":
         return lambda r: _compare(modifier, r.date, value, value2)
-    if name in ("tags", "performers", "studios"):
+    if name in ("tags", "performers", "studios", "groups"):
         return _joined_test(store, name.rstrip("s"), crit)
     if name in ("updated_at", "created_at"):
         tz = store.tz
@@ -384,9 +384,22 @@ def scene_object(store: SceneStore, record: SceneRecord, base_url: str) -> dict[
             "caption": None,
         },
         "studio": next(iter(_objects(store, record, "studio")), None),
+        "groups": _scene_groups(store, record),
         "tags": _objects(store, record, "tag"),
         "performers": _objects(store, record, "performer"),
     }
+
+
+def _scene_groups(store: SceneStore, record: SceneRecord) -> list[dict[str, Any]]:
+    """``groups { group scene_index }``, in the order the scene joined them (Stash reads the
+    join without an ORDER BY, as for performers)."""
+    found = []
+    for group_id, index in record.groups:
+        group = store.objects.get("group", group_id)
+        if group is not None and group.live:
+            shown = object_dict(group, format_time, store.tz, store.objects)
+            found.append({"group": shown, "scene_index": index})
+    return found
 
 
 def _objects(store: SceneStore, record: SceneRecord, kind: str) -> list[dict[str, Any]]:

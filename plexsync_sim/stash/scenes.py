@@ -26,7 +26,7 @@ from plexsync_sim.stash.objects import ObjectStore, StashObject, natural_key
 
 EDITABLE = frozenset(
     {"title", "details", "date", "studio", "performers", "tags", "files", "code", "urls",
-     "director", "rating100", "organized", "stash_ids"}
+     "director", "rating100", "organized", "stash_ids", "groups"}
 )  # fmt: skip
 _CHURN_WORDS = ("Remastered", "Director's Cut", "Extended", "Édition spéciale", "特別版", "Redux")
 
@@ -56,6 +56,8 @@ class SceneRecord:
     revision: int = 0
     # (endpoint, stash_id) pairs: the stash-box entries the scene was identified from
     stash_ids: list[tuple[str, str]] = field(default_factory=list)
+    # (group id, scene_index) pairs: the groups the scene is in, and its place in each
+    groups: list[tuple[int, int | None]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -207,6 +209,8 @@ class SceneStore:
         ``scenesTagsTableMgr``), performers as joined (their join table gives no order)."""
         if kind == "studio":
             ids = [record.studio] if record.studio is not None else []
+        elif kind == "group":
+            ids = [group_id for group_id, _index in record.groups]
         else:
             ids = record.tags if kind == "tag" else record.performers
         found = self.objects.resolve(kind, ids)
@@ -228,6 +232,8 @@ class SceneStore:
         for key, kind in (("performers", "performer"), ("tags", "tag")):
             if key in result:
                 result[key] = list(dict.fromkeys(self.objects.ref(kind, n) for n in result[key]))
+        if "groups" in result:  # (name, scene_index) pairs
+            result["groups"] = [(self.objects.ref("group", n), i) for n, i in result["groups"]]
         return result
 
     def touch(self, scene_id: int, word: str) -> SceneRecord:

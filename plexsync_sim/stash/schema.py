@@ -70,6 +70,15 @@ input StudioFilterType {
   updated_at: TimestampCriterionInput
 }
 
+input GroupFilterType {
+  AND: GroupFilterType
+  OR: GroupFilterType
+  NOT: GroupFilterType
+  name: StringCriterionInput
+  created_at: TimestampCriterionInput
+  updated_at: TimestampCriterionInput
+}
+
 input SceneFilterType {
   AND: SceneFilterType
   OR: SceneFilterType
@@ -87,6 +96,7 @@ input SceneFilterType {
   studios: HierarchicalMultiCriterionInput
   tags: HierarchicalMultiCriterionInput
   performers: MultiCriterionInput
+  groups: HierarchicalMultiCriterionInput
   date: DateCriterionInput
   created_at: TimestampCriterionInput
   updated_at: TimestampCriterionInput
@@ -155,6 +165,20 @@ type Tag {
 type FindTagsResultType { count: Int! tags: [Tag!]! }
 type FindPerformersResultType { count: Int! performers: [Performer!]! }
 type FindStudiosResultType { count: Int! studios: [Studio!]! }
+type Group {
+  id: ID!
+  name: String!
+  synopsis: String
+  director: String
+  created_at: Time!
+  updated_at: Time!
+}
+type SceneGroup { group: Group! scene_index: Int }
+input SceneGroupInput { group_id: ID! scene_index: Int }
+type FindGroupsResultType { count: Int! groups: [Group!]! }
+input GroupCreateInput { name: String! synopsis: String director: String }
+input GroupUpdateInput { id: ID! name: String synopsis: String director: String }
+input GroupDestroyInput { id: ID! }
 
 type Scene {
   id: ID!
@@ -167,6 +191,7 @@ type Scene {
   rating100: Int
   organized: Boolean!
   stash_ids: [StashID!]!
+  groups: [SceneGroup!]!
   o_counter: Int
   interactive: Boolean!
   created_at: Time!
@@ -215,6 +240,12 @@ type Query {
     performer_ids: [Int!]
     ids: [ID!]
   ): FindPerformersResultType!
+  findGroups(
+    group_filter: GroupFilterType
+    filter: FindFilterType
+    ids: [ID!]
+  ): FindGroupsResultType!
+  findGroup(id: ID!): Group
   findStudios(
     studio_filter: StudioFilterType
     filter: FindFilterType
@@ -240,6 +271,7 @@ input SceneCreateInput {
   performer_ids: [ID!]
   tag_ids: [ID!]
   stash_ids: [StashIDInput!]
+  groups: [SceneGroupInput!]
 }
 input SceneUpdateInput {
   id: ID!
@@ -255,6 +287,7 @@ input SceneUpdateInput {
   performer_ids: [ID!]
   tag_ids: [ID!]
   stash_ids: [StashIDInput!]
+  groups: [SceneGroupInput!]
 }
 input SceneDestroyInput { id: ID! delete_file: Boolean delete_generated: Boolean }
 input SceneMergeInput { source: [ID!]! destination: ID! values: SceneUpdateInput }
@@ -296,6 +329,9 @@ type Mutation {
   studioCreate(input: StudioCreateInput!): Studio
   studioUpdate(input: StudioUpdateInput!): Studio
   studioDestroy(input: StudioDestroyInput!): Boolean!
+  groupCreate(input: GroupCreateInput!): Group
+  groupUpdate(input: GroupUpdateInput!): Group
+  groupDestroy(input: GroupDestroyInput!): Boolean!
   metadataScan(input: ScanMetadataInput!): ID!
 }
 """

@@ -134,6 +134,12 @@ class _Root(Mutations):
             "performer", args.get("performer_filter"), {**args, "ids": ids}, "performers"
         )
 
+    def findGroups(self, info: Any, **args: Any) -> dict[str, Any]:
+        return self._sim.find_objects("group", args.get("group_filter"), args, "groups")
+
+    def findGroup(self, info: Any, id: str) -> dict[str, Any] | None:
+        return self._sim.object("group", id)
+
     def findStudios(self, info: Any, **args: Any) -> dict[str, Any]:
         return self._sim.find_objects("studio", args.get("studio_filter"), args, "studios")
 

@@ -24,7 +24,7 @@ from graphql import FieldNode, OperationDefinitionNode, parse, print_ast
 TIMEOUT = (5.0, 30.0)
 MISSING_ID = "999999"  # an id no corpus server has
 _TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)$")
-KINDS = ("tag", "performer", "studio", "scene", "job")
+KINDS = ("tag", "performer", "studio", "group", "scene", "job")
 _WITH_ID = re.compile(r"\b(tag|performer|studio|scene) with id (\d+)")
 _DOES_NOT_EXIST = re.compile(r"\bid (\d+) does not exist in (tags|performers|studios|scenes)\b")
 _ESCAPED_SCENE = re.compile(r"%2Fscene%2F(\d+)%2F")

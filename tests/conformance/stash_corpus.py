@@ -41,7 +41,8 @@ OBJECT = "id name updated_at"
 SCENE = (
     "id title code details director date rating100 created_at updated_at organized urls"
     " stash_ids { endpoint stash_id } studio { id name parent_studio { id name } }"
-    " performers { id name } tags { id name } files { path }"
+    " performers { id name } tags { id name } groups { group { id name } scene_index }"
+    " files { path }"
 )
 CREATE_TAG = f"mutation ($input: TagCreateInput!) {{ tagCreate(input: $input) {{ {OBJECT} }} }}"
 CREATE_PERFORMER = (
@@ -354,6 +355,57 @@ def studios_renamed_and_destroyed(run: Run) -> dict[str, Any]:
         "engine presence": _listed(run, "studio"),
         "scene X updated_at unchanged": x["updated_at"] == before_x,
         "scene Z updated_at unchanged": z["updated_at"] == before_z,
+    }
+
+
+GROUP = "id name synopsis updated_at"
+
+
+@case
+def groups_joined_renamed_destroyed(run: Run) -> dict[str, Any]:
+    """A group (issue 24): made, joined by scene X at index 2, polled and carried as the engine
+    does, renamed (the scene's updated_at stays) and destroyed (the scene leaves it)."""
+    run.tick()
+    made = run.post(
+        f"mutation ($input: GroupCreateInput!) {{ groupCreate(input: $input) {{ {GROUP} }} }}",
+        {"input": {"name": run.name("group G"), "synopsis": "About G"}},
+    )
+    run.bind("group:G", made["data"]["groupCreate"]["id"])
+    joined = run.post(
+        UPDATE_SCENE,
+        {
+            "input": {
+                "id": run.id("scene:X"),
+                "groups": [{"group_id": run.id("group:G"), "scene_index": 2}],
+            }
+        },
+    )
+    before = _scene(run, "scene:X")["updated_at"]
+    polled = run.post(*object_page_request("group", PageQuery(after=run.start, inclusive=True)))
+    if polled.get("data"):
+        polled["data"]["total"]["count"] = "<count>"
+    carried = run.post(FIND_SCENES, carrying_variables("group", [run.id("group:G")], 0, 10))
+    run.tick()
+    renamed = run.post(
+        f"mutation ($input: GroupUpdateInput!) {{ groupUpdate(input: $input) {{ {GROUP} }} }}",
+        {"input": {"id": run.id("group:G"), "name": run.name("group G renamed")}},
+    )
+    after_rename = _scene(run, "scene:X")
+    destroyed = run.post(
+        "mutation ($input: GroupDestroyInput!) { groupDestroy(input: $input) }",
+        {"input": {"id": run.id("group:G")}},
+    )
+    return {
+        "made": normalise(made, run),
+        "joined": normalise(joined, run),
+        "engine poll": normalise(polled, run),
+        "engine carrying": normalise(carried, run),
+        "renamed": normalise(renamed, run),
+        "scene X after the rename": normalise(after_rename, run, "scene"),
+        "scene X updated_at unchanged": after_rename["updated_at"] == before,
+        "destroyed": normalise(destroyed, run),
+        "scene X after the destroy": normalise(_scene(run, "scene:X"), run, "scene"),
+        "engine presence": _listed(run, "group"),
     }
 
 

@@ -58,6 +58,8 @@ def test_each_control_is_saved_to_the_file(qtbot: QtBot, tmp_path: Path) -> None
     parents = metadata.parent_studio_collection
     parents.setCurrentIndex(parents.findData("parent_child"))
     dialog.checks["parent_studio_as_studio"].setChecked(True)
+    dialog.checks["sync_groups"].setChecked(False)
+    metadata.group_collection_prefix.setText("Group: ")
     dialog.checks["sync_art"].setChecked(True)
     dialog.apply_button.click()
     saved = load_config_report(path).config
@@ -72,6 +74,7 @@ def test_each_control_is_saved_to_the_file(qtbot: QtBot, tmp_path: Path) -> None
     assert saved.tag_collections == ["Series A"]
     assert saved.poster_shape == "portrait" and saved.sync_art
     assert saved.parent_studio_collection == "parent_child" and saved.parent_studio_as_studio
+    assert not saved.sync_groups and saved.group_collection_prefix == "Group: "
 
 
 def test_a_content_rating_too_long_is_shown_and_blocks_ok(qtbot: QtBot, tmp_path: Path) -> None:
@@ -93,6 +96,6 @@ def test_the_new_labels_have_their_own_mnemonics(qtbot: QtBot, tmp_path: Path) -
     texts = [w.text() for w in page.findChildren(QCheckBox)]
     texts += [w.text() for w in page.findChildren(QLabel) if "&" in w.text()]
     letters = [mnemonic(text) for text in texts]
-    assert None not in letters and len(letters) == len(set(letters)) == 15
+    assert None not in letters and len(letters) == len(set(letters)) == 17
     buttons = {mnemonic(b.text()) for b in dialog.buttons.buttons()}
     assert not buttons & set(letters)

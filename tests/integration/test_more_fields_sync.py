@@ -250,3 +250,36 @@ def test_the_parent_studio_is_a_collection_that_follows_its_rename(
         assert item is not None
         assert "Parent Renamed / Child Studio" in item["collections"]
         assert "Parent Studio / Child Studio" not in item["collections"]  # ours, so it goes
+
+
+def test_groups_become_collections_and_follow_a_rename_and_a_delete(
+    tmp_path: Path, fake_clock: FakeClock, sims: tuple[PlexSimulator, StashSimulator]
+) -> None:
+    plex, stash = sims
+    scene = scene_with_file(stash)
+    scene = edit_scene(stash, fake_clock, scene["id"], groups=[("Trilogy", 2)])
+    config = config_for(plex, stash, sync_poster=False, group_collection_prefix="Group: ")
+    with engine_for(tmp_path, config, fake_clock) as (engine, _store):
+        settle(engine, fake_clock)
+        item = plex_item_for(plex, scene)
+        assert item is not None and "Group: Trilogy" in item["collections"]
+
+        objects = stash.store.objects
+        fake_clock.advance(5)
+        with stash.store.lock:
+            group = objects.ref("group", "Trilogy")
+            objects.rename("group", group, "Trilogy (2024)")  # the scene is not touched
+        settle_after_poll(engine, fake_clock)
+        item = plex_item_for(plex, scene)
+        assert item is not None and "Group: Trilogy (2024)" in item["collections"]
+        assert "Group: Trilogy" not in item["collections"]
+
+        fake_clock.advance(5)
+        with stash.store.lock:
+            objects.destroy("group", group)
+        for _ in range(3):  # the sweep notices the vanished group, then its scenes are read
+            settle_after_poll(engine, fake_clock)
+            fake_clock.advance(5)
+        item = plex_item_for(plex, scene)
+        assert item is not None
+        assert not any(c.startswith("Group: ") for c in item["collections"])

@@ -399,3 +399,43 @@ def test_stash_stopped_and_started_is_an_outage_that_ends(
                 assert len(outages) == 1 and outages[0].ended_at is not None
     finally:
         door.close()
+
+
+def test_issue_24_fields_a_group_and_a_parent_studio_reach_plex(world: World) -> None:
+    world.settle()
+    world.engine.apply_config(world.engine.config.with_changes(parent_studio_collection="parent"))
+    group = world.stash.create("group", "group G")
+    parent = world.stash.create("studio", "parent studio")
+    world.stash.gql(
+        "mutation ($i: StudioUpdateInput!) { studioUpdate(input: $i) { id } }",
+        {"i": {"id": world.ids["studio S"], "parent_id": parent}},
+    )
+    first = world.scenes[0]
+    world.stash.update_scene(
+        first["id"],
+        code="RS-1",
+        director="Real Director",
+        rating100=70,
+        groups=[{"group_id": group, "scene_index": 1}],
+    )
+    world.drive(POLL + 1)
+    world.settle()
+    item = world.item(first)
+    assert item["tagline"] == "RS-1" and item["directors"] == ["Real Director"]
+    assert item["userRating"] == "7.0"
+    assert name(world, "group G") in item["collections"]
+    assert name(world, "parent studio") in item["collections"]
+
+    world.stash.rename("group", group, "group G renamed")
+    world.drive(POLL + 1)
+    world.settle()
+    item = world.item(first)
+    assert name(world, "group G renamed") in item["collections"]
+    assert name(world, "group G") not in item["collections"]
+
+    world.stash.destroy("group", group)
+    for _ in range(3):  # the sweep notices the vanished group, then the scene is read again
+        world.drive(POLL + 1)
+        world.settle()
+    assert name(world, "group G renamed") not in world.item(first)["collections"]
+    assert world.engine.status().stash_health is ServiceHealth.OK

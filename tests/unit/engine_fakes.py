@@ -100,7 +100,12 @@ class FakeStash:
         self.fail_with: SyncError | None = None
         self.requests: list[PageQuery] = []
         self.after_page: Callable[[list[str]], None] | None = None  # edits between pages
-        self.objects: dict[str, dict[str, StashObject]] = {"tag": {}, "performer": {}, "studio": {}}
+        self.objects: dict[str, dict[str, StashObject]] = {
+            "tag": {},
+            "performer": {},
+            "studio": {},
+            "group": {},
+        }
         self.carrying: dict[tuple[str, str], list[str]] = {}  # (kind, object id) -> scene ids
 
     def put(self, n: int, **fields: object) -> None:

@@ -182,3 +182,22 @@ def test_the_parent_can_be_the_studio_field_too() -> None:
         {**scene, "parent_studio": ""}, PlexSyncConfig(parent_studio_as_studio=True)
     )
     assert alone["studio"] == "Child"  # no parent: the studio itself
+
+
+def test_groups_become_collections_after_the_prefix() -> None:
+    scene = {**SCENE, "studio": "Studio S", "groups": ["Trilogy", "Best of"]}
+    want, _ = wanted_state(scene, PlexSyncConfig(group_collection_prefix="Group: "))
+    assert want["collection"] == ["Studio S", "Group: Trilogy", "Group: Best of"]
+    assert want["_groups"] == ["Trilogy", "Best of"]  # found again if a group vanishes
+    off, _ = wanted_state(scene, PlexSyncConfig(sync_groups=False))
+    assert off["collection"] == "Studio S" and off["_groups"] is None
+
+
+def test_a_scene_in_no_group_and_no_studio_collection_leaves_collections_alone() -> None:
+    item = replace(ITEM, collections=("Users own",), complete=True)
+    config = PlexSyncConfig(sync_collection=False)
+    assert not any(
+        k.startswith("collection") for k in params_for(SCENE, item, **{"sync_collection": False})
+    )
+    plan = plan_edit({**SCENE, "groups": []}, item, config, previous={"collection": ["Gone"]})
+    assert "collection[].tag.tag-" not in plan.params  # "Gone" is not on the item: nothing to do
