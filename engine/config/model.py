@@ -144,6 +144,8 @@ class PlexSyncConfig(BaseModel):
     sync_rating: bool = True
     # Stash's tags as Plex genres, labels (listings never cut labels short) or both.
     tags_as: Literal["genres", "labels", "both"] = "genres"
+    # The scene's performers' tags as genres too (Stash keeps tags on performers).
+    performer_tags_as_genres: bool = False
     # Tag names never sent to Plex (case does not matter).
     tag_exclude: list[str] = Field(default_factory=list)
     # The studio's parent: a second collection ("Parent" or "Parent / Child"), and optionally

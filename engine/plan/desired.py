@@ -97,10 +97,11 @@ def desired_state(
     summary = str(payload.get("details") or "").replace("\r\n", "\n")
     date = clean_date(str(payload.get("date") or ""))
     excluded = {name.casefold() for name in config.tag_exclude}
+    raw_tags = list(payload.get("tags") or [])
+    if config.performer_tags_as_genres:
+        raw_tags += list(payload.get("performer_tags") or [])  # merged: one tag to Plex once
     tags = [
-        name
-        for name in clean_list(payload.get("tags") or [], notes, "the tags")
-        if name.casefold() not in excluded
+        name for name in clean_list(raw_tags, notes, "the tags") if name.casefold() not in excluded
     ]
     director = clean_text(str(payload.get("director") or ""), notes, "the director")
     groups = clean_list(payload.get("groups") or [], notes, "the groups")

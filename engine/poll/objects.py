@@ -36,6 +36,7 @@ from engine.store.jobs import JobStore
 logger = logging.getLogger(__name__)
 
 FANOUT_KEY = "stash_fanout"
+REREAD_ON_ANY_EDIT = ("studio",)  # scenes show more of a studio than its name: its parent
 SWEEP_CHUNK = 5000  # known ids read from the store at a time during a sweep
 MAX_ATTEMPTS = 5  # failures of one follow-up before it is given up
 BACKOFF_BASE = 30.0  # seconds before a failed follow-up is tried again, doubling per failure
@@ -77,10 +78,13 @@ class FanOut:
         return self._ready() is not None
 
     def carrying(self, kind: str, ids: list[str]) -> None:
-        """Read again every scene that carries one of these objects."""
-        for start in range(0, len(ids), IDS_PER_REQUEST):
-            chunk = ids[start : start + IDS_PER_REQUEST]
-            self._add({"op": "carrying", "kind": kind, "ids": chunk, "after_id": 0})
+        """Read again every scene that carries one of these objects (for a tag, also the
+        scenes whose performers carry it: their genres may show it)."""
+        kinds = (kind, "performer_tag") if kind == "tag" else (kind,)
+        for each in kinds:
+            for start in range(0, len(ids), IDS_PER_REQUEST):
+                chunk = ids[start : start + IDS_PER_REQUEST]
+                self._add({"op": "carrying", "kind": each, "ids": chunk, "after_id": 0})
 
     def sweep(self, kind: str) -> None:
         """Ask Stash which known objects of `kind` still exist (once at a time per kind)."""
@@ -228,8 +232,15 @@ class ObjectPoller(KeysetPoller):
             if before == (obj.name, obj.updated_at):
                 continue
             fresh.append((obj.id, obj.name, obj.updated_at))
-            if before is not None and before[0] != obj.name and not learning:
+            if before is None or learning:
+                continue
+            if before[0] != obj.name:
                 logger.info("Stash %s %s renamed; its scenes are read again", self.kind, obj.id)
+                renamed.append(obj.id)
+            elif self.kind in REREAD_ON_ANY_EDIT:
+                # A studio's new parent (or a parent's own edit) shows only in `updated_at`,
+                # and its scenes show the parent: read them again (only changes are queued).
+                logger.info("Stash studio %s changed; its scenes are read again", obj.id)
                 renamed.append(obj.id)
         if renamed:
             self._fan_out.carrying(self.kind, renamed)

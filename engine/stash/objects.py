@@ -56,6 +56,11 @@ KINDS: dict[str, _Kind] = {
     # Groups (movies before Stash 0.27): `findGroups`, `SceneFilterType.groups`
     # (graphql/schema/types/filters.graphql, a HierarchicalMultiCriterionInput).
     "group": _Kind("findGroups", "group_filter", "GroupFilterType", "groups", "groups", True),
+    # Not polled on its own: a tag as its performers carry it (`SceneFilterType.performer_tags`),
+    # so a tag's rename also reaches scenes that show it through a performer.
+    "performer_tag": _Kind(
+        "findTags", "tag_filter", "TagFilterType", "tags", "performer_tags", True
+    ),
 }
 
 

@@ -38,6 +38,11 @@ class _File(_Strict):
     path: StrictStr
 
 
+class _Performer(_Strict):
+    name: StrictStr
+    tags: list[_Named] | None = None
+
+
 class _Studio(_Strict):
     name: StrictStr
     parent_studio: _Named | None = None
@@ -73,7 +78,7 @@ class SceneModel(_Strict):
     stash_ids: list[_StashId] | None = None
     groups: list[_SceneGroup] | None = None
     studio: _Studio | None = None
-    performers: list[_Named] | None = None
+    performers: list[_Performer] | None = None
     tags: list[_Named] | None = None
     files: list[_File] | None = None
     paths: _Paths | None = None
@@ -109,6 +114,7 @@ class StashScene:
     stash_ids: tuple[str, ...] = ()
     parent_studio: str = ""  # the studio's parent studio (Stash's `parent_studio`)
     groups: tuple[str, ...] = ()  # the groups' names, in Stash's order
+    performer_tags: tuple[str, ...] = ()  # the tags of the scene's performers
 
     @property
     def has_metadata(self) -> bool:
@@ -146,6 +152,7 @@ class StashScene:
             "stash_ids": list(self.stash_ids),
             "parent_studio": self.parent_studio,
             "groups": list(self.groups),
+            "performer_tags": list(self.performer_tags),
         }
 
 
@@ -220,7 +227,7 @@ def parse_scene(raw: Any) -> StashScene:
         details=model.details or "",
         date=model.date or "",
         studio=(model.studio.name.strip() if model.studio else ""),
-        performers=_names(model.performers),
+        performers=tuple(n for n in (p.name.strip() for p in model.performers or []) if n),
         tags=_names(model.tags),
         files=tuple(f.path for f in model.files or [] if f.path),
         screenshot=(model.paths.screenshot or "") if model.paths else "",
@@ -234,6 +241,9 @@ def parse_scene(raw: Any) -> StashScene:
         stash_ids=tuple(s.stash_id for s in model.stash_ids or [] if s.stash_id.strip()),
         parent_studio=_parent_name(model.studio),
         groups=tuple(name for name in (g.group.name.strip() for g in model.groups or []) if name),
+        performer_tags=tuple(
+            dict.fromkeys(n for p in model.performers or [] for n in _names(p.tags))
+        ),
     )
 
 

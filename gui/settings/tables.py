@@ -40,6 +40,11 @@ METADATA_CHECKS = (
         "A sort title of the date, then the title: sorting by title sorts by date.",
     ),
     (
+        "performer_tags_as_genres",
+        "Performers' tags &joined to the genres",
+        "The tags Stash keeps on each performer become genres of the scene too.",
+    ),
+    (
         "sync_groups",
         "Groups as collect&ions",
         "Each Stash group a scene is in becomes a Plex collection of its name.",

@@ -146,6 +146,8 @@ class Mutations:
                 created = store.objects.create(kind, str(input["name"]), aliases)
                 if kind == "group":
                     created.synopsis = input.get("synopsis")
+                if kind == "performer" and input.get("tag_ids"):
+                    created.tags = self._tag_ids(input["tag_ids"])
                 if kind == "studio" and input.get("parent_id") is not None:
                     store.objects.set_parent(created.id, _int(input["parent_id"]))
             except KeyError as exc:
@@ -153,6 +155,16 @@ class Mutations:
             except ValueError as exc:
                 raise GraphQLError(str(exc)) from exc
             return object_dict(created, format_time, store.tz, store.objects)
+
+    def _tag_ids(self, given: list[Any] | None) -> list[int]:
+        """A performer's `tag_ids`: each must be a live tag ("tag with id 7 not found")."""
+        found = []
+        for raw in given or []:
+            tag = self._sim.store.objects.get("tag", _int(raw))
+            if tag is None or not tag.live:
+                raise GraphQLError(f"tag with id {raw} not found")
+            found.append(tag.id)
+        return list(dict.fromkeys(found))
 
     def _update(self, info: Any, kind: str, input: dict[str, Any]) -> dict[str, Any]:
         store, object_id = self._sim.store, _int(input["id"])
@@ -162,6 +174,8 @@ class Mutations:
                     store.objects.rename(kind, object_id, str(input["name"]))
                 else:
                     store.objects.touch(kind, object_id)
+                if kind == "performer" and "tag_ids" in input:
+                    store.objects.touch(kind, object_id).tags = self._tag_ids(input["tag_ids"])
                 if kind == "group" and "synopsis" in input:
                     store.objects.touch(kind, object_id).synopsis = input["synopsis"]
                 if kind == "studio" and "parent_id" in input:

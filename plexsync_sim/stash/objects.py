@@ -54,6 +54,7 @@ class StashObject:
     destroyed: bool = False
     parent: int | None = None  # studios only: the parent studio's id (`parent_studio`)
     synopsis: str | None = None  # groups only
+    tags: list[int] = field(default_factory=list)  # performers only: the performer's tags
 
     @property
     def live(self) -> bool:
@@ -372,10 +373,16 @@ def object_dict(
     tz: tzinfo | None,
     store: ObjectStore | None = None,
 ) -> dict[str, Any]:
-    """The dict graphql-core resolves a ``Tag``, ``Performer`` or ``Studio`` selection from
-    (with ``store``, a studio's ``parent_studio`` too)."""
+    """The dict graphql-core resolves a ``Tag``, ``Performer``, ``Studio`` or ``Group``
+    selection from (with ``store``, a studio's ``parent_studio`` and a performer's ``tags``)."""
     parent = store.get("studio", obj.parent) if store is not None and obj.parent else None
+    tags = store.resolve("tag", obj.tags) if store is not None and obj.tags else []
     return {
+        # a performer's tags by name (pkg/sqlite/tables.go performersTagsTableMgr: tagTableSort)
+        "tags": [
+            object_dict(tag, format_time, tz)
+            for tag in sorted(tags, key=lambda o: natural_key(o.name))
+        ],
         "parent_studio": (
             object_dict(parent, format_time, tz, store)
             if parent is not None and parent.live

@@ -104,6 +104,8 @@ def _criterion(store: SceneStore, name: str, crit: Any) -> Predicate:
         return lambda r: _compare(modifier, r.date, value, value2)
     if name in ("tags", "performers", "studios", "groups"):
         return _joined_test(store, name.rstrip("s"), crit)
+    if name == "performer_tags":
+        return _joined_test(store, "performer_tag", crit)
     if name in ("updated_at", "created_at"):
         tz = store.tz
         field = name

@@ -211,6 +211,10 @@ class SceneStore:
             ids = [record.studio] if record.studio is not None else []
         elif kind == "group":
             ids = [group_id for group_id, _index in record.groups]
+        elif kind == "performer_tag":  # the tags of the scene's performers
+            performers = self.objects.resolve("performer", record.performers)
+            ids = list(dict.fromkeys(t for p in performers for t in p.tags))
+            return self.objects.resolve("tag", ids)
         else:
             ids = record.tags if kind == "tag" else record.performers
         found = self.objects.resolve(kind, ids)

@@ -96,6 +96,7 @@ input SceneFilterType {
   studios: HierarchicalMultiCriterionInput
   tags: HierarchicalMultiCriterionInput
   performers: MultiCriterionInput
+  performer_tags: HierarchicalMultiCriterionInput
   groups: HierarchicalMultiCriterionInput
   date: DateCriterionInput
   created_at: TimestampCriterionInput
@@ -150,6 +151,7 @@ type Performer {
   name: String!
   disambiguation: String
   alias_list: [String!]!
+  tags: [Tag!]!
   created_at: Time!
   updated_at: Time!
 }
@@ -295,12 +297,18 @@ input TagCreateInput { name: String! description: String aliases: [String!] }
 input TagUpdateInput { id: ID! name: String description: String aliases: [String!] }
 input TagDestroyInput { id: ID! }
 input TagsMergeInput { source: [ID!]! destination: ID! }
-input PerformerCreateInput { name: String! disambiguation: String alias_list: [String!] }
+input PerformerCreateInput {
+  name: String!
+  disambiguation: String
+  alias_list: [String!]
+  tag_ids: [ID!]
+}
 input PerformerUpdateInput {
   id: ID!
   name: String
   disambiguation: String
   alias_list: [String!]
+  tag_ids: [ID!]
 }
 input PerformerMergeInput { source: [ID!]! destination: ID! values: PerformerUpdateInput }
 input StudioCreateInput { name: String! details: String aliases: [String!] parent_id: ID }

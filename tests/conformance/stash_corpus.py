@@ -41,7 +41,8 @@ OBJECT = "id name updated_at"
 SCENE = (
     "id title code details director date rating100 created_at updated_at organized urls"
     " stash_ids { endpoint stash_id } studio { id name parent_studio { id name } }"
-    " performers { id name } tags { id name } groups { group { id name } scene_index }"
+    " performers { id name tags { id name } } tags { id name }"
+    " groups { group { id name } scene_index }"
     " files { path }"
 )
 CREATE_TAG = f"mutation ($input: TagCreateInput!) {{ tagCreate(input: $input) {{ {OBJECT} }} }}"
@@ -87,6 +88,8 @@ def objects_created(run: Run) -> dict[str, Any]:
             values: dict[str, Any] = {"name": run.name(f"{kind} {label}")}
             if (kind, label) == ("studio", "T"):  # T is S's child studio
                 values["parent_id"] = run.id("studio:S")
+            if (kind, label) == ("performer", "P"):  # P carries tag B
+                values["tag_ids"] = [run.id("tag:B")]
             body = run.post(query, {"input": values})
             created = next(iter(body["data"].values()))
             run.bind(f"{kind}:{label}", created["id"])
@@ -199,7 +202,12 @@ def engine_object_polls(run: Run) -> dict[str, Any]:
 def engine_carrying(run: Run) -> dict[str, Any]:
     """Scenes carrying an object, one page of 1 and the next, for each kind."""
     answers = {}
-    for kind, symbol in (("tag", "tag:A"), ("performer", "performer:P"), ("studio", "studio:S")):
+    for kind, symbol in (
+        ("tag", "tag:A"),
+        ("performer", "performer:P"),
+        ("studio", "studio:S"),
+        ("performer_tag", "tag:B"),
+    ):
         first = run.post(FIND_SCENES, carrying_variables(kind, [run.id(symbol)], 0, 1))
         answers[f"{kind} first"] = normalise(first, run)
         scenes = first["data"]["findScenes"]["scenes"]

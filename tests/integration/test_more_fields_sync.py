@@ -283,3 +283,50 @@ def test_groups_become_collections_and_follow_a_rename_and_a_delete(
         item = plex_item_for(plex, scene)
         assert item is not None
         assert not any(c.startswith("Group: ") for c in item["collections"])
+
+
+def test_a_studio_given_a_parent_later_reaches_its_scenes(
+    tmp_path: Path, fake_clock: FakeClock, sims: tuple[PlexSimulator, StashSimulator]
+) -> None:
+    plex, stash = sims
+    scene = scene_with_file(stash)
+    scene = edit_scene(stash, fake_clock, scene["id"], studio="Lone Studio")
+    config = config_for(plex, stash, sync_poster=False, parent_studio_collection="parent")
+    with engine_for(tmp_path, config, fake_clock) as (engine, _store):
+        settle(engine, fake_clock)
+        objects = stash.store.objects
+        fake_clock.advance(5)
+        with stash.store.lock:
+            child = objects.ref("studio", "Lone Studio")
+            parent = objects.ref("studio", "New Parent")
+            objects.set_parent(child, parent)
+            objects.touch("studio", child)  # studioUpdate stamps updated_at, not the scenes'
+        settle_after_poll(engine, fake_clock)
+        item = plex_item_for(plex, scene)
+        assert item is not None and "New Parent" in item["collections"]
+
+
+def test_performers_tags_become_genres_and_follow_a_rename(
+    tmp_path: Path, fake_clock: FakeClock, sims: tuple[PlexSimulator, StashSimulator]
+) -> None:
+    plex, stash = sims
+    scene = scene_with_file(stash)
+    scene = edit_scene(stash, fake_clock, scene["id"], performers=["Ada Lane"], tags=["Own"])
+    objects = stash.store.objects
+    with stash.store.lock:
+        performer = objects.get("performer", objects.ref("performer", "Ada Lane"))
+        tag = objects.ref("tag", "Blonde")
+        assert performer is not None
+        performer.tags = [tag]
+    edit_scene(stash, fake_clock, scene["id"], details="Read with the performer's tags")
+    config = config_for(plex, stash, sync_poster=False, performer_tags_as_genres=True)
+    with engine_for(tmp_path, config, fake_clock) as (engine, _store):
+        settle(engine, fake_clock)
+        item = plex_item_for(plex, scene)
+        assert item is not None and {"Own", "Blonde"} <= set(item["genres"])
+        fake_clock.advance(5)
+        with stash.store.lock:
+            objects.rename("tag", tag, "Blond")  # on the performer, not on the scene
+        settle_after_poll(engine, fake_clock)
+        item = plex_item_for(plex, scene)
+        assert item is not None and "Blond" in item["genres"] and "Blonde" not in item["genres"]

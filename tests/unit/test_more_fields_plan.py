@@ -201,3 +201,11 @@ def test_a_scene_in_no_group_and_no_studio_collection_leaves_collections_alone()
     )
     plan = plan_edit({**SCENE, "groups": []}, item, config, previous={"collection": ["Gone"]})
     assert "collection[].tag.tag-" not in plan.params  # "Gone" is not on the item: nothing to do
+
+
+def test_performers_tags_join_the_genres_only_when_asked() -> None:
+    scene = {**SCENE, "tags": ["Kept"], "performer_tags": ["Blonde", "kept"]}
+    off, _ = wanted_state(scene, PlexSyncConfig())
+    assert off["genre"] == ["Kept"]
+    on, _ = wanted_state(scene, PlexSyncConfig(performer_tags_as_genres=True, tag_exclude=["x"]))
+    assert on["genre"] == ["Kept", "Blonde"]  # one tag to Plex once, whatever its case
