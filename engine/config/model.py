@@ -155,6 +155,8 @@ class PlexSyncConfig(BaseModel):
     # Each Stash group a scene is in becomes a Plex collection of its name (after the prefix).
     sync_groups: bool = True
     group_collection_prefix: Annotated[str, Field(max_length=40)] = ""
+    # An excluded tag takes its child tags with it (two levels down, as a scene's answer shows).
+    tag_exclude_children: bool = False
     # Tags that also become Plex collections of their own name (besides the studio's).
     tag_collections: list[str] = Field(default_factory=list)
     # Gates: only scenes marked organized, only scenes with a StashID or a URL. A scene that

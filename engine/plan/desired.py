@@ -100,9 +100,15 @@ def desired_state(
     raw_tags = list(payload.get("tags") or [])
     if config.performer_tags_as_genres:
         raw_tags += list(payload.get("performer_tags") or [])  # merged: one tag to Plex once
-    tags = [
-        name for name in clean_list(raw_tags, notes, "the tags") if name.casefold() not in excluded
-    ]
+    above = payload.get("tag_parents") or {}
+
+    def kept(name: str) -> bool:
+        if name.casefold() in excluded:
+            return False
+        ancestors = above.get(name, ()) if config.tag_exclude_children else ()
+        return not any(str(a).casefold() in excluded for a in ancestors)
+
+    tags = [name for name in clean_list(raw_tags, notes, "the tags") if kept(name)]
     director = clean_text(str(payload.get("director") or ""), notes, "the director")
     groups = clean_list(payload.get("groups") or [], notes, "the groups")
     state: dict[str, Any] = {

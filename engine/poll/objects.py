@@ -63,10 +63,14 @@ class FanOut:
         clock: Clock,
         *,
         page_size: int = PAGE_SIZE,
+        through_performers: Callable[[], bool] = lambda: False,
     ) -> None:
         self._stash = stash
         self._store = store
         self._take = take
+        # Performers' tags are synced as genres (`performer_tags_as_genres`): a tag's scenes
+        # are also the scenes whose performers carry it.
+        self._through_performers = through_performers
         self._clock = clock
         self._page_size = page_size
         saved = store.get_value(FANOUT_KEY)
@@ -79,8 +83,8 @@ class FanOut:
 
     def carrying(self, kind: str, ids: list[str]) -> None:
         """Read again every scene that carries one of these objects (for a tag, also the
-        scenes whose performers carry it: their genres may show it)."""
-        kinds = (kind, "performer_tag") if kind == "tag" else (kind,)
+        scenes whose performers carry it, when their tags are synced)."""
+        kinds = (kind, "performer_tag") if kind == "tag" and self._through_performers() else (kind,)
         for each in kinds:
             for start in range(0, len(ids), IDS_PER_REQUEST):
                 chunk = ids[start : start + IDS_PER_REQUEST]

@@ -144,7 +144,15 @@ class PollScheduler:
         self._poller = StashPoller(
             source, self._store, self._clock, page_size=size, config=self._config
         )
-        self._fan_out = FanOut(source, self._store, self._poller.take, self._clock, page_size=size)
+        config = self._config
+        self._fan_out = FanOut(
+            source,
+            self._store,
+            self._poller.take,
+            self._clock,
+            page_size=size,
+            through_performers=lambda: config is not None and config().performer_tags_as_genres,
+        )
         self._objects = [
             ObjectPoller(kind, source, self._store, self._clock, self._fan_out, page_size=size)
             for kind in OBJECT_KINDS

@@ -72,7 +72,8 @@ STASH_TIMEOUT = (5.0, 30.0)
 SCENE_FIELDS = (
     "id title code details director date rating100 created_at updated_at organized urls"
     " stash_ids { stash_id } studio { name parent_studio { name } }"
-    " performers { name tags { name } } tags { name } groups { group { name } scene_index }"
+    " performers { name tags { name } } tags { name parents { name parents { name } } }"
+    " groups { group { name } scene_index }"
     " files { path } paths { screenshot }"
 )
 FIND_SCENES = (

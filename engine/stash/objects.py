@@ -34,14 +34,15 @@ class _Kind:
     items: str  # the list field of its result
     scene_filter: str  # the SceneFilterType criterion that finds scenes carrying it
     hierarchical: bool  # HierarchicalMultiCriterionInput (takes `depth`) or MultiCriterionInput
-    # How far down the hierarchy carrying scenes are read: a tag's sub-tags are tags of their
-    # own (0), but a scene shows its studio's parent (`parent_studio`), so a studio's rename
-    # reaches its child studios' scenes too (-1: every level, pkg/sqlite/criterion_handlers.go).
+    # How far down the hierarchy carrying scenes are read. A scene shows its studio's parent
+    # (`parent_studio`) and its tags' parents (for `tag_exclude_children`), so a rename reaches
+    # the scenes of child studios and sub-tags too (-1: every level,
+    # pkg/sqlite/criterion_handlers.go); only what changed is queued.
     depth: int = 0
 
 
 KINDS: dict[str, _Kind] = {
-    "tag": _Kind("findTags", "tag_filter", "TagFilterType", "tags", "tags", True),
+    "tag": _Kind("findTags", "tag_filter", "TagFilterType", "tags", "tags", True, depth=-1),
     "performer": _Kind(
         "findPerformers",
         "performer_filter",

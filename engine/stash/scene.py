@@ -8,6 +8,7 @@ here, per scene, with the field named, so a wrong type never becomes text in Ple
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,10 @@ class _Named(_Strict):
 
 class _File(_Strict):
     path: StrictStr
+
+
+class _Tag(_Named):
+    parents: list[_Tag] | None = None  # as deep as the query asks (SCENE_FIELDS: two levels)
 
 
 class _Performer(_Strict):
@@ -79,7 +84,7 @@ class SceneModel(_Strict):
     groups: list[_SceneGroup] | None = None
     studio: _Studio | None = None
     performers: list[_Performer] | None = None
-    tags: list[_Named] | None = None
+    tags: list[_Tag] | None = None
     files: list[_File] | None = None
     paths: _Paths | None = None
 
@@ -115,6 +120,8 @@ class StashScene:
     parent_studio: str = ""  # the studio's parent studio (Stash's `parent_studio`)
     groups: tuple[str, ...] = ()  # the groups' names, in Stash's order
     performer_tags: tuple[str, ...] = ()  # the tags of the scene's performers
+    # (tag, its parent and grandparent tags) for the tags that have parents
+    tag_parents: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def has_metadata(self) -> bool:
@@ -153,6 +160,7 @@ class StashScene:
             "parent_studio": self.parent_studio,
             "groups": list(self.groups),
             "performer_tags": list(self.performer_tags),
+            "tag_parents": {tag: list(above) for tag, above in self.tag_parents},
         }
 
 
@@ -209,7 +217,7 @@ class ScenePage:
     keys: tuple[tuple[str, str], ...]  # (id, updated_at) of each readable row, in Stash's order
 
 
-def _names(items: list[_Named] | None) -> tuple[str, ...]:
+def _names(items: Sequence[_Named] | None) -> tuple[str, ...]:
     return tuple(name for name in (i.name.strip() for i in items or []) if name)
 
 
@@ -244,7 +252,20 @@ def parse_scene(raw: Any) -> StashScene:
         performer_tags=tuple(
             dict.fromkeys(n for p in model.performers or [] for n in _names(p.tags))
         ),
+        tag_parents=tuple(
+            (tag.name.strip(), above) for tag in model.tags or [] if (above := _above(tag))
+        ),
     )
+
+
+def _above(tag: _Tag) -> tuple[str, ...]:
+    """The names of a tag's parents and theirs, as far as the answer goes (nearest first)."""
+    names: list[str] = []
+    level = list(tag.parents or [])
+    while level:
+        names.extend(p.name.strip() for p in level if p.name.strip())
+        level = [g for p in level for g in p.parents or []]
+    return tuple(dict.fromkeys(names))
 
 
 def _parent_name(studio: _Studio | None) -> str:

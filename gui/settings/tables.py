@@ -40,6 +40,11 @@ METADATA_CHECKS = (
         "A sort title of the date, then the title: sorting by title sorts by date.",
     ),
     (
+        "tag_exclude_children",
+        "Excluded tags take their child tags &with them",
+        "A child or grandchild of an excluded tag stays out of Plex too.",
+    ),
+    (
         "performer_tags_as_genres",
         "Performers' tags &joined to the genres",
         "The tags Stash keeps on each performer become genres of the scene too.",

@@ -146,6 +146,8 @@ class Mutations:
                 created = store.objects.create(kind, str(input["name"]), aliases)
                 if kind == "group":
                     created.synopsis = input.get("synopsis")
+                if kind == "tag" and input.get("parent_ids"):
+                    store.objects.set_tag_parents(created.id, self._tag_ids(input["parent_ids"]))
                 if kind == "performer" and input.get("tag_ids"):
                     created.tags = self._tag_ids(input["tag_ids"])
                 if kind == "studio" and input.get("parent_id") is not None:
@@ -174,6 +176,9 @@ class Mutations:
                     store.objects.rename(kind, object_id, str(input["name"]))
                 else:
                     store.objects.touch(kind, object_id)
+                if kind == "tag" and "parent_ids" in input:
+                    store.objects.touch(kind, object_id)
+                    store.objects.set_tag_parents(object_id, self._tag_ids(input["parent_ids"]))
                 if kind == "performer" and "tag_ids" in input:
                     store.objects.touch(kind, object_id).tags = self._tag_ids(input["tag_ids"])
                 if kind == "group" and "synopsis" in input:

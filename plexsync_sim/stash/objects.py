@@ -55,6 +55,7 @@ class StashObject:
     parent: int | None = None  # studios only: the parent studio's id (`parent_studio`)
     synopsis: str | None = None  # groups only
     tags: list[int] = field(default_factory=list)  # performers only: the performer's tags
+    parents: list[int] = field(default_factory=list)  # tags only: the parent tags' ids
 
     @property
     def live(self) -> bool:
@@ -183,14 +184,32 @@ class ObjectStore:
         obj.parent = parent_id
         return obj
 
+    def set_tag_parents(self, object_id: int, parent_ids: list[int]) -> StashObject:
+        """A tag's parents (``parent_ids``); Stash refuses one that is already below it
+        (pkg/tag/update.go ``InvalidTagHierarchyError``)."""
+        obj = self._live("tag", object_id)
+        for parent_id in parent_ids:
+            parent = self._live("tag", parent_id)
+            if parent.id == obj.id or parent.id in self.descendants("tag", {obj.id}, -1):
+                raise ValueError(
+                    f'cannot apply tag "{parent.name}" as a parent of "{obj.name}"'
+                    " as it is already a child"
+                )
+        obj.parents = list(dict.fromkeys(parent_ids))
+        return obj
+
     def descendants(self, kind: str, ids: set[int], depth: int) -> set[int]:
-        """``ids`` and, for studios, their child studios ``depth`` levels down (-1: all), as a
+        """``ids`` and their child studios or sub-tags ``depth`` levels down (-1: all), as a
         hierarchical criterion's ``depth`` reads them (pkg/sqlite/criterion_handlers.go)."""
-        if kind != "studio" or depth == 0:
+        if kind not in ("studio", "tag") or depth == 0:
             return set(ids)
         found, level = set(ids), set(ids)
         while level and depth != 0:
-            level = {o.id for o in self.all("studio") if o.parent in level} - found
+            if kind == "studio":
+                below = {o.id for o in self.all("studio") if o.parent in level}
+            else:
+                below = {o.id for o in self.all("tag") if level & set(o.parents)}
+            level = below - found
             found |= level
             depth -= 1
         return found
@@ -377,7 +396,12 @@ def object_dict(
     selection from (with ``store``, a studio's ``parent_studio`` and a performer's ``tags``)."""
     parent = store.get("studio", obj.parent) if store is not None and obj.parent else None
     tags = store.resolve("tag", obj.tags) if store is not None and obj.tags else []
+    parents = store.resolve("tag", obj.parents) if store is not None and obj.parents else []
     return {
+        "parents": [
+            object_dict(tag, format_time, tz, store)
+            for tag in sorted(parents, key=lambda o: natural_key(o.name))
+        ],
         # a performer's tags by name (pkg/sqlite/tables.go performersTagsTableMgr: tagTableSort)
         "tags": [
             object_dict(tag, format_time, tz)

@@ -117,8 +117,7 @@ def _joined_test(store: SceneStore, kind: str, crit: dict[str, Any]) -> Predicat
     """``tags``/``studios`` (HierarchicalMultiCriterionInput) and ``performers``
     (MultiCriterionInput): INCLUDES is any of the ids, INCLUDES_ALL all, EXCLUDES none, plus
     ``excludes`` (stashapp/stash pkg/sqlite/criterion_handlers.go addHierarchicalConditionClauses).
-    Studios have parents, so a studio's ``depth`` takes in its child studios; the simulator has
-    no tag hierarchy, so for tags ``depth`` changes nothing."""
+    Studios and tags have parents, so ``depth`` takes in child studios and sub-tags."""
     modifier = crit["modifier"]
     try:
         wanted = {int(i) for i in crit.get("value") or []}

@@ -160,6 +160,7 @@ type Tag {
   name: String!
   description: String
   aliases: [String!]!
+  parents: [Tag!]!
   created_at: Time!
   updated_at: Time!
 }
@@ -293,8 +294,19 @@ input SceneUpdateInput {
 }
 input SceneDestroyInput { id: ID! delete_file: Boolean delete_generated: Boolean }
 input SceneMergeInput { source: [ID!]! destination: ID! values: SceneUpdateInput }
-input TagCreateInput { name: String! description: String aliases: [String!] }
-input TagUpdateInput { id: ID! name: String description: String aliases: [String!] }
+input TagCreateInput {
+  name: String!
+  description: String
+  aliases: [String!]
+  parent_ids: [ID!]
+}
+input TagUpdateInput {
+  id: ID!
+  name: String
+  description: String
+  aliases: [String!]
+  parent_ids: [ID!]
+}
 input TagDestroyInput { id: ID! }
 input TagsMergeInput { source: [ID!]! destination: ID! }
 input PerformerCreateInput {

@@ -31,7 +31,7 @@ from engine.stash.client import (
     page_variables,
     scene_lookup_request,
 )
-from engine.stash.objects import ids_request, object_page_request
+from engine.stash.objects import OBJECT_KINDS, ids_request, object_page_request
 from engine.stash.scene import PageQuery
 
 RECORDED = Path(__file__).with_name("stash_recorded.json")
@@ -41,7 +41,7 @@ OBJECT = "id name updated_at"
 SCENE = (
     "id title code details director date rating100 created_at updated_at organized urls"
     " stash_ids { endpoint stash_id } studio { id name parent_studio { id name } }"
-    " performers { id name tags { id name } } tags { id name }"
+    " performers { id name tags { id name } } tags { id name parents { id name } }"
     " groups { group { id name } scene_index }"
     " files { path }"
 )
@@ -88,6 +88,8 @@ def objects_created(run: Run) -> dict[str, Any]:
             values: dict[str, Any] = {"name": run.name(f"{kind} {label}")}
             if (kind, label) == ("studio", "T"):  # T is S's child studio
                 values["parent_id"] = run.id("studio:S")
+            if (kind, label) == ("tag", "D"):  # D is B's sub-tag
+                values["parent_ids"] = [run.id("tag:B")]
             if (kind, label) == ("performer", "P"):  # P carries tag B
                 values["tag_ids"] = [run.id("tag:B")]
             body = run.post(query, {"input": values})
@@ -207,13 +209,15 @@ def engine_carrying(run: Run) -> dict[str, Any]:
         ("performer", "performer:P"),
         ("studio", "studio:S"),
         ("performer_tag", "tag:B"),
+        ("tag", "tag:B"),  # and the scenes of its sub-tag D (depth -1)
     ):
         first = run.post(FIND_SCENES, carrying_variables(kind, [run.id(symbol)], 0, 1))
-        answers[f"{kind} first"] = normalise(first, run)
+        label = kind if symbol != "tag:B" or kind != "tag" else "tag B with its sub-tags"
+        answers[f"{label} first"] = normalise(first, run)
         scenes = first["data"]["findScenes"]["scenes"]
         after = int(scenes[0]["id"]) if scenes else 0
         nxt = run.post(FIND_SCENES, carrying_variables(kind, [run.id(symbol)], after, 10))
-        answers[f"{kind} next"] = normalise(nxt, run)
+        answers[f"{label} next"] = normalise(nxt, run)
     return answers
 
 
@@ -580,7 +584,7 @@ def run_corpus(run: Run) -> dict[str, Any]:
 def engine_query_shapes() -> list[str]:
     """The shapes of every GraphQL request the engine sends, as the corpus sends them."""
     queries = [FIND_SCENES, VERSION, JOBS_SUBSCRIPTION, scene_lookup_request(["1", "2"])[0]]
-    for kind in ("tag", "performer", "studio"):
+    for kind in OBJECT_KINDS:  # every kind the engine polls (the group case records groups)
         queries.append(object_page_request(kind, PageQuery())[0])
         queries.append(ids_request(kind)[0])
     return sorted({query_shape(q) for q in queries})

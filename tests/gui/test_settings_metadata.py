@@ -96,6 +96,6 @@ def test_the_new_labels_have_their_own_mnemonics(qtbot: QtBot, tmp_path: Path) -
     texts = [w.text() for w in page.findChildren(QCheckBox)]
     texts += [w.text() for w in page.findChildren(QLabel) if "&" in w.text()]
     letters = [mnemonic(text) for text in texts]
-    assert None not in letters and len(letters) == len(set(letters)) == 18
+    assert None not in letters and len(letters) == len(set(letters)) == 19
     buttons = {mnemonic(b.text()) for b in dialog.buttons.buttons()}
     assert not buttons & set(letters)

@@ -330,3 +330,29 @@ def test_performers_tags_become_genres_and_follow_a_rename(
         settle_after_poll(engine, fake_clock)
         item = plex_item_for(plex, scene)
         assert item is not None and "Blond" in item["genres"] and "Blonde" not in item["genres"]
+
+
+def test_an_excluded_tag_keeps_its_sub_tags_out_and_a_parent_rename_lets_them_in(
+    tmp_path: Path, fake_clock: FakeClock, sims: tuple[PlexSimulator, StashSimulator]
+) -> None:
+    plex, stash = sims
+    scene = scene_with_file(stash)
+    scene = edit_scene(stash, fake_clock, scene["id"], tags=["Kept", "Sub"])
+    objects = stash.store.objects
+    with stash.store.lock:
+        parent = objects.ref("tag", "Secret")
+        objects.set_tag_parents(objects.ref("tag", "Sub"), [parent])
+    edit_scene(stash, fake_clock, scene["id"], details="Read with its tags' parents")
+    config = config_for(
+        plex, stash, sync_poster=False, tag_exclude=["Secret"], tag_exclude_children=True
+    )
+    with engine_for(tmp_path, config, fake_clock) as (engine, _store):
+        settle(engine, fake_clock)
+        item = plex_item_for(plex, scene)
+        assert item is not None and "Kept" in item["genres"] and "Sub" not in item["genres"]
+        fake_clock.advance(5)
+        with stash.store.lock:
+            objects.rename("tag", parent, "Public")  # no longer excluded: its sub-tag may go
+        settle_after_poll(engine, fake_clock)
+        item = plex_item_for(plex, scene)
+        assert item is not None and "Sub" in item["genres"]

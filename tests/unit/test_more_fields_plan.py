@@ -209,3 +209,11 @@ def test_performers_tags_join_the_genres_only_when_asked() -> None:
     assert off["genre"] == ["Kept"]
     on, _ = wanted_state(scene, PlexSyncConfig(performer_tags_as_genres=True, tag_exclude=["x"]))
     assert on["genre"] == ["Kept", "Blonde"]  # one tag to Plex once, whatever its case
+
+
+def test_an_excluded_tag_takes_its_child_tags_when_asked() -> None:
+    scene = {**SCENE, "tags": ["Kept", "Sub"], "tag_parents": {"Sub": ["Middle", "Secret"]}}
+    config = PlexSyncConfig(tag_exclude=["secret"])
+    assert wanted_state(scene, config)[0]["genre"] == ["Kept", "Sub"]
+    children = config.with_changes(tag_exclude_children=True)
+    assert wanted_state(scene, children)[0]["genre"] == ["Kept"]
