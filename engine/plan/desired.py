@@ -134,8 +134,8 @@ def desired_state(
         "addedAt": added_at(payload.get("created_at")) if config.sync_added_at else None,
         "userRating": plex_rating(payload.get("rating100")) if config.sync_rating else None,
     }
+    code = clean_text(str(payload.get("code") or ""), notes, "the studio code")
     for name in ("tagline", "originalTitle", "editionTitle"):
-        code = clean_text(str(payload.get("code") or ""), notes, "the studio code")
         state[name] = code if config.code_field == name else None
     return state
 

@@ -53,7 +53,7 @@ def basename(path: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
-def _under(key: str, prefix: str) -> bool:
+def key_under(key: str, prefix: str) -> bool:
     """The path key `key` is the Plex prefix `prefix` or below it."""
     top = path_key(prefix).rstrip("/\\")
     return key == top or key.startswith((top + "/", top + "\\"))
@@ -149,7 +149,7 @@ class PathIndex:
         """
         key = path_key(plex_path)
         covering = [m for m in mappings if under(stash_path, m.stash_prefix)]
-        if any(_under(key, m.plex_prefix) for m in covering or mappings):
+        if any(key_under(key, m.plex_prefix) for m in covering or mappings):
             return True
         folder = folder_key(plex_path)
         if folder == folder_key(map_path(stash_path, mappings)):

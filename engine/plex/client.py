@@ -340,22 +340,19 @@ class PlexClient:
         self._query(key, "the rating", write=True, method=server._session.put)
 
     def upload_poster(self, item: PlexItem, image: bytes) -> None:
-        server = self.server()
-        self._query(
-            f"/library/metadata/{item.rating_key}/posters",
-            "the poster upload",
-            write=True,
-            method=server._session.post,
-            data=image,
-        )
+        self._upload(item, "posters", image, "the poster upload")
 
     def upload_art(self, item: PlexItem, image: bytes) -> None:
-        """The background art, as bytes (plexapi `ArtMixin.uploadArt(filepath=)`: a POST of
-        the image to `/library/metadata/{id}/arts`)."""
+        """The background art, as bytes (plexapi `ArtMixin.uploadArt(filepath=)`)."""
+        self._upload(item, "arts", image, "the background art upload")
+
+    def _upload(self, item: PlexItem, kind: str, image: bytes, what: str) -> None:
+        """Image bytes POSTed to `/library/metadata/{id}/{posters|arts}`, as plexapi's upload
+        mixins send them with `filepath=` (Plex never fetches a URL of ours)."""
         server = self.server()
         self._query(
-            f"/library/metadata/{item.rating_key}/arts",
-            "the background art upload",
+            f"/library/metadata/{item.rating_key}/{kind}",
+            what,
             write=True,
             method=server._session.post,
             data=image,

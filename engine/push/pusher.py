@@ -36,7 +36,7 @@ from engine.plan.desired import (
     plan_rating,
     wanted_state,
 )
-from engine.plan.matching import Match, PathIndex, map_path, not_found
+from engine.plan.matching import Match, PathIndex, key_under, map_path, not_found
 from engine.plex.model import PlexItem, PlexSection
 from engine.plex.target import PlexTarget
 from engine.push.artwork import poster_bytes, poster_digest
@@ -392,7 +392,7 @@ class ScenePusher:
     def _section_for(self, plex: PlexTarget, folder: str) -> PlexSection | None:
         key = path_key(folder)
         for section in plex.movie_sections():
-            if any(_within(key, path_key(location)) for location in section.locations):
+            if any(key_under(key, location) for location in section.locations):
                 return section
         return None
 
@@ -401,11 +401,6 @@ def parent_folder(path: str) -> str:
     """The folder a Plex path is in, in the path's own style."""
     cut = max(path.rfind("/"), path.rfind("\\"))
     return path[:cut] if cut > 0 else path
-
-
-def _within(key: str, top: str) -> bool:
-    top = top.rstrip("/\\")
-    return key == top or key.startswith((top + "/", top + "\\"))
 
 
 def execute(

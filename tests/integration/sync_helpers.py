@@ -8,11 +8,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import requests
 from fake_clock import FakeClock
 
 from engine.config.file import PlexSyncConfig
 from engine.plex.client import PlexClient
 from engine.stash.client import StashClient
+from engine.store.checks import CheckSummary
 from engine.store.jobs import JobStore
 from engine.sync.engine import SyncEngine
 from plexsync_sim.plex.server import PlexSimulator
@@ -40,10 +42,15 @@ def config_for(plex: PlexSimulator, stash: StashSimulator, **changes: Any) -> Pl
 
 
 @contextmanager
-def simulators(n: int = 20, seed: int = 3) -> Iterator[tuple[PlexSimulator, StashSimulator]]:
+def simulators(
+    n: int = 20, seed: int = 3, *, clock: FakeClock | None = None
+) -> Iterator[tuple[PlexSimulator, StashSimulator]]:
+    """Both simulators; with `clock`, on the test's fake time line (Plex's `updatedAt` and
+    Stash's stamps then compare with the engine's own times, as on one machine)."""
+    now: dict[str, Any] = {} if clock is None else {"now": clock.now}
     with (
-        PlexSimulator(token=TOKEN, movies=n, seed=seed) as plex,
-        StashSimulator(api_key=API_KEY, scenes=n, seed=seed) as stash,
+        PlexSimulator(token=TOKEN, movies=n, seed=seed, **now) as plex,
+        StashSimulator(api_key=API_KEY, scenes=n, seed=seed, **now) as stash,
     ):
         yield plex, stash
 
@@ -124,3 +131,29 @@ def plex_item_for(plex: PlexSimulator, scene: dict[str, Any]) -> dict[str, Any] 
         if wanted & set(item["files"]):
             return item
     return None
+
+
+def run_check(engine: SyncEngine, clock: FakeClock, *, max_ticks: int = 2000) -> CheckSummary:
+    """Ask for a check and tick until it has finished."""
+    engine.check_now()
+    engine.tick(budget=5.0)
+    for _ in range(max_ticks):
+        if engine.status().check is None:
+            break
+        engine.tick(budget=5.0)
+        clock.advance(0.05)
+    summary = engine.checker.checks.last_summary()
+    assert summary is not None and engine.status().check is None
+    return summary
+
+
+def user_edit(plex: PlexSimulator, rating_key: int, **params: str) -> None:
+    """What Plex Web sends when a user edits an item (the same PUT plexapi sends)."""
+    query = {"type": "1", "id": str(rating_key), **params}
+    response = requests.put(
+        f"{plex.url}/library/sections/1/all",
+        params=query,
+        headers={"X-Plex-Token": TOKEN},
+        timeout=5,
+    )
+    assert response.status_code == 200

@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 from fake_clock import FakeClock
-from sync_helpers import API_KEY, TOKEN, config_for, engine_for, plex_item_for, settle
+from sync_helpers import (
+    config_for,
+    engine_for,
+    plex_item_for,
+    settle,
+    simulators,
+)
 
 from engine.push.artwork import portrait
 from engine.store.activity import ActivityKind
@@ -25,11 +31,8 @@ POSTER = "POST /library/metadata/{id}/posters"
 
 @pytest.fixture
 def sims(fake_clock: FakeClock) -> Iterator[tuple[PlexSimulator, StashSimulator]]:
-    with (
-        PlexSimulator(token=TOKEN, movies=6, seed=4, now=fake_clock.now) as plex,
-        StashSimulator(api_key=API_KEY, scenes=6, seed=4, now=fake_clock.now) as stash,
-    ):
-        yield plex, stash
+    with simulators(n=6, seed=4, clock=fake_clock) as both:
+        yield both
 
 
 def uploads(plex: PlexSimulator) -> dict[str, int]:

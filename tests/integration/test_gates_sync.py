@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 from fake_clock import FakeClock
-from sync_helpers import API_KEY, TOKEN, config_for, engine_for, plex_item_for, settle
+from sync_helpers import (
+    config_for,
+    engine_for,
+    plex_item_for,
+    run_check,
+    settle,
+    simulators,
+)
 
 from engine.store.activity import ActivityKind
 from plexsync_sim.plex.server import PlexSimulator
@@ -20,11 +27,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def sims(fake_clock: FakeClock) -> Iterator[tuple[PlexSimulator, StashSimulator]]:
-    with (
-        PlexSimulator(token=TOKEN, movies=10, seed=7, now=fake_clock.now) as plex,
-        StashSimulator(api_key=API_KEY, scenes=10, seed=7, now=fake_clock.now) as stash,
-    ):
-        yield plex, stash
+    with simulators(n=10, seed=7, clock=fake_clock) as both:
+        yield both
 
 
 def filed(stash: StashSimulator) -> list[dict[str, Any]]:
@@ -94,10 +98,5 @@ def test_only_identified_scenes_are_synced_and_the_check_leaves_the_rest_alone(
         settle(engine, fake_clock)
         titles = {item["title"] for item in plex.items()}
         assert "Known" in titles and not any(t.startswith("Bare ") for t in titles)
-        engine.check_now()
-        for _ in range(500):
-            engine.tick(budget=5.0)
-            fake_clock.advance(1)
-            if engine.status().check is None:
-                break
+        run_check(engine, fake_clock)
         assert engine.checker.checks.findings() == []  # gated scenes are not "never synced"

@@ -12,11 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from fake_clock import FakeClock
-from sync_helpers import API_KEY, TOKEN, config_for, engine_for, plex_item_for, settle
+from sync_helpers import (
+    API_KEY,
+    TOKEN,
+    config_for,
+    engine_for,
+    plex_item_for,
+    run_check,
+    settle,
+    user_edit,
+)
 
-from engine.store.checks import CheckKind, CheckSummary, Finding
+from engine.store.checks import CheckKind, Finding
 from engine.store.jobs import Job
 from engine.sync.engine import SyncEngine
 from plexsync_sim.plex.server import PlexSimulator
@@ -34,34 +42,8 @@ def sims(clock: FakeClock, n: int = 30) -> Iterator[tuple[PlexSimulator, StashSi
         yield plex, stash
 
 
-def run_check(engine: SyncEngine, clock: FakeClock, *, max_ticks: int = 2000) -> CheckSummary:
-    """Ask for a check and tick until it has finished."""
-    engine.check_now()
-    engine.tick(budget=5.0)
-    for _ in range(max_ticks):
-        if engine.status().check is None:
-            break
-        engine.tick(budget=5.0)
-        clock.advance(0.05)
-    summary = engine.checker.checks.last_summary()
-    assert summary is not None and engine.status().check is None
-    return summary
-
-
 def findings(engine: SyncEngine) -> list[Finding]:
     return engine.checker.checks.findings()
-
-
-def user_edit(plex: PlexSimulator, rating_key: int, **params: str) -> None:
-    """What Plex Web sends when a user edits an item (the same PUT plexapi sends)."""
-    query = {"type": "1", "id": str(rating_key), **params}
-    response = requests.put(
-        f"{plex.url}/library/sections/1/all",
-        params=query,
-        headers={"X-Plex-Token": TOKEN},
-        timeout=5,
-    )
-    assert response.status_code == 200
 
 
 def synced_scene(plex: PlexSimulator, stash: StashSimulator, scene_id: int) -> tuple[dict, int]:

@@ -12,7 +12,16 @@ from typing import Any
 import pytest
 import requests
 from fake_clock import FakeClock
-from sync_helpers import API_KEY, TOKEN, config_for, engine_for, plex_item_for, settle
+from sync_helpers import (
+    TOKEN,
+    config_for,
+    engine_for,
+    plex_item_for,
+    run_check,
+    settle,
+    simulators,
+    user_edit,
+)
 
 from engine.sync.engine import SyncEngine
 from plexsync_sim.plex.server import PlexSimulator
@@ -34,11 +43,8 @@ EVERYTHING = {
 
 @pytest.fixture
 def sims(fake_clock: FakeClock) -> Iterator[tuple[PlexSimulator, StashSimulator]]:
-    with (
-        PlexSimulator(token=TOKEN, movies=8, seed=5, now=fake_clock.now) as plex,
-        StashSimulator(api_key=API_KEY, scenes=8, seed=5, now=fake_clock.now) as stash,
-    ):
-        yield plex, stash
+    with simulators(n=8, seed=5, clock=fake_clock) as both:
+        yield both
 
 
 def scene_with_file(stash: StashSimulator) -> dict[str, Any]:
@@ -156,12 +162,7 @@ def test_the_library_check_finds_drift_in_the_new_fields_and_fix_restores_them(
         fake_clock.advance(60)
         user_edit(plex, rating_key, **{"tagline.value": "Mine", "director[0].tag.tag": "Other"})
         rate(plex, rating_key, 2)
-        engine.check_now()
-        for _ in range(500):
-            engine.tick(budget=5.0)
-            fake_clock.advance(1)
-            if engine.status().check is None:
-                break
+        run_check(engine, fake_clock)
         (finding,) = [f for f in engine.checker.checks.findings() if f.scene_id == scene["id"]]
         assert {"tagline", "director", "userRating"} <= set(finding.fields)
         engine.check_fix(None)
@@ -187,16 +188,6 @@ def rate(plex: PlexSimulator, rating_key: int, rating: float) -> None:
             "identifier": "com.plexapp.plugins.library",
             "rating": str(rating),
         },
-        headers={"X-Plex-Token": TOKEN},
-        timeout=5,
-    )
-    assert response.status_code == 200
-
-
-def user_edit(plex: PlexSimulator, rating_key: int, **params: str) -> None:
-    response = requests.put(
-        f"{plex.url}/library/sections/1/all",
-        params={"type": "1", "id": str(rating_key), **params},
         headers={"X-Plex-Token": TOKEN},
         timeout=5,
     )

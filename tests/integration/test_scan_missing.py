@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 from fake_clock import FakeClock
-from sync_helpers import API_KEY, TOKEN, config_for, engine_for, plex_item_for, settle
+from sync_helpers import (
+    config_for,
+    engine_for,
+    plex_item_for,
+    settle,
+    simulators,
+)
 
 from plexsync_sim.plex.server import PlexSimulator
 from plexsync_sim.stash.server import StashSimulator
@@ -18,11 +24,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def sims(fake_clock: FakeClock) -> Iterator[tuple[PlexSimulator, StashSimulator]]:
-    with (
-        PlexSimulator(token=TOKEN, movies=6, seed=9, now=fake_clock.now) as plex,
-        StashSimulator(api_key=API_KEY, scenes=6, seed=9, now=fake_clock.now) as stash,
-    ):
-        yield plex, stash
+    with simulators(n=6, seed=9, clock=fake_clock) as both:
+        yield both
 
 
 def scan_paths(plex: PlexSimulator) -> list[str | None]:
