@@ -68,6 +68,57 @@ def conforms(field: str, value: Any) -> bool:
     )
 
 
+# Issue 24's fields: each takes the type Stash's schema gives it, or fails naming the field.
+NEWER = {
+    "code": lambda v: v is None or isinstance(v, str),
+    "director": lambda v: v is None or isinstance(v, str),
+    "created_at": lambda v: v is None or isinstance(v, str),
+    "rating100": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
+    "organized": lambda v: v is None or isinstance(v, bool),
+    "urls": lambda v: v is None or (isinstance(v, list) and all(isinstance(u, str) for u in v)),
+    "stash_ids": lambda v: (
+        v is None
+        or (
+            isinstance(v, list)
+            and all(isinstance(s, dict) and isinstance(s.get("stash_id"), str) for s in v)
+        )
+    ),
+    "groups": lambda v: (
+        v is None
+        or (
+            isinstance(v, list)
+            and all(
+                isinstance(g, dict)
+                and isinstance(g.get("group"), dict)
+                and isinstance(g["group"].get("name"), str)
+                and (
+                    g.get("scene_index") is None
+                    or (
+                        isinstance(g["scene_index"], int) and not isinstance(g["scene_index"], bool)
+                    )
+                )
+                for g in v
+            )
+        )
+    ),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(NEWER)), json_values)
+def test_the_newer_fields_parse_to_their_types_or_fail_naming_the_field(
+    field: str, value: Any
+) -> None:
+    try:
+        scene = parse_scene({**GOOD, field: value})
+    except PermanentError as exc:
+        assert f"field '{field}" in exc.message
+        return
+    assert NEWER[field](value), f"{field}={value!r} became {scene}"
+    assert scene.rating100 is None or 0 <= scene.rating100 <= 100  # out of range: unrated
+    assert all(isinstance(name, str) for name in (*scene.urls, *scene.stash_ids, *scene.groups))
+
+
 class OneAnswer(requests.Session):
     def __init__(self, body: dict[str, Any]) -> None:
         super().__init__()
